@@ -1,0 +1,307 @@
+import uuid
+from datetime import date, timedelta
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import Http404
+from django.utils import timezone
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from directory.choices import ActivityStatus, Frequency, HowToJoin, WeekOfMonth, Weekday
+
+_IDENTITY = MultiFieldPanel([FieldPanel("oruk_id")], heading="Open Referral UK", classname="collapsed")
+
+
+class DirectoryIndexPage(Page):
+    """The root of the directory: every organisation lives under it."""
+
+    intro = models.TextField(blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["pages.HomePage"]
+    subpage_types = ["directory.OrganisationPage"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["organisations"] = OrganisationPage.objects.child_of(self).live().public().order_by("title")
+        return context
+
+
+class OrganisationPage(Page):
+    """A VCFSE organisation (an ORUK organization). Its activities are its child pages."""
+
+    oruk_id = models.CharField("ORUK id", max_length=64, unique=True, default=uuid.uuid4)
+    description = models.TextField(help_text="What the organisation does, in plain English.")
+    charity_number = models.CharField(max_length=20, blank=True)
+    company_number = models.CharField(max_length=20, blank=True)
+    website = models.URLField(blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    safeguarding_contact_name = models.CharField(max_length=255, blank=True)
+    safeguarding_contact_email = models.EmailField(blank=True)
+    safeguarding_contact_phone = models.CharField(max_length=40, blank=True)
+    logo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    trusted = models.BooleanField(
+        default=False,
+        help_text="Trusted organisations publish their edits directly, without waiting for a moderator.",
+    )
+    editors = models.OneToOneField(
+        "auth.Group",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="organisation",
+        help_text="The group whose members edit this organisation's pages and venues.",
+    )
+
+    content_panels = Page.content_panels + [
+        FieldPanel("description"),
+        MultiFieldPanel(
+            [FieldPanel("website"), FieldPanel("email"), FieldPanel("phone")], heading="Contact details"
+        ),
+        MultiFieldPanel(
+            [FieldRowPanel([FieldPanel("charity_number"), FieldPanel("company_number")])],
+            heading="Registration",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("safeguarding_contact_name"),
+                FieldPanel("safeguarding_contact_email"),
+                FieldPanel("safeguarding_contact_phone"),
+            ],
+            heading="Safeguarding contact",
+        ),
+        FieldPanel("logo"),
+        _IDENTITY,
+    ]
+    settings_panels = Page.settings_panels + [
+        FieldPanel("trusted", permission="directory.moderate_directory"),
+    ]
+    search_fields = Page.search_fields + [index.SearchField("description")]
+    parent_page_types = ["directory.DirectoryIndexPage"]
+    subpage_types = ["directory.ActivityPage"]
+
+    class Meta:
+        verbose_name = "organisation"
+        permissions = [("moderate_directory", "Can moderate the directory")]
+
+    def get_context(self, request, *args, **kwargs):
+        from directory.selectors import public_activities
+
+        context = super().get_context(request, *args, **kwargs)
+        context["activities"] = public_activities().child_of(self).order_by("title")
+        return context
+
+
+class ActivityPage(Page):
+    """Something a person can go to (an ORUK service), run by its parent organisation."""
+
+    oruk_id = models.CharField("ORUK id", max_length=64, unique=True, default=uuid.uuid4)
+    summary = models.CharField(max_length=255, help_text="One sentence that says what happens.")
+    description = RichTextField(features=["bold", "italic", "ol", "ul", "link"])
+    needs = ParentalManyToManyField("directory.NeedTerm", blank=True, related_name="activities")
+
+    min_age = models.PositiveSmallIntegerField("minimum age", null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField("maximum age", null=True, blank=True)
+    carers_welcome = models.BooleanField(default=False)
+    conditions = models.CharField(
+        "conditions it supports", max_length=255, blank=True, help_text="For example: dementia, COPD, chronic pain."
+    )
+    eligibility_notes = models.TextField(blank=True)
+
+    is_free = models.BooleanField("free", default=True)
+    cost_amount = models.DecimalField("cost (£)", max_digits=7, decimal_places=2, null=True, blank=True)
+    cost_description = models.CharField(
+        max_length=255, blank=True, help_text="For example: per session, including tea and cake."
+    )
+    concessions = models.CharField(max_length=255, blank=True)
+
+    how_to_join = models.CharField(max_length=20, choices=HowToJoin.choices, default=HowToJoin.SELF_REFERRAL)
+    in_person = models.BooleanField(default=True)
+    online = models.BooleanField(default=False)
+    by_phone = models.BooleanField("by phone", default=False)
+    languages = models.CharField(
+        max_length=255, default="English", help_text="Languages the activity is run in, separated by commas."
+    )
+    capacity_per_session = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    contact_name = models.CharField(max_length=255, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+
+    status = models.CharField(max_length=10, choices=ActivityStatus.choices, default=ActivityStatus.ACTIVE)
+    last_reviewed = models.DateField(
+        default=date.today, help_text="When someone last confirmed this listing is accurate."
+    )
+    stale_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("summary"),
+        FieldPanel("description"),
+        FieldPanel("needs", widget=forms.CheckboxSelectMultiple),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("min_age"), FieldPanel("max_age")]),
+                FieldPanel("carers_welcome"),
+                FieldPanel("conditions"),
+                FieldPanel("eligibility_notes"),
+            ],
+            heading="Who it is for",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("is_free"), FieldPanel("cost_amount"), FieldPanel("cost_description"), FieldPanel("concessions")],
+            heading="Cost",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("how_to_join"),
+                FieldRowPanel([FieldPanel("in_person"), FieldPanel("online"), FieldPanel("by_phone")]),
+                FieldPanel("languages"),
+                FieldPanel("capacity_per_session"),
+            ],
+            heading="Taking part",
+        ),
+        InlinePanel("sessions", heading="Sessions", label="Session"),
+        MultiFieldPanel(
+            [FieldPanel("contact_name"), FieldPanel("contact_email"), FieldPanel("contact_phone")],
+            heading="Contact",
+        ),
+        MultiFieldPanel([FieldPanel("status"), FieldPanel("last_reviewed")], heading="Status"),
+        _IDENTITY,
+    ]
+    search_fields = Page.search_fields + [
+        index.SearchField("summary"),
+        index.SearchField("description"),
+        index.FilterField("status"),
+    ]
+    parent_page_types = ["directory.OrganisationPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = "activity"
+        verbose_name_plural = "activities"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ActivityStatus.values), name="activity_status_valid"
+            ),
+        ]
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            errors["max_age"] = "The maximum age must be the same as or more than the minimum age."
+        if not self.is_free and self.cost_amount is None:
+            errors["cost_amount"] = "Give the cost, or tick “free”."
+        if not (self.in_person or self.online or self.by_phone):
+            errors["in_person"] = "Choose at least one way the activity is delivered."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def organisation(self) -> "OrganisationPage":
+        return self.get_parent().specific
+
+    @property
+    def language_list(self) -> list[str]:
+        return [language.strip() for language in self.languages.split(",") if language.strip()]
+
+    @property
+    def delivery_modes(self) -> list[str]:
+        modes = {"In person": self.in_person, "Online": self.online, "By phone": self.by_phone}
+        return [label for label, offered in modes.items() if offered]
+
+    def stale_since(self) -> date:
+        return self.last_reviewed + timedelta(days=settings.SIGNPOST["STALE_AFTER_DAYS"])
+
+    def is_stale(self, today: date | None = None) -> bool:
+        return (today or timezone.localdate()) >= self.stale_since()
+
+    def is_hidden_as_stale(self, today: date | None = None) -> bool:
+        hidden_from = self.stale_since() + timedelta(days=settings.SIGNPOST["STALE_GRACE_DAYS"])
+        return (today or timezone.localdate()) >= hidden_from
+
+    def is_publicly_listed(self) -> bool:
+        return self.live and self.status == ActivityStatus.ACTIVE and not self.is_hidden_as_stale()
+
+    def serve(self, request, *args, **kwargs):
+        # Closed and stale-hidden activities are not shown to the public; their editors and
+        # moderators still preview them in the admin.
+        if self.status == ActivityStatus.CLOSED or self.is_hidden_as_stale():
+            raise Http404("This activity is no longer listed.")
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        from directory.schedules import next_occurrences
+
+        context = super().get_context(request, *args, **kwargs)
+        sessions = list(self.sessions.select_related("venue"))
+        context["sessions"] = sessions
+        context["next_sessions"] = next_occurrences(sessions, count=5)
+        context["venues"] = list({s.venue_id: s.venue for s in sessions if s.venue_id}.values())
+        return context
+
+
+class ActivitySession(Orderable):
+    """A recurring (or one-off) session of an activity at a venue (an ORUK schedule)."""
+
+    activity = ParentalKey(ActivityPage, on_delete=models.CASCADE, related_name="sessions")
+    oruk_id = models.CharField("ORUK id", max_length=64, default=uuid.uuid4, db_index=True)
+    venue = models.ForeignKey(
+        "directory.Venue",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        help_text="Leave empty for sessions held online or by phone.",
+    )
+    frequency = models.CharField(max_length=12, choices=Frequency.choices, default=Frequency.WEEKLY)
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, null=True, blank=True)
+    week_of_month = models.SmallIntegerField(
+        choices=WeekOfMonth.choices, null=True, blank=True, help_text="For monthly sessions."
+    )
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    valid_from = models.DateField(help_text="The first date of the session (for a one-off, its date).")
+    valid_to = models.DateField(null=True, blank=True, help_text="Leave empty if it carries on.")
+    notes = models.CharField(max_length=255, blank=True)
+
+    panels = [
+        FieldPanel("venue"),
+        FieldRowPanel([FieldPanel("frequency"), FieldPanel("weekday"), FieldPanel("week_of_month")]),
+        FieldRowPanel([FieldPanel("start_time"), FieldPanel("end_time")]),
+        FieldRowPanel([FieldPanel("valid_from"), FieldPanel("valid_to")]),
+        FieldPanel("notes"),
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "session"
+
+    def __str__(self):
+        from directory.schedules import describe_session
+
+        return describe_session(self)
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            errors["end_time"] = "The session must end after it starts."
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            errors["valid_to"] = "The end date must be on or after the start date."
+        if self.frequency != Frequency.ONCE and self.weekday is None:
+            errors["weekday"] = "Choose the day of the week the session happens on."
+        if self.frequency == Frequency.MONTHLY and self.week_of_month is None:
+            errors["week_of_month"] = "Choose which week of the month, for example the first."
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,1 @@
+# Referrals, residents and consent arrive with the referral marketplace (issue 4).
