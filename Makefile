@@ -1,0 +1,45 @@
+# Signpost: `make demo` runs the product on SQLite with demo data; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-sqlite test-postgres venv lint format clean lock
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=24'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## Serve the demo directory at http://127.0.0.1:$(PORT) (SQLite, no other service needed).
+demo: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## The whole suite: SQLite, then PostgreSQL (installed and started when not already running).
+test: $(STAMP)
+	scripts/test.sh
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest
+
+test-postgres: $(STAMP)
+	scripts/test.sh postgres
+
+## Refresh the pinned versions after changing pyproject.toml.
+lock:
+	rm -rf /tmp/signpost-lock && $(PYTHON) -m venv /tmp/signpost-lock
+	/tmp/signpost-lock/bin/pip install --quiet -e '.[dev]'
+	/tmp/signpost-lock/bin/pip freeze --exclude-editable | grep -v '^signpost' > requirements.lock
+
+lint:
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var staticfiles
