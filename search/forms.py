@@ -8,7 +8,7 @@ RADIUS_CHOICES = [(1, "1 mile"), (3, "3 miles"), (5, "5 miles"), (10, "10 miles"
 
 class FindActivitiesForm(forms.Form):
     postcode = forms.CharField(
-        max_length=10, help_text="For example, BH15 1AB", error_messages={"required": "Enter a postcode."}
+        max_length=16, help_text="For example, BH15 1AB", error_messages={"required": "Enter a postcode."}
     )
     need = forms.ModelChoiceField(
         queryset=NeedTerm.objects.all(),
