@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+FRONTEND := site/static/nhsuk/.built
 
-.PHONY: demo test test-sqlite test-postgres venv lint format clean lock
+.PHONY: frontend demo test test-sqlite test-postgres venv lint format clean lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,14 +16,21 @@ $(STAMP): pyproject.toml requirements.lock
 
 venv: $(STAMP)
 
+# The NHS.UK frontend, from the npm registry, copied into site/static/ (served by Django).
+$(FRONTEND): package.json package-lock.json frontend/build.mjs
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run --silent build
+
+frontend: $(FRONTEND)
+
 ## Serve the demo directory at http://127.0.0.1:$(PORT) (SQLite, no other service needed).
-demo: $(STAMP)
+demo: $(STAMP) $(FRONTEND)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## The whole suite: SQLite, then PostgreSQL (installed and started when not already running).
-test: $(STAMP)
+test: $(STAMP) $(FRONTEND)
 	scripts/test.sh
 
 test-sqlite: $(STAMP)
@@ -42,4 +50,4 @@ lint:
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var staticfiles
+	rm -rf $(VENV) db.sqlite3 var staticfiles node_modules site/static/nhsuk

@@ -20,7 +20,7 @@ def activities(home, needs, postcodes):
 
 
 def _titles(response):
-    return [a.get_text(strip=True) for a in BeautifulSoup(response.content, "html.parser").select(".card__heading a")]
+    return [a.get_text(strip=True) for a in BeautifulSoup(response.content, "html.parser").select(".nhsuk-card__heading a")]
 
 
 def test_finds_activities_within_the_radius_nearest_first(client, activities):
@@ -39,7 +39,7 @@ def test_an_unknown_postcode_is_explained_not_an_error_page(client, activities):
     response = client.get("/find/", {"postcode": "ZZ99 9ZZ"})
     assert response.status_code == 200
     page = BeautifulSoup(response.content, "html.parser")
-    summary = page.select_one(".error-summary")
+    summary = page.select_one(".nhsuk-error-summary")
     assert summary is not None
     assert "We cannot find the postcode ZZ99 9ZZ" in summary.get_text()
     assert page.title.get_text().startswith("Error:")
