@@ -5,8 +5,13 @@ matters to it. Pages are created published unless ``live=False``.
 """
 
 import itertools
+from contextlib import contextmanager
 from datetime import date, time
 from decimal import Decimal
+
+from django.db.models.signals import post_save
+from django.utils.text import slugify
+from modelcluster.fields import ParentalKey
 
 from directory.choices import Frequency
 from directory.models import ActivityPage, ActivitySession, DirectoryIndexPage, NeedTerm, OrganisationPage, Postcode, Venue
@@ -22,10 +27,25 @@ def make_postcode(postcode: str, latitude: float, longitude: float) -> Postcode:
 
 
 def make_need(name: str, *, parent: NeedTerm | None = None, synonyms: str = "", **fields) -> NeedTerm:
-    need, _ = NeedTerm.objects.get_or_create(
-        name=name, parent=parent, defaults={"synonyms": synonyms, **fields}
-    )
+    """The term called ``name`` under ``parent``, created if there is none.
+
+    The default vocabulary is already there (``ensure_site`` seeds it), so a name may be
+    taken elsewhere in the tree ("Dementia" at the top level, say, while the default sits
+    under long-term conditions): the new term then gets the next free slug.
+    """
+    need = NeedTerm.objects.filter(name=name, parent=parent).first()
+    if need is None:
+        if "slug" not in fields:
+            fields["slug"] = _free_need_slug(slugify(name)[:110])
+        need = NeedTerm.objects.create(name=name, parent=parent, synonyms=synonyms, **fields)
     return need
+
+
+def _free_need_slug(base: str) -> str:
+    slug, suffix = base, 2
+    while NeedTerm.objects.filter(slug=slug).exists():
+        slug, suffix = f"{base}-{suffix}", suffix + 1
+    return slug
 
 
 def make_organisation(title: str | None = None, *, trusted: bool = False, **fields) -> OrganisationPage:
@@ -38,7 +58,9 @@ def make_organisation(title: str | None = None, *, trusted: bool = False, **fiel
         **fields,
     )
     index.add_child(instance=organisation)
-    organisation.save_revision().publish()
+    # add_child has just validated the page; validating it again for the revision costs
+    # a dozen queries a page in bulk building and finds nothing new.
+    organisation.save_revision(clean=False).publish()
     return organisation
 
 
@@ -86,7 +108,75 @@ def make_activity(
         }
         activity.sessions.add(ActivitySession(**spec))
     organisation.add_child(instance=activity)
-    revision = activity.save_revision()
+    revision = activity.save_revision(clean=False)  # validated by add_child
     if live:
         revision.publish()
     return activity
+
+
+_deferring = False
+
+
+@contextmanager
+def deferred_indexing():
+    """Build many objects, then update the search and reference indexes once per object.
+
+    Wagtail updates both indexes (through tasks) after every save, and publishing a new page
+    saves it three times (created, revision, published): in bulk building, most of the time
+    went on indexing the same pages over and over. Inside this block those updates are
+    collected; on leaving it, each saved object is indexed once (search in bulk, references
+    through Wagtail's own task), so the result is what the usual signal handlers would have
+    left. Only for bulk building
+    (the demo): nothing is indexed if the block raises, as the transaction is rolled back.
+    """
+    global _deferring
+    if _deferring:  # nested: the outer block indexes everything
+        yield
+        return
+
+    from modelsearch import index
+    from modelsearch.signal_handlers import post_save_signal_handler
+    from modelsearch.backends import get_search_backends
+    from wagtail.models import ReferenceIndex
+    from wagtail.signal_handlers import disable_reference_index_auto_update
+    from wagtail.tasks import update_reference_index_task
+
+    search_models = {model for model in index.get_indexed_models() if getattr(model, "search_auto_update", True)}
+    to_search: set[tuple[type, object]] = set()
+    to_reference: set[tuple[type, object]] = set()
+
+    def remember(sender, instance, raw=False, **kwargs):
+        if raw:
+            return
+        if sender in search_models:
+            to_search.add((sender, instance.pk))
+        if sender in ReferenceIndex.tracked_models:
+            # Wagtail records a child's references (a session's venue) against its parent.
+            parental = next((f for f in instance._meta.get_fields() if isinstance(f, ParentalKey)), None)
+            if parental is None:
+                to_reference.add((sender, instance.pk))
+            elif getattr(instance, parental.attname) is not None:
+                to_reference.add((parental.related_model, getattr(instance, parental.attname)))
+
+    for model in search_models:
+        post_save.disconnect(post_save_signal_handler, sender=model)
+    post_save.connect(remember, weak=False, dispatch_uid="directory.factories.deferred_indexing")
+    _deferring = True
+    try:
+        with disable_reference_index_auto_update():
+            yield
+    finally:
+        _deferring = False
+        post_save.disconnect(dispatch_uid="directory.factories.deferred_indexing")
+        for model in search_models:
+            post_save.connect(post_save_signal_handler, sender=model)
+
+    # Search: one bulk update per model, as `update_index` does, rather than one per object.
+    for model in sorted({model for model, _ in to_search}, key=lambda model: model._meta.label):
+        pks = [pk for saved_model, pk in to_search if saved_model is model]
+        objects = list(model.get_indexed_objects().filter(pk__in=pks))
+        if objects:
+            for backend in get_search_backends(with_auto_update=True):
+                backend.add_bulk(model, objects)
+    for model, pk in sorted(to_reference, key=lambda pair: (pair[0]._meta.label, pair[1])):
+        update_reference_index_task.enqueue(model._meta.app_label, model._meta.model_name, str(pk))

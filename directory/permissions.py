@@ -1,8 +1,21 @@
 """Who may edit what: each organisation's editors group, and the directory moderators."""
 
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
+from wagtail.permission_policies import ModelPermissionPolicy
 
 MODERATORS_GROUP = "Directory moderators"
 
@@ -26,7 +39,9 @@ def organisation_sync_editor_permissions(*, organisation) -> Group:
     """Create or update the organisation's editors group so it matches the organisation.
 
     Editors may: use the admin; add and change pages under their organisation (and publish
-    them only when the organisation is trusted); manage their own venues; upload images to
+    them only when the organisation is trusted); manage their own venues (the model
+    permissions here, narrowed to their organisations by ``VenuePermissionPolicy``; a venue
+    still used by a session cannot be deleted); upload images to
     their organisation's own collection. Nothing else.
     """
     from directory.models import OrganisationPage
@@ -44,6 +59,7 @@ def organisation_sync_editor_permissions(*, organisation) -> Group:
         _permission("access_admin", "wagtailadmin"),
         _permission("add_venue", "directory"),
         _permission("change_venue", "directory"),
+        _permission("delete_venue", "directory"),
         _permission("view_venue", "directory"),
     )
     wanted = set(_EDITOR_PAGE_PERMISSIONS + (_TRUSTED_PAGE_PERMISSIONS if organisation.trusted else []))
@@ -85,3 +101,165 @@ def organisations_edited_by(user):
 
 def is_directory_moderator(user) -> bool:
     return user.is_active and (user.is_superuser or user.has_perm("directory.moderate_directory"))
+
+
+def _organisation_ids(user) -> frozenset[int]:
+    # Cached on the user object for the request, as Wagtail caches its own permission lookups.
+    if not hasattr(user, "_signpost_organisation_ids"):
+        user._signpost_organisation_ids = frozenset(organisations_edited_by(user).values_list("pk", flat=True))
+    return user._signpost_organisation_ids
+
+
+class VenuePermissionPolicy(ModelPermissionPolicy):
+    """The venue model permissions, narrowed at object level to the user's own organisations.
+
+    Moderators and superusers act on every venue. An organisation's editors act only on the
+    venues of the organisations whose editors group they are in; a shared venue (one with no
+    organisation) is left to moderators. Registered for ``Venue`` in ``wagtail_hooks``, so the
+    snippet views, bulk actions and anything else that asks Wagtail's policy registry agree.
+    """
+
+    def _sees_everything(self, user) -> bool:
+        return is_directory_moderator(user)
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if not self.user_has_permission(user, action):
+            return False
+        if self._sees_everything(user):
+            return True
+        return instance.organisation_id is not None and instance.organisation_id in _organisation_ids(user)
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        venues = self.model._default_manager.all()
+        if not self.user_has_any_permission(user, actions):
+            return venues.none()
+        if self._sees_everything(user):
+            return venues
+        return venues.filter(organisation__in=_organisation_ids(user))
+
+    def users_with_any_permission_for_instance(self, actions, instance):
+        moderate = Permission.objects.filter(content_type__app_label="directory", codename="moderate_directory")
+        everything = Q(is_superuser=True) | Q(groups__permissions__in=moderate) | Q(user_permissions__in=moderate)
+        users = self.users_with_any_permission(actions)
+        editors_id = instance.organisation.editors_id if instance.organisation_id else None
+        if editors_id is None:
+            return users.filter(everything).distinct()
+        return users.filter(everything | Q(groups=editors_id)).distinct()
+
+
+def venues_choosable_by(user):
+    """Venues ``user`` may attach a session to: every venue for moderators; otherwise their
+    organisations' own venues and the shared ones."""
+    from directory.models import Venue
+
+    if is_directory_moderator(user):
+        return Venue.objects.all()
+    return Venue.objects.filter(Q(organisation__in=_organisation_ids(user)) | Q(organisation__isnull=True))
+
+
+# Inviting editors -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditorInvitation:
+    user: object
+    organisation: object
+    created: bool  # a new account, as opposed to an existing one added to the group
+
+
+def editor_invite_check(*, email: str, organisation) -> None:
+    """Raise ``ValidationError`` (keyed by form field) if ``email`` cannot be invited to ``organisation``.
+
+    Inviting someone again who has not yet set a password is allowed: it sends a fresh link.
+    """
+    users = list(get_user_model().objects.filter(email__iexact=email))
+    if len(users) > 1:
+        raise ValidationError(
+            {"email": "More than one account uses this email address. Ask an administrator to sort it out first."}
+        )
+    if not users:
+        return
+    user = users[0]
+    if not user.is_active:
+        raise ValidationError(
+            {"email": "The account with this email address has been deactivated. Ask an administrator to reactivate it."}
+        )
+    if (
+        organisation.editors_id is not None
+        and user.groups.filter(pk=organisation.editors_id).exists()
+        and user.has_usable_password()
+    ):
+        raise ValidationError({"email": f"{user.email} is already an editor of {organisation.title}."})
+
+
+@transaction.atomic
+def editor_invite(*, email: str, name: str, organisation, invited_by) -> EditorInvitation:
+    """Give ``email`` an account (or reuse theirs), make them an editor of ``organisation``, and
+    email them a link to set their password (or, if they already have one, to sign in)."""
+    if not is_directory_moderator(invited_by):
+        raise PermissionDenied("Only directory moderators may invite editors.")
+    User = get_user_model()
+    email = User.objects.normalize_email(email.strip())
+    editor_invite_check(email=email, organisation=organisation)
+
+    user = User.objects.filter(email__iexact=email).first()
+    created = user is None
+    if created:
+        first_name, _, last_name = name.strip().partition(" ")
+        user = User(
+            username=_free_username(email.lower()),
+            email=email,
+            first_name=first_name[:150],
+            last_name=last_name.strip()[:150],
+        )
+        # No password until they choose one through the emailed link.
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+
+    group = organisation.editors or organisation_sync_editor_permissions(organisation=organisation)
+    user.groups.add(group)
+
+    invitation = EditorInvitation(user=user, organisation=organisation, created=created)
+    transaction.on_commit(lambda: _send_invitation(invitation, invited_by=invited_by))
+    return invitation
+
+
+def _free_username(wanted: str) -> str:
+    User = get_user_model()
+    username, suffix = wanted, 1
+    while User.objects.filter(username__iexact=username).exists():
+        suffix += 1
+        username = f"{wanted}-{suffix}"
+    return username
+
+
+def _admin_url(path: str) -> str:
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+
+
+def set_password_url(user) -> str:
+    """A link to Wagtail's password reset confirmation view: the same token Django checks there."""
+    path = reverse(
+        "wagtailadmin_password_reset_confirm",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+    )
+    return _admin_url(path)
+
+
+def _send_invitation(invitation: EditorInvitation, *, invited_by) -> None:
+    user = invitation.user
+    needs_password = not user.has_usable_password()
+    context = {
+        "user": user,
+        "organisation": invitation.organisation,
+        "invited_by": invited_by,
+        "needs_password": needs_password,
+        "set_password_url": set_password_url(user) if needs_password else None,
+        "login_url": _admin_url(reverse("wagtailadmin_login")),
+        "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        "site_name": settings.WAGTAIL_SITE_NAME,
+    }
+    subject = render_to_string("directory/email/editor_invitation_subject.txt", context).strip()
+    body = render_to_string("directory/email/editor_invitation.txt", context)
+    send_mail(subject, body, None, [user.email])

@@ -1,11 +1,13 @@
-"""The directory's fixed structure: the organisations index, the moderators group and its workflow."""
+"""The directory's fixed structure: the organisations index, the moderators group and its workflow,
+and the default needs vocabulary."""
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from wagtail.models import GroupApprovalTask, GroupPagePermission, Workflow, WorkflowPage
+from wagtail.models import GroupApprovalTask, GroupPagePermission, Workflow, WorkflowPage, WorkflowTask
 
 from directory.models import DirectoryIndexPage
 from directory.permissions import MODERATORS_GROUP
+from directory.vocabulary import ensure_needs_vocabulary
 
 WORKFLOW_NAME = "Directory moderation"
 
@@ -20,10 +22,12 @@ _MODERATOR_PERMISSIONS = [
     ("directory", "change_needterm"),
     ("directory", "delete_needterm"),
     ("directory", "view_needterm"),
-    ("auth", "add_user"),
-    ("auth", "change_user"),
 ]
 _MODERATOR_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "lock_page", "unlock_page"]
+
+
+# Moderators invite editors through the invitation view, not the users admin: holding
+# auth.change_user would let them put anyone into any group, administrators included.
 
 
 @transaction.atomic
@@ -49,9 +53,12 @@ def ensure_directory(*, home) -> DirectoryIndexPage:
     # Every change to a listing waits for a directory moderator, unless its organisation is
     # trusted (its editors then hold the publish permission and may publish directly).
     workflow, _ = Workflow.objects.get_or_create(name=WORKFLOW_NAME, defaults={"active": True})
-    if not workflow.workflow_tasks.exists():
+    if not WorkflowTask.objects.filter(workflow=workflow).exists():
         task = GroupApprovalTask.objects.create(name="Directory moderator approval")
         task.groups.set([moderators])
-        workflow.workflow_tasks.create(task=task, sort_order=0)
+        # Through the model: the cluster relation's create() would only build it in memory.
+        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
     WorkflowPage.objects.update_or_create(page=index, defaults={"workflow": workflow})
+    # Every deployment starts with the default needs; moderators manage them from then on.
+    ensure_needs_vocabulary()
     return index

@@ -1,7 +1,39 @@
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils.http import urlencode
+from wagtail import hooks
+from wagtail.admin.forms.choosers import BaseFilterForm, SearchFilterMixin
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.widgets import Button, ListingButton
+from wagtail.models import Page
+from wagtail.permissions import policy_registry, register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet
+from wagtail.snippets.views.snippets import (
+    CopyView,
+    DeleteView,
+    EditView,
+    HistoryView,
+    SnippetViewSet,
+    UsageView,
+)
 
-from directory.models import NeedTerm
+from directory import admin_views
+from directory.freshness import CONFIRM_ACCURATE_LOG_ACTION
+from directory.models import ActivityPage, NeedTerm, OrganisationPage, Venue
+from directory.permissions import (
+    VenuePermissionPolicy,
+    is_directory_moderator,
+    organisations_edited_by,
+    venues_choosable_by,
+)
+
+# Registered before anything asks the registry for Venue's policy (Wagtail 8 otherwise creates
+# a model-level fallback), and instead of the deprecated SnippetViewSet.permission_policy.
+register_permission_policy(Venue, VenuePermissionPolicy(Venue))
 
 
 class NeedTermViewSet(SnippetViewSet):
@@ -15,3 +47,251 @@ class NeedTermViewSet(SnippetViewSet):
 
 
 register_snippet(NeedTermViewSet)
+
+
+# Venues: each organisation's editors see and change only their own --------------------------
+
+
+def _venue_policy():
+    return policy_registry.get_by_type(Venue)
+
+
+class _OwnVenueOnly:
+    """Answer 404 for a venue outside the user's organisations, rather than reveal it exists.
+
+    Wagtail's generic object views check model permissions only; the policy's object-level
+    check is applied here, to every view that loads one venue.
+    """
+
+    venue_actions = ("change",)
+
+    def get_object(self, *args, **kwargs):
+        venue = super().get_object(*args, **kwargs)
+        if not _venue_policy().user_has_any_permission_for_instance(self.request.user, self.venue_actions, venue):
+            raise Http404("No such venue.")
+        return venue
+
+
+class VenueEditView(_OwnVenueOnly, EditView):
+    pass
+
+
+class VenueCopyView(CopyView):
+    def get_object(self, queryset=None):
+        # CopyView checks the policy itself, but answers with "permission denied".
+        try:
+            return super().get_object(queryset)
+        except PermissionDenied as denied:
+            raise Http404("No such venue.") from denied
+
+
+class VenueDeleteView(_OwnVenueOnly, DeleteView):
+    venue_actions = ("delete",)
+
+
+class VenueHistoryView(_OwnVenueOnly, HistoryView):
+    venue_actions = ("add", "change", "delete")
+
+
+class VenueUsageView(_OwnVenueOnly, UsageView):
+    pass
+
+
+class _VenueSearchForm(SearchFilterMixin, BaseFilterForm):
+    """The chooser's search box, answered from the database: the choosable venues are filtered
+    by organisation, which Venue's search index cannot filter on."""
+
+    def filter(self, objects):
+        objects = BaseFilterForm.filter(self, objects)
+        query = self.cleaned_data.get("q")
+        if query:
+            objects = objects.filter(
+                Q(name__icontains=query) | Q(postcode__icontains=query) | Q(town__icontains=query)
+            )
+            self.is_searching = True
+            self.search_query = query
+        return objects
+
+
+class _ChoosableVenues:
+    filter_form_class = _VenueSearchForm
+
+    def get_object_list(self):
+        return venues_choosable_by(self.request.user)
+
+
+class VenueChooseView(_ChoosableVenues, ChooseView):
+    pass
+
+
+class VenueChooseResultsView(_ChoosableVenues, ChooseResultsView):
+    pass
+
+
+class VenueChooserViewSet(SnippetChooserViewSet):
+    choose_view_class = VenueChooseView
+    choose_results_view_class = VenueChooseResultsView
+
+
+class _OrganisationScopedVenueForm:
+    """Editors may only give a venue one of their own organisations, and must give one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self, "for_user", None)
+        field = self.fields.get("organisation")
+        if field is None or user is None or is_directory_moderator(user):
+            return
+        own = organisations_edited_by(user).order_by("title")
+        # A plain select of their own organisations, not a page chooser over the whole tree.
+        field.widget = forms.Select()
+        field.queryset = own
+        field.required = True
+        field.empty_label = None if own.count() == 1 else "Choose an organisation"
+        field.help_text = "The organisation that looks after this venue's details."
+        field.error_messages["invalid_choice"] = "Choose one of your organisations."
+
+
+class VenueViewSet(SnippetViewSet):
+    model = Venue
+    icon = "site"
+    menu_label = "Venues"
+    add_to_admin_menu = True
+    list_display = ["name", "postcode", "town", "organisation"]
+    # Searched in the database rather than the search index: the listing is filtered by
+    # organisation, which Venue's search_fields do not declare as a filter field.
+    search_fields = ["name", "postcode", "town"]
+    search_backend_name = None
+    ordering = ["name"]
+    edit_view_class = VenueEditView
+    copy_view_class = VenueCopyView
+    delete_view_class = VenueDeleteView
+    history_view_class = VenueHistoryView
+    usage_view_class = VenueUsageView
+    chooser_viewset_class = VenueChooserViewSet
+
+    def get_queryset(self, request):
+        return (
+            _venue_policy()
+            .instances_user_has_any_permission_for(request.user, ["add", "change", "delete", "view"])
+            .select_related("organisation")
+        )
+
+    def get_form_class(self, for_update=False):
+        # Built on whatever form the model's panels give (including Venue.base_form_class).
+        base = super().get_form_class(for_update=for_update)
+        return type(f"Scoped{base.__name__}", (_OrganisationScopedVenueForm, base), {})
+
+
+register_snippet(VenueViewSet)
+
+
+# Pages: editors browse only their own organisations' drafts ---------------------------------
+
+
+@hooks.register("construct_page_chooser_queryset")
+def only_own_drafts_in_page_chooser(pages, request):
+    # The explorer and admin search already keep to the pages a user may edit; the link
+    # chooser lists every page, so hide other organisations' unpublished ones.
+    user = request.user
+    if is_directory_moderator(user):
+        return pages
+    own = policy_registry.get_by_type(Page).instances_user_has_any_permission_for(user, {"add", "change", "publish"})
+    return pages.filter(Q(live=True) | Q(id__in=list(own.values_list("pk", flat=True))))
+
+
+# "Still accurate" ----------------------------------------------------------------------------
+
+
+def _confirm_accurate_url(page, next_url):
+    url = reverse("directory_activity_confirm_accurate", args=[page.pk])
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+def _confirm_accurate_attrs(url):
+    # With JavaScript, one click posts (Wagtail's w-action controller adds the CSRF token);
+    # without it, the link opens a page with the same button in a form.
+    return {
+        "data-controller": "w-action",
+        "data-action": "w-action#post",
+        "data-w-action-url-value": url,
+    }
+
+
+def _can_confirm(page, user) -> bool:
+    return issubclass(page.specific_class or Page, ActivityPage) and page.permissions_for_user(user).can_edit()
+
+
+@hooks.register("register_page_listing_buttons")
+def confirm_accurate_listing_button(page, user, next_url=None):
+    if _can_confirm(page, user):
+        url = _confirm_accurate_url(page, next_url)
+        yield ListingButton(
+            "Still accurate",
+            url=url,
+            icon_name="tick",
+            attrs={**_confirm_accurate_attrs(url), "aria-label": f"Confirm “{page.get_admin_display_title()}” is still accurate"},
+            priority=5,
+        )
+
+
+@hooks.register("register_page_header_buttons")
+def confirm_accurate_header_button(page, user, view_name, next_url=None):
+    if _can_confirm(page, user):
+        url = _confirm_accurate_url(page, next_url)
+        yield Button("Still accurate", url=url, icon_name="tick", attrs=_confirm_accurate_attrs(url), priority=5)
+
+
+@hooks.register("register_log_actions")
+def register_directory_log_actions(actions):
+    actions.register_action(CONFIRM_ACCURATE_LOG_ACTION, "Confirm still accurate", "Confirmed as still accurate")
+
+
+# Inviting editors ----------------------------------------------------------------------------
+
+
+class ModeratorMenuItem(MenuItem):
+    def is_shown(self, request):
+        return is_directory_moderator(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_invite_editor_menu_item():
+    return ModeratorMenuItem("Invite an editor", reverse("directory_invite_editor"), icon_name="user", order=300)
+
+
+@hooks.register("register_page_header_buttons")
+def invite_editor_header_button(page, user, view_name, next_url=None):
+    if issubclass(page.specific_class or Page, OrganisationPage) and is_directory_moderator(user):
+        url = reverse("directory_invite_editor") + "?" + urlencode({"organisation": page.pk})
+        yield Button("Invite an editor", url=url, icon_name="user", priority=6)
+
+
+# Reports -------------------------------------------------------------------------------------
+
+
+@hooks.register("register_reports_menu_item")
+def register_stale_listings_menu_item():
+    return ModeratorMenuItem("Stale listings", reverse("directory_stale_listings"), icon_name="time", order=1100)
+
+
+@hooks.register("register_admin_urls")
+def register_directory_admin_urls():
+    return [
+        path(
+            "directory/activities/<int:activity_id>/still-accurate/",
+            admin_views.activity_confirm_accurate_view,
+            name="directory_activity_confirm_accurate",
+        ),
+        path("directory/invite-editor/", admin_views.EditorInviteView.as_view(), name="directory_invite_editor"),
+        path(
+            "reports/stale-listings/",
+            admin_views.StaleListingsReportView.as_view(),
+            name="directory_stale_listings",
+        ),
+        path(
+            "reports/stale-listings/results/",
+            admin_views.StaleListingsReportView.as_view(results_only=True),
+            name="directory_stale_listings_results",
+        ),
+    ]

@@ -90,6 +90,8 @@ class OrganisationPage(Page):
     search_fields = Page.search_fields + [index.SearchField("description")]
     parent_page_types = ["directory.DirectoryIndexPage"]
     subpage_types = ["directory.ActivityPage"]
+    # A copy is a new organisation: it gets its own ORUK id and its own editors group.
+    exclude_fields_in_copy = ["oruk_id", "editors"]
 
     class Meta:
         verbose_name = "organisation"
@@ -186,6 +188,8 @@ class ActivityPage(Page):
     ]
     parent_page_types = ["directory.OrganisationPage"]
     subpage_types = []
+    # A copy is a new activity: a shared ORUK id would merge the two on import and export.
+    exclude_fields_in_copy = ["oruk_id", "stale_reminder_sent_at"]
 
     class Meta:
         verbose_name = "activity"

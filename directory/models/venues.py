@@ -5,6 +5,7 @@ from django.db import models
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.search import index
 
+from directory.forms import VenueForm
 from directory.postcodes import PostcodeError, normalise_postcode
 
 
@@ -37,6 +38,8 @@ class Venue(index.Indexed, models.Model):
     bus_routes = models.CharField("bus routes", max_length=255, blank=True, help_text="For example: 1, 1a, 33.")
     directions = models.TextField(blank=True)
 
+    # Fills latitude and longitude from the postcode in the admin (see directory.forms).
+    base_form_class = VenueForm
     panels = [
         FieldPanel("name"),
         FieldPanel("organisation"),

@@ -1,0 +1,32 @@
+"""Exporting the public directory as Open Referral UK 3.0 service objects.
+
+One query each for the activities, their sessions (with venues), their needs (with
+parents) and their organisations, however many activities there are. Mapping decisions
+are in ``directory.oruk.mapping``.
+"""
+
+from django.db.models import Prefetch
+
+from directory.models import ActivityPage, ActivitySession, NeedTerm, OrganisationPage
+from directory.oruk.mapping import service_to_oruk
+from directory.selectors import public_activities
+
+
+def directory_export(*, activities=None) -> list[dict]:
+    """ORUK services for ``activities`` (by default every publicly listed activity), by path."""
+    activities = (activities if activities is not None else public_activities()).order_by("path").prefetch_related(
+        Prefetch("sessions", queryset=ActivitySession.objects.select_related("venue").order_by("sort_order", "pk")),
+        Prefetch("needs", queryset=NeedTerm.objects.select_related("parent")),
+    )
+    activities = list(activities)
+    # An activity's organisation is its parent page: fetch them all at once by tree path.
+    parent_paths = {activity.path[: -ActivityPage.steplen] for activity in activities}
+    organisations = {page.path: page for page in OrganisationPage.objects.filter(path__in=parent_paths)}
+    return [
+        service_to_oruk(
+            activity,
+            organisation=organisations[activity.path[: -ActivityPage.steplen]],
+            url=activity.get_full_url(),
+        )
+        for activity in activities
+    ]

@@ -1,0 +1,534 @@
+"""Importing a directory from Open Referral UK 3.0 JSON.
+
+Two steps. ``directory_import_plan`` reads the whole file and checks every record (JSON
+Schema, then our own rules, then what needs the database: organisations and terms named
+only by id, postcodes to geocode) and raises ``ImportFileError`` listing every problem, so
+an invalid file changes nothing. ``directory_import_apply`` then writes the plan in one
+transaction, keyed by ORUK ids, so importing the same file again updates in place.
+Pages are published through revisions so their Wagtail history shows the import.
+
+Mapping decisions are in ``directory.oruk.mapping``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.text import slugify
+from wagtail.coreutils import find_available_slug
+from wagtail.models import Page
+
+from directory.geocoding import Coordinates, GeocodingError, locate_postcode
+from directory.models import ActivityPage, ActivitySession, DirectoryIndexPage, NeedTerm, OrganisationPage, Venue
+from directory.oruk.mapping import (
+    OrganisationData,
+    Report,
+    ServiceData,
+    TermData,
+    VenueData,
+    service_from_oruk,
+)
+from directory.oruk.schemas import page_validator, schema_errors, service_validator
+
+Progress = Callable[..., Iterable]
+
+
+def no_progress(iterable: Iterable, **kwargs) -> Iterable:
+    return iterable
+
+
+class ImportFileError(Exception):
+    """The file cannot be imported; ``problems`` lists every reason, one line each."""
+
+    def __init__(self, message: str, problems: Iterable[str] = ()):
+        super().__init__(message)
+        self.message = message
+        self.problems = list(problems)
+
+    def __str__(self):
+        return "\n".join([self.message, *(f"  {problem}" for problem in self.problems)])
+
+
+# --- Reading the file ----------------------------------------------------------------------
+
+
+class _NotJsonNumber(ValueError):
+    pass
+
+
+def _refuse_constant(name: str):
+    # Python's json module accepts NaN and Infinity, which JSON itself does not allow.
+    raise _NotJsonNumber(f"{name} is not a JSON number")
+
+
+def records_from_json(text: str | bytes) -> list:
+    """The service records in a JSON list of services, a ``/services`` page, or one service."""
+    if isinstance(text, bytes) and text.startswith(codecs.BOM_UTF8):
+        text = text[len(codecs.BOM_UTF8) :]  # spreadsheet tools on Windows add one
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except UnicodeDecodeError as error:
+        raise ImportFileError(f"The file is not UTF-8 text: {error}") from error
+    except json.JSONDecodeError as error:
+        raise ImportFileError(
+            f"The file is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+        ) from error
+    except _NotJsonNumber as error:
+        raise ImportFileError(f"The file is not valid JSON: {error}.") from error
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict) and "contents" in data:
+        problems = [f"{path or '(page)'}: {message}" for path, message in schema_errors(page_validator(), data)]
+        if problems:
+            raise ImportFileError("The file looks like a page of services, but the page is not valid:", problems)
+        return data["contents"]
+    if isinstance(data, dict) and "id" in data and "name" in data:
+        return [data]
+    raise ImportFileError(
+        "The file must hold a JSON list of ORUK services, or a page of services (an object with `contents`)."
+    )
+
+
+# --- Checking everything -------------------------------------------------------------------
+
+
+@dataclass
+class ImportPlan:
+    services: list[ServiceData]
+    organisations: dict[str, OrganisationData]
+    venues: dict[str, VenueData]
+    # The organisation that looks after each new venue; None when several share it.
+    venue_organisations: dict[str, str | None]
+    terms: dict[str, TermData]
+    coordinates: dict[str, Coordinates]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _label(record, number: int) -> str:
+    oruk_id = record.get("id") if isinstance(record, dict) else None
+    return f"service {oruk_id}" if isinstance(oruk_id, str) and oruk_id.strip() else f"service #{number} (no id)"
+
+
+def directory_import_plan(*, records: list, progress: Progress = no_progress) -> ImportPlan:
+    """Check every record and everything they refer to; raise ``ImportFileError`` listing every problem."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    services: list[ServiceData] = []
+    labels: dict[str, str] = {}  # ORUK id of anything -> label of the first record that has it
+    first_record: dict[str, int] = {}
+    validator = service_validator()
+
+    for number, record in enumerate(progress(records, total=len(records), desc="Checking"), start=1):
+        label = _label(record, number)
+        if not isinstance(record, dict):
+            errors.append(f"{label}: expected a service object, found {type(record).__name__}")
+            continue
+        report = Report()
+        for path, message in schema_errors(validator, record):
+            report.error(path, message)
+        service = service_from_oruk(record, report)
+        if service is not None:
+            if service.oruk_id in first_record:
+                report.error("id", f"the file has this service twice (records {first_record[service.oruk_id]} and {number})")
+            else:
+                first_record[service.oruk_id] = number
+                services.append(service)
+        errors += [f"{label}: {problem}" for problem in report.errors]
+        warnings += [f"{label}: {problem}" for problem in report.warnings]
+        if service is not None:
+            for item in [service.organisation, *service.venues, *service.terms]:
+                if item is not None:
+                    labels.setdefault(item.oruk_id, label)
+
+    organisations: dict[str, OrganisationData] = {}
+    venues: dict[str, VenueData] = {}
+    venue_users: dict[str, set] = {}
+    terms: dict[str, TermData] = {}
+    for service in services:
+        if service.organisation is not None:
+            organisations.setdefault(service.organisation.oruk_id, service.organisation)
+        for venue in service.venues:
+            venues.setdefault(venue.oruk_id, venue)
+        for venue_id in [venue.oruk_id for venue in service.venues] + [ref for ref, _ in service.location_refs]:
+            venue_users.setdefault(venue_id, set()).add(service.organisation_oruk_id)
+        for term in service.terms:
+            terms.setdefault(term.oruk_id, term)
+
+    errors += _check_references(services, organisations, venues, terms, labels, warnings)
+    coordinates, geocoding_errors = _geocode(venues, labels)
+    errors += geocoding_errors
+    if errors:
+        bad = len({line.split(": ", 1)[0] for line in errors if line.startswith("service ")})
+        raise ImportFileError(
+            f"Nothing was imported: {len(errors)} problem{'s' if len(errors) != 1 else ''} in "
+            f"{bad} of {len(records)} service record{'s' if len(records) != 1 else ''}.",
+            errors,
+        )
+    return ImportPlan(
+        services=services,
+        organisations=organisations,
+        venues=venues,
+        venue_organisations={
+            venue_id: next(iter(users)) if len(users) == 1 else None for venue_id, users in venue_users.items()
+        },
+        terms=terms,
+        coordinates=coordinates,
+        warnings=warnings,
+    )
+
+
+def _check_references(services, organisations, venues, terms, labels, warnings) -> list[str]:
+    """Organisations, locations and terms named only by id must be in the file or the directory."""
+    errors = []
+    wanted_organisations = {s.organisation_oruk_id for s in services if s.organisation is None} - set(organisations)
+    known_organisations = set(organisations) | set(
+        OrganisationPage.objects.filter(oruk_id__in=wanted_organisations).values_list("oruk_id", flat=True)
+    )
+    wanted_venues = {ref for s in services for ref, _ in s.location_refs} - set(venues)
+    known_venues = set(Venue.objects.filter(oruk_id__in=wanted_venues).values_list("oruk_id", flat=True))
+    # The whole vocabulary (a few hundred terms at most): every id and its parent's, to
+    # resolve references and to follow chains of parents when looking for loops.
+    stored_terms = dict(NeedTerm.objects.values_list("oruk_id", "parent__oruk_id"))
+    for service in services:
+        label = f"service {service.oruk_id}"
+        missing = service.organisation_oruk_id not in known_organisations
+        # Without any organisation id the schema check (or our own) has already said so.
+        if service.organisation is None and service.organisation_oruk_id is not None and missing:
+            errors.append(
+                f"{label}: organization_id: no organisation {service.organisation_oruk_id!r} in the file or the "
+                "directory; include the organization object"
+            )
+        for ref, path in service.location_refs:
+            if ref not in venues and ref not in known_venues:
+                errors.append(f"{label}: {path}: no location {ref!r} in the file or the directory")
+        for ref, path in service.term_refs:
+            if ref not in terms and ref not in stored_terms:
+                errors.append(f"{label}: {path}: no taxonomy term {ref!r} in the file or the directory")
+
+    # Parents: link what we can find, and refuse loops (a term that is its own ancestor).
+    parents = dict(stored_terms)
+    for term in terms.values():
+        if term.parent_oruk_id and term.parent_oruk_id not in terms and term.parent_oruk_id not in stored_terms:
+            warnings.append(
+                f"{labels[term.oruk_id]}: {term.path}.parent_id: {term.parent_oruk_id!r} is not in the file or the "
+                "directory, so the term keeps the parent it has (none, if it is new)"
+            )
+            continue
+        parents[term.oruk_id] = term.parent_oruk_id
+    for term in terms.values():
+        seen, current = {term.oruk_id}, parents.get(term.oruk_id)
+        while current is not None:
+            if current in seen:
+                errors.append(f"{labels[term.oruk_id]}: {term.path}.parent_id: makes a loop of parent terms")
+                break
+            seen.add(current)
+            current = parents.get(current)
+    return errors
+
+
+def _geocode(venues: dict[str, VenueData], labels: dict[str, str]) -> tuple[dict[str, Coordinates], list[str]]:
+    """Coordinates for venues the file gives none for: kept if we already have them for the
+    same postcode (an editor may have corrected them), otherwise looked up from the postcode."""
+    wanted = {oruk_id: venue for oruk_id, venue in venues.items() if not venue.has_coordinates and venue.fields["postcode"]}
+    stored = {
+        oruk_id: (postcode, latitude, longitude)
+        for oruk_id, postcode, latitude, longitude in Venue.objects.filter(oruk_id__in=wanted).values_list(
+            "oruk_id", "postcode", "latitude", "longitude"
+        )
+    }
+    found: dict[str, Coordinates] = {}
+    looked_up: dict[str, Coordinates | GeocodingError] = {}
+    errors = []
+    for oruk_id, venue in wanted.items():
+        postcode = venue.fields["postcode"]
+        postcode_before, latitude, longitude = stored.get(oruk_id, (None, None, None))
+        if postcode_before == postcode and latitude is not None and longitude is not None:
+            found[oruk_id] = Coordinates(latitude, longitude)
+            continue
+        if postcode not in looked_up:
+            try:
+                looked_up[postcode] = locate_postcode(postcode)
+            except GeocodingError as error:
+                looked_up[postcode] = error
+        result = looked_up[postcode]
+        if isinstance(result, GeocodingError):
+            errors.append(
+                f"{labels.get(oruk_id, 'location ' + oruk_id)}: {venue.postcode_path}: {result} "
+                "Or give the location's latitude and longitude."
+            )
+        else:
+            found[oruk_id] = result
+    return found, errors
+
+
+# --- Writing -------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    def __str__(self):
+        parts = [f"{self.created} created", f"{self.updated} updated", f"{self.unchanged} unchanged"]
+        if self.removed:
+            parts.append(f"{self.removed} removed")
+        return ", ".join(parts)
+
+
+@dataclass
+class ImportResult:
+    services: int
+    counts: dict[str, Tally]
+    warnings: list[str]
+
+
+def _assign(instance, fields: dict) -> bool:
+    """Set ``fields`` on ``instance``; whether anything changed."""
+    changed = False
+    for name, value in fields.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed = True
+    return changed
+
+
+def _directory_index() -> DirectoryIndexPage:
+    index = DirectoryIndexPage.objects.first()
+    if index is None:
+        from pages.setup import ensure_site
+
+        ensure_site()
+        index = DirectoryIndexPage.objects.get()
+    return index
+
+
+@transaction.atomic
+def directory_import_apply(*, plan: ImportPlan, progress: Progress = no_progress) -> ImportResult:
+    counts = {kind: Tally() for kind in ("organisations", "activities", "venues", "sessions", "needs")}
+    index = _directory_index()
+    terms = _apply_terms(plan, counts["needs"])
+    organisations = _apply_organisations(plan, index, counts["organisations"])
+    venues = _apply_venues(plan, organisations, counts["venues"])
+
+    existing = {
+        page.oruk_id: page
+        for page in ActivityPage.objects.filter(oruk_id__in=[s.oruk_id for s in plan.services]).prefetch_related(
+            "sessions", "needs"
+        )
+    }
+    for service in progress(plan.services, total=len(plan.services), desc="Importing"):
+        _apply_service(
+            service,
+            page=existing.get(service.oruk_id),
+            organisation=organisations[service.organisation_oruk_id],
+            venues=venues,
+            terms=terms,
+            counts=counts,
+        )
+    return ImportResult(services=len(plan.services), counts=counts, warnings=plan.warnings)
+
+
+def directory_import(*, records: list, progress: Progress = no_progress) -> ImportResult:
+    """Check then import ``records``; raises ``ImportFileError`` (and changes nothing) if any is invalid."""
+    plan = directory_import_plan(records=records, progress=progress)
+    return directory_import_apply(plan=plan, progress=progress)
+
+
+def _unique_slug(name: str, taken: set[str]) -> str:
+    base = slugify(name)[:110] or "need"
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    taken.add(slug)
+    return slug
+
+
+def _apply_terms(plan: ImportPlan, tally: Tally) -> dict[str, NeedTerm]:
+    wanted = set(plan.terms) | {t.parent_oruk_id for t in plan.terms.values() if t.parent_oruk_id}
+    wanted |= {ref for service in plan.services for ref, _ in service.term_refs}
+    terms = {term.oruk_id: term for term in NeedTerm.objects.filter(oruk_id__in=wanted)}
+    taken_slugs = set(NeedTerm.objects.values_list("slug", flat=True))
+    created, changed = set(), set()
+    for oruk_id, data in plan.terms.items():
+        term = terms.get(oruk_id)
+        if term is None:
+            term = NeedTerm(oruk_id=oruk_id, slug=_unique_slug(data.fields["name"], taken_slugs), **data.fields)
+            terms[oruk_id] = term
+            created.add(oruk_id)
+        elif _assign(term, data.fields):
+            changed.add(oruk_id)
+        if oruk_id in created or oruk_id in changed:
+            term.full_clean(exclude=["parent"], validate_unique=False)
+            term.save()
+    # Parents second, once every term in the file exists.
+    for oruk_id, data in plan.terms.items():
+        term = terms[oruk_id]
+        if data.parent_oruk_id and data.parent_oruk_id not in terms:
+            continue  # a parent we do not know: keep the one it has (warned about when checking)
+        parent = terms.get(data.parent_oruk_id) if data.parent_oruk_id else None
+        if term.parent_id != (parent.pk if parent else None):
+            term.parent = parent
+            term.save(update_fields=["parent"])
+            changed.add(oruk_id)
+    tally.created += len(created)
+    tally.updated += len(changed - created)
+    tally.unchanged += len(plan.terms) - len(created | changed)
+    return terms
+
+
+def _publish(page: Page) -> None:
+    page.save_revision(log_action=True).publish()
+
+
+def _apply_organisations(plan: ImportPlan, index, tally: Tally) -> dict[str, OrganisationPage]:
+    wanted = set(plan.organisations) | {s.organisation_oruk_id for s in plan.services}
+    organisations = {page.oruk_id: page for page in OrganisationPage.objects.filter(oruk_id__in=wanted)}
+    for oruk_id, data in plan.organisations.items():
+        page = organisations.get(oruk_id)
+        if page is None:
+            page = OrganisationPage(oruk_id=oruk_id, **data.fields)
+            index.add_child(instance=page)
+            _publish(page)
+            organisations[oruk_id] = page
+            tally.created += 1
+        elif _assign(page, data.fields):
+            _publish(page)
+            tally.updated += 1
+        else:
+            tally.unchanged += 1
+    return organisations
+
+
+def _apply_venues(plan: ImportPlan, organisations, tally: Tally) -> dict[str, Venue]:
+    wanted = set(plan.venues) | {ref for service in plan.services for ref, _ in service.location_refs}
+    venues = {venue.oruk_id: venue for venue in Venue.objects.filter(oruk_id__in=wanted)}
+    for oruk_id, data in plan.venues.items():
+        fields = dict(data.fields)
+        if oruk_id in plan.coordinates:
+            fields["latitude"] = plan.coordinates[oruk_id].latitude
+            fields["longitude"] = plan.coordinates[oruk_id].longitude
+        venue = venues.get(oruk_id)
+        if venue is None:
+            owner = plan.venue_organisations.get(oruk_id)
+            venue = Venue(oruk_id=oruk_id, organisation=organisations.get(owner) if owner else None, **fields)
+            venues[oruk_id] = venue
+            tally.created += 1
+        elif _assign(venue, fields):
+            tally.updated += 1
+        else:
+            tally.unchanged += 1
+            continue
+        # Ids are unique by construction (we looked them up); skip the per-row unique query.
+        venue.full_clean(validate_unique=False)
+        venue.save()
+    return venues
+
+
+def _session_signature(session: ActivitySession) -> tuple:
+    return (
+        session.oruk_id,
+        session.venue_id,
+        session.frequency,
+        session.weekday,
+        session.week_of_month,
+        session.start_time,
+        session.end_time,
+        session.valid_from,
+        session.valid_to,
+        session.notes,
+    )
+
+
+def _apply_service(service: ServiceData, *, page, organisation, venues, terms, counts) -> None:
+    tally, session_tally = counts["activities"], counts["sessions"]
+    needs = [terms[term.oruk_id] for term in service.terms] + [terms[ref] for ref, _ in service.term_refs]
+    if page is None:
+        page = ActivityPage(oruk_id=service.oruk_id, **service.fields)
+        page.needs = needs
+        page.sessions = [
+            ActivitySession(
+                oruk_id=data.oruk_id,
+                venue=venues[data.venue_oruk_id] if data.venue_oruk_id else None,
+                sort_order=order,
+                **data.fields,
+            )
+            for order, data in enumerate(service.sessions)
+        ]
+        organisation.add_child(instance=page)
+        _publish(page)
+        tally.created += 1
+        session_tally.created += len(service.sessions)
+        return
+
+    moved = not page.path.startswith(organisation.path) or page.depth != organisation.depth + 1
+    if moved:
+        _move(page, organisation)
+        page = ActivityPage.objects.prefetch_related("sessions", "needs").get(pk=page.pk)
+    changed = _assign(page, service.fields) or moved
+
+    before = {session.oruk_id: session for session in page.sessions.all()}
+    signatures_before = [_session_signature(session) for session in page.sessions.all()]
+    sessions, added, updated = [], 0, 0
+    for order, data in enumerate(service.sessions):
+        session = before.pop(data.oruk_id, None)
+        venue = venues[data.venue_oruk_id] if data.venue_oruk_id else None
+        if session is None:
+            session = ActivitySession(oruk_id=data.oruk_id, venue=venue, sort_order=order, **data.fields)
+            added += 1
+        else:
+            if _assign(session, data.fields) | (session.venue_id != (venue.pk if venue else None)):
+                updated += 1
+            session.venue = venue
+            session.sort_order = order
+        sessions.append(session)
+    sessions_changed = [_session_signature(s) for s in sessions] != signatures_before
+    needs_changed = {term.pk for term in needs} != {term.pk for term in page.needs.all()}
+
+    if changed or sessions_changed or needs_changed:
+        page.sessions = sessions
+        page.needs = needs
+        _publish(page)
+        tally.updated += 1
+    else:
+        tally.unchanged += 1
+    session_tally.created += added
+    session_tally.updated += updated
+    session_tally.removed += len(before)
+    session_tally.unchanged += len(sessions) - added - updated
+
+
+def _move(page: ActivityPage, organisation: OrganisationPage) -> None:
+    """Move an activity that the file says now belongs to another organisation."""
+    slug = find_available_slug(organisation, page.slug, ignore_page_id=page.pk)
+    if slug != page.slug:
+        # Moving re-validates the slug among the new siblings; free it first.
+        Page.objects.filter(pk=page.pk).update(slug=slug)
+        page.slug = slug
+    page.move(organisation, pos="last-child")
+
+
+def summary_lines(result: ImportResult) -> list[str]:
+    lines = [f"Imported {result.services} service{'s' if result.services != 1 else ''}:"]
+    width = max(len(kind) for kind in result.counts)
+    lines += [f"  {kind.ljust(width)}  {tally}" for kind, tally in result.counts.items()]
+    return lines
+
+
+__all__ = [
+    "ImportFileError",
+    "ImportPlan",
+    "ImportResult",
+    "directory_import",
+    "directory_import_apply",
+    "directory_import_plan",
+    "records_from_json",
+    "summary_lines",
+]

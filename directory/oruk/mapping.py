@@ -1,0 +1,1128 @@
+"""Open Referral UK 3.0 service objects <-> the directory's models.
+
+Reading (``service_from_oruk``) turns one ORUK service dict into plain data (model field
+values keyed by ORUK id) and collects every problem it finds with the field path; it
+touches no database. Writing (``service_to_oruk``) builds the ORUK dict for an activity.
+The importer and exporter do the database work.
+
+What maps to what
+=================
+==========================================  ==============================================
+ORUK 3.0                                    Signpost
+==========================================  ==============================================
+service.organization                        OrganisationPage (keyed by ``organization.id``)
+  name, description, email, website         title, description, email, website
+  organization_identifiers[]                charity_number (scheme GB-CHC/GB-SC/GB-NIC or
+                                            type mentioning "charity"), company_number
+                                            (GB-COH or "company")
+service                                     ActivityPage (keyed by ``id``), a child of its
+                                            organisation's page
+  name                                      title
+  description                               summary + description (see below)
+  status                                    status: active -> active, temporarily closed ->
+                                            paused, inactive/defunct -> closed
+  minimum_age, maximum_age                  min_age, max_age (whole years)
+  eligibility_description (HSDS 3.0)        eligibility_notes
+  cost_options[]                            is_free, cost_amount, cost_description,
+                                            concessions (see below)
+  fees (deprecated)                         cost_description, when there are no cost_options
+                                            (free or not is then left as it was)
+  languages[].name / .code (HSDS 3.0)       languages ("English, Polish")
+  email                                     contact_email
+  contacts[0].name                          contact_name
+  phones[].number (HSDS 3.0)                contact_phone (else contacts[].phones[])
+  assured_date, else last_modified          last_reviewed
+  attributes[].taxonomy_term                needs -> NeedTerm (keyed by the term's id;
+  (and a ``taxonomy_terms`` list)           name, description, taxonomy -> vocabulary,
+                                            parent_id -> parent)
+  schedules[]                               ActivitySession (keyed by schedule id)
+  schedules[].attending_type                how_to_join, in_person/online/by_phone
+service_at_locations[].location             Venue (keyed by ``location.id``) when
+                                            location_type is "physical"
+  name, description                         name, directions
+  latitude, longitude                       latitude, longitude (else geocoded from the
+                                            postcode by the importer)
+  addresses[] (the physical one, else the   address_1, address_2 (HSDS 3.0), town (city),
+  first)                                    postcode (postal_code)
+  accessibility[]                           step_free, accessible_toilet, hearing_loop,
+                                            parking, accessibility_notes
+==========================================  ==============================================
+
+Decisions where the schema and our model differ
+===============================================
+* **Which fields the file decides.** The file is the source of truth for what the ORUK
+  profile carries: title, summary, description, status, ages, sessions and needs are set
+  from it on every import (a missing age means no limit; missing schedules mean no
+  sessions). Fields the profile has no place for, or that we can only infer, are left as
+  an editor set them when the file says nothing about them: how to join, delivery modes,
+  languages, eligibility notes, cost, contact details and last reviewed date. Fields with
+  no ORUK counterpart at all (carers_welcome, conditions, capacity_per_session, bus stops
+  and routes, trusted, logo) are never touched by an import and are not exported.
+* **Summary and description.** ORUK has one free-text description; we have a one-line
+  summary and a rich-text description. On export the description is the summary, a blank
+  line, then the description as plain text. On import, when the text has several
+  paragraphs and the first fits in 255 characters, the first paragraph is the summary and
+  the rest the description; otherwise the summary is the first sentence (shortened to 255
+  characters) and the description is the whole text. Plain text becomes ``<p>``
+  paragraphs; on export tags are stripped.
+* **Schedules.** Our sessions have one weekday each, so ``byday: "TH,FR"`` becomes two
+  sessions (the first keeps the schedule id; the others get ids derived from it).
+  ``freq: WEEKLY`` with ``interval`` 1 is weekly and 2 fortnightly; ``freq: MONTHLY`` needs
+  ``byday`` with a week of the month (``2TU``, ``-1FR``; 1 to 4 or -1) and interval 1.
+  Other intervals, ``bymonthday`` with MONTHLY and other weeks of the month are errors;
+  ``bymonthday`` with WEEKLY is ignored with a warning (RFC 5545 does not allow it). No
+  ``freq`` with a ``dtstart`` is a one-off on that date. The first session is the later of
+  ``dtstart`` and ``valid_from`` (a fortnightly session keeps the fortnightly rhythm that
+  ``dtstart`` sets; without either a fortnightly schedule is an error, and a weekly or
+  monthly one starts today). ``opens_at``/``closes_at`` are read as local (Europe/London)
+  wall-clock times; a time with an offset or ``Z`` is converted to local time on the first
+  date. We export local times without an offset because a weekly 10:00 session is 10:00 in
+  both GMT and BST, which no fixed offset can say. A schedule's venue is the location of its
+  ``service_at_location_id``; without one it is the service's only physical location, unless
+  its ``attending_type`` says online or by phone and not in person (we export sessions with
+  no venue that way), and no venue when the service has several.
+* **How to join and delivery mode.** The ORUK 3.0 profile has no field for either; the
+  nearest is the free-text ``schedules[].attending_type`` ("how to attend"). We export a
+  plain sentence there ("In person or online. Drop in: just turn up.") and on import look
+  for our labels and common phrases: "referral only"/"referral from a professional" ->
+  referral only, "drop in"/"just turn up" -> drop in, anything else -> self-referral;
+  "in person"/"face to face", "online"/"video"/"remote", "phone" for the delivery modes. A
+  ``physical`` location also means in person and a ``virtual`` location online. Virtual
+  locations do not become venues; ``postal`` ones are ignored with a warning. An activity
+  without sessions has nowhere to carry these on export.
+* **Cost.** The priced option without conditions (else the first priced one) gives
+  cost_amount and cost_description (with its conditions in brackets); every other option
+  is listed in concessions. All amounts zero, or no amounts, means free. We export one
+  option (amount 0 when free) and, if there are concessions, an option named
+  "Concessions" with their text.
+* **Languages.** ORUK 3.0 language objects carry only ids; we read and write the HSDS 3.0
+  ``name`` and ``code`` (ISO 639) fields, which the schema permits because it does not
+  forbid additional properties. The same goes for ``phones``, ``eligibility_description``,
+  ``address_2`` and contact ``email``/``phones``.
+* **Accessibility.** We export one entry per feature, described by its label ("Step-free
+  access") and one "Accessibility notes" entry with the notes as details; these read back
+  exactly. Other entries are scanned for phrases ("wheelchair", "induction loop", ...; not
+  in a sentence that says "no" or "not") and their text kept in accessibility_notes.
+* **Needs taxonomy.** Every ``attributes[].taxonomy_term`` becomes a NeedTerm keyed by its
+  ORUK id, whatever its taxonomy (kept in ``vocabulary``). A ``parent_id`` is linked when
+  that term is in the file or already in the directory; otherwise the term keeps the parent
+  it has (none, if new), with a warning. A term without ``parent_id`` is a top-level term.
+  Terms are matched by id only, never by name; loops of parents are refused.
+* **Ids.** Our ORUK ids are UUIDs. Objects we have no table for (addresses, cost options,
+  contacts, languages, phones, accessibility entries, service_at_locations, attributes)
+  get UUIDv5 ids derived from their owner's id, so repeated exports are stable.
+* **Not imported:** service url (the service's own page; we export our page's URL there),
+  accreditations, alert, funding, service_areas, assurer_email, organization logo, uri
+  and parent_organization_id, and address region/state_province/country (we export
+  ``country: "GB"`` and an empty ``state_province``, which the schema requires).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.html import escape, strip_tags
+
+from directory.calendar import session_rrule
+from directory.choices import ActivityStatus, Frequency, HowToJoin, WeekOfMonth
+from directory.models import ActivityPage, NeedTerm, OrganisationPage, Venue
+from directory.postcodes import PostcodeError, normalise_postcode
+
+# Derived ids: uuid5(_NAMESPACE, "<owner id>:<kind>:<key>").
+_NAMESPACE = uuid.UUID("8f0c7a3e-52a1-5b8e-9d1c-6f2b4e7a9c10")
+
+STATUS_FROM_ORUK = {
+    "active": ActivityStatus.ACTIVE,
+    "temporarily closed": ActivityStatus.PAUSED,
+    "inactive": ActivityStatus.CLOSED,
+    "defunct": ActivityStatus.CLOSED,
+}
+STATUS_TO_ORUK = {
+    ActivityStatus.ACTIVE: "active",
+    ActivityStatus.PAUSED: "temporarily closed",
+    ActivityStatus.CLOSED: "inactive",
+}
+
+ICAL_WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+_BYDAY = re.compile(r"^([+-]?\d{1,2})?([A-Z]{2})$")
+
+_CHARITY_SCHEMES = {"GB-CHC", "GB-SC", "GB-NIC"}
+_COMPANY_SCHEMES = {"GB-COH"}
+
+ACCESSIBILITY_NOTES_LABEL = "Accessibility notes"
+ACCESSIBILITY_FEATURES = {
+    # field: (label we export, phrases that mean it in other publishers' text)
+    "step_free": ("Step-free access", r"step[- ]free|wheelchair|level access|ramp"),
+    "accessible_toilet": ("Accessible toilet", r"(accessible|disabled|wheelchair) (toilet|wc|loo)"),
+    "hearing_loop": ("Hearing loop", r"hearing loop|induction loop"),
+    "parking": ("Parking", r"parking|car park"),
+}
+_NEGATION = re.compile(r"\b(no|not|without|isn't|isnt)\b", re.IGNORECASE)
+
+_DELIVERY_PHRASES = {
+    "in_person": r"in[- ]person|face[- ]to[- ]face",
+    "online": r"online|video|remote|virtual|zoom|teams",
+    "by_phone": r"phone",
+}
+_JOIN_PHRASES = [
+    (HowToJoin.REFERRAL_ONLY, r"referral only|referral from a professional|professional referral|must be referred"),
+    (HowToJoin.DROP_IN, r"drop[- ]in|just turn up|no need to book"),
+]
+
+LANGUAGE_CODES = {
+    "English": "en", "Welsh": "cy", "Scottish Gaelic": "gd", "Irish": "ga", "Polish": "pl", "Urdu": "ur",
+    "Punjabi": "pa", "Bengali": "bn", "Gujarati": "gu", "Hindi": "hi", "Tamil": "ta", "Arabic": "ar",
+    "Romanian": "ro", "Portuguese": "pt", "Spanish": "es", "French": "fr", "Italian": "it", "German": "de",
+    "Somali": "so", "Chinese": "zh", "Mandarin": "cmn", "Cantonese": "yue", "Lithuanian": "lt",
+    "Latvian": "lv", "Bulgarian": "bg", "Hungarian": "hu", "Czech": "cs", "Slovak": "sk", "Russian": "ru",
+    "Ukrainian": "uk", "Turkish": "tr", "Kurdish": "ku", "Farsi": "fa", "Pashto": "ps", "Tigrinya": "ti",
+    "Amharic": "am", "Greek": "el", "British Sign Language": "bfi",
+}
+_LANGUAGE_NAMES = {code: name for name, code in LANGUAGE_CODES.items()}
+
+_SUMMARY_LENGTH = 255
+
+
+# --- Problems ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self):
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+@dataclass
+class Report:
+    """Errors (which stop the import) and warnings (which do not) for one record."""
+
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def error(self, path: str, message: str) -> None:
+        self.errors.append(Problem(path, message))
+
+    def warn(self, path: str, message: str) -> None:
+        self.warnings.append(Problem(path, message))
+
+
+def _at(base: str, key) -> str:
+    if isinstance(key, int):
+        return f"{base}[{key}]"
+    return f"{base}.{key}" if base else key
+
+
+# --- Plain data read from a service -----------------------------------------------------
+
+
+@dataclass
+class OrganisationData:
+    oruk_id: str
+    path: str
+    fields: dict
+
+
+@dataclass
+class VenueData:
+    oruk_id: str
+    path: str
+    fields: dict
+    postcode_path: str
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.fields.get("latitude") is not None
+
+
+@dataclass
+class TermData:
+    oruk_id: str
+    path: str
+    fields: dict
+    parent_oruk_id: str | None
+
+
+@dataclass
+class SessionData:
+    oruk_id: str
+    path: str
+    venue_oruk_id: str | None
+    fields: dict
+
+
+@dataclass
+class ServiceData:
+    oruk_id: str
+    organisation_oruk_id: str | None
+    organisation_path: str
+    organisation: OrganisationData | None
+    # ActivityPage field values; a field left out means "the file does not say".
+    fields: dict
+    venues: list[VenueData] = field(default_factory=list)
+    # Locations named only by id (service_at_locations[].location_id with no location).
+    location_refs: list[tuple[str, str]] = field(default_factory=list)
+    sessions: list[SessionData] = field(default_factory=list)
+    terms: list[TermData] = field(default_factory=list)
+    # Terms named only by id (attributes[].taxonomy_term_id with no taxonomy_term).
+    term_refs: list[tuple[str, str]] = field(default_factory=list)
+
+
+# --- Small readers that ignore what the schema check has already reported --------------
+
+
+def _text(obj: dict, key: str) -> str:
+    value = obj.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _id(obj: dict, key: str = "id") -> str | None:
+    value = obj.get(key)
+    return value.strip().lower() if isinstance(value, str) and value.strip() else None
+
+
+def _objects(obj: dict, key: str) -> list[tuple[int, dict]]:
+    value = obj.get(key)
+    if not isinstance(value, list):
+        return []
+    return [(index, item) for index, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _number(obj: dict, key: str):
+    value = obj.get(key)
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _parse_date(value, path: str, report: Report) -> date | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return None  # reported by the schema check
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value.strip()).date()
+    except ValueError:
+        report.error(path, f"{value!r} is not a date (use YYYY-MM-DD)")
+        return None
+
+
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE)
+
+
+def _parse_time(value, path: str, report: Report, *, on: date | None) -> time | None:
+    if not isinstance(value, str):
+        return None
+    match = _TIME.match(value.strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59 or int(match.group(3) or 0) > 59:
+        report.error(path, f"{value!r} is not a time (use HH:MM, for example 10:30)")
+        return None
+    parsed = time(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
+    offset = match.group(4)
+    if offset:
+        # A time with an offset names an instant; our sessions keep local wall-clock time.
+        offset = "+00:00" if offset.upper() == "Z" else offset
+        instant = datetime.fromisoformat(f"{(on or timezone.localdate()).isoformat()}T{parsed.isoformat()}{offset}")
+        parsed = timezone.localtime(instant).time()
+    return parsed
+
+
+def _check_fields(model, values: dict, paths: dict, report: Report) -> None:
+    """Run each model field's own validation (length, format, choices, blank) on ``values``."""
+    for name, value in values.items():
+        model_field = model._meta.get_field(name)
+        try:
+            model_field.clean(value, None)
+        except ValidationError as error:
+            for message in error.messages:
+                report.error(paths.get(name, name), message)
+
+
+def derived_id(owner_id, *parts) -> str:
+    return str(uuid.uuid5(_NAMESPACE, ":".join([str(owner_id), *map(str, parts)])))
+
+
+# --- Text ----------------------------------------------------------------------------------
+
+
+def _paragraphs(text: str) -> list[str]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return [re.sub(r"[ \t]+", " ", part).strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
+
+
+def _shorten(text: str, length: int) -> str:
+    if len(text) <= length:
+        return text
+    cut = text[: length - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return f"{cut}…"
+
+
+def summary_and_description(text: str, *, fallback: str) -> tuple[str, str]:
+    """Split ORUK's single description into our summary and rich-text description."""
+    paragraphs = _paragraphs(text)
+    if not paragraphs:
+        return _shorten(fallback, _SUMMARY_LENGTH), f"<p>{escape(fallback)}</p>"
+    if len(paragraphs) > 1 and len(paragraphs[0]) <= _SUMMARY_LENGTH:
+        summary, body = paragraphs[0], paragraphs[1:]
+    else:
+        first_sentence = re.split(r"(?<=[.!?])\s+", paragraphs[0], maxsplit=1)[0]
+        summary, body = _shorten(first_sentence, _SUMMARY_LENGTH), paragraphs
+    return summary, "".join(f"<p>{escape(part).replace(chr(10), '<br/>')}</p>" for part in body)
+
+
+def rich_text_to_plain(value: str) -> str:
+    """Our rich text as plain paragraphs separated by blank lines (links keep their text)."""
+    value = re.sub(r"<br\s*/?>", "\n", value or "", flags=re.IGNORECASE)
+    value = re.sub(r"<li[^>]*>", "\n\n- ", value, flags=re.IGNORECASE)
+    value = re.sub(r"</(p|h[1-6]|ul|ol|blockquote)>", "\n\n", value, flags=re.IGNORECASE)
+    text = html.unescape(strip_tags(value))
+    return "\n\n".join(_paragraphs(text))
+
+
+def _found(pattern: str, text: str) -> bool:
+    """``pattern`` occurs in ``text`` in a clause that does not deny it ("not online")."""
+    for clause in re.split(r"[.,;:!?\n]+", text):
+        match = re.search(pattern, clause, re.IGNORECASE)
+        # The phrase itself may hold a "no" ("no need to book"); only the rest can deny it.
+        if match and not _NEGATION.search(clause[: match.start()] + " " + clause[match.end() :]):
+            return True
+    return False
+
+
+# --- Reading a service ---------------------------------------------------------------------
+
+
+def service_from_oruk(record: dict, report: Report) -> ServiceData | None:
+    """Read one ORUK service; problems go into ``report``. Returns ``None`` without an id."""
+    oruk_id = _id(record)
+    if oruk_id is None:
+        return None  # reported by the schema check
+
+    organisation, organisation_id = _organisation(record, report)
+    service = ServiceData(
+        oruk_id=oruk_id,
+        organisation_oruk_id=organisation_id,
+        organisation_path="organization" if isinstance(record.get("organization"), dict) else "organization_id",
+        organisation=organisation,
+        fields={},
+    )
+    fields, paths = service.fields, {}
+
+    title = _text(record, "name")
+    fields["title"] = title
+    paths["title"] = "name"
+    fields["summary"], fields["description"] = summary_and_description(_text(record, "description"), fallback=title)
+    paths["summary"] = paths["description"] = "description"
+
+    status = record.get("status")
+    if status in STATUS_FROM_ORUK:
+        fields["status"] = STATUS_FROM_ORUK[status]
+
+    for key, name in (("minimum_age", "min_age"), ("maximum_age", "max_age")):
+        age = _number(record, key)
+        paths[name] = key
+        if age is not None and (age != int(age) or not 0 <= age <= 130):
+            report.error(key, f"{age!r} is not an age in whole years from 0 to 130")
+            age = None
+        fields[name] = int(age) if age is not None else None
+    if fields["min_age"] is not None and fields["max_age"] is not None and fields["min_age"] > fields["max_age"]:
+        report.error("maximum_age", "must be the same as or more than minimum_age")
+
+    if isinstance(record.get("eligibility_description"), str):
+        fields["eligibility_notes"] = _text(record, "eligibility_description")
+        paths["eligibility_notes"] = "eligibility_description"
+
+    _cost(record, fields, paths, report)
+    _languages(record, fields, paths, report)
+    _contact(record, fields, paths)
+
+    reviewed = _parse_date(record.get("assured_date"), "assured_date", report)
+    if reviewed is None and isinstance(record.get("last_modified"), str):
+        try:
+            modified = datetime.fromisoformat(record["last_modified"])
+            reviewed = timezone.localdate(modified) if timezone.is_aware(modified) else modified.date()
+        except ValueError:
+            pass  # reported by the schema check
+    if reviewed is not None:
+        fields["last_reviewed"] = reviewed
+
+    locations = _locations(record, service, report)
+    delivery = _delivery(record, locations)
+    fields.update(delivery)
+    _sessions(record, service, locations, report)
+    _terms(record, service, report)
+
+    checked = {name: value for name, value in fields.items() if name != "title" or isinstance(record.get("name"), str)}
+    _check_fields(ActivityPage, checked, paths, report)
+    return service
+
+
+def _organisation(record: dict, report: Report) -> tuple[OrganisationData | None, str | None]:
+    given_id = _id(record, "organization_id")
+    data = record.get("organization")
+    if not isinstance(data, dict):
+        if data is None and given_id is None:
+            report.error("organization", "is required: every service must say which organisation runs it")
+        return None, given_id  # the importer checks that the organisation already exists
+    oruk_id = _id(data)
+    if oruk_id is None:
+        return None, given_id
+    if given_id and given_id != oruk_id:
+        report.error("organization_id", f"{given_id!r} does not match organization.id {oruk_id!r}")
+    name = _text(data, "name")
+    fields = {
+        "title": name,
+        "description": _text(data, "description") or name,
+        "email": _text(data, "email"),
+        "website": _text(data, "website"),
+    }
+    paths = {
+        "title": "organization.name",
+        "description": "organization.description",
+        "email": "organization.email",
+        "website": "organization.website",
+    }
+    for index, identifier in _objects(data, "organization_identifiers"):
+        scheme = _text(identifier, "identifier_scheme").upper()
+        kind = _text(identifier, "identifier_type").lower()
+        value = _text(identifier, "identifier")
+        path = f"organization.organization_identifiers[{index}].identifier"
+        if scheme in _CHARITY_SCHEMES or (not scheme and "charity" in kind):
+            fields.setdefault("charity_number", value)
+            paths.setdefault("charity_number", path)
+        elif scheme in _COMPANY_SCHEMES or (not scheme and "company" in kind):
+            fields.setdefault("company_number", value)
+            paths.setdefault("company_number", path)
+    checked = {name: value for name, value in fields.items() if name != "title" or isinstance(data.get("name"), str)}
+    _check_fields(OrganisationPage, checked, paths, report)
+    return OrganisationData(oruk_id=oruk_id, path="organization", fields=fields), oruk_id
+
+
+def _cost(record: dict, fields: dict, paths: dict, report: Report) -> None:
+    options = []
+    for index, option in _objects(record, "cost_options"):
+        amount = _number(option, "amount")
+        path = f"cost_options[{index}].amount"
+        if amount is not None:
+            try:
+                amount = Decimal(str(amount)).quantize(Decimal("0.01"))
+            except InvalidOperation:
+                amount = None
+            if amount is None or amount < 0 or amount >= 100000:
+                report.error(path, f"{option.get('amount')!r} is not a price from 0 to 99999.99")
+                continue
+        options.append((amount, _text(option, "option"), _text(option, "amount_description")))
+    fees = _text(record, "fees")
+    if not options:
+        if fees:
+            # Free text only: we cannot tell whether it is free, so that stays as it was.
+            fields["cost_description"] = _shorten(fees, 255)
+            paths["cost_description"] = "fees"
+        return
+    priced = [option for option in options if option[0] is not None]
+    main = next((option for option in priced if not option[1]), priced[0] if priced else None)
+    is_free = main is None or all(option[0] == 0 for option in priced)
+    description = ""
+    if main is not None:
+        description = f"{main[2]} ({main[1]})" if main[1] and main[2] else main[2] or main[1]
+    elif options:
+        description = options[0][2]
+    others = []
+    for option in options:
+        if option is main or (main is None and option is options[0]):
+            continue
+        amount, condition, text = option
+        if condition.lower() == "concessions" and amount is None:
+            others.append(text)
+        else:
+            price = f"£{amount:.2f}" if amount is not None else ""
+            others.append(": ".join(part for part in (condition, " ".join(p for p in (price, text) if p)) if part))
+    fields.update(
+        is_free=is_free,
+        cost_amount=None if is_free else main[0],
+        cost_description=_shorten(description, 255),
+        concessions=_shorten("; ".join(part for part in others if part), 255),
+    )
+    paths.update(cost_amount="cost_options", cost_description="cost_options", concessions="cost_options")
+
+
+def _languages(record: dict, fields: dict, paths: dict, report: Report) -> None:
+    names = []
+    for index, language in _objects(record, "languages"):
+        name = _text(language, "name")
+        code = _text(language, "code").lower()
+        if not name and code:
+            name = _LANGUAGE_NAMES.get(code, "")
+        if not name:
+            if "name" in language or "code" in language:
+                report.warn(f"languages[{index}]", "ignored: we do not recognise its name or code")
+            continue
+        if name.lower() not in (n.lower() for n in names):
+            names.append(name)
+    if names:
+        fields["languages"] = ", ".join(names)
+        paths["languages"] = "languages"
+
+
+def _contact(record: dict, fields: dict, paths: dict) -> None:
+    contacts = [contact for _, contact in _objects(record, "contacts")]
+    emails = [_text(record, "email")] + [_text(contact, "email") for contact in contacts]
+    phones = [_text(phone, "number") for _, phone in _objects(record, "phones")]
+    for contact in contacts:
+        phones += [_text(phone, "number") for _, phone in _objects(contact, "phones")]
+    names = [_text(contact, "name") for contact in contacts]
+    for name, values, path in (
+        ("contact_email", emails, "email"),
+        ("contact_phone", phones, "phones"),
+        ("contact_name", names, "contacts[0].name"),
+    ):
+        value = next((v for v in values if v), None)
+        if value is not None:
+            fields[name] = value
+            paths[name] = path
+
+
+def _locations(record: dict, service: ServiceData, report: Report) -> dict:
+    """Read service_at_locations; returns ``{"by_sal": {sal id: venue id or None}, ...}``."""
+    by_sal: dict[str, str | None] = {}
+    physical: list[str] = []
+    virtual = False
+    for index, sal in _objects(record, "service_at_locations"):
+        path = f"service_at_locations[{index}]"
+        sal_id = _id(sal)
+        location = sal.get("location")
+        if not isinstance(location, dict):
+            location_id = _id(sal, "location_id")
+            if location_id is None:
+                report.error(f"{path}.location", "is required (or location_id naming a location we already have)")
+                continue
+            service.location_refs.append((location_id, f"{path}.location_id"))
+            physical.append(location_id)
+            if sal_id:
+                by_sal[sal_id] = location_id
+            continue
+        path = f"{path}.location"
+        location_id = _id(location)
+        kind = location.get("location_type")
+        if location_id is None or kind not in ("physical", "virtual", "postal"):
+            continue  # reported by the schema check
+        if kind == "virtual":
+            virtual = True
+            if sal_id:
+                by_sal[sal_id] = None
+            continue
+        if kind == "postal":
+            report.warn(path, "ignored: a postal address is not somewhere people go to take part")
+            if sal_id:
+                by_sal[sal_id] = None
+            continue
+        venue = _venue(location, location_id, path, report)
+        if venue is None:
+            continue
+        service.venues.append(venue)
+        physical.append(location_id)
+        if sal_id:
+            by_sal[sal_id] = location_id
+    return {"by_sal": by_sal, "physical": physical, "virtual": virtual}
+
+
+def _venue(location: dict, oruk_id: str, path: str, report: Report) -> VenueData | None:
+    addresses = _objects(location, "addresses")
+    chosen = next(((i, a) for i, a in addresses if a.get("address_type") == "physical"), None) or (
+        addresses[0] if addresses else None
+    )
+    if chosen is None:
+        report.error(f"{path}.addresses", "a physical location needs an address with a postcode")
+        return None
+    index, address = chosen
+    address_path = f"{path}.addresses[{index}]"
+    postcode_path = f"{address_path}.postal_code"
+    postcode = _text(address, "postal_code")
+    try:
+        postcode = normalise_postcode(postcode)
+    except PostcodeError as error:
+        if "postal_code" in address:
+            report.error(postcode_path, str(error))
+        postcode = None
+    fields = {
+        "name": _text(location, "name") or _text(address, "address_1"),
+        "address_1": _text(address, "address_1"),
+        "address_2": _text(address, "address_2"),
+        "town": _text(address, "city"),
+        "postcode": postcode or "",
+        "directions": _text(location, "description"),
+    }
+    paths = {
+        "name": f"{path}.name",
+        "address_1": f"{address_path}.address_1",
+        "address_2": f"{address_path}.address_2",
+        "town": f"{address_path}.city",
+        "directions": f"{path}.description",
+    }
+    latitude, longitude = _number(location, "latitude"), _number(location, "longitude")
+    if (latitude is None) != (longitude is None):
+        report.error(f"{path}.latitude", "give both latitude and longitude, or neither to use the postcode")
+    elif latitude is not None:
+        if not -90 <= latitude <= 90:
+            report.error(f"{path}.latitude", f"{latitude!r} is not a latitude (-90 to 90)")
+        elif not -180 <= longitude <= 180:
+            report.error(f"{path}.longitude", f"{longitude!r} is not a longitude (-180 to 180)")
+        else:
+            six = Decimal("0.000001")
+            fields["latitude"] = Decimal(str(latitude)).quantize(six)
+            fields["longitude"] = Decimal(str(longitude)).quantize(six)
+    fields.update(_accessibility(location))
+    # Blank values whose source is missing altogether are reported by the schema check.
+    absent = {"postcode"} if not postcode else set()
+    if not isinstance(address.get("address_1"), str):
+        absent.add("address_1")
+        if not fields["name"]:
+            absent.add("name")
+    if not isinstance(address.get("city"), str):
+        absent.add("town")
+    checked = {name: value for name, value in fields.items() if name not in absent}
+    _check_fields(Venue, checked, paths, report)
+    return VenueData(oruk_id=oruk_id, path=path, fields=fields, postcode_path=postcode_path)
+
+
+def _accessibility(location: dict) -> dict:
+    found = {name: False for name in ACCESSIBILITY_FEATURES}
+    notes = []
+    labels = {label.lower(): name for name, (label, _) in ACCESSIBILITY_FEATURES.items()}
+    for _, entry in _objects(location, "accessibility"):
+        description = _text(entry, "description")
+        if description.lower() in labels:
+            found[labels[description.lower()]] = True
+            continue
+        if description == ACCESSIBILITY_NOTES_LABEL:
+            notes.append(_text(entry, "details"))
+            continue
+        texts = []
+        for key in ("description", "details", "accessibility"):
+            text = _text(entry, key)
+            if text and text not in texts:
+                texts.append(text)
+        text = "\n".join(texts)
+        for name, (_, pattern) in ACCESSIBILITY_FEATURES.items():
+            found[name] = found[name] or _found(pattern, text)
+        notes.append(text)
+    return {**found, "accessibility_notes": "\n".join(note for note in notes if note)}
+
+
+def _delivery(record: dict, locations: dict) -> dict:
+    texts = " ".join(_text(schedule, "attending_type") for _, schedule in _objects(record, "schedules"))
+    modes = {name: _found(pattern, texts) for name, pattern in _DELIVERY_PHRASES.items()}
+    fields = {}
+    if any(modes.values()) or locations["physical"] or locations["virtual"]:
+        modes["in_person"] = modes["in_person"] or bool(locations["physical"])
+        modes["online"] = modes["online"] or locations["virtual"]
+        fields.update(modes)
+    if texts.strip():
+        fields["how_to_join"] = next(
+            (choice for choice, pattern in _JOIN_PHRASES if _found(pattern, texts)), HowToJoin.SELF_REFERRAL
+        )
+    return fields
+
+
+def _sessions(record: dict, service: ServiceData, locations: dict, report: Report) -> None:
+    only_location = locations["physical"][0] if len(locations["physical"]) == 1 else None
+    for index, schedule in _objects(record, "schedules"):
+        path = f"schedules[{index}]"
+        schedule_id = _id(schedule)
+        if schedule_id is None:
+            continue  # reported by the schema check
+        sal_id = _id(schedule, "service_at_location_id")
+        if sal_id is not None:
+            if sal_id not in locations["by_sal"]:
+                report.error(f"{path}.service_at_location_id", f"no service_at_locations entry has id {sal_id!r}")
+                continue
+            venue_id = locations["by_sal"][sal_id]
+        else:
+            # A schedule that says it is held online or by phone, and not in person, has no venue.
+            attending = _text(schedule, "attending_type")
+            remote = _found(_DELIVERY_PHRASES["online"], attending) or _found(_DELIVERY_PHRASES["by_phone"], attending)
+            venue_id = None if remote and not _found(_DELIVERY_PHRASES["in_person"], attending) else only_location
+        for number, fields in enumerate(_schedule_sessions(schedule, path, report)):
+            service.sessions.append(
+                SessionData(
+                    oruk_id=schedule_id if number == 0 else derived_id(schedule_id, "day", number),
+                    path=path,
+                    venue_oruk_id=venue_id,
+                    fields=fields,
+                )
+            )
+
+
+def _schedule_sessions(schedule: dict, path: str, report: Report) -> list[dict]:
+    """One dict of ActivitySession fields per weekday of ``schedule`` (none if it is invalid)."""
+    errors_before = len(report.errors)
+    freq = schedule.get("freq")
+    interval = _number(schedule, "interval")
+    dtstart = _parse_date(schedule.get("dtstart"), f"{path}.dtstart", report)
+    valid_from = _parse_date(schedule.get("valid_from"), f"{path}.valid_from", report)
+    valid_to = _parse_date(schedule.get("valid_to"), f"{path}.valid_to", report)
+
+    days: list[tuple[int | None, int | None]] = []  # (weekday, week of month)
+    byday = schedule.get("byday")
+    parts = [part.strip().upper() for part in byday.split(",") if part.strip()] if isinstance(byday, str) else []
+    for part in parts:
+        match = _BYDAY.match(part)
+        if not match or match.group(2) not in ICAL_WEEKDAYS:
+            report.error(f"{path}.byday", f"{part!r} is not a weekday (use MO, TU, WE, TH, FR, SA or SU)")
+            continue
+        nth = int(match.group(1)) if match.group(1) else None
+        days.append((ICAL_WEEKDAYS.index(match.group(2)), nth))
+
+    frequency = None
+    if freq == "WEEKLY":
+        if interval in (None, 1):
+            frequency = Frequency.WEEKLY
+        elif interval == 2:
+            frequency = Frequency.FORTNIGHTLY
+        else:
+            report.error(f"{path}.interval", f"{interval!r}: we can import weekly (1) or fortnightly (2) schedules")
+        if any(nth is not None for _, nth in days):
+            report.error(f"{path}.byday", "a weekly schedule cannot name a week of the month (use TU, not 2TU)")
+        if schedule.get("bymonthday"):
+            report.warn(f"{path}.bymonthday", "ignored: RFC 5545 does not allow bymonthday in a weekly schedule")
+        if not parts and (dtstart or valid_from):
+            days = [((dtstart or valid_from).weekday(), None)]
+    elif freq == "MONTHLY":
+        frequency = Frequency.MONTHLY
+        if interval not in (None, 1):
+            report.error(f"{path}.interval", f"{interval!r}: we can import monthly schedules with interval 1 only")
+        if schedule.get("bymonthday"):
+            report.error(f"{path}.bymonthday", "days of the month are not supported; use byday, such as 2TU or -1FR")
+        for weekday, nth in days:
+            if nth not in WeekOfMonth.values:
+                day = ICAL_WEEKDAYS[weekday]
+                report.error(
+                    f"{path}.byday",
+                    f"{f'{nth}{day}' if nth else day!r} needs a week of the month: 1 to 4 or -1 (for example 2{day})",
+                )
+    elif freq is None:
+        if dtstart is None:
+            report.error(f"{path}.freq", "is required (WEEKLY or MONTHLY), or give dtstart for a one-off session")
+        else:
+            frequency = Frequency.ONCE
+            days = [(None, None)]
+    if frequency in (Frequency.WEEKLY, Frequency.FORTNIGHTLY, Frequency.MONTHLY) and not parts and not days:
+        report.error(f"{path}.byday", "is required: say which day of the week, for example TU")
+    if frequency == Frequency.FORTNIGHTLY and dtstart is None and valid_from is None:
+        report.error(f"{path}.dtstart", "a fortnightly schedule needs dtstart (or valid_from) to fix which weeks")
+
+    start = dtstart if frequency == Frequency.ONCE else _first_date(frequency, dtstart, valid_from, days)
+    if valid_to is not None and start is not None and valid_to < start:
+        report.error(f"{path}.valid_to", "must be on or after the first session (valid_from or dtstart)")
+
+    opens = _parse_time(schedule.get("opens_at"), f"{path}.opens_at", report, on=start)
+    closes = _parse_time(schedule.get("closes_at"), f"{path}.closes_at", report, on=start)
+    for key in ("opens_at", "closes_at"):
+        if schedule.get(key) in (None, ""):
+            report.error(f"{path}.{key}", "is required: we list sessions with their start and end times")
+    if opens is not None and closes is not None and closes <= opens:
+        report.error(f"{path}.closes_at", "must be after opens_at")
+
+    notes = _text(schedule, "notes")
+    if len(notes) > 255:
+        report.warn(f"{path}.notes", "shortened to 255 characters")
+        notes = _shorten(notes, 255)
+    if len(report.errors) > errors_before or frequency is None:
+        return []
+    sessions = []
+    for weekday, nth in days:
+        fields = {
+            "frequency": frequency,
+            "weekday": weekday,
+            "week_of_month": nth if frequency == Frequency.MONTHLY else None,
+            "start_time": opens,
+            "end_time": closes,
+            "valid_from": start,
+            "valid_to": valid_to,
+            "notes": notes,
+        }
+        sessions.append(fields)
+    return sessions
+
+
+def _first_date(frequency, dtstart: date | None, valid_from: date | None, days) -> date | None:
+    """The session's valid_from: the later of dtstart and valid_from, keeping a fortnightly rhythm."""
+    if dtstart is None and valid_from is None:
+        return None if frequency == Frequency.FORTNIGHTLY else timezone.localdate()
+    if dtstart is None or valid_from is None or valid_from <= dtstart:
+        return dtstart or valid_from
+    if frequency != Frequency.FORTNIGHTLY or not days:
+        return valid_from
+    # Fortnights are counted from the first session on or after dtstart (as schedules.py does).
+    weekday = days[0][0]
+    anchor = dtstart + timedelta(days=(weekday - dtstart.weekday()) % 7)
+    if valid_from <= anchor:
+        return anchor
+    return anchor + timedelta(days=14 * -(-(valid_from - anchor).days // 14))
+
+
+def _terms(record: dict, service: ServiceData, report: Report) -> None:
+    entries = [
+        (f"attributes[{index}]", attribute.get("taxonomy_term"), _id(attribute, "taxonomy_term_id"))
+        for index, attribute in _objects(record, "attributes")
+    ]
+    entries += [(f"taxonomy_terms[{i}]", term, None) for i, term in _objects(record, "taxonomy_terms")]
+    seen = set()
+    for path, term, term_id in entries:
+        if not isinstance(term, dict):
+            if term_id is None:
+                report.error(f"{path}.taxonomy_term", "is required (or taxonomy_term_id naming a term we already have)")
+            elif term_id not in seen:
+                seen.add(term_id)
+                service.term_refs.append((term_id, f"{path}.taxonomy_term_id"))
+            continue
+        if path.startswith("attributes"):
+            path = f"{path}.taxonomy_term"
+        oruk_id = _id(term)
+        if oruk_id is None or oruk_id in seen:
+            continue
+        seen.add(oruk_id)
+        fields = {"name": _text(term, "name") or _text(term, "term"), "description": _text(term, "description")}
+        taxonomy = _text(term, "taxonomy")
+        if taxonomy:
+            fields["vocabulary"] = taxonomy
+        _check_fields(
+            NeedTerm,
+            {name: value for name, value in fields.items() if name != "name" or isinstance(term.get("name"), str)},
+            {"name": f"{path}.name", "description": f"{path}.description", "vocabulary": f"{path}.taxonomy"},
+            report,
+        )
+        parent_id = _id(term, "parent_id")
+        if parent_id == oruk_id:
+            report.error(f"{path}.parent_id", "a term cannot be its own parent")
+            parent_id = None
+        service.terms.append(TermData(oruk_id=oruk_id, path=path, fields=fields, parent_oruk_id=parent_id))
+
+
+# --- Writing a service ---------------------------------------------------------------------
+
+
+def _decimal_number(value: Decimal):
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def organisation_to_oruk(organisation) -> dict:
+    oruk_id = str(organisation.oruk_id)
+    data = {"id": oruk_id, "name": organisation.title, "description": organisation.description}
+    if organisation.email:
+        data["email"] = organisation.email
+    if organisation.website:
+        data["website"] = organisation.website
+    identifiers = []
+    if organisation.charity_number:
+        identifiers.append(("GB-CHC", "Charity number", organisation.charity_number))
+    if organisation.company_number:
+        identifiers.append(("GB-COH", "Company number", organisation.company_number))
+    if identifiers:
+        data["organization_identifiers"] = [
+            {
+                "id": derived_id(oruk_id, "identifier", scheme),
+                "organization_id": oruk_id,
+                "identifier_scheme": scheme,
+                "identifier_type": kind,
+                "identifier": value,
+            }
+            for scheme, kind, value in identifiers
+        ]
+    return data
+
+
+def venue_to_oruk(venue) -> dict:
+    oruk_id = str(venue.oruk_id)
+    location = {"id": oruk_id, "location_type": "physical", "name": venue.name}
+    if venue.directions:
+        location["description"] = venue.directions
+    if venue.latitude is not None and venue.longitude is not None:
+        location["latitude"] = float(venue.latitude)
+        location["longitude"] = float(venue.longitude)
+    address = {
+        "id": derived_id(oruk_id, "address"),
+        "location_id": oruk_id,
+        "address_1": venue.address_1,
+        "city": venue.town,
+        "state_province": "",
+        "postal_code": venue.postcode,
+        "country": "GB",
+        "address_type": "physical",
+    }
+    if venue.address_2:
+        address["address_2"] = venue.address_2
+    location["addresses"] = [address]
+    accessibility = [
+        {"id": derived_id(oruk_id, "accessibility", name), "location_id": oruk_id, "description": label}
+        for name, (label, _) in ACCESSIBILITY_FEATURES.items()
+        if getattr(venue, name)
+    ]
+    if venue.accessibility_notes:
+        accessibility.append(
+            {
+                "id": derived_id(oruk_id, "accessibility", "notes"),
+                "location_id": oruk_id,
+                "description": ACCESSIBILITY_NOTES_LABEL,
+                "details": venue.accessibility_notes,
+            }
+        )
+    if accessibility:
+        location["accessibility"] = accessibility
+    return location
+
+
+def attending_type(activity, *, at_venue: bool = True) -> str:
+    """How to take part, in a sentence ``_delivery`` reads back (a session with no venue is
+    not in person, which tells the importer not to give it the service's location)."""
+    modes = [mode.lower() for mode in activity.delivery_modes if at_venue or mode != "In person"]
+    if modes:
+        modes[0] = modes[0].capitalize()
+    ways = modes[0] if len(modes) == 1 else f"{', '.join(modes[:-1])} or {modes[-1]}" if modes else ""
+    join = HowToJoin(activity.how_to_join).label
+    return f"{ways}. {join}." if ways else f"{join}."
+
+
+def session_to_oruk(session, *, service_id: str, sal_id: str | None, attending: str) -> dict:
+    from directory.schedules import describe_session
+
+    schedule = {"id": str(session.oruk_id), "service_id": service_id}
+    if sal_id:
+        schedule["service_at_location_id"] = sal_id
+    schedule["valid_from"] = session.valid_from.isoformat()
+    if session.valid_to:
+        schedule["valid_to"] = session.valid_to.isoformat()
+    # dtstart is the date the rhythm counts from; for a one-off it is the date itself.
+    schedule["dtstart"] = session.valid_from.isoformat()
+    rule = session_rrule(session)
+    if rule is not None:
+        schedule["freq"] = rule["FREQ"]
+        schedule["interval"] = rule.get("INTERVAL", 1)
+        schedule["byday"] = rule["BYDAY"]
+    schedule["description"] = describe_session(session)
+    schedule["opens_at"] = session.start_time.strftime("%H:%M")
+    schedule["closes_at"] = session.end_time.strftime("%H:%M")
+    schedule["attending_type"] = attending
+    if session.notes:
+        schedule["notes"] = session.notes
+    return schedule
+
+
+def term_to_oruk(term) -> dict:
+    data = {"id": str(term.oruk_id), "name": term.name, "description": term.description}
+    if term.parent_id is not None:
+        data["parent_id"] = str(term.parent.oruk_id)
+    data["taxonomy"] = term.vocabulary
+    return data
+
+
+def _cost_options(activity, service_id: str) -> list[dict]:
+    option = {"id": derived_id(service_id, "cost"), "service_id": service_id}
+    if activity.is_free or activity.cost_amount is None:
+        option["amount"] = 0
+    else:
+        option["amount"] = _decimal_number(activity.cost_amount)
+    if activity.cost_description:
+        option["amount_description"] = activity.cost_description
+    options = [option]
+    if activity.concessions:
+        options.append(
+            {
+                "id": derived_id(service_id, "cost", "concessions"),
+                "service_id": service_id,
+                "option": "Concessions",
+                "amount_description": activity.concessions,
+            }
+        )
+    return options
+
+
+def service_to_oruk(activity, *, organisation, url: str | None = None, modified: datetime | None = None) -> dict:
+    """The ORUK 3.0 service for ``activity``; its ``sessions`` (with venues) and ``needs``
+    (with parents) should be prefetched."""
+    service_id = str(activity.oruk_id)
+    summary = activity.summary.strip()
+    body = rich_text_to_plain(activity.description)
+    description = summary if body in ("", summary) else f"{summary}\n\n{body}"
+    data = {
+        "id": service_id,
+        "organization_id": str(organisation.oruk_id),
+        "name": activity.title,
+        "description": description,
+    }
+    if url:
+        data["url"] = url
+    if activity.contact_email:
+        data["email"] = activity.contact_email
+    data["status"] = STATUS_TO_ORUK[ActivityStatus(activity.status)]
+    if activity.min_age is not None:
+        data["minimum_age"] = activity.min_age
+    if activity.max_age is not None:
+        data["maximum_age"] = activity.max_age
+    if activity.eligibility_notes:
+        data["eligibility_description"] = activity.eligibility_notes
+    data["assured_date"] = activity.last_reviewed.isoformat()
+    modified = modified or activity.last_published_at or activity.latest_revision_created_at
+    if modified is not None:
+        data["last_modified"] = modified.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+
+    sessions = list(activity.sessions.all())
+    venues = {}
+    for session in sessions:
+        if session.venue_id is not None:
+            venues.setdefault(session.venue_id, session.venue)
+    sal_ids = {venue_pk: derived_id(service_id, "at", venue.oruk_id) for venue_pk, venue in venues.items()}
+    data["schedules"] = [
+        session_to_oruk(
+            session,
+            service_id=service_id,
+            sal_id=sal_ids.get(session.venue_id),
+            attending=attending_type(activity, at_venue=session.venue_id is not None),
+        )
+        for session in sessions
+    ]
+    data["service_at_locations"] = [
+        {
+            "id": sal_ids[venue_pk],
+            "service_id": service_id,
+            "location_id": str(venue.oruk_id),
+            "location": venue_to_oruk(venue),
+        }
+        for venue_pk, venue in venues.items()
+    ]
+    data["languages"] = [
+        {"id": derived_id(service_id, "language", name.lower()), "service_id": service_id, "name": name}
+        | ({"code": LANGUAGE_CODES[name]} if name in LANGUAGE_CODES else {})
+        for name in activity.language_list
+    ]
+    data["organization"] = organisation_to_oruk(organisation)
+    data["cost_options"] = _cost_options(activity, service_id)
+    if activity.contact_name:
+        data["contacts"] = [
+            {"id": derived_id(service_id, "contact"), "service_id": service_id, "name": activity.contact_name}
+        ]
+    if activity.contact_phone:
+        data["phones"] = [{"id": derived_id(service_id, "phone"), "number": activity.contact_phone}]
+    data["attributes"] = [
+        {
+            "id": derived_id(service_id, "attribute", term.oruk_id),
+            "link_id": service_id,
+            "taxonomy_term_id": str(term.oruk_id),
+            "link_type": "need",
+            "taxonomy_term": term_to_oruk(term),
+        }
+        for term in sorted(activity.needs.all(), key=lambda term: term.name)
+    ]
+    return data
