@@ -97,8 +97,9 @@ def make_activity(
     activity.needs = list(needs)
     if sessions is None:
         sessions = [{"venue": venue}] if venue is not None else []
-    for spec in sessions:
+    for order, spec in enumerate(sessions):
         spec = {
+            "sort_order": order,  # as the admin's inline panel numbers them
             "frequency": Frequency.WEEKLY,
             "weekday": 1,
             "start_time": time(10, 0),

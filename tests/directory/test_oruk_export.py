@@ -164,7 +164,7 @@ def _snapshot() -> dict:
     snapshot = {}
     for activity in ActivityPage.objects.live().order_by("path"):
         organisation = activity.get_parent().specific
-        sessions = activity.sessions.select_related("venue").order_by("sort_order")
+        sessions = activity.sessions.select_related("venue").order_by("sort_order", "pk")
         venues = {session.venue for session in sessions if session.venue}
         snapshot[activity.oruk_id] = {
             "organisation": {
