@@ -6,7 +6,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 FRONTEND := site/static/nhsuk/.built
 
-.PHONY: frontend demo test test-sqlite test-postgres venv lint format clean lock
+.PHONY: frontend demo test test-sqlite test-postgres test-elasticsearch elasticsearch bench-search venv lint format clean lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,7 @@ $(FRONTEND): package.json package-lock.json frontend/build.mjs
 frontend: $(FRONTEND)
 
 ## Serve the demo directory at http://127.0.0.1:$(PORT) (SQLite, no other service needed).
+demo: export WAGTAILADMIN_BASE_URL = http://127.0.0.1:$(PORT)
 demo: $(STAMP) $(FRONTEND)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
@@ -38,6 +39,25 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	scripts/test.sh postgres
+
+## The search backend's Elasticsearch tests, against a local node (started when needed).
+test-elasticsearch: $(STAMP)
+	scripts/test.sh elasticsearch
+
+## Start a local Elasticsearch 8 node on 127.0.0.1:$${ES_PORT:-9200} (Java 17+ and Maven; logs in var/).
+elasticsearch:
+	scripts/elasticsearch.sh
+
+## Search benchmark: BENCH_N activities (default 50,000) on PostgreSQL and Elasticsearch, through
+## the HTTP API at concurrency 1 and 8; figures printed and written to BENCH_OUT.
+BENCH_DB := postgres://postgres@127.0.0.1:$(or $(PGPORT),54329)
+bench-search: $(STAMP)
+	scripts/postgres.sh
+	scripts/elasticsearch.sh
+	$(BIN)/python -c "import psycopg; c = psycopg.connect('$(BENCH_DB)/postgres', autocommit=True); \
+	  c.execute(\"SELECT 1 FROM pg_database WHERE datname = 'signpost_bench'\").fetchone() or c.execute('CREATE DATABASE signpost_bench')"
+	DATABASE_URL=$(BENCH_DB)/signpost_bench $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=$(BENCH_DB)/signpost_bench $(BIN)/python manage.py bench_search
 
 ## Refresh the pinned versions after changing pyproject.toml.
 lock:

@@ -1,14 +1,40 @@
 #!/usr/bin/env bash
-# The whole test suite: once on SQLite, once on PostgreSQL (started here when needed).
+# The whole test suite: once on SQLite, once on PostgreSQL (started here when needed), with
+# a local Elasticsearch node (scripts/elasticsearch.sh) for the search backend's tests.
 # With CI=true nothing may skip for want of a service: a missing PostgreSQL fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 which=${1:-all}
 
+# Elasticsearch for the search contract's Elasticsearch half (tests marked `elasticsearch`),
+# run once, in the SQLite pass. Without CI a node that cannot start only skips those tests.
+if [ "$which" = all ] || [ "$which" = sqlite ] || [ "$which" = elasticsearch ]; then
+  if ! scripts/elasticsearch.sh; then
+    [ "${CI:-}" = true ] && { echo "CI=true: Elasticsearch must run" >&2; exit 1; }
+    echo "Elasticsearch did not start: its tests will be skipped" >&2
+  fi
+fi
+
+# --- Browser tests (tests/browser/, marked `browser`): Playwright driving Debian's Chromium,
+# installed by scripts/browser.sh when missing. They run in the SQLite pass (and are deselected
+# on PostgreSQL). Without CI a missing Chromium only skips them; with CI=true it fails the run.
+if [ "$which" = all ] || [ "$which" = sqlite ] || [ "$which" = browser ]; then
+  if ! scripts/browser.sh; then
+    [ "${CI:-}" = true ] && { echo "CI=true: Chromium must be installed for the browser tests" >&2; exit 1; }
+    echo "Chromium is not installed: the browser tests will be skipped" >&2
+  fi
+fi
+# --- end of browser tests setup
+
 if [ "$which" = all ] || [ "$which" = sqlite ]; then
-  echo "== Tests on SQLite"
+  echo "== Tests on SQLite (with Elasticsearch)"
   env -u DATABASE_URL "$BIN/pytest" -p no:cacheprovider
+fi
+
+if [ "$which" = elasticsearch ]; then
+  echo "== Elasticsearch tests"
+  env -u DATABASE_URL "$BIN/pytest" -p no:cacheprovider -m elasticsearch
 fi
 
 if [ "$which" = all ] || [ "$which" = postgres ]; then
@@ -17,5 +43,11 @@ if [ "$which" = all ] || [ "$which" = postgres ]; then
     scripts/postgres.sh
     TEST_DATABASE_URL="postgres://postgres@127.0.0.1:${PGPORT:-54329}/signpost"
   fi
-  DATABASE_URL="$TEST_DATABASE_URL" REQUIRE_POSTGRES=true "$BIN/pytest" -p no:cacheprovider
+  DATABASE_URL="$TEST_DATABASE_URL" REQUIRE_POSTGRES=true "$BIN/pytest" -p no:cacheprovider -m "not elasticsearch"
+fi
+
+# --- Browser tests alone (`scripts/test.sh browser`): screenshots in $SCREENSHOT_DIR or var/screenshots/.
+if [ "$which" = browser ]; then
+  echo "== Browser tests"
+  env -u DATABASE_URL "$BIN/pytest" -p no:cacheprovider -m browser
 fi

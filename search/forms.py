@@ -1,32 +1,152 @@
+"""Reading a search from request parameters: one form for the web page and the JSON API.
+
+Field names are the API's parameter names, so an error names the parameter at fault. A
+multiple-value parameter may be repeated (``needs=a&needs=b``, as a form sends it) or
+comma-separated (``needs=a,b``, as people type URLs).
+"""
+
 from django import forms
 
+from directory.choices import HowToJoin, Weekday
 from directory.geocoding import GeocodingError, locate_postcode
 from directory.models import NeedTerm
+from search.types import (
+    MAX_PAGE_SIZE,
+    MAX_RADIUS_MILES,
+    SELF_REFERRAL_ACCEPTED,
+    Accessibility,
+    DeliveryMode,
+    Location,
+    SearchQuery,
+    SearchQueryError,
+    Sort,
+    TimeOfDay,
+)
 
 RADIUS_CHOICES = [(1, "1 mile"), (3, "3 miles"), (5, "5 miles"), (10, "10 miles"), (25, "25 miles")]
+# "self" is the resident's shorthand for "I can join without a referral".
+JOIN_CHOICES = [("self", "I can join without a referral"), *HowToJoin.choices]
 
 
-class FindActivitiesForm(forms.Form):
+class ListField(forms.MultipleChoiceField):
+    """Multiple values, repeated or comma-separated; an unknown value names itself."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, *args, aliases: dict[str, str] | None = None, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+        self.aliases = aliases or {}
+        self.error_messages["invalid_choice"] = "%(value)s is not one of the choices."
+
+    def to_python(self, value):
+        values = []
+        for item in super().to_python(value):
+            for part in item.split(","):
+                part = part.strip()
+                if part:
+                    values.append(self.aliases.get(part.lower(), part))
+        return values
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Search for", required=False, max_length=200, help_text="For example: walking, lonely, art")
     postcode = forms.CharField(
-        max_length=16, help_text="For example, BH15 1AB", error_messages={"required": "Enter a postcode."}
+        label="Postcode", required=False, max_length=16, help_text="For example, BH15 1AB",
+        error_messages={"required": "Enter a postcode."},
     )
-    need = forms.ModelChoiceField(
-        queryset=NeedTerm.objects.all(),
-        to_field_name="slug",
-        required=False,
-        empty_label="Anything",
-        label="What would help?",
+    latitude = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
+    longitude = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    radius_miles = forms.FloatField(
+        label="How far can you travel?", required=False, min_value=0.1, max_value=MAX_RADIUS_MILES,
+        widget=forms.Select(choices=RADIUS_CHOICES),
     )
-    radius = forms.TypedChoiceField(
-        choices=RADIUS_CHOICES, coerce=int, initial=3, required=False, label="How far can you travel?"
+    needs = forms.CharField(required=False)  # replaced per instance: its choices come from the taxonomy
+    day = ListField(
+        label="Day", choices=[(str(value), label) for value, label in Weekday.choices],
+        aliases={label.lower(): str(value) for value, label in Weekday.choices},
     )
+    time = ListField(label="Time of day", choices=[(t.value, t.label) for t in TimeOfDay])
+    free = forms.BooleanField(label="Cost", required=False)
+    delivery = ListField(label="How it is run", choices=[(m.value, m.label) for m in DeliveryMode])
+    access = ListField(label="Access needs", choices=[(a.value, a.label) for a in Accessibility])
+    age = forms.IntegerField(label="Age", required=False, min_value=0, max_value=120, widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    join = ListField(label="How to join", choices=JOIN_CHOICES)
+    capacity = forms.BooleanField(label="Places", required=False)
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=[(s.value, s.label) for s in Sort])
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page_size = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE, widget=forms.HiddenInput)
 
-    def clean_postcode(self):
+    # Older links (the home page's need list) use these names.
+    ALIASES = {"need": "needs", "radius": "radius_miles"}
+
+    def __init__(self, data=None, *args, require_location: bool = False, default_page_size: int = 20, **kwargs):
+        if data is not None:
+            data = data.copy()
+            for old, new in self.ALIASES.items():
+                if old in data and new not in data:
+                    data.setlist(new, data.getlist(old))
+        super().__init__(data, *args, **kwargs)
+        self.require_location = require_location
+        self.default_page_size = default_page_size
+        self.location = None
+        terms = list(NeedTerm.objects.order_by("name").values_list("pk", "slug", "name", "oruk_id"))
+        # A need is named by its slug, its id, or its Open Referral UK taxonomy term id.
+        self._term_ids = {}
+        for pk, slug, _, oruk_id in terms:
+            self._term_ids.update({slug: pk, str(pk): pk, oruk_id: pk})
+        self.fields["needs"] = ListField(label="What would help?", choices=[(key, key) for key in self._term_ids])
+        self.need_choices = [(slug, name) for _, slug, name, _ in terms]
+        self.fields["postcode"].required = require_location
+
+    def clean(self):
+        data = super().clean()
+        latitude, longitude = data.get("latitude"), data.get("longitude")
+        if (latitude is None) != (longitude is None) and not self.has_error("latitude") and not self.has_error("longitude"):
+            self.add_error("latitude" if latitude is None else "longitude", "Give both latitude and longitude.")
+        elif latitude is not None:
+            self.location = Location(latitude, longitude)
+        elif data.get("postcode"):
+            try:
+                coordinates = locate_postcode(data["postcode"])
+            except GeocodingError as error:
+                self.add_error("postcode", str(error))
+            else:
+                postcode = data["postcode"].strip().upper()
+                self.location = Location(float(coordinates.latitude), float(coordinates.longitude), postcode)
+        return data
+
+    def to_query(self) -> SearchQuery:
+        """The validated ``SearchQuery``; call after ``is_valid()``. Raises ``SearchQueryError``."""
+        data = self.cleaned_data
+        join = set(data["join"])
+        if "self" in join:
+            join = (join - {"self"}) | SELF_REFERRAL_ACCEPTED
+        query = SearchQuery(
+            text=data["q"].strip(),
+            location=self.location,
+            radius_miles=data["radius_miles"] or 3.0,
+            needs=tuple(sorted({self._term_ids[value] for value in data["needs"]})),
+            weekdays=frozenset(int(day) for day in data["day"]),
+            times_of_day=frozenset(TimeOfDay(value) for value in data["time"]),
+            free_only=data["free"],
+            delivery=frozenset(DeliveryMode(value) for value in data["delivery"]),
+            accessibility=frozenset(Accessibility(value) for value in data["access"]),
+            age=data["age"],
+            how_to_join=frozenset(join),
+            has_capacity=data["capacity"],
+            sort=Sort(data["sort"] or Sort.BEST),
+            page=data["page"] or 1,
+            page_size=data["page_size"] or self.default_page_size,
+        )
+        return query
+
+    def query_or_errors(self) -> tuple[SearchQuery | None, dict[str, list[str]]]:
+        """Either a query, or the errors keyed by parameter name (for pages and the API alike)."""
+        if not self.is_valid():
+            return None, {name: [str(e) for e in errors] for name, errors in self.errors.items()}
         try:
-            self.centre = locate_postcode(self.cleaned_data["postcode"])
-        except GeocodingError as error:
-            raise forms.ValidationError(str(error)) from error
-        return self.cleaned_data["postcode"].upper()
-
-    def clean_radius(self):
-        return self.cleaned_data.get("radius") or 3
+            return self.to_query(), {}
+        except SearchQueryError as error:
+            self.add_error(error.parameter if error.parameter in self.fields else None, error.message)
+            return None, {error.parameter: [error.message]}

@@ -1,17 +1,124 @@
-from django.core.paginator import Paginator
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 
-from search.finder import find_activities
-from search.forms import FindActivitiesForm
+from search.backends import get_search_backend, search_backend_aliases
+
+from search.forms import SearchForm
+from search.selectors import search_activities
+
+# What "drop a filter" suggests removing, in the order people are most likely to relax them.
+_RELAXABLE = [("day", "any day"), ("time", "any time of day"), ("access", "any access needs"), ("free", "paid activities too"),
+              ("delivery", "any way of taking part"), ("join", "any way of joining"), ("capacity", "full activities too"),
+              ("age", "any age"), ("needs", "any need"), ("q", "any words")]
 
 
-def find(request):
-    form = FindActivitiesForm(request.GET or None)
-    page = None
-    if form.is_valid():
-        need = form.cleaned_data["need"]
-        results = find_activities(
-            centre=form.centre, radius_miles=form.cleaned_data["radius"], needs=[need] if need else None
-        )
-        page = Paginator(results, 20).get_page(request.GET.get("page"))
-    return render(request, "search/find.html", {"form": form, "page": page})
+LINK_WORKERS_GROUP = "Link workers"
+
+
+def find(request, *, for_link_workers: bool = False):
+    """The residents' search: postcode, need and filters, a list with distances."""
+    form = SearchForm(request.GET or None)
+    results = None
+    suggestions = []
+    if form.is_bound:
+        query, _errors = form.query_or_errors()
+        if query is not None:
+            results = search_activities(query=query)
+            if not results.total:
+                suggestions = _suggestions(request, form)
+    groups = _filter_groups(form, results)
+    return render(
+        request,
+        "search/find.html",
+        {
+            "form": form,
+            "results": results,
+            "suggestions": suggestions,
+            "filter_groups": groups,
+            "filters_open": any(o["checked"] for g in groups for o in g["options"]) or any(g["errors"] for g in groups),
+            "for_link_workers": for_link_workers,
+        },
+    )
+
+
+def _is_link_worker(user) -> bool:
+    return user.is_active and (user.is_superuser or user.groups.filter(name=LINK_WORKERS_GROUP).exists())
+
+
+@login_required(login_url="wagtailadmin_login")
+def find_for_link_workers(request):
+    """The same search for link workers, with places per session and how each activity is joined,
+    so they can choose with the person and refer."""
+    if not _is_link_worker(request.user):
+        raise PermissionDenied("Only link workers use this search.")
+    return find(request, for_link_workers=True)
+
+
+# Filter checkboxes and the facet (results) each one's counts come from.
+_GROUPS = [("needs", "needs"), ("day", "days"), ("time", None), ("free", "cost"), ("delivery", "delivery"),
+           ("access", "accessibility"), ("join", "how_to_join"), ("capacity", None)]
+
+
+def _filter_groups(form, results) -> list[dict]:
+    """The filters as checkbox groups, each option with its count in the current results."""
+    selected = {}
+    if form.is_bound:
+        for name, _ in _GROUPS:
+            raw = form.data.getlist(name) + (form.data.getlist("need") if name == "needs" else [])
+            selected[name] = {part.strip() for value in raw for part in value.split(",")}
+    groups = []
+    for name, facet in _GROUPS:
+        field = form.fields[name]
+        counts = {f.value: f.count for f in results.facets.get(facet, ())} if results and facet else {}
+        if name == "needs":
+            choices = form.need_choices
+        elif name in ("free", "capacity"):
+            choices = [("on", "Free only" if name == "free" else "Only activities with places left")]
+            counts = {"on": counts["free"]} if name == "free" and "free" in counts else {}
+        else:
+            choices = [(str(value), label) for value, label in field.choices]
+        options = [
+            {"value": value, "label": label, "checked": value in selected.get(name, ()), "count": counts.get(value) if counts else None}
+            for value, label in choices
+        ]
+        if name == "needs" and results is not None and results.total:
+            # The vocabulary is long: offer the needs the results meet, and any already chosen.
+            options = [o for o in options if o["checked"] or o["count"]]
+        groups.append({"name": name, "legend": field.label, "options": options, "errors": form.errors.get(name, [])})
+    return groups
+
+
+def _suggestions(request, form) -> list[tuple[str, str]]:
+    """Links that widen a search which found nothing: a larger radius, then one filter fewer."""
+    links = []
+    radius = form.cleaned_data.get("radius_miles") or 3
+    if form.location is not None and radius < 25:
+        wider = request.GET.copy()
+        wider.pop("radius", None)
+        wider["radius_miles"] = "25" if radius >= 10 else "10"
+        wider.pop("page", None)
+        links.append((f"Search up to {wider['radius_miles']} miles away", "?" + wider.urlencode()))
+    for name, label in _RELAXABLE:
+        if form.cleaned_data.get(name):
+            fewer = request.GET.copy()
+            for key in (name, "need" if name == "needs" else None, "page"):
+                if key:
+                    fewer.pop(key, None)
+            links.append((f"Include {label}", "?" + fewer.urlencode()))
+    return links[:3]
+
+
+@never_cache
+def health(request):
+    """The state of each search backend. 200 while searches can be answered (perhaps by the
+    fallback, then "degraded"); 503 when none can."""
+    backends = {alias: get_search_backend(alias).health() for alias in search_backend_aliases()}
+    default = get_search_backend()
+    usable = backends["default"]["status"] == "ok" or (
+        default.params.get("FALLBACK") and backends.get(default.params["FALLBACK"], {}).get("status") == "ok"
+    )
+    status = "ok" if backends["default"]["status"] == "ok" else ("degraded" if usable else "unavailable")
+    return JsonResponse({"status": status, "backends": backends}, status=200 if usable else 503)

@@ -6,12 +6,14 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from directory import urls as directory_urls
 from pages import views as pages_views
+from search import api_urls as search_api_urls
 from search import urls as search_urls
 
 urlpatterns = [
     path("healthz/", pages_views.health, name="health"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("", include(search_api_urls)),
     path("", include(directory_urls)),
     path("", include(search_urls)),
 ]

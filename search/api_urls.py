@@ -1,0 +1,16 @@
+"""The JSON API's routes, and its OpenAPI schema (generated from these routes only)."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from search.api import ActivitySearchApi
+
+urlpatterns = [
+    path("api/v1/activities/", ActivitySearchApi.as_view(), name="api-activities"),
+    path(
+        "api/v1/schema/",
+        # Only our own API: Wagtail's admin API views are not part of the public contract.
+        SpectacularAPIView.as_view(urlconf="search.api_urls", custom_settings={"TITLE": "Signpost API", "VERSION": "1"}),
+        name="api-schema",
+    ),
+]

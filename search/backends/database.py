@@ -1,0 +1,302 @@
+"""The embedded default: searches the directory's own tables, on SQLite or PostgreSQL.
+
+One query finds the page of activity ids: publicly listed activities joined to their
+qualifying sessions, narrowed by a bounding box on the venues' indexed latitude and
+longitude before the exact great-circle distance is computed in SQL, grouped by activity
+(nearest venue wins), filtered, ranked by the rule in ``base`` and cut to one page. A
+fixed handful of aggregate queries count the total and the facets, and ``hydrate`` loads
+what the page shows. The number of queries never depends on the page size.
+
+Text: PostgreSQL full-text search (English stemming) plus trigram similarity for
+misspellings; on SQLite, case-insensitive substring matching of crude word stems.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import ASin, Cast, Cos, ExtractHour, ExtractMinute, Least, Mod, Power, Radians, Sin, Sqrt
+from django.utils import timezone
+
+from directory.choices import HowToJoin, Weekday
+from directory.models import ActivityPage, ActivitySession
+from directory.selectors import public_activities
+from search.backends.base import (
+    BaseSearchBackend,
+    Capabilities,
+    Taxonomy,
+    _stem,
+    bounding_box,
+    half_distance_miles,
+    query_words,
+    radius_of_curvature_miles,
+)
+from search.types import Accessibility, DeliveryMode, FacetCount, SearchQuery, SearchResults, Sort
+
+MINUTES_PER_WEEK = 7 * 24 * 60
+# How alike a typed word and a word in a title or summary must be to count as a misspelling.
+TRIGRAM_WORD_SIMILARITY = 0.5
+_NeedLink = ActivityPage.needs.through
+
+
+def _float(expression):
+    return Cast(expression, FloatField())
+
+
+def distance_expression(query: SearchQuery, prefix: str = ""):
+    """Great-circle miles from the query's location to ``<prefix>venue``, in SQL (haversine)."""
+    location = query.location
+    radius = radius_of_curvature_miles(location.latitude)
+    lat = Radians(_float(F(f"{prefix}venue__latitude")))
+    lng = Radians(_float(F(f"{prefix}venue__longitude")))
+    lat0 = Value(location.latitude * 0.017453292519943295)
+    lng0 = Value(location.longitude * 0.017453292519943295)
+    half_chord = Power(Sin((lat - lat0) / 2), 2) + Cos(lat0) * Cos(lat) * Power(Sin((lng - lng0) / 2), 2)
+    # Least() guards asin against rounding just above 1 for antipodal points.
+    return Value(2 * radius) * ASin(Sqrt(Least(half_chord, Value(1.0))))
+
+
+def session_filter(query: SearchQuery, prefix: str = "") -> Q:
+    """What one session (and its venue) must satisfy for its activity to qualify."""
+    q = Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": timezone.localdate()})
+    if query.location is not None:
+        south, north, west, east = bounding_box(query.location.latitude, query.location.longitude, query.radius_miles)
+        q &= Q(**{f"{prefix}venue__latitude__range": (round(south, 6), round(north, 6))})
+        q &= Q(**{f"{prefix}venue__longitude__range": (round(west, 6), round(east, 6))})
+    if query.weekdays:
+        q &= Q(**{f"{prefix}weekday__in": sorted(query.weekdays)})
+    if query.times_of_day:
+        times = Q()
+        for period in query.times_of_day:
+            window = Q(**{f"{prefix}start_time__gte": period.starts_from})
+            if period.starts_before is not None:
+                window &= Q(**{f"{prefix}start_time__lt": period.starts_before})
+            times |= window
+        q &= times
+    for feature in query.accessibility:
+        q &= Q(**{f"{prefix}venue__{feature.value}": True})
+    return q
+
+
+def minutes_to_next_expression(prefix: str = ""):
+    """Minutes from now to the session's next weekly start (by weekday and start time)."""
+    now = timezone.localtime()
+    now_minute = now.weekday() * 1440 + now.hour * 60 + now.minute
+    starts = F(f"{prefix}weekday") * 1440 + ExtractHour(f"{prefix}start_time") * 60 + ExtractMinute(f"{prefix}start_time")
+    return Mod(starts - Value(now_minute) + Value(MINUTES_PER_WEEK), Value(MINUTES_PER_WEEK), output_field=IntegerField())
+
+
+def activity_filter(query: SearchQuery, taxonomy: Taxonomy) -> Q:
+    """Filters on the activity itself (not its sessions)."""
+    q = Q()
+    if query.needs:
+        wanted = taxonomy.with_descendants(query.needs)
+        q &= Q(Exists(_NeedLink.objects.filter(activitypage_id=OuterRef("pk"), needterm_id__in=wanted)))
+    if query.free_only:
+        q &= Q(is_free=True)
+    if query.delivery:
+        modes = Q()
+        for mode in query.delivery:
+            modes |= Q(**{mode.field: True})
+        q &= modes
+    if query.age is not None:
+        q &= Q(min_age__isnull=True) | Q(min_age__lte=query.age)
+        q &= Q(max_age__isnull=True) | Q(max_age__gte=query.age)
+    if query.how_to_join:
+        q &= Q(how_to_join__in=sorted(query.how_to_join))
+    if query.has_capacity:
+        # No capacity recorded means no limit; a capacity of 0 means full.
+        q &= Q(capacity_per_session__isnull=True) | Q(capacity_per_session__gt=0)
+    return q
+
+
+class DatabaseSearchBackend(BaseSearchBackend):
+    name = "database"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        on_postgres = connection.vendor == "postgresql"
+        return Capabilities(misspellings=on_postgres, stemming=on_postgres)
+
+    def health(self) -> dict:
+        try:
+            ActivityPage.objects.exists()
+        except Exception as error:  # any database failure means this backend cannot answer
+            return {"status": "unavailable", "error": error.__class__.__name__}
+        return {"status": "ok"}
+
+    # -- text ---------------------------------------------------------------------------
+    def _text(self, query: SearchQuery, taxonomy: Taxonomy):
+        """(match condition, relevance expression) for the query text, or (None, None)."""
+        words = query_words(query.text)
+        need_terms = taxonomy.terms_matching(query.text)
+        if not words and not need_terms:
+            return None, None
+        need_match = Exists(_NeedLink.objects.filter(activitypage_id=OuterRef("pk"), needterm_id__in=need_terms))
+        # A typed need counts as a strong match: the editor said this activity helps with it.
+        need_bonus = Case(When(need_match, then=Value(0.5)), default=Value(0.0), output_field=FloatField())
+        if not words:
+            return Q(need_match), need_bonus
+        if connection.vendor == "postgresql":
+            return self._postgres_text(words, need_match, need_bonus)
+        return self._substring_text(words, need_match, need_bonus)
+
+    def _postgres_text(self, words, need_match, need_bonus):
+        from django.contrib.postgres.search import SearchQuery as TsQuery
+        from django.contrib.postgres.search import SearchRank, SearchVector, SearchVectorExact, TrigramWordSimilarity
+        from django.db.models.functions import Concat, Greatest
+        from django.db.models.lookups import GreaterThanOrEqual
+
+        vector = (
+            SearchVector("title", weight="A", config="english")
+            + SearchVector("summary", weight="B", config="english")
+            + SearchVector("conditions", weight="B", config="english")
+            + SearchVector("description", weight="C", config="english")
+        )
+        tsquery = None
+        for word in words:
+            part = TsQuery(word, search_type="plain", config="english")
+            tsquery = part if tsquery is None else tsquery | part
+        # Any word may match; normalisation 32 maps the rank into [0, 1) (rank / (rank + 1)).
+        rank = SearchRank(vector, tsquery, normalization=32)
+        title_and_summary = Concat("title", Value(" "), "summary")
+        # Misspellings: a typed word close to a word in the title or summary (pg_trgm).
+        similarities = [TrigramWordSimilarity(Value(w), title_and_summary) for w in words if len(w) >= 4]
+        match = Q(SearchVectorExact(vector, tsquery)) | Q(need_match)
+        for similarity in similarities:
+            match |= Q(GreaterThanOrEqual(similarity, TRIGRAM_WORD_SIMILARITY))
+        relevance = rank + need_bonus
+        if similarities:
+            closest = similarities[0] if len(similarities) == 1 else Greatest(*similarities)
+            relevance = relevance + closest * Value(0.2)
+        return match, relevance
+
+    def _substring_text(self, words, need_match, need_bonus):
+        weights = {"title": 3, "summary": 2, "conditions": 2, "description": 1}
+        match = Q(need_match)
+        parts = []
+        for word in words:
+            stem = _stem(word)
+            for field_name, weight in weights.items():
+                contains = Q(**{f"{field_name}__icontains": stem})
+                match |= contains
+                parts.append(Case(When(contains, then=Value(float(weight))), default=Value(0.0), output_field=FloatField()))
+        total = parts[0]
+        for part in parts[1:]:
+            total = total + part
+        # Scaled into [0, 1], like PostgreSQL's normalised rank.
+        relevance = total / Value(float(sum(weights.values()) * len(words))) + need_bonus
+        return match, relevance
+
+    # -- the search -----------------------------------------------------------------------
+    def matching(self, query: SearchQuery, taxonomy: Taxonomy):
+        """Publicly listed activities that match, annotated with distance and relevance."""
+        activities = public_activities().filter(activity_filter(query, taxonomy))
+        match, relevance = self._text(query, taxonomy)
+        if match is not None:
+            activities = activities.filter(match)
+        annotations = {}
+        if query.has_session_filters:
+            activities = activities.filter(session_filter(query, "sessions__"))
+        if query.location is not None:
+            annotations["distance"] = Min(distance_expression(query, "sessions__"))
+        if query.sort == Sort.SOONEST:
+            annotations["minutes_to_next"] = Min(minutes_to_next_expression("sessions__"))
+        if annotations:
+            # Annotating after filtering on sessions aggregates over the same joined (qualifying) sessions.
+            activities = activities.annotate(**annotations)
+        if query.location is not None:
+            activities = activities.filter(distance__lte=query.radius_miles)
+        if relevance is not None:
+            activities = activities.annotate(relevance=relevance)
+        return activities
+
+    def _ordering(self, query: SearchQuery, has_text: bool):
+        nearer = [F("distance").asc()] if query.location is not None else []
+        tail = [*nearer, F("title").asc(), F("pk").asc()]
+        if query.sort == Sort.SOONEST:
+            return [F("minutes_to_next").asc(nulls_last=True), *tail]
+        if query.sort == Sort.BEST and has_text:
+            if query.location is not None:
+                decay = Power(Value(0.5), F("distance") / Value(half_distance_miles(query.radius_miles)))
+                return [(F("relevance") * decay).desc(), *tail]
+            return [F("relevance").desc(), *tail]
+        return tail
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        from search.backends.hydration import hydrate
+
+        taxonomy = Taxonomy.load()
+        activities = self.matching(query, taxonomy)
+        has_text = "relevance" in activities.query.annotations
+        fields = ["pk"] + [name for name in ("distance", "relevance") if name in activities.query.annotations]
+        ordered = activities.order_by(*self._ordering(query, has_text)).values_list(*fields)
+        if query.location is not None:
+            # Within a radius the matches are few (hundreds): fetch them all in one ranked query
+            # and count and facet them by id, rather than re-running the distance query each time.
+            rows = list(ordered)
+            page = rows[query.offset : query.offset + query.page_size]
+            total = len(rows)
+            ids = [row[0] for row in rows]
+        else:
+            page = list(ordered[query.offset : query.offset + query.page_size])
+            total = activities.count()
+            ids = activities.values("pk")
+        facets = self.facets(ids, taxonomy)
+        hits = hydrate(query, [row[0] for row in page], taxonomy=taxonomy)
+        return SearchResults(query=query, hits=tuple(hits), total=total, facets=facets, backend=self.name)
+
+    def facets(self, ids, taxonomy: Taxonomy) -> dict[str, tuple[FacetCount, ...]]:
+        """How many of the matching activities have each value (a fixed number of queries)."""
+        needs = dict(
+            _NeedLink.objects.filter(activitypage_id__in=ids)
+            .values("needterm_id")
+            .annotate(n=Count("activitypage_id", distinct=True))
+            .values_list("needterm_id", "n")
+        )
+        days = dict(
+            ActivitySession.objects.filter(activity_id__in=ids, weekday__isnull=False)
+            .values("weekday")
+            .annotate(n=Count("activity_id", distinct=True))
+            .values_list("weekday", "n")
+        )
+        own = ActivityPage.objects.filter(pk__in=ids).aggregate(
+            free=Count("pk", filter=Q(is_free=True)),
+            paid=Count("pk", filter=Q(is_free=False)),
+            **{f"mode_{mode.value}": Count("pk", filter=Q(**{mode.field: True})) for mode in DeliveryMode},
+            **{f"join_{value}": Count("pk", filter=Q(how_to_join=value)) for value in HowToJoin.values},
+        )
+        venues = ActivitySession.objects.filter(activity_id__in=ids).aggregate(
+            **{
+                feature.value: Count("activity_id", distinct=True, filter=Q(**{f"venue__{feature.value}": True}))
+                for feature in Accessibility
+            }
+        )
+        return {
+            "needs": tuple(
+                FacetCount(taxonomy.slugs[term], taxonomy.names[term], count)
+                for term, count in sorted(needs.items(), key=lambda item: (-item[1], taxonomy.names[item[0]]))
+            ),
+            "days": tuple(FacetCount(str(day), Weekday(day).label, days[day]) for day in sorted(days)),
+            "cost": (FacetCount("free", "Free", own["free"]), FacetCount("paid", "Costs money", own["paid"])),
+            "delivery": tuple(FacetCount(mode.value, mode.label, own[f"mode_{mode.value}"]) for mode in DeliveryMode),
+            "how_to_join": tuple(FacetCount(value, label, own[f"join_{value}"]) for value, label in HowToJoin.choices),
+            "accessibility": tuple(FacetCount(feature.value, feature.label, venues[feature.value]) for feature in Accessibility),
+        }
+
+
+SearchBackend = DatabaseSearchBackend
+
+__all__ = ["SearchBackend", "DatabaseSearchBackend", "distance_expression", "session_filter"]

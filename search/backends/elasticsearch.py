@@ -1,0 +1,316 @@
+"""Elasticsearch 8: ranks and filters in the engine, one page of ids at a time.
+
+The index is versioned (``<INDEX>-v<mapping>-<timestamp>``) behind an alias (``<INDEX>``);
+``rebuild`` fills a new index and swaps the alias when it is complete. Index updates
+write to every index of ours, so edits made during a rebuild land in both.
+
+Searching returns the page of activity ids (and highlights); ``hydrate`` then loads what
+the page shows from the database, as for the database backend. Any failure to answer in
+time raises ``SearchBackendUnavailable`` so that the database backend can answer instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.utils import timezone
+from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch.dsl import Q, Search
+from elasticsearch.helpers import BulkIndexError, streaming_bulk
+
+from directory.choices import HowToJoin, Weekday
+from directory.selectors import hidden_cutoff, public_activities
+from search.analyzers import ENGLISH, analysis_settings
+from search.backends.base import BaseSearchBackend, Capabilities, SearchBackendUnavailable, Taxonomy, half_distance_miles, query_words
+from search.documents import MAPPING_VERSION, TEXT_FIELDS, build_documents, mapping, version_now
+from search.types import Accessibility, DeliveryMode, FacetCount, SearchQuery, SearchResults, Sort
+
+logger = logging.getLogger(__name__)
+CHUNK_SIZE = 500
+
+
+class ElasticsearchSearchBackend(BaseSearchBackend):
+    name = "elasticsearch"
+    capabilities = Capabilities(misspellings=True, stemming=True, highlighting=True, needs_indexing=True)
+
+    def __init__(self, alias: str, params: dict):
+        super().__init__(alias, params)
+        self.index = params.get("INDEX", "signpost-activities")
+        self.timeout = float(params.get("TIMEOUT", 1.5))
+        self.client = Elasticsearch(
+            params.get("URLS", ["http://127.0.0.1:9200"]), request_timeout=self.timeout, max_retries=0, retry_on_timeout=False
+        )
+
+    # -- searching ------------------------------------------------------------------------
+    def _session_filter(self, query: SearchQuery) -> list:
+        today = timezone.localdate().isoformat()
+        clauses = [Q("bool", should=[~Q("exists", field="sessions.valid_to"), Q("range", sessions__valid_to={"gte": today})])]
+        if query.location is not None:
+            clauses.append(Q("geo_distance", distance=f"{query.radius_miles}mi", distance_type="arc",
+                             sessions__location={"lat": query.location.latitude, "lon": query.location.longitude}))
+        if query.weekdays:
+            clauses.append(Q("terms", sessions__weekday=sorted(query.weekdays)))
+        if query.times_of_day:
+            windows = []
+            for period in query.times_of_day:
+                bounds = {"gte": period.starts_from.hour * 60 + period.starts_from.minute}
+                if period.starts_before is not None:
+                    bounds["lt"] = period.starts_before.hour * 60 + period.starts_before.minute
+                windows.append(Q("range", sessions__start_minute=bounds))
+            clauses.append(Q("bool", should=windows, minimum_should_match=1))
+        for feature in query.accessibility:
+            clauses.append(Q("term", **{f"sessions.{feature.value}": True}))
+        return clauses
+
+    def _activity_filter(self, query: SearchQuery, taxonomy: Taxonomy) -> list:
+        clauses = [Q("range", last_reviewed={"gt": hidden_cutoff().isoformat()})]
+        if query.needs:
+            clauses.append(Q("terms", needs=sorted(taxonomy.with_descendants(query.needs))))
+        if query.free_only:
+            clauses.append(Q("term", is_free=True))
+        if query.delivery:
+            clauses.append(Q("terms", delivery=sorted(mode.value for mode in query.delivery)))
+        if query.age is not None:
+            clauses.append(~Q("range", min_age={"gt": query.age}))
+            clauses.append(~Q("range", max_age={"lt": query.age}))
+        if query.how_to_join:
+            clauses.append(Q("terms", how_to_join=sorted(query.how_to_join)))
+        if query.has_capacity:
+            clauses.append(Q("term", has_capacity=True))
+        return clauses
+
+    def _text_query(self, query: SearchQuery, taxonomy: Taxonomy, prefix: str = "", need_terms: set[int] | None = None):
+        """Relevance: exact and stemmed words with synonyms, plus misspellings at a lower weight."""
+        words = " ".join(query_words(query.text))
+        if need_terms is None:
+            need_terms = taxonomy.terms_matching(query.text)
+        if not words and not need_terms:
+            return None
+        fields = [f"{prefix}{name}^{boost:g}" for name, boost in TEXT_FIELDS.items()]
+        should = []
+        if words:
+            should.append(Q("multi_match", query=words, fields=fields, type="most_fields"))
+            # Misspellings: only in the short fields people name things by (fuzzy matching over
+            # long descriptions costs more than it finds), and without the synonym graph.
+            fuzzy_fields = [f"{prefix}{name}^{TEXT_FIELDS[name]:g}" for name in ("title", "needs_text", "summary")]
+            should.append(Q("multi_match", query=words, fields=fuzzy_fields, fuzziness="AUTO", prefix_length=1,
+                            max_expansions=10, analyzer=ENGLISH, boost=0.5))
+        if need_terms and not prefix:
+            should.append(Q("constant_score", filter=Q("terms", needs=sorted(need_terms)), boost=0.5))
+        elif need_terms:
+            should.append(Q("constant_score", filter=Q("match", **{f"{prefix}needs_text": " ".join(taxonomy.names[t] for t in need_terms)}), boost=0.5))
+        return Q("bool", should=should, minimum_should_match=1)
+
+    def _build(self, query: SearchQuery, taxonomy: Taxonomy) -> Search:
+        search = Search(using=self.client.options(request_timeout=self.timeout), index=self.index).extra(track_total_hits=True)
+        search = search.filter(Q("bool", filter=self._activity_filter(query, taxonomy)))
+        need_terms = taxonomy.terms_matching(query.text) if query.text else set()
+        text = self._text_query(query, taxonomy, need_terms=need_terms)
+        session_filter = self._session_filter(query)
+        ranked_by_text = query.sort == Sort.BEST and text is not None
+
+        if query.has_session_filters:
+            if ranked_by_text and query.location is not None:
+                # relevance × 0.5 ** (distance / half distance), for the best qualifying session.
+                nested_text = self._text_query(query, taxonomy, prefix="sessions.", need_terms=need_terms)
+                scored = Q(
+                    "function_score",
+                    query=Q("bool", must=[nested_text], filter=session_filter),
+                    functions=[{"exp": {"sessions.location": {
+                        "origin": {"lat": query.location.latitude, "lon": query.location.longitude},
+                        "scale": f"{half_distance_miles(query.radius_miles)}mi", "offset": "0mi", "decay": 0.5,
+                    }}}],
+                    boost_mode="multiply",
+                )
+                search = search.query(Q("nested", path="sessions", score_mode="max", query=scored))
+            else:
+                search = search.filter(Q("nested", path="sessions", query=Q("bool", filter=session_filter)))
+                if text is not None:
+                    search = search.query(text)
+        elif text is not None:
+            search = search.query(text)
+
+        nearest = []
+        if query.location is not None:
+            nearest = [{"_geo_distance": {
+                "sessions.location": {"lat": query.location.latitude, "lon": query.location.longitude},
+                "order": "asc", "unit": "mi", "distance_type": "arc", "mode": "min",
+                "nested": {"path": "sessions", "filter": Q("bool", filter=session_filter).to_dict()},
+            }}]
+        tail = [*nearest, {"title.sort": "asc"}, {"id": "asc"}]
+        if query.sort == Sort.SOONEST:
+            now = timezone.localtime()
+            now_minute = now.weekday() * 1440 + now.hour * 60 + now.minute
+            later_this_week = Q("bool", filter=[*session_filter, Q("range", sessions__week_minute={"gte": now_minute})])
+            sort = [
+                {"sessions.week_minute": {"order": "asc", "mode": "min", "missing": "_last",
+                                          "nested": {"path": "sessions", "filter": later_this_week.to_dict()}}},
+                {"sessions.week_minute": {"order": "asc", "mode": "min", "missing": "_last",
+                                          "nested": {"path": "sessions", "filter": Q("bool", filter=session_filter).to_dict()}}},
+                *tail,
+            ]
+        elif ranked_by_text:
+            sort = [{"_score": "desc"}, *tail]
+        else:
+            sort = tail
+        search = search.sort(*sort).source(["id"])[query.offset : query.offset + query.page_size]
+        if text is not None:
+            search = search.highlight(*[name for name in ("summary", "description")], fragment_size=160,
+                                      number_of_fragments=1, pre_tags=["<mark>"], post_tags=["</mark>"])
+            search = search.highlight_options(encoder="html", highlight_query=text.to_dict())
+        search.aggs.bucket("needs", "terms", field="needs", size=200)
+        search.aggs.bucket("days", "terms", field="days", size=7)
+        search.aggs.bucket("cost", "terms", field="is_free", size=2)
+        search.aggs.bucket("delivery", "terms", field="delivery", size=len(DeliveryMode))
+        search.aggs.bucket("how_to_join", "terms", field="how_to_join", size=len(HowToJoin.values))
+        search.aggs.bucket("access", "terms", field="access", size=len(Accessibility))
+        return search
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        from search.backends.hydration import hydrate
+
+        taxonomy = Taxonomy.load()
+        search = self._build(query, taxonomy)
+        try:
+            response = search.execute()
+        except (TransportError, ApiError) as error:
+            raise SearchBackendUnavailable(str(error)) from error
+        ids = [int(hit.meta.id) for hit in response.hits]
+        highlights = {}
+        for hit in response.hits:
+            fragments = getattr(hit.meta, "highlight", None)
+            if fragments:
+                highlights[int(hit.meta.id)] = next(iter(fragments.to_dict().values()))[0]
+        aggs = response.aggregations
+        counts = lambda name: {str(b.key_as_string if name == "cost" else b.key): b.doc_count for b in aggs[name].buckets}  # noqa: E731
+        needs = counts("needs")
+        days = counts("days")
+        cost = counts("cost")
+        delivery, joins, access = counts("delivery"), counts("how_to_join"), counts("access")
+        facets = {
+            "needs": tuple(
+                FacetCount(taxonomy.slugs[int(t)], taxonomy.names[int(t)], n)
+                for t, n in sorted(needs.items(), key=lambda item: (-item[1], taxonomy.names[int(item[0])]))
+                if int(t) in taxonomy.names
+            ),
+            "days": tuple(FacetCount(d, Weekday(int(d)).label, days[d]) for d in sorted(days, key=int)),
+            "cost": (FacetCount("free", "Free", cost.get("true", 0)), FacetCount("paid", "Costs money", cost.get("false", 0))),
+            "delivery": tuple(FacetCount(m.value, m.label, delivery.get(m.value, 0)) for m in DeliveryMode),
+            "how_to_join": tuple(FacetCount(v, label, joins.get(v, 0)) for v, label in HowToJoin.choices),
+            "accessibility": tuple(FacetCount(f.value, f.label, access.get(f.value, 0)) for f in Accessibility),
+        }
+        hits = hydrate(query, ids, taxonomy=taxonomy, highlights=highlights)
+        return SearchResults(
+            query=query, hits=tuple(hits), total=response.hits.total.value, facets=facets, backend=self.name, took_ms=response.took
+        )
+
+    # -- keeping the index true -----------------------------------------------------------
+    def _our_indices(self) -> list[str]:
+        return sorted(self.client.options(request_timeout=10).indices.get(index=f"{self.index}-v*", expand_wildcards="open"))
+
+    def _create_index(self) -> str:
+        name = f"{self.index}-v{MAPPING_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 1_000_000:06d}"
+        self.client.options(request_timeout=30).indices.create(
+            index=name,
+            # No refreshes while the bulk load runs (rebuild turns them back on before the swap).
+            settings={"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "-1",
+                      "analysis": analysis_settings(Taxonomy.load().synonym_rules())},
+            mappings=mapping(),
+        )
+        return name
+
+    def _actions(self, activities, indices, version):
+        for document in build_documents(activities):
+            for index in indices:
+                yield {"_op_type": "index", "_index": index, "_id": document["id"], "version": version,
+                       "version_type": "external_gte", "_source": document}
+
+    def _bulk(self, actions) -> int:
+        written = 0
+        for ok, item in streaming_bulk(self.client.options(request_timeout=60), actions, chunk_size=CHUNK_SIZE, raise_on_error=False):
+            result = next(iter(item.values()))
+            # A version conflict means a newer read already reached the index: that is correct.
+            if not ok and result.get("status") != 409:
+                raise BulkIndexError("Elasticsearch refused a document", [item])
+            written += ok
+        return written
+
+    def index_activities(self, activity_ids: list[int]) -> None:
+        """Bring these activities up to date in every index of ours (or remove them)."""
+        try:
+            self._index_activities(activity_ids)
+        except (TransportError, ApiError, BulkIndexError) as error:
+            raise SearchBackendUnavailable(str(error)) from error
+
+    def _index_activities(self, activity_ids: list[int]) -> None:
+        version = version_now()
+        indices = self._our_indices()
+        if not indices:
+            return  # nothing to update until the first rebuild
+        listed = list(public_activities().filter(pk__in=activity_ids))
+        gone = set(activity_ids) - {a.pk for a in listed}
+        actions = list(self._actions(listed, indices, version))
+        actions += [
+            {"_op_type": "delete", "_index": index, "_id": activity_id, "version": version, "version_type": "external_gte"}
+            for activity_id in gone
+            for index in indices
+        ]
+        for ok, item in streaming_bulk(self.client.options(request_timeout=30), actions, chunk_size=CHUNK_SIZE, raise_on_error=False):
+            result = next(iter(item.values()))
+            if not ok and result.get("status") not in (404, 409):
+                raise BulkIndexError("Elasticsearch refused an update", [item])
+
+    def index_activity(self, activity_id: int) -> None:
+        self.index_activities([activity_id])
+
+    def rebuild(self, *, progress: bool = False) -> int:
+        """Fill a new index from the database and point the alias at it when complete."""
+        from tqdm import tqdm
+
+        from search.models import PendingIndexUpdate
+
+        started = timezone.now()
+        new_index = self._create_index()
+        activities = public_activities().order_by("pk")
+        total = activities.count()
+        written = 0
+        with tqdm(total=total, unit="activities", disable=not progress) as bar:
+            last_pk = 0
+            while True:
+                chunk = list(activities.filter(pk__gt=last_pk)[:CHUNK_SIZE])
+                if not chunk:
+                    break
+                last_pk = chunk[-1].pk
+                written += self._bulk(self._actions(chunk, [new_index], version_now()))
+                bar.update(len(chunk))
+        self.client.options(request_timeout=30).indices.put_settings(index=new_index, settings={"index": {"refresh_interval": "1s"}})
+        self.client.options(request_timeout=60).indices.refresh(index=new_index)
+        old = [name for name in self._our_indices() if name != new_index]
+        actions = [{"add": {"index": new_index, "alias": self.index}}]
+        actions += [{"remove": {"index": name, "alias": self.index}} for name in old if self.client.options(request_timeout=30).indices.exists_alias(index=name, name=self.index)]
+        self.client.options(request_timeout=30).indices.update_aliases(actions=actions)
+        for name in old:
+            self.client.options(request_timeout=30).indices.delete(index=name)
+        # The new index read the database after these failed updates: they are caught up.
+        PendingIndexUpdate.objects.filter(first_failed_at__lt=started).delete()
+        return written
+
+    def drop(self) -> None:
+        """Delete every index of ours (tests)."""
+        for name in self._our_indices():
+            self.client.options(request_timeout=30).indices.delete(index=name)
+
+    def refresh(self) -> None:
+        self.client.options(request_timeout=30).indices.refresh(index=f"{self.index}-v*")
+
+    def health(self) -> dict:
+        try:
+            health = self.client.options(request_timeout=self.timeout).cluster.health()
+            count = self.client.options(request_timeout=self.timeout).count(index=self.index)["count"]
+        except (TransportError, ApiError) as error:
+            return {"status": "unavailable", "error": error.__class__.__name__}
+        return {"status": "ok" if health["status"] in ("green", "yellow") else "degraded", "cluster": health["status"], "documents": count}
+
+
+SearchBackend = ElasticsearchSearchBackend

@@ -1,0 +1,50 @@
+"""Queue index updates when what a search shows changes: on commit, in the background.
+
+Activities change when published, unpublished or deleted; venues and organisations change
+what their activities' documents say. Raw (fixture) saves are skipped.
+"""
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from wagtail.signals import page_published, page_unpublished
+
+from directory.models import ActivityPage, ActivitySession, OrganisationPage, Venue
+
+
+def _queue(activity_ids) -> None:
+    ids = sorted({int(pk) for pk in activity_ids})
+    if not ids:
+        return
+    from search.backends import get_search_backend, search_backend_aliases
+    from search.tasks import update_search_index
+
+    if not any(get_search_backend(alias).capabilities.needs_indexing for alias in search_backend_aliases()):
+        return  # the database backend reads the tables directly
+    transaction.on_commit(lambda: update_search_index.enqueue(ids))
+
+
+def activity_changed(sender, instance, **kwargs):
+    if kwargs.get("raw"):
+        return
+    _queue([instance.pk])
+
+
+def organisation_changed(sender, instance, **kwargs):
+    if kwargs.get("raw"):
+        return
+    _queue(ActivityPage.objects.child_of(instance).values_list("pk", flat=True))
+
+
+def venue_changed(sender, instance, **kwargs):
+    if kwargs.get("raw"):
+        return
+    _queue(ActivitySession.objects.filter(venue=instance).values_list("activity_id", flat=True))
+
+
+def connect():
+    page_published.connect(activity_changed, sender=ActivityPage, dispatch_uid="search-activity-published")
+    page_unpublished.connect(activity_changed, sender=ActivityPage, dispatch_uid="search-activity-unpublished")
+    post_delete.connect(activity_changed, sender=ActivityPage, dispatch_uid="search-activity-deleted")
+    page_published.connect(organisation_changed, sender=OrganisationPage, dispatch_uid="search-organisation-published")
+    page_unpublished.connect(organisation_changed, sender=OrganisationPage, dispatch_uid="search-organisation-unpublished")
+    post_save.connect(venue_changed, sender=Venue, dispatch_uid="search-venue-saved")

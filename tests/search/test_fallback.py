@@ -1,0 +1,101 @@
+"""When Elasticsearch cannot answer, the database does, and the page says so: never an error page."""
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from search.backends import get_search_backend
+from search.selectors import search_activities
+from search.types import SearchQuery
+from tests.search.contract import HOME
+from tests.search.elasticsearch_node import answers, elasticsearch_settings, require_node
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def silent_server():
+    """A loopback server that accepts connections and never answers: a hung search engine."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join(timeout=2)
+    for connection in held:
+        connection.close()
+    listener.close()
+
+
+def _unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_engine_gives_database_answers(settings, activities):
+    settings.SIGNPOST_SEARCH = elasticsearch_settings("nowhere", url=f"http://127.0.0.1:{_unused_port()}")
+    results = search_activities(query=SearchQuery(location=HOME, radius_miles=10))
+    assert results.degraded and results.backend == "database"
+    assert [hit.title for hit in results.hits] == ["Quay walk", "Minster lunch club"]
+
+
+def test_a_slow_engine_is_not_waited_for(settings, activities, silent_server):
+    settings.SIGNPOST_SEARCH = elasticsearch_settings("slow", url=silent_server, timeout=0.3)
+    results = search_activities(query=SearchQuery(location=HOME, radius_miles=10))
+    assert results.degraded
+    assert results.total == 2
+
+
+def test_the_page_says_results_may_be_less_complete(client, settings, activities):
+    settings.SIGNPOST_SEARCH = elasticsearch_settings("nowhere", url=f"http://127.0.0.1:{_unused_port()}")
+    response = client.get("/find/", {"postcode": "BH15 1AB", "radius_miles": 10})
+    assert response.status_code == 200
+    page = BeautifulSoup(response.content, "html.parser")
+    assert "Results may be less complete" in page.select_one(".signpost-degraded").get_text()
+    assert [a.get_text(strip=True) for a in page.select(".nhsuk-card__heading a")] == ["Quay walk", "Minster lunch club"]
+
+
+@pytest.mark.elasticsearch
+def test_stopping_elasticsearch_mid_run_turns_searches_into_database_answers(settings, activities, django_capture_on_commit_callbacks):
+    require_node()  # the main node proves the launcher works here; this test starts its own
+    port = _unused_port()
+    env = {**os.environ, "ES_PORT": str(port), "ES_HEAP": "384m"}
+    env.pop("ELASTICSEARCH_URL", None)
+    subprocess.run([str(ROOT / "scripts/elasticsearch.sh")], env=env, check=True, timeout=180, capture_output=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        settings.SIGNPOST_SEARCH = elasticsearch_settings(f"test-stop-{uuid.uuid4().hex[:8]}", url=url, timeout=2)
+        get_search_backend().rebuild()
+        before = search_activities(query=SearchQuery(location=HOME, radius_miles=10))
+        assert not before.degraded and before.backend == "elasticsearch"
+        subprocess.run([str(ROOT / "scripts/elasticsearch.sh"), "stop"], env=env, check=True, timeout=60, capture_output=True)
+        assert not answers(url)
+        after = search_activities(query=SearchQuery(location=HOME, radius_miles=10))
+        assert after.degraded and after.backend == "database"
+        assert [h.title for h in after.hits] == [h.title for h in before.hits]
+    finally:
+        subprocess.run([str(ROOT / "scripts/elasticsearch.sh"), "stop"], env=env, timeout=60, capture_output=True)
+        shutil.rmtree(ROOT / f"var/elasticsearch/node-{port}", ignore_errors=True)
+        (ROOT / f"var/elasticsearch/node-{port}.log").unlink(missing_ok=True)
