@@ -6,7 +6,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 FRONTEND := site/static/nhsuk/.built
 
-.PHONY: frontend demo test test-sqlite test-postgres test-elasticsearch elasticsearch bench-search venv lint format clean lock
+.PHONY: frontend demo test test-sqlite test-postgres test-elasticsearch elasticsearch bench-search bench-pages venv lint format clean lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,17 @@ bench-search: $(STAMP)
 	  c.execute(\"SELECT 1 FROM pg_database WHERE datname = 'signpost_bench'\").fetchone() or c.execute('CREATE DATABASE signpost_bench')"
 	DATABASE_URL=$(BENCH_DB)/signpost_bench $(BIN)/python manage.py migrate --noinput -v 0
 	DATABASE_URL=$(BENCH_DB)/signpost_bench $(BIN)/python manage.py bench_search
+
+## Page budgets: server time (in-process, 200 requests), SQL queries and gzip bytes of HTML, CSS and
+## JavaScript for the home, search and activity pages, on a fresh scratch SQLite demo in var/; written to BENCH_OUT.
+BENCH_PAGES_DB := sqlite:///var/bench-pages.sqlite3
+bench-pages: export DATABASE_URL = $(BENCH_PAGES_DB)
+bench-pages: export DEBUG = false
+bench-pages: $(STAMP) $(FRONTEND)
+	mkdir -p var && rm -f var/bench-pages.sqlite3
+	$(BIN)/python manage.py migrate --noinput -v 0
+	$(BIN)/python manage.py load_demo -v 0
+	$(BIN)/python manage.py bench_pages
 
 ## Refresh the pinned versions after changing pyproject.toml.
 lock:

@@ -132,7 +132,7 @@ class ActivitySearchApi(APIView):
                 "count": results.total,
                 "page": query.page,
                 "num_pages": results.num_pages,
-                "results": ActivityOutput(results.hits, many=True, context={"request": request}).data,
+                "results": [_activity_output(hit, request) for hit in results.hits],
                 "facets": {name: [{"value": f.value, "label": f.label, "count": f.count} for f in counts] for name, counts in results.facets.items()},
                 "degraded": results.degraded,
             }
@@ -143,6 +143,43 @@ class ActivitySearchApi(APIView):
         if results.took_ms is not None:
             response["X-Search-Took-Ms"] = str(results.took_ms)
         return response
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _activity_output(hit, request) -> dict:
+    """What ``ActivityOutput`` gives for a hit (which the schema documents), without the
+    serializer machinery: a page of hits is serialised on every request."""
+    venue = hit.venue
+    session = hit.next_session
+    return {
+        "id": int(hit.activity_id),
+        "name": str(hit.title),
+        "summary": str(hit.summary),
+        "url": request.build_absolute_uri(hit.url) if hit.url else hit.url,
+        "organisation": {"id": hit.organisation_id, "name": hit.organisation},
+        "venue": None if venue is None else {
+            "id": int(venue.id),
+            "name": str(venue.name),
+            "town": str(venue.town),
+            "postcode": str(venue.postcode),
+            "latitude": None if venue.latitude is None else float(venue.latitude),
+            "longitude": None if venue.longitude is None else float(venue.longitude),
+            "accessibility": [str(feature) for feature in venue.accessibility],
+        },
+        "distance_miles": None if hit.distance_miles is None else float(hit.distance_miles),
+        "next_session": None if session is None else {
+            "starts": _DATETIME.to_representation(session.starts),
+            "ends": _DATETIME.to_representation(session.ends),
+            "venue": str(session.venue_name),
+        },
+        "needs": [{"id": int(need.id), "name": str(need.name), "slug": str(need.slug)} for need in hit.needs],
+        "is_free": bool(hit.is_free),
+        "how_to_join": str(hit.how_to_join),
+        "delivery": [str(mode) for mode in hit.delivery],
+        "capacity_per_session": None if hit.capacity_per_session is None else int(hit.capacity_per_session),
+    }
 
 
 class _QueryCounter:

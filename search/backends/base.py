@@ -139,10 +139,8 @@ class Taxonomy:
     @cached_property
     def _phrase_words(self) -> dict[int, tuple[str, ...]]:
         """Each phrase as its meaningful words, space-separated, for whole-word matching."""
-        return {
-            term_id: tuple(w for w in (" ".join(x for x in _WORD.findall(p) if x not in STOP_WORDS) for p in phrases) if w)
-            for term_id, phrases in self.phrases.items()
-        }
+        # The vocabulary is loaded on every search but rarely changes: reuse the work.
+        return _words_of_phrases(tuple(self.phrases.items()))
 
     def with_descendants(self, term_ids) -> set[int]:
         wanted = set(term_ids)
@@ -167,6 +165,14 @@ class Taxonomy:
             if len(cleaned) > 1:
                 rules.append(", ".join(cleaned))
         return rules
+
+
+@lru_cache(maxsize=8)
+def _words_of_phrases(phrases: tuple[tuple[int, tuple[str, ...]], ...]) -> dict[int, tuple[str, ...]]:
+    return {
+        term_id: tuple(w for w in (" ".join(x for x in _WORD.findall(p) if x not in STOP_WORDS) for p in term_phrases) if w)
+        for term_id, term_phrases in phrases
+    }
 
 
 class BaseSearchBackend:

@@ -28,6 +28,16 @@ from search.types import Accessibility, DeliveryMode, FacetCount, SearchQuery, S
 
 logger = logging.getLogger(__name__)
 CHUNK_SIZE = 500
+# Only the parts of a search response we read: ids, highlights, totals and facet buckets.
+SEARCH_FILTER_PATH = [
+    "took",
+    "hits.total.value",
+    "hits.hits._id",
+    "hits.hits.highlight",
+    "aggregations.*.buckets.key",
+    "aggregations.*.buckets.key_as_string",
+    "aggregations.*.buckets.doc_count",
+]
 
 
 class ElasticsearchSearchBackend(BaseSearchBackend):
@@ -41,6 +51,8 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         self.client = Elasticsearch(
             params.get("URLS", ["http://127.0.0.1:9200"]), request_timeout=self.timeout, max_retries=0, retry_on_timeout=False
         )
+        # One client (and its connection pool) for every search this backend answers.
+        self._search_client = self.client.options(request_timeout=self.timeout)
 
     # -- searching ------------------------------------------------------------------------
     def _session_filter(self, query: SearchQuery) -> list:
@@ -103,7 +115,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         return Q("bool", should=should, minimum_should_match=1)
 
     def _build(self, query: SearchQuery, taxonomy: Taxonomy) -> Search:
-        search = Search(using=self.client.options(request_timeout=self.timeout), index=self.index).extra(track_total_hits=True)
+        search = Search(using=self._search_client, index=self.index).extra(track_total_hits=True)
         search = search.filter(Q("bool", filter=self._activity_filter(query, taxonomy)))
         need_terms = taxonomy.terms_matching(query.text) if query.text else set()
         text = self._text_query(query, taxonomy, need_terms=need_terms)
@@ -154,7 +166,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             sort = [{"_score": "desc"}, *tail]
         else:
             sort = tail
-        search = search.sort(*sort).source(["id"])[query.offset : query.offset + query.page_size]
+        search = search.sort(*sort).source(False)[query.offset : query.offset + query.page_size]
         if text is not None:
             search = search.highlight(*[name for name in ("summary", "description")], fragment_size=160,
                                       number_of_fragments=1, pre_tags=["<mark>"], post_tags=["</mark>"])
@@ -173,17 +185,25 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         taxonomy = Taxonomy.load()
         search = self._build(query, taxonomy)
         try:
-            response = search.execute()
+            # The raw response, trimmed by filter_path: no per-hit wrapper objects to build.
+            response = self._search_client.search(index=self.index, body=search.to_dict(), filter_path=SEARCH_FILTER_PATH).body
         except (TransportError, ApiError) as error:
             raise SearchBackendUnavailable(str(error)) from error
-        ids = [int(hit.meta.id) for hit in response.hits]
+        found = response.get("hits", {})
+        ids = []
         highlights = {}
-        for hit in response.hits:
-            fragments = getattr(hit.meta, "highlight", None)
+        for hit in found.get("hits", ()):
+            activity_id = int(hit["_id"])
+            ids.append(activity_id)
+            fragments = hit.get("highlight")
             if fragments:
-                highlights[int(hit.meta.id)] = next(iter(fragments.to_dict().values()))[0]
-        aggs = response.aggregations
-        counts = lambda name: {str(b.key_as_string if name == "cost" else b.key): b.doc_count for b in aggs[name].buckets}  # noqa: E731
+                highlights[activity_id] = next(iter(fragments.values()))[0]
+        aggs = response.get("aggregations", {})
+
+        def counts(name):
+            key = "key_as_string" if name == "cost" else "key"
+            return {str(b[key]): b["doc_count"] for b in aggs.get(name, {}).get("buckets", ())}
+
         needs = counts("needs")
         days = counts("days")
         cost = counts("cost")
@@ -202,7 +222,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         }
         hits = hydrate(query, ids, taxonomy=taxonomy, highlights=highlights)
         return SearchResults(
-            query=query, hits=tuple(hits), total=response.hits.total.value, facets=facets, backend=self.name, took_ms=response.took
+            query=query, hits=tuple(hits), total=found["total"]["value"], facets=facets, backend=self.name, took_ms=response["took"]
         )
 
     # -- keeping the index true -----------------------------------------------------------

@@ -7,12 +7,24 @@ not caught up yet. A fixed number of queries, whatever the page size.
 
 from __future__ import annotations
 
+import re
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+from wagtail.models import Site
+
 from directory.models import ActivityPage, ActivitySession, OrganisationPage
 from directory.schedules import next_occurrences
 from directory.selectors import public_activities
 from search.backends.base import Taxonomy
 from search.backends.database import distance_expression, session_filter
 from search.types import Accessibility, DeliveryMode, Hit, NeedSummary, NextSession, SearchQuery, VenueSummary
+
+# Only what a hit shows (and what ``Page.get_url`` reads): a page row is wide.
+_ACTIVITY_FIELDS = (
+    "pk", "title", "path", "url_path", "summary", "is_free", "how_to_join", "capacity_per_session",
+    *(mode.field for mode in DeliveryMode),
+)
 
 
 def _venue_summary(venue) -> VenueSummary:
@@ -27,14 +39,50 @@ def _venue_summary(venue) -> VenueSummary:
     )
 
 
+# A url_path whose reversed URL needs no quoting, so it is the path itself.
+_PLAIN_PATH = re.compile(r"(?:[A-Za-z0-9_\-]+/)*")
+
+
+def _page_urls(site_root_paths):
+    """``page.get_url()`` for the hits, computing the URL prefix once rather than per page.
+
+    The shortcut covers the usual case (one site, no Wagtail i18n, plain ASCII slugs); any
+    other page goes through Wagtail's own ``get_url``.
+    """
+    prefix = None
+    if len(site_root_paths) == 1 and not getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+        try:
+            prefix = reverse("wagtail_serve", args=("",))
+        except NoReverseMatch:
+            prefix = None
+    root_path = site_root_paths[0].root_path if prefix is not None else None
+    append_slash = getattr(settings, "WAGTAIL_APPEND_SLASH", True)
+
+    def url(page) -> str:
+        if prefix is not None and page.url_path.startswith(root_path):
+            rest = page.url_path[len(root_path) :]
+            if _PLAIN_PATH.fullmatch(rest):
+                path = prefix + rest
+                return path if append_slash or path == "/" else path.rstrip("/")
+        page._wagtail_cached_site_root_paths = site_root_paths
+        return page.get_url() or ""
+
+    return url
+
+
 def hydrate(query: SearchQuery, ids: list[int], *, taxonomy: Taxonomy, highlights: dict[int, str] | None = None) -> list[Hit]:
     if not ids:
         return []
     highlights = highlights or {}
-    activities = {a.pk: a for a in public_activities().filter(pk__in=ids)}
+    activities = {a.pk: a for a in public_activities().filter(pk__in=ids).only(*_ACTIVITY_FIELDS)}
+    # Wagtail looks the site root paths up once per page: once for the whole page of hits here.
+    page_url = _page_urls(Site.get_site_root_paths())
     steplen = ActivityPage.steplen
     organisations = {
-        o.path: o for o in OrganisationPage.objects.filter(path__in={a.path[:-steplen] for a in activities.values()}).only("pk", "title", "path")
+        path: (pk, title)
+        for path, pk, title in OrganisationPage.objects.filter(path__in={a.path[:-steplen] for a in activities.values()}).values_list(
+            "path", "pk", "title"
+        )
     }
 
     # The qualifying sessions: where the hit's venue and next session come from.
@@ -72,9 +120,9 @@ def hydrate(query: SearchQuery, ids: list[int], *, taxonomy: Taxonomy, highlight
                 activity_id=activity.pk,
                 title=activity.title,
                 summary=activity.summary,
-                url=activity.get_url() or "",
-                organisation_id=organisation.pk if organisation else 0,
-                organisation=organisation.title if organisation else "",
+                url=page_url(activity),
+                organisation_id=organisation[0] if organisation else 0,
+                organisation=organisation[1] if organisation else "",
                 venue=_venue_summary(nearest.venue) if nearest is not None and nearest.venue_id else None,
                 distance_miles=round(nearest.distance, 2) if query.location is not None else None,
                 next_session=(

@@ -120,9 +120,41 @@ def test_with_the_keyboard_alone(demo, page):
     expect(error_summary(page)).to_have_count(0)
     title, miles = nearest_walking_group(page)
     assert miles <= 3, f"{title} is {miles} miles away"
-    # The form's filter checkboxes come before the results in the tab order, so this step
-    # allows more presses than the others (and prints how many it took).
-    presses = tab_to(page, walking_groups(page).first, limit=300)
-    print(f"Tab pressed {presses} times to reach the first walking group in the results")
+    # The results come straight after the search in the tab order, before the filters (which
+    # are open here: the need chosen on the home page is one), so they are a few presses away.
+    results = page.get_by_role("list", name=re.compile(r"activit(y|ies) found"))
+    presses = tab_to(page, results.get_by_role("link").first, limit=60)
+    assert presses <= 10, f"Tab pressed {presses} times from the postcode to the first result"
+    tab_to(page, walking_groups(page).first)
     page.keyboard.press("Enter")
     assert_activity_page_answers_when_where_and_cost(page, title)
+
+
+def test_results_come_before_the_filters_on_a_phone_and_beside_them_on_a_wide_screen(demo, page, check_page):
+    # A need chosen (as from the home page) opens the filters.
+    page.goto(demo + "/find/?postcode=BH15+1AB&radius=3&need=physical-activity")
+    heading = page.get_by_role("heading", name=re.compile(r"activit(y|ies) found"))
+    filters = page.get_by_text("Filters", exact=True)
+    expect(page.get_by_role("group", name="What would help?")).to_be_visible()
+    check_page(page, "find-results-filtered")
+
+    page.set_viewport_size({"width": 360, "height": 800})
+    assert heading.bounding_box()["y"] < filters.bounding_box()["y"], "on a phone the results should come first"
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert filters.bounding_box()["x"] < heading.bounding_box()["x"], "on a wide screen the filters sit beside the results"
+
+    # A keyboard user who wants the filters skips the results: the link shows when it has focus.
+    search = page.get_by_role("button", name="Search", exact=True)
+    search.focus()
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to filters")
+    assert is_focused(skip)
+    assert skip.bounding_box()["width"] > 1, "the skip link should be visible when focused"
+    page.keyboard.press("Enter")
+    assert is_focused(page.locator("summary#filters"))
+
+    # The filters lie outside the <form> element but belong to it: applying one keeps the search.
+    page.get_by_label(re.compile(r"^Free only")).check()
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"postcode=BH15\+1AB.*free=on"))
+    expect(page.get_by_label(re.compile(r"^Free only"))).to_be_checked()

@@ -22,8 +22,9 @@ def _css_class(widget) -> str:
 
 
 @register.simple_tag
-def nhsuk_widget(field, extra_class=""):
-    """The field's widget, linked to its hint and error message by ``aria-describedby``."""
+def nhsuk_widget(field, extra_class="", form_id=""):
+    """The field's widget, linked to its hint and error message by ``aria-describedby``; with
+    ``form_id``, owned by that form though placed outside it (HTML's ``form`` attribute)."""
     widget = field.field.widget
     css = " ".join(filter(None, [_css_class(widget), extra_class]))
     if field.errors and css.startswith(("nhsuk-input", "nhsuk-select", "nhsuk-textarea")):
@@ -34,6 +35,8 @@ def nhsuk_widget(field, extra_class=""):
     if field.errors:
         described_by.append(f"{field.id_for_label}-error")
     attrs = {"class": css}
+    if form_id:
+        attrs["form"] = form_id
     if described_by:
         attrs["aria-describedby"] = " ".join(described_by)
     return field.as_widget(attrs=attrs)
