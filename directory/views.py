@@ -17,7 +17,5 @@ def activity_ical(request, pk: int):
 
 def venue_detail(request, pk: int):
     venue = get_object_or_404(Venue, pk=pk)
-    activities = (
-        public_activities().filter(sessions__venue=venue).distinct().order_by("title").select_related()
-    )
+    activities = public_activities().filter(sessions__venue=venue).distinct().order_by("title")
     return render(request, "directory/venue_detail.html", {"venue": venue, "activities": activities})
