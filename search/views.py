@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from referrals.roles import LINK_WORKERS_GROUP
 from search.backends import get_search_backend, search_backend_aliases
 
 from search.forms import SearchForm
@@ -15,7 +16,6 @@ _RELAXABLE = [("day", "any day"), ("time", "any time of day"), ("access", "any a
               ("age", "any age"), ("needs", "any need"), ("q", "any words")]
 
 
-LINK_WORKERS_GROUP = "Link workers"
 
 
 def find(request, *, for_link_workers: bool = False):

@@ -1,32 +1,18 @@
 """Demo logins: one user per role, each in the group that role works through.
 
-The "Link workers", "Triage" and "Commissioners" groups are created here for now, holding
-only admin access: their permissions arrive with the referral marketplace and the
-commissioners' reports, which should then own these groups (and this module should use
-their names from there).
+The staff groups ("Link workers", "Triage", "Commissioners") belong to the referrals app.
 """
 
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db import transaction
 
 from directory.permissions import MODERATORS_GROUP, organisation_sync_editor_permissions
+from referrals.roles import COMMISSIONERS_GROUP, LINK_WORKERS_GROUP, TRIAGE_GROUP, ensure_staff_groups
 
 DEMO_PASSWORD = "signpost-demo"
-
-LINK_WORKERS_GROUP = "Link workers"
-TRIAGE_GROUP = "Triage"
-COMMISSIONERS_GROUP = "Commissioners"
-
-# Each role signs in to the Wagtail admin: link workers and triage staff to work on
-# referrals, commissioners to read reports. Nothing else yet.
-STAFF_GROUPS = {
-    LINK_WORKERS_GROUP: [("wagtailadmin", "access_admin")],
-    TRIAGE_GROUP: [("wagtailadmin", "access_admin")],
-    COMMISSIONERS_GROUP: [("wagtailadmin", "access_admin")],
-}
 
 
 @dataclass(frozen=True)
@@ -52,16 +38,6 @@ def demo_users(*, editor_group: str) -> tuple[DemoUser, ...]:
         DemoUser("commissioner", "Commissioner", "Helen", "Carter", (COMMISSIONERS_GROUP,)),
         DemoUser("admin", "Administrator (superuser)", "Alex", "Morgan", superuser=True),
     )
-
-
-def ensure_staff_groups() -> dict[str, Group]:
-    groups = {}
-    for name, permissions in STAFF_GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for app_label, codename in permissions:
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-        groups[name] = group
-    return groups
 
 
 @transaction.atomic

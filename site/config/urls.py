@@ -6,6 +6,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from directory import urls as directory_urls
 from pages import views as pages_views
+from referrals import urls as referrals_urls
 from search import api_urls as search_api_urls
 from search import urls as search_urls
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("", include(search_api_urls)),
+    path("", include(referrals_urls)),
     path("", include(directory_urls)),
     path("", include(search_urls)),
 ]

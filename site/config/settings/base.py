@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -168,6 +171,40 @@ SIGNPOST_SEARCH = {
     },
     "database": {"BACKEND": "search.backends.database"},
 }
+
+# Referrals (referrals/).
+SIGNPOST_REFERRALS = {
+    # Days an emailed provider link works for (each link works once).
+    "ACTION_LINK_DAYS": config("REFERRAL_ACTION_LINK_DAYS", default=14, cast=int),
+    # Alerts: first contact due within this many working days of receipt (2 = the 48 hours
+    # of the specifications), a provider's response within 3 working days.
+    "CONTACT_WITHIN_WORKING_DAYS": config("REFERRAL_CONTACT_WITHIN_WORKING_DAYS", default=2, cast=int),
+    "PROVIDER_RESPONSE_WORKING_DAYS": config("REFERRAL_PROVIDER_RESPONSE_WORKING_DAYS", default=3, cast=int),
+    # Public holidays of this UK nation are not working days (the `holidays` package's subdivision).
+    "HOLIDAYS_SUBDIVISION": config("REFERRAL_HOLIDAYS_SUBDIVISION", default="ENG"),
+    # Closed referrals older than this are anonymised by `anonymise_closed_referrals`.
+    "RETENTION_DAYS": config("REFERRAL_RETENTION_DAYS", default=8 * 365, cast=int),
+    # Sending notifications: attempts before giving up, and the first back-off (doubling).
+    "NOTIFICATION_MAX_ATTEMPTS": config("NOTIFICATION_MAX_ATTEMPTS", default=8, cast=int),
+    "NOTIFICATION_RETRY_SECONDS": config("NOTIFICATION_RETRY_SECONDS", default=60, cast=int),
+    # Self-referrals from one address per hour before the form refuses more.
+    "SELF_REFERRALS_PER_HOUR": config("SELF_REFERRALS_PER_HOUR", default=5, cast=int),
+}
+
+# Text messages: GOV.UK Notify in production (NOTIFY_API_KEY, NOTIFY_SMS_TEMPLATE_ID),
+# a folder of sent texts by default.
+SIGNPOST_SMS = {
+    "BACKEND": config("SMS_BACKEND", default="referrals.notifications.sms.FileSmsGateway"),
+    "OPTIONS": {},
+}
+if SIGNPOST_SMS["BACKEND"].endswith("NotifySmsGateway"):
+    SIGNPOST_SMS["OPTIONS"] = {
+        "api_key": config("NOTIFY_API_KEY"),
+        "template_id": config("NOTIFY_SMS_TEMPLATE_ID"),
+        "base_url": config("NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk"),
+    }
+elif SIGNPOST_SMS["BACKEND"].endswith("FileSmsGateway"):
+    SIGNPOST_SMS["OPTIONS"] = {"folder": config("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sent-texts"))}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

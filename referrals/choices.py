@@ -1,0 +1,125 @@
+from django.db import models
+
+# SNOMED CT concepts the specifications ask for (DOMAIN.md, item 9).
+SNOMED_REFERRED = "871731000000106"  # Referral to social prescribing service
+SNOMED_DECLINED = "871711000000103"  # Social prescribing declined
+
+
+class ReferralStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    TRIAGED = "triaged", "Triaged"
+    CONTACTED = "contacted", "Contacted"
+    ACTIVITY_CHOSEN = "activity_chosen", "Activity chosen"
+    SENT_TO_PROVIDER = "sent_to_provider", "Sent to provider"
+    ACCEPTED = "accepted", "Accepted by provider"
+    DECLINED_BY_PROVIDER = "declined_by_provider", "Declined by provider"
+    FIRST_SESSION_BOOKED = "first_session_booked", "First session booked"
+    RESIDENT_NOTIFIED = "resident_notified", "Resident told of first session"
+    ATTENDED = "attended", "Attended"
+    DID_NOT_ATTEND = "did_not_attend", "Did not attend"
+    CANCELLED = "cancelled", "First session cancelled"
+    DECLINED_BY_PERSON = "declined_by_person", "Person declined"
+    CLOSED = "closed", "Closed"
+
+
+class Source(models.TextChoices):
+    PRIMARY_CARE = "primary_care", "Primary care (GP practice)"
+    OTHER_PROFESSIONAL = "other_professional", "Another professional"
+    SELF = "self", "Self-referral"
+
+
+class Priority(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    URGENT = "urgent", "Urgent"
+
+
+class Tier(models.TextChoices):
+    SIGNPOSTING = "signposting", "Signposting"
+    ONE_TO_ONE = "one_to_one", "1:1 support"
+    FOLLOW_UP = "follow_up", "Follow-up"
+
+
+class ContactRoute(models.TextChoices):
+    EMAIL = "email", "Email"
+    TEXT = "text", "Text message"
+    PHONE = "phone", "Phone call"
+    LETTER = "letter", "Letter"
+
+
+class ConsentPurpose(models.TextChoices):
+    REFERRAL = "referral", "Being referred to social prescribing"
+    SHARE_WITH_PROVIDER = "share_with_provider", "Sharing contact details with the activity provider"
+    FEEDBACK_TO_REFERRER = "feedback_to_referrer", "Feedback to the person who referred"
+
+
+class ConsentMethod(models.TextChoices):
+    ONLINE_FORM = "online_form", "Online form (self-referral)"
+    VERBAL = "verbal", "Verbally, to a professional"
+    WRITTEN = "written", "In writing"
+    API = "api", "Recorded by the referring system"
+
+
+class ProviderDeclineReason(models.TextChoices):
+    FULL = "full", "The activity is full"
+    NOT_SUITABLE = "not_suitable", "The activity is not suitable for this person"
+    NOT_RUNNING = "not_running", "The activity is not running at the moment"
+    OTHER = "other", "Another reason"
+
+
+class Outcome(models.TextChoices):
+    ENGAGED = "engaged", "Engaged with the activity"
+    SIGNPOSTED = "signposted", "Signposted elsewhere"
+    NEEDS_MET = "needs_met", "Needs met without an activity"
+    DECLINED = "declined", "Declined social prescribing"
+    NOT_CONTACTABLE = "not_contactable", "Could not be contacted"
+    DID_NOT_ENGAGE = "did_not_engage", "Did not engage"
+    OTHER = "other", "Other"
+
+
+class StaffRole(models.TextChoices):
+    LINK_WORKER = "link_worker", "Link worker"
+    TRIAGE = "triage", "Triage (single point of access)"
+    PROVIDER = "provider", "Provider (organisation editor)"
+    MODERATOR = "moderator", "Directory moderator"
+    COMMISSIONER = "commissioner", "Commissioner"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    TEXT = "text", "Text message"
+    PHONE_TASK = "phone_task", "Phone call (task for the link worker)"
+    LETTER_TASK = "letter_task", "Letter (task for the link worker)"
+    INBOX = "inbox", "Inbox in Signpost"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to send"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (will not retry)"
+    DONE = "done", "Done"  # a task for a person (a phone call, a letter) that they have completed
+
+
+class NotificationKind(models.TextChoices):
+    SELF_REFERRAL_RECEIVED = "self_referral_received", "Self-referral acknowledgement"
+    NEW_REFERRAL_FOR_PROVIDER = "new_referral_for_provider", "New referral for the provider"
+    PROVIDER_ACCEPTED = "provider_accepted", "Provider accepted"
+    PROVIDER_DECLINED = "provider_declined", "Provider declined"
+    FIRST_SESSION_FOR_RESIDENT = "first_session_for_resident", "First session details for the resident"
+    ATTENDANCE_RECORDED = "attendance_recorded", "Attendance recorded"
+    FEEDBACK_TO_REFERRER = "feedback_to_referrer", "Feedback to the referrer"
+
+
+class AlertKind(models.TextChoices):
+    NOT_CONTACTED = "not_contacted", "Not contacted within 48 hours"
+    NO_PROVIDER_RESPONSE = "no_provider_response", "No response from the provider"
+    ATTENDANCE_NOT_RECORDED = "attendance_not_recorded", "First session passed, attendance not recorded"
+    DID_NOT_ATTEND = "did_not_attend", "Did not attend the first session"
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "Viewed"
+    CREATE = "create", "Created"
+    CHANGE = "change", "Changed"
+    EXPORT = "export", "Exported"
+    ANONYMISE = "anonymise", "Anonymised"

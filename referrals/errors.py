@@ -1,0 +1,18 @@
+"""The referral domain's errors: views and the API turn them into clear pages and 4xx responses."""
+
+
+class ReferralError(Exception):
+    """Something asked of a referral that cannot be done; the message says why, in plain words."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidTransition(ReferralError):
+    """The referral is not in a state where this step can happen (someone may have got there first)."""
+
+
+class NotPermitted(ReferralError):
+    """This person (or token, or link) does not own this step for this referral."""

@@ -1,0 +1,76 @@
+"""Signed, single-use, expiring links for providers: one action on one referral, without signing in.
+
+The URL carries an ``ActionLink`` id signed with the site's secret key. Verifying checks
+the signature (tampering), the expiry and whether it has been used; using it performs the
+one action through the same service function as the inbox, as a provider of that
+organisation limited to that referral and that action.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+from django.utils import timezone
+
+from referrals.errors import ReferralError
+from referrals.models import ActionLink
+
+_SALT = "referrals.provider-action-link"
+
+# The provider actions an emailed link may perform.
+LINK_ACTIONS = ("provider_accept", "provider_decline", "book_first_session", "record_attendance")
+
+
+class LinkInvalid(ReferralError):
+    """Tampered with, or not a link Signpost made."""
+
+
+class LinkExpired(ReferralError):
+    pass
+
+
+class LinkUsed(ReferralError):
+    pass
+
+
+def link_lifetime() -> timedelta:
+    return timedelta(days=settings.SIGNPOST_REFERRALS["ACTION_LINK_DAYS"])
+
+
+def issue_link(referral, action: str) -> str:
+    """A new link for ``action`` on ``referral``; returns its absolute URL."""
+    if action not in LINK_ACTIONS:
+        raise ValueError(f"No emailed link performs {action!r}.")
+    link = ActionLink.objects.create(
+        referral=referral,
+        organisation=referral.provider,
+        action=action,
+        expires_at=timezone.now() + link_lifetime(),
+    )
+    token = signing.dumps(str(link.pk), salt=_SALT, compress=False)
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("referrals:provider_link", args=[token])
+
+
+def issue_provider_links(referral) -> dict[str, str]:
+    """The links a new-referral email carries: accept, and decline."""
+    return {"accept": issue_link(referral, "provider_accept"), "decline": issue_link(referral, "provider_decline")}
+
+
+def verify_link(token: str, *, for_update: bool = False) -> ActionLink:
+    """The link ``token`` names, if it is genuine, unexpired and unused; else a clear error."""
+    try:
+        link_id = signing.loads(token, salt=_SALT)
+    except signing.BadSignature:
+        raise LinkInvalid("This link is not valid. It may have been copied wrongly or changed.") from None
+    links = ActionLink.objects.select_related("referral", "organisation")
+    if for_update:
+        links = links.select_for_update()
+    link = links.filter(pk=link_id).first()
+    if link is None:
+        raise LinkInvalid("This link is not valid. It may have been copied wrongly or changed.")
+    if link.used_at is not None:
+        raise LinkUsed("This link has already been used. Each link works once.")
+    if link.is_expired:
+        raise LinkExpired("This link has expired. Sign in to Signpost to see the referral, or ask the link worker.")
+    return link

@@ -1,1 +1,0 @@
-# Referrals, residents and consent arrive with the referral marketplace (issue 4).

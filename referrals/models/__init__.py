@@ -1,0 +1,21 @@
+from referrals.models.alerts import Alert
+from referrals.models.audit import AuditEntry
+from referrals.models.links import ActionLink
+from referrals.models.notifications import Notification
+from referrals.models.referrals import Referral, ReferralEvent
+from referrals.models.residents import Consent, Resident
+from referrals.models.teams import ApiToken, SocialPrescribingService, StaffMembership
+
+__all__ = [
+    "ActionLink",
+    "Alert",
+    "ApiToken",
+    "AuditEntry",
+    "Consent",
+    "Notification",
+    "Referral",
+    "ReferralEvent",
+    "Resident",
+    "SocialPrescribingService",
+    "StaffMembership",
+]

@@ -1,0 +1,106 @@
+"""Who works on referrals: social prescribing services, their staff, and API tokens.
+
+A social prescribing service (the single point of access for an area, with its triage
+team and link workers) owns the referrals made to it; nothing crosses between services.
+Providers are the directory's organisations: their editors act on referrals sent to them.
+"""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class SocialPrescribingService(models.Model):
+    name = models.CharField(max_length=255, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    # Postcode areas or districts ("BH", "DT1", "WA7") whose residents' self-referrals land here.
+    postcode_prefixes = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Comma-separated postcode areas or districts this service covers, e.g. 'BH, DT, WA7'.",
+    )
+    email = models.EmailField(blank=True, help_text="The team's shared inbox, for copies of alerts.")
+    phone = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "social prescribing service"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def prefixes(self) -> list[str]:
+        return [p.strip().upper() for p in self.postcode_prefixes.split(",") if p.strip()]
+
+
+class StaffMembership(models.Model):
+    """The service a member of staff (link worker, triage, commissioner) works for."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_membership")
+    service = models.ForeignKey(SocialPrescribingService, on_delete=models.CASCADE, related_name="staff")
+    languages = models.CharField(
+        max_length=255, blank=True, help_text="Languages this person speaks besides English, comma-separated."
+    )
+
+    def __str__(self):
+        return f"{self.user} at {self.service}"
+
+    @property
+    def language_list(self) -> list[str]:
+        return [item.strip() for item in self.languages.split(",") if item.strip()]
+
+
+class ApiToken(models.Model):
+    """A token for a clinical system, scoped to one service (referrers) or one provider organisation.
+
+    Only a hash of the key is kept: the key is shown once, when it is created.
+    """
+
+    name = models.CharField(max_length=255)
+    prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    service = models.ForeignKey(
+        SocialPrescribingService, null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    organisation = models.ForeignKey(
+        "directory.OrganisationPage", null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(service__isnull=False) & Q(organisation__isnull=True))
+                | (Q(service__isnull=True) & Q(organisation__isnull=False)),
+                name="api_token_one_scope",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, *, name: str, service=None, organisation=None, created_by=None) -> tuple["ApiToken", str]:
+        """Create a token; returns it with the key, which is not stored and cannot be shown again."""
+        key = "sp_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            name=name,
+            prefix=key[:12],
+            key_hash=cls.hash_key(key),
+            service=service,
+            organisation=organisation,
+            created_by=created_by,
+        )
+        return token, key

@@ -1,0 +1,120 @@
+"""Writing notifications in the same transaction as the change that causes them.
+
+``queue_notifications`` decides who is told what, by which route, and writes the rows;
+sending happens after commit, in the background (``referrals.notifications.delivery``).
+Provider emails carry the referral's reference and signed links, never personal data: the
+link's page shows the summary.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from referrals.choices import Channel, ConsentPurpose, ContactRoute, DeliveryStatus, NotificationKind
+from referrals.models import Notification
+from referrals.notifications.messages import render_message
+
+_RESIDENT_ROUTE = {
+    ContactRoute.EMAIL: Channel.EMAIL,
+    ContactRoute.TEXT: Channel.TEXT,
+    ContactRoute.PHONE: Channel.PHONE_TASK,
+    ContactRoute.LETTER: Channel.LETTER_TASK,
+}
+
+
+def queue_notifications(referral, kind: str) -> list[Notification]:
+    """Write the notifications ``kind`` calls for on ``referral``; send them once the transaction commits."""
+    plans = _PLANS[kind](referral)
+    context = _context(referral, kind)
+    created = []
+    for plan in plans:
+        channel = plan["channel"]
+        subject, body = render_message(kind, channel, {**context, **plan.get("context", {})})
+        immediate = channel == Channel.INBOX
+        created.append(
+            Notification.objects.create(
+                referral=referral,
+                kind=kind,
+                channel=channel,
+                recipient=plan.get("recipient", ""),
+                recipient_user=plan.get("user"),
+                recipient_organisation=plan.get("organisation"),
+                recipient_service=plan.get("service"),
+                subject=subject,
+                body=body,
+                # An inbox item is delivered by being written.
+                status=DeliveryStatus.SENT if immediate else DeliveryStatus.PENDING,
+                sent_at=timezone.now() if immediate else None,
+            )
+        )
+    to_send = [str(n.pk) for n in created if n.channel in (Channel.EMAIL, Channel.TEXT)]
+    if to_send:
+        from referrals.notifications.delivery import schedule_delivery
+
+        transaction.on_commit(lambda: schedule_delivery(to_send))
+    return created
+
+
+def _context(referral, kind) -> dict:
+    from django.conf import settings
+
+    return {
+        "referral": referral,
+        "resident": referral.resident,
+        "activity": referral.activity,
+        "provider": referral.provider,
+        "base_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/"),
+        "kind": kind,
+    }
+
+
+def _to_resident(referral) -> list[dict]:
+    resident = referral.resident
+    channel = _RESIDENT_ROUTE[resident.preferred_contact]
+    if channel == Channel.EMAIL and resident.email:
+        return [{"channel": channel, "recipient": resident.email}]
+    if channel == Channel.TEXT and resident.phone:
+        return [{"channel": channel, "recipient": resident.phone}]
+    # A phone call or a letter (or a route with no address to use): a task for a person.
+    task = Channel.LETTER_TASK if channel == Channel.LETTER_TASK else Channel.PHONE_TASK
+    if referral.link_worker_id:
+        return [{"channel": task, "user": referral.link_worker}]
+    return [{"channel": task, "service": referral.service}]
+
+
+def _to_link_worker(referral) -> list[dict]:
+    worker = referral.link_worker
+    if worker is None:
+        return [{"channel": Channel.INBOX, "service": referral.service}]
+    plans = [{"channel": Channel.INBOX, "user": worker}]
+    if worker.email:
+        plans.append({"channel": Channel.EMAIL, "recipient": worker.email})
+    return plans
+
+
+def _to_provider(referral) -> list[dict]:
+    from referrals.links import issue_provider_links
+
+    organisation = referral.provider
+    plans = [{"channel": Channel.INBOX, "organisation": organisation}]
+    address = (referral.activity.contact_email if referral.activity else "") or organisation.email
+    if address:
+        plans.append({"channel": Channel.EMAIL, "recipient": address, "context": {"links": issue_provider_links(referral)}})
+    return plans
+
+
+def _to_referrer(referral) -> list[dict]:
+    agreed = referral.consents.in_force().filter(purpose=ConsentPurpose.FEEDBACK_TO_REFERRER).exists()
+    if referral.is_self_referral or not referral.referrer_email or not agreed:
+        return []
+    return [{"channel": Channel.EMAIL, "recipient": referral.referrer_email}]
+
+
+_PLANS = {
+    NotificationKind.SELF_REFERRAL_RECEIVED: _to_resident,
+    NotificationKind.NEW_REFERRAL_FOR_PROVIDER: _to_provider,
+    NotificationKind.PROVIDER_ACCEPTED: _to_link_worker,
+    NotificationKind.PROVIDER_DECLINED: _to_link_worker,
+    NotificationKind.FIRST_SESSION_FOR_RESIDENT: _to_resident,
+    NotificationKind.ATTENDANCE_RECORDED: _to_link_worker,
+    NotificationKind.FEEDBACK_TO_REFERRER: _to_referrer,
+}

@@ -1,0 +1,15 @@
+"""Staff and public pages for referrals. Each area's views module owns its own URL patterns."""
+
+from django.urls import include, path
+
+from referrals.views import account, caseload, provider, self_referral, triage
+
+app_name = "referrals"
+
+urlpatterns = [
+    path("refer-yourself/", include(self_referral.urlpatterns)),
+    path("referrals/", include(caseload.urlpatterns)),
+    path("referrals/triage/", include(triage.urlpatterns)),
+    path("referrals/provider/", include(provider.urlpatterns)),
+    path("account/", include(account.urlpatterns)),
+]

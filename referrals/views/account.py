@@ -1,0 +1,3 @@
+"""account pages (being built)."""
+
+urlpatterns = []

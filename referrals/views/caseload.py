@@ -1,0 +1,3 @@
+"""caseload pages (being built)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""self_referral pages (being built)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""triage pages (being built)."""
+
+urlpatterns = []

@@ -1,0 +1,108 @@
+"""The pathway through the service functions: each step, its event, its notifications."""
+
+import pytest
+from django.utils import timezone
+from datetime import timedelta
+
+from referrals import services
+from referrals.choices import SNOMED_DECLINED, SNOMED_REFERRED, Channel, NotificationKind, ReferralStatus as S
+from referrals.errors import InvalidTransition, NotPermitted, ReferralError
+from referrals.factories import ALL_CONSENTS, make_referral, make_resident
+
+
+def test_a_referral_walks_the_whole_pathway(service, triage, link_worker, activity, actors):
+    referral = make_referral(service=service, triage=triage)
+    assert referral.status == S.RECEIVED and referral.snomed_code == SNOMED_REFERRED
+    services.referral_triage(referral=referral, actor=actors["triage"], tier="one_to_one", link_worker=link_worker)
+    services.referral_record_contact(referral=referral, actor=actors["link_worker"])
+    services.referral_choose_activity(referral=referral, actor=actors["link_worker"], activity=activity)
+    services.referral_send_to_provider(referral=referral, actor=actors["link_worker"])
+    services.referral_provider_accept(referral=referral, actor=actors["provider"])
+    services.referral_book_first_session(
+        referral=referral, actor=actors["provider"], starts_at=timezone.now() + timedelta(days=2)
+    )
+    referral = services.referral_record_attendance(referral=referral, actor=actors["provider"])
+    referral = services.referral_close(referral=referral, actor=actors["link_worker"], outcome="engaged")
+
+    assert referral.status == S.CLOSED
+    assert list(referral.events.values_list("to_status", flat=True)) == [
+        S.RECEIVED, S.TRIAGED, S.CONTACTED, S.ACTIVITY_CHOSEN, S.SENT_TO_PROVIDER, S.ACCEPTED,
+        S.FIRST_SESSION_BOOKED, S.ATTENDED, S.CLOSED,
+    ]
+    assert referral.provider == activity.organisation
+    for stamp in ["triaged_at", "contacted_at", "activity_chosen_at", "sent_to_provider_at", "provider_responded_at",
+                  "first_session_booked_at", "attendance_recorded_at", "closed_at"]:
+        assert getattr(referral, stamp) is not None, stamp
+    kinds = set(referral.notifications.values_list("kind", "channel"))
+    assert (NotificationKind.NEW_REFERRAL_FOR_PROVIDER, Channel.EMAIL) in kinds
+    assert (NotificationKind.NEW_REFERRAL_FOR_PROVIDER, Channel.INBOX) in kinds
+    assert (NotificationKind.FIRST_SESSION_FOR_RESIDENT, Channel.EMAIL) in kinds
+    assert (NotificationKind.FEEDBACK_TO_REFERRER, Channel.EMAIL) in kinds
+
+
+def test_confirming_attendance_twice_records_it_once(service, triage, link_worker, activity, actors):
+    referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
+                             status=S.FIRST_SESSION_BOOKED)
+    services.referral_record_attendance(referral=referral, actor=actors["provider"])
+    services.referral_record_attendance(referral=referral, actor=actors["provider"])
+    assert referral.events.filter(action="record_attendance").count() == 1
+    assert referral.notifications.filter(kind=NotificationKind.ATTENDANCE_RECORDED, channel=Channel.INBOX).count() == 1
+
+
+def test_a_step_out_of_order_is_refused_and_nothing_is_written(service, triage, link_worker, activity, actors):
+    referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
+                             status=S.SENT_TO_PROVIDER)
+    services.referral_provider_decline(referral=referral, actor=actors["provider"], reason="full")
+    events = referral.events.count()
+    with pytest.raises(InvalidTransition):
+        services.referral_provider_accept(referral=referral, actor=actors["provider"])
+    assert referral.events.count() == events
+
+
+def test_only_the_allocated_link_worker_owns_their_case(service, triage, link_worker, activity):
+    from referrals.factories import make_link_worker
+    from referrals.roles import actor_for_user
+
+    colleague = actor_for_user(make_link_worker(service=service, username="colleague"))
+    referral = make_referral(service=service, triage=triage, link_worker=link_worker, status=S.TRIAGED)
+    with pytest.raises(NotPermitted):
+        services.referral_record_contact(referral=referral, actor=colleague)
+    referral.refresh_from_db()
+    assert referral.status == S.TRIAGED
+
+
+def test_a_provider_cannot_act_on_another_organisations_referral(service, triage, link_worker, activity, other_organisation):
+    from referrals.factories import provider_actor
+
+    referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
+                             status=S.SENT_TO_PROVIDER)
+    with pytest.raises(NotPermitted):
+        services.referral_provider_accept(referral=referral, actor=provider_actor(other_organisation))
+
+
+def test_sending_to_a_provider_needs_consent_to_share(service, triage, link_worker, activity, actors):
+    consents = {**ALL_CONSENTS, "share_with_provider": False}
+    referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
+                             status=S.ACTIVITY_CHOSEN, consents=consents)
+    with pytest.raises(ReferralError) as error:
+        services.referral_send_to_provider(referral=referral, actor=actors["link_worker"])
+    assert error.value.field == "consent_share_with_provider"
+    referral.refresh_from_db()
+    assert referral.status == S.ACTIVITY_CHOSEN and not referral.notifications.exists()
+
+
+def test_declining_codes_the_referral_and_a_declined_referral_can_choose_again(
+    service, triage, link_worker, activity, other_activity, actors
+):
+    referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
+                             status=S.DECLINED_BY_PROVIDER)
+    referral = services.referral_choose_activity(referral=referral, actor=actors["link_worker"], activity=other_activity)
+    assert referral.status == S.ACTIVITY_CHOSEN and referral.provider is None
+    referral = services.referral_person_declines(referral=referral, actor=actors["link_worker"])
+    assert referral.snomed_code == SNOMED_DECLINED
+
+
+def test_a_resident_needs_a_way_to_be_contacted(service):
+    with pytest.raises(Exception) as error:
+        make_resident(service=service, preferred_contact="email", email="")
+    assert "email" in str(error.value)
