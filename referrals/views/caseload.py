@@ -1,3 +1,13 @@
 """caseload pages (being built)."""
 
-urlpatterns = []
+from django.http import HttpResponse
+from django.urls import path
+
+
+def _todo(request, *args, **kwargs):
+    return HttpResponse(status=501)
+
+
+urlpatterns = [
+    path("", _todo, name="caseload"),
+]

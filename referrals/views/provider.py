@@ -4,8 +4,11 @@ from django.http import HttpResponse
 from django.urls import path
 
 
-def provider_link(request, token):
+def _todo(request, *args, **kwargs):
     return HttpResponse(status=501)
 
 
-urlpatterns = [path("link/<str:token>/", provider_link, name="provider_link")]
+urlpatterns = [
+    path("", _todo, name="provider_inbox"),
+    path("link/<str:token>/", _todo, name="provider_link"),
+]

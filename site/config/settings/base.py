@@ -131,6 +131,11 @@ TASKS = {
     }
 }
 
+# Staff sign in through the admin's sign-in page; staff who see residents' data then give a
+# second factor (referrals.views.account).
+LOGIN_URL = "wagtailadmin_login"
+OTP_TOTP_ISSUER = "Signpost"
+
 WAGTAIL_SITE_NAME = "Signpost"
 WAGTAILADMIN_BASE_URL = config("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
