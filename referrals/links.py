@@ -65,7 +65,7 @@ def verify_link(token: str, *, for_update: bool = False) -> ActionLink:
         raise LinkInvalid("This link is not valid. It may have been copied wrongly or changed.") from None
     links = ActionLink.objects.select_related("referral", "organisation")
     if for_update:
-        links = links.select_for_update()
+        links = links.select_for_update(of=("self",))
     link = links.filter(pk=link_id).first()
     if link is None:
         raise LinkInvalid("This link is not valid. It may have been copied wrongly or changed.")

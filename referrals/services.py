@@ -72,7 +72,7 @@ def _step(
     """
     transition: Transition = TRANSITIONS[action]
     with transaction.atomic():
-        locked = Referral.objects.select_for_update().select_related("resident", "provider", "activity").get(
+        locked = Referral.objects.select_for_update(of=("self",)).select_related("resident", "provider", "activity").get(
             pk=referral.pk
         )
         check_owns_step(actor, locked, transition)
@@ -436,7 +436,7 @@ def notification_complete_task(*, notification, actor: Actor, note: str = ""):
     from referrals.choices import Channel, DeliveryStatus
     from referrals.models import Notification
 
-    task = Notification.objects.select_for_update().select_related("referral").get(pk=notification.pk)
+    task = Notification.objects.select_for_update(of=("self",)).select_related("referral").get(pk=notification.pk)
     if task.channel not in (Channel.PHONE_TASK, Channel.LETTER_TASK):
         raise ReferralError("Only a phone call or a letter is marked as done by hand.")
     referral = task.referral
