@@ -88,7 +88,7 @@ def _step(
         if change is not None:
             change(locked)
         locked.status = transition.target
-        if transition.stamp:
+        if transition.stamp and (transition.stamp_latest or getattr(locked, transition.stamp) is None):
             setattr(locked, transition.stamp, now)
         try:
             locked.full_clean(exclude=["resident", "service"])
@@ -344,9 +344,13 @@ def referral_book_first_session(
     With ``session`` (an ``ActivitySession`` of the chosen activity), its next occurrence is used.
     """
     if session is not None:
-        if referral.activity_id is None or session.page_id != referral.activity_id:
+        from directory.schedules import next_occurrences
+
+        if referral.activity_id is None or session.activity_id != referral.activity_id:
             raise ReferralError("Choose one of this activity's sessions.", field="session")
-        occurrences = session.next_occurrences(count=1) if hasattr(session, "next_occurrences") else []
+        # The next time it starts: one already under way is too late to be a first session.
+        now = timezone.now()
+        occurrences = [o.starts for o in next_occurrences([session], count=2) if o.starts > now]
         if not occurrences:
             raise ReferralError("That session has no dates coming up. Choose another, or give a date and time.",
                                 field="session")
@@ -368,11 +372,17 @@ def referral_mark_resident_notified(*, referral: Referral, actor: Actor, note: s
 
 
 def _attendance(action: str, referral: Referral, actor: Actor, note: str) -> Referral:
+    first_time_field = "attended_at" if action == "record_attendance" else "did_not_attend_at"
+
+    def change(r):
+        if getattr(r, first_time_field) is None:
+            setattr(r, first_time_field, timezone.now())
+
     def then(r):
         if action == "record_did_not_attend":
             raise_alert(r, AlertKind.DID_NOT_ATTEND)
 
-    return _step(referral, actor=actor, action=action, note=note, then=then,
+    return _step(referral, actor=actor, action=action, note=note, change=change, then=then,
                  notify=NotificationKind.ATTENDANCE_RECORDED)
 
 

@@ -28,13 +28,15 @@ class Transition:
     owners: frozenset
     # Repeating an idempotent step (confirming attendance twice) records it once and succeeds.
     idempotent: bool = False
-    # The time stamp field on Referral this step sets.
+    # The time stamp field on Referral this step sets: the first time it happens, or, for
+    # steps that alerts time from (sending to a provider, its response), the latest.
     stamp: str | None = None
     label: str = ""
+    stamp_latest: bool = False
 
 
-def _t(action, sources, target, owners, *, idempotent=False, stamp=None, label=""):
-    return Transition(action, frozenset(sources), target, frozenset(owners), idempotent, stamp, label)
+def _t(action, sources, target, owners, *, idempotent=False, stamp=None, label="", stamp_latest=False):
+    return Transition(action, frozenset(sources), target, frozenset(owners), idempotent, stamp, label, stamp_latest)
 
 
 TRANSITIONS = {
@@ -46,19 +48,19 @@ TRANSITIONS = {
         _t("choose_activity", {S.CONTACTED, S.ACTIVITY_CHOSEN, S.DECLINED_BY_PROVIDER, S.DID_NOT_ATTEND, S.CANCELLED},
            S.ACTIVITY_CHOSEN, {LINK_WORKER}, stamp="activity_chosen_at", label="Activity chosen"),
         _t("send_to_provider", {S.ACTIVITY_CHOSEN}, S.SENT_TO_PROVIDER, {LINK_WORKER}, idempotent=True,
-           stamp="sent_to_provider_at", label="Sent to provider"),
+           stamp="sent_to_provider_at", label="Sent to provider", stamp_latest=True),
         _t("provider_accept", {S.SENT_TO_PROVIDER}, S.ACCEPTED, {PROVIDER}, idempotent=True,
-           stamp="provider_responded_at", label="Accepted by provider"),
+           stamp="provider_responded_at", label="Accepted by provider", stamp_latest=True),
         _t("provider_decline", {S.SENT_TO_PROVIDER, S.ACCEPTED}, S.DECLINED_BY_PROVIDER, {PROVIDER}, idempotent=True,
-           stamp="provider_responded_at", label="Declined by provider"),
+           stamp="provider_responded_at", label="Declined by provider", stamp_latest=True),
         _t("book_first_session", {S.ACCEPTED, *FIRST_SESSION_PENDING}, S.FIRST_SESSION_BOOKED, {PROVIDER},
            stamp="first_session_booked_at", label="First session booked"),
         _t("mark_resident_notified", {S.FIRST_SESSION_BOOKED}, S.RESIDENT_NOTIFIED, {SYSTEM, LINK_WORKER},
-           idempotent=True, stamp="resident_notified_at", label="Resident told of the first session"),
+           idempotent=True, stamp="resident_notified_at", label="Resident told of the first session", stamp_latest=True),
         _t("record_attendance", FIRST_SESSION_PENDING, S.ATTENDED, {PROVIDER, LINK_WORKER}, idempotent=True,
-           stamp="attendance_recorded_at", label="Attended the first session"),
+           stamp="attendance_recorded_at", label="Attended the first session", stamp_latest=True),
         _t("record_did_not_attend", FIRST_SESSION_PENDING, S.DID_NOT_ATTEND, {PROVIDER, LINK_WORKER},
-           idempotent=True, stamp="attendance_recorded_at", label="Did not attend the first session"),
+           idempotent=True, stamp="attendance_recorded_at", label="Did not attend the first session", stamp_latest=True),
         _t("cancel_first_session", FIRST_SESSION_PENDING, S.CANCELLED, {PROVIDER, LINK_WORKER}, idempotent=True,
            label="First session cancelled"),
         _t("person_declines", OPEN, S.DECLINED_BY_PERSON, {LINK_WORKER, TRIAGE}, idempotent=True,

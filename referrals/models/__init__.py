@@ -2,6 +2,7 @@ from referrals.models.alerts import Alert
 from referrals.models.audit import AuditEntry
 from referrals.models.links import ActionLink
 from referrals.models.notifications import Notification
+from referrals.models.outcomes import ReportingArea, ResidentFeedback, WellbeingScore, WellbeingStage
 from referrals.models.referrals import Referral, ReferralEvent
 from referrals.models.residents import Consent, Resident
 from referrals.models.teams import ApiToken, SocialPrescribingService, StaffMembership
@@ -15,7 +16,11 @@ __all__ = [
     "Notification",
     "Referral",
     "ReferralEvent",
+    "ReportingArea",
+    "ResidentFeedback",
     "Resident",
     "SocialPrescribingService",
     "StaffMembership",
+    "WellbeingScore",
+    "WellbeingStage",
 ]

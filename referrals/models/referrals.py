@@ -85,7 +85,9 @@ class Referral(models.Model):
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     outcome_note = models.TextField(blank=True)
 
-    # A time stamp for every step (reporting reads these; the event log has the full story).
+    # A time stamp for every step (reporting reads these; the event log has the full story):
+    # when the step first happened, except the provider and attendance steps, which can
+    # repeat with another activity and keep the latest (alerts time from those).
     received_at = models.DateTimeField(default=timezone.now)
     triaged_at = models.DateTimeField(null=True, blank=True)
     contacted_at = models.DateTimeField(null=True, blank=True)
@@ -95,6 +97,10 @@ class Referral(models.Model):
     first_session_booked_at = models.DateTimeField(null=True, blank=True)
     resident_notified_at = models.DateTimeField(null=True, blank=True)
     attendance_recorded_at = models.DateTimeField(null=True, blank=True)
+    # The first time the person attended (or missed) a first session: reporting's funnel and
+    # did-not-attend rate read these, which survive a later choice of another activity.
+    attended_at = models.DateTimeField(null=True, blank=True)
+    did_not_attend_at = models.DateTimeField(null=True, blank=True)
     declined_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -107,6 +113,7 @@ class Referral(models.Model):
             models.Index(fields=["link_worker", "status"]),
             models.Index(fields=["provider", "status"]),
             models.Index(fields=["received_at"]),
+            models.Index(fields=["service", "received_at"]),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=ReferralStatus.values), name="referral_status_valid"),

@@ -177,6 +177,15 @@ SIGNPOST_SEARCH = {
     "database": {"BACKEND": "search.backends.database"},
 }
 
+# Maps (Leaflet, an enhancement: every map has a text list beside it). Tiles come from this
+# server; OpenStreetMap's own tiles suit a demo, not heavy production use.
+SIGNPOST_MAP = {
+    "TILE_URL": config("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+    "ATTRIBUTION": config(
+        "MAP_ATTRIBUTION", default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    ),
+}
+
 # Referrals (referrals/).
 SIGNPOST_REFERRALS = {
     # Days an emailed provider link works for (each link works once).

@@ -1,0 +1,115 @@
+"""No leak across services or organisations: every referral page and API operation, as every outsider.
+
+The URLs are found by walking the referral URL configurations, so a page added later is
+checked without anyone remembering to add it here. For each one, as each role from
+another service or organisation (and a colleague the case is not allocated to), a GET and
+a POST must give 403 or 404 (a list page may answer 200 but must not show the referral),
+and the resident's name and the referral's reference must not appear.
+"""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver
+
+from referrals import factories
+from referrals.choices import ReferralStatus as S
+from referrals.models import ApiToken
+
+RESIDENT_FIRST, RESIDENT_LAST = "Zebedee", "Quartermaine"
+# Pages without an object in the URL (lists, forms) may answer 200 to outsiders: they just must not show the referral.
+_ARG = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry.name
+
+
+def _paths(patterns, *, values):
+    """Each route with its arguments filled in from ``values`` (by argument name), or None if it has an unknown one."""
+    for route, name in _walk(patterns):
+        names = [match.group(2) for match in _ARG.finditer(route)]
+        if any(arg not in values for arg in names):
+            continue
+        path = _ARG.sub(lambda match: str(values[match.group(2)]), route)
+        yield "/" + path.lstrip("^").rstrip("$"), name, bool(names)
+
+
+@pytest.fixture
+def case(service, triage, link_worker, activity):
+    """A referral in the middle of the pathway, with a first session booked: every actor has something to try."""
+    resident = factories.make_resident(service=service, first_name=RESIDENT_FIRST, last_name=RESIDENT_LAST)
+    return factories.make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
+                                   resident=resident, status=S.FIRST_SESSION_BOOKED)
+
+
+@pytest.fixture
+def outsiders(other_service, service, other_organisation):
+    from directory.permissions import MODERATORS_GROUP
+    from referrals.roles import COMMISSIONERS_GROUP
+
+    return {
+        "link worker of another service": factories.make_link_worker(service=other_service, username="out-lw"),
+        "triage of another service": factories.make_triage(service=other_service, username="out-triage"),
+        "colleague not allocated": factories.make_link_worker(service=service, username="colleague"),
+        "provider of another organisation": factories.make_provider_editor(organisation=other_organisation,
+                                                                          username="out-provider"),
+        "commissioner": factories.make_staff(COMMISSIONERS_GROUP, service=other_service, username="out-comm"),
+        "directory moderator": factories.make_user("out-moderator", groups=[MODERATORS_GROUP]),
+    }
+
+
+def _leaks(response, case) -> bool:
+    body = response.content.decode(errors="replace")
+    return RESIDENT_LAST in body or case.reference in body
+
+
+def test_no_referral_page_shows_a_case_to_an_outsider(client, sign_in, case, outsiders):
+    from referrals import urls
+
+    values = {"pk": case.pk, "referral_id": case.pk, "reference": case.reference, "resident_id": case.resident_id}
+    pages = list(_paths(urls.urlpatterns, values=values))
+    assert len(pages) >= 5, pages  # the walk found the pages
+    failures = []
+    for role, user in outsiders.items():
+        client.logout()
+        sign_in(user)
+        for path, name, has_object in pages:
+            for method in ("get", "post"):
+                response = getattr(client, method)(path)
+                if _leaks(response, case):
+                    failures.append(f"{role} {method.upper()} {path} ({name}): shows the referral")
+                elif has_object and response.status_code not in (403, 404, 302, 405):
+                    failures.append(f"{role} {method.upper()} {path} ({name}): {response.status_code}")
+    case.refresh_from_db()
+    assert case.status == S.FIRST_SESSION_BOOKED
+    assert not failures, "\n".join(failures)
+
+
+def test_no_api_operation_shows_a_case_to_another_service_or_organisation(client, case, other_service,
+                                                                          other_organisation):
+    from referrals.api import urls
+
+    tokens = {
+        "another service's token": ApiToken.issue(name="Other service", service=other_service)[1],
+        "another organisation's token": ApiToken.issue(name="Other provider", organisation=other_organisation)[1],
+    }
+    operations = list(_paths(urls.urlpatterns, values={"reference": case.reference, "pk": case.pk}))
+    assert len(operations) >= 10, operations
+    failures = []
+    for role, key in tokens.items():
+        for path, name, has_object in operations:
+            for method in ("get", "post"):
+                response = getattr(client, method)(path, HTTP_AUTHORIZATION=f"Token {key}",
+                                                   content_type="application/json", data={})
+                if _leaks(response, case):
+                    failures.append(f"{role} {method.upper()} {path} ({name}): shows the referral")
+                elif has_object and response.status_code not in (403, 404, 405):
+                    failures.append(f"{role} {method.upper()} {path} ({name}): {response.status_code}")
+    case.refresh_from_db()
+    assert case.status == S.FIRST_SESSION_BOOKED
+    assert not failures, "\n".join(failures)
