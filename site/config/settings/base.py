@@ -205,6 +205,21 @@ SIGNPOST_REFERRALS = {
     "SELF_REFERRALS_PER_HOUR": config("SELF_REFERRALS_PER_HOUR", default=5, cast=int),
 }
 
+# Commissioner reporting (referrals/reporting/).
+SIGNPOST_REPORTING = {
+    # Counts from 1 to this minus one are shown as "fewer than N" to commissioners and in their
+    # exports, so that no one can be picked out.
+    "SUPPRESS_BELOW": config("REPORTING_SUPPRESS_BELOW", default=5, cast=int),
+    # The share of referred people who go on to attend a community activity (the specifications' 50%).
+    "ATTENDANCE_TARGET": config("REPORTING_ATTENDANCE_TARGET", default=0.5, cast=float),
+    # Gaps in provision: activities within this distance of where the demand is count as supply,
+    # and an area and need with at most GAP_MAX_SUPPLY such activities and at least
+    # GAP_MIN_DEMAND referrals is a gap.
+    "GAP_DISTANCE_MILES": config("REPORTING_GAP_DISTANCE_MILES", default=3.0, cast=float),
+    "GAP_MAX_SUPPLY": config("REPORTING_GAP_MAX_SUPPLY", default=1, cast=int),
+    "GAP_MIN_DEMAND": config("REPORTING_GAP_MIN_DEMAND", default=3, cast=int),
+}
+
 # Text messages: GOV.UK Notify in production (NOTIFY_API_KEY, NOTIFY_SMS_TEMPLATE_ID),
 # a folder of sent texts by default.
 SIGNPOST_SMS = {
