@@ -127,3 +127,23 @@ def test_filters_narrow_the_cohort(known, triage, needs, link_worker):
 def test_a_provider_reports_only_on_referrals_sent_to_it(known, provider_editor):
     report = build_report(referrals=reportable_referrals(actor_for_user(provider_editor)), filters=Q1)
     assert report.referred == 2  # r1 and r2 went to the provider; r3 and r4 did not
+
+
+def test_gaps_in_provision_set_demand_beside_nearby_supply(known, triage, activity, needs, postcodes, settings):
+    from referrals.reporting.gaps import gaps_in_provision
+
+    settings.SIGNPOST_REPORTING = {**settings.SIGNPOST_REPORTING, "GAP_MIN_DEMAND": 2, "GAP_MAX_SUPPLY": 0}
+    activity.needs.add(needs["walking"])  # in Poole, under a mile from BH15 1AB
+    activity.save_revision().publish()
+    referrals = reportable_referrals(actor_for_user(triage))
+
+    rows = {(row.district, row.need): row for row in gaps_in_provision(referrals=referrals, filters=Q1)}
+    assert set(rows) == {("BH15", "Loneliness and isolation"), ("BH15", "Physical activity")}
+    lonely, active = rows[("BH15", "Loneliness and isolation")], rows[("BH15", "Physical activity")]
+    assert (lonely.demand, lonely.supply, lonely.is_gap) == (2, 0, True)
+    assert (active.demand, active.supply, active.is_gap) == (2, 1, False)  # the walk, via its child term
+    assert lonely.latitude == pytest.approx(50.7154)
+
+    settings.SIGNPOST_REPORTING = {**settings.SIGNPOST_REPORTING, "GAP_DISTANCE_MILES": 0.001}
+    rows = {(row.district, row.need): row for row in gaps_in_provision(referrals=referrals, filters=Q1)}
+    assert rows[("BH15", "Physical activity")].supply == 0  # too far at this distance

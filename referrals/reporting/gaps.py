@@ -1,0 +1,130 @@
+"""Gaps in provision: where people are referred for a need and little nearby meets it.
+
+For each postcode district and top-level need in the cohort: demand is the number of
+referrals from residents in that district naming the need (or a term under it); supply is
+the number of activities the public can find now, for that need (or a term under it), with
+room (no capacity recorded, or more than none), that meet in person within
+``GAP_DISTANCE_MILES`` of where that demand is (the mean position of those residents'
+postcodes); activities online or by phone are counted beside it, not as local supply. A
+combination is a gap when demand is at least ``GAP_MIN_DEMAND`` and local supply at most
+``GAP_MAX_SUPPLY``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from referrals.reporting.figures import top_level_needs
+from referrals.reporting.scope import ReportFilter
+
+EARTH_RADIUS_MILES = 3958.8
+
+
+@dataclass(frozen=True)
+class AreaNeed:
+    district: str
+    need: str
+    demand: int
+    supply: int
+    remote_supply: int
+    latitude: float | None
+    longitude: float | None
+    is_gap: bool
+
+
+def miles_between(lat1, lng1, lat2, lng2) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = phi2 - phi1, math.radians(lng2 - lng1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(a))
+
+
+def gaps_in_provision(*, referrals: QuerySet, filters: ReportFilter) -> list[AreaNeed]:
+    """Every district and need with demand in the period, gaps first, then by demand."""
+    from directory.models import Postcode
+    from referrals.models import Referral
+
+    config = settings.SIGNPOST_REPORTING
+    cohort = filters.apply(referrals)
+    tops = top_level_needs()
+    postcode_of = dict(cohort.values_list("pk", "resident__postcode"))
+    demand: dict[tuple[str, int], set[int]] = defaultdict(set)
+    pairs = Referral.needs.through.objects.filter(referral__in=cohort.values("pk")).values_list(
+        "referral_id", "needterm_id"
+    )
+    for referral_id, need_id in pairs:
+        district = (postcode_of.get(referral_id) or "").split(" ")[0].upper()
+        if district:
+            demand[(district, tops[need_id][0])].add(referral_id)
+    if not demand:
+        return []
+
+    positions = {
+        row[0]: (float(row[1]), float(row[2]))
+        for row in Postcode.objects.filter(postcode__in={p for p in postcode_of.values() if p}).values_list(
+            "postcode", "latitude", "longitude"
+        )
+    }
+    local, remote = _supply(tops)
+    names = {top_id: name for top_id, name in tops.values()}
+    rows = []
+    for (district, need_id), referral_ids in demand.items():
+        points = [positions[postcode_of[pk]] for pk in referral_ids if postcode_of[pk] in positions]
+        latitude = sum(p[0] for p in points) / len(points) if points else None
+        longitude = sum(p[1] for p in points) / len(points) if points else None
+        supply = 0
+        if latitude is not None:
+            supply = sum(
+                1
+                for places in local.get(need_id, {}).values()
+                if any(miles_between(latitude, longitude, lat, lng) <= config["GAP_DISTANCE_MILES"] for lat, lng in places)
+            )
+        count = len(referral_ids)
+        rows.append(
+            AreaNeed(
+                district=district,
+                need=names[need_id],
+                demand=count,
+                supply=supply,
+                remote_supply=remote.get(need_id, 0),
+                latitude=latitude,
+                longitude=longitude,
+                is_gap=count >= config["GAP_MIN_DEMAND"] and supply <= config["GAP_MAX_SUPPLY"],
+            )
+        )
+    return sorted(rows, key=lambda row: (not row.is_gap, -row.demand, row.supply, row.district, row.need))
+
+
+def _supply(tops) -> tuple[dict[int, dict[int, list[tuple[float, float]]]], dict[int, int]]:
+    """For each top-level need: each in-person activity's venue positions, and the count of remote activities."""
+    from directory.models import ActivityPage, ActivitySession
+    from directory.selectors import public_activities
+
+    activities = public_activities().filter(Q(capacity_per_session__isnull=True) | Q(capacity_per_session__gt=0))
+    activity_ids = set(activities.values_list("pk", flat=True))
+    needs_of: dict[int, set[int]] = defaultdict(set)
+    for activity_id, need_id in ActivityPage.needs.through.objects.filter(activitypage_id__in=activity_ids).values_list(
+        "activitypage_id", "needterm_id"
+    ):
+        needs_of[activity_id].add(tops[need_id][0])
+    places: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for activity_id, lat, lng in ActivitySession.objects.filter(
+        activity_id__in=activity_ids, venue__latitude__isnull=False
+    ).values_list("activity_id", "venue__latitude", "venue__longitude"):
+        places[activity_id].append((float(lat), float(lng)))
+    remote_ids = set(activities.filter(Q(online=True) | Q(by_phone=True)).values_list("pk", flat=True))
+
+    local: dict[int, dict[int, list]] = defaultdict(dict)
+    remote: dict[int, int] = defaultdict(int)
+    for activity_id, need_ids in needs_of.items():
+        for need_id in need_ids:
+            if places.get(activity_id):
+                local[need_id][activity_id] = places[activity_id]
+            if activity_id in remote_ids:
+                remote[need_id] += 1
+    return local, remote
