@@ -1,0 +1,209 @@
+"""Retention: personal data leaves Signpost when a finished referral passes the retention period.
+
+A referral is finished when it is closed, or when the person declined social prescribing;
+``RETENTION_DAYS`` (``SIGNPOST_REFERRALS``) after that it is anonymised:
+
+- the referral keeps what reporting needs (statuses, every time stamp, needs, source,
+  priority, tier, activity and provider, outcome and decline codes, the SNOMED CT code, the
+  referrer's organisation and role) and loses its free text (notes, what matters, the
+  outcome, decline and first-session notes) and the referrer's name, email and phone;
+- its notifications lose their recipients and bodies, and their subjects become the kind of
+  message (task subjects carry the resident's name);
+- the notes in its event log are blanked with a queryset ``update()``: the log is append-only
+  to everything else, and removing personal data is the one change it allows;
+- the resident, once none of their referrals is still in use (open, or finished within the
+  retention period), loses name, date of birth, NHS number, address, phone, email,
+  accessibility needs and GP practice; the postcode is cut to its district, which reporting
+  on gaps in provision uses; consents lose who gave them and withdrawal notes. A resident
+  with a referral still in use keeps their details until that one is finished and old too.
+
+The date of birth goes entirely rather than keeping the year: a stored 1 January would read
+as a real date, and age is not reported on records this old.
+
+Each resident is done in one transaction, with their referrals locked and checked again, so
+a run can stop part way, be run again, or run beside the pathway, and does each thing once.
+Every anonymisation is audit-logged (action "anonymise", by "Signpost"); the audit trail
+itself holds ids, not personal data, and is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from referrals.access import audit
+from referrals.choices import AuditAction, NotificationKind
+from referrals.choices import ReferralStatus as S
+from referrals.models import Consent, Notification, Referral, ReferralEvent, Resident
+from referrals.roles import SYSTEM
+
+logger = logging.getLogger(__name__)
+
+ANONYMISED = "Anonymised"
+
+
+@dataclass
+class RetentionRun:
+    cutoff: datetime
+    dry_run: bool = False
+    referrals_anonymised: int = 0
+    residents_anonymised: int = 0
+    # Residents whose old referrals were anonymised, but who have another referral still in use.
+    residents_kept: int = 0
+    referral_ids: list[int] = field(default_factory=list)
+    resident_ids: list[int] = field(default_factory=list)
+
+
+def retention_days() -> int:
+    return int(settings.SIGNPOST_REFERRALS["RETENTION_DAYS"])
+
+
+def _finished_before(cutoff: datetime) -> Q:
+    return Q(status=S.CLOSED, closed_at__lt=cutoff) | Q(status=S.DECLINED_BY_PERSON, declined_at__lt=cutoff)
+
+
+def referrals_due(cutoff: datetime, queryset: QuerySet | None = None) -> QuerySet:
+    """Finished referrals older than ``cutoff`` that still hold personal data."""
+    referrals = Referral.objects.all() if queryset is None else queryset
+    return referrals.filter(_finished_before(cutoff), anonymised_at__isnull=True)
+
+
+def residents_due(cutoff: datetime) -> QuerySet:
+    """Residents with something to anonymise: a referral due, or (after an earlier run that was held
+    back by a referral since anonymised) nothing left in use."""
+    with_due = Referral.objects.filter(_finished_before(cutoff), anonymised_at__isnull=True).values("resident_id")
+    all_done = (
+        Resident.objects.filter(anonymised_at__isnull=True, referrals__isnull=False)
+        .exclude(referrals__anonymised_at__isnull=True)
+        .values("pk")
+    )
+    return Resident.objects.filter(Q(pk__in=with_due) | Q(pk__in=all_done)).order_by("pk")
+
+
+def postcode_district(postcode: str) -> str:
+    """The outward code ("BH15" of "BH15 1AB"), however the postcode was typed."""
+    compact = "".join(postcode.split()).upper()
+    if len(compact) >= 5:
+        return compact[:-3]  # every inward code is three characters
+    return compact
+
+
+def _subject_by_kind() -> Case:
+    return Case(
+        *[When(kind=kind, then=Value(f"{label} ({ANONYMISED.lower()})")) for kind, label in NotificationKind.choices],
+        default=Value(ANONYMISED),
+    )
+
+
+def _anonymise_referrals(referral_ids: list[int], *, now: datetime) -> None:
+    Referral.objects.filter(pk__in=referral_ids).update(
+        notes="",
+        what_matters="",
+        referrer_name="",
+        referrer_email="",
+        referrer_phone="",
+        outcome_note="",
+        provider_decline_note="",
+        first_session_note="",
+        anonymised_at=now,
+        updated_at=now,
+    )
+    Notification.objects.filter(referral_id__in=referral_ids).update(
+        recipient="", body="", subject=_subject_by_kind()
+    )
+    # The one change the append-only log allows: removing personal data from its notes.
+    ReferralEvent.objects.filter(referral_id__in=referral_ids).exclude(note="").update(note="")
+    for referral in Referral.objects.filter(pk__in=referral_ids).only("pk", "status", "resident_id"):
+        ReferralEvent.objects.create(
+            referral=referral, at=now, actor_label=SYSTEM.label, action="anonymise",
+            from_status=referral.status, to_status=referral.status,
+            note="Personal data removed at the end of the retention period.",
+        )
+        audit(SYSTEM, action=AuditAction.ANONYMISE, what="referral: personal data removed (retention)",
+              referral=referral)
+
+
+def _anonymise_resident(resident: Resident, *, now: datetime) -> None:
+    Resident.objects.filter(pk=resident.pk).update(
+        first_name=ANONYMISED,
+        last_name=ANONYMISED,
+        date_of_birth=None,
+        nhs_number="",
+        address="",
+        postcode=postcode_district(resident.postcode),
+        phone="",
+        email="",
+        accessibility_needs="",
+        gp_practice="",
+        anonymised_at=now,
+    )
+    Consent.objects.filter(resident=resident).update(given_by=ANONYMISED, withdrawal_note="")
+    audit(SYSTEM, action=AuditAction.ANONYMISE, what="resident record: personal data removed (retention)",
+          resident=resident.pk)
+
+
+def _process_resident(resident_id: int, *, cutoff: datetime, now: datetime, run: RetentionRun) -> None:
+    with transaction.atomic():
+        # Lock the resident's referrals, then decide: a step on one of them waits for us, or we for it.
+        referrals = list(
+            Referral.objects.select_for_update()
+            .filter(resident_id=resident_id)
+            .order_by("pk")
+            .values_list("pk", "status", "closed_at", "declined_at", "anonymised_at")
+        )
+        resident = Resident.objects.select_for_update().filter(pk=resident_id, anonymised_at__isnull=True).first()
+        due, in_use = [], False
+        for pk, status, closed_at, declined_at, anonymised_at in referrals:
+            if anonymised_at is not None:
+                continue
+            finished = (status == S.CLOSED and closed_at and closed_at < cutoff) or (
+                status == S.DECLINED_BY_PERSON and declined_at and declined_at < cutoff
+            )
+            if finished:
+                due.append(pk)
+            else:
+                in_use = True
+        anonymise_resident = resident is not None and not in_use and bool(referrals)
+        run.referrals_anonymised += len(due)
+        run.referral_ids.extend(due)
+        if anonymise_resident:
+            run.residents_anonymised += 1
+            run.resident_ids.append(resident_id)
+        elif resident is not None and due:
+            run.residents_kept += 1
+        if run.dry_run:
+            return
+        if due:
+            _anonymise_referrals(due, now=now)
+        if anonymise_resident:
+            _anonymise_resident(resident, now=now)
+    logger.info("Retention: resident %s, referrals %s anonymised%s", resident_id, due,
+                "" if anonymise_resident else " (resident kept: a referral is still in use)")
+
+
+def anonymise_closed_referrals(
+    *,
+    older_than_days: int | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: Callable[[Iterable[int]], Iterable[int]] | None = None,
+) -> RetentionRun:
+    """Anonymise every finished referral older than the retention period, and residents with nothing left in use.
+
+    ``progress`` wraps the list of resident ids being worked through (the command passes tqdm).
+    With ``dry_run`` nothing is changed: the run says what would be.
+    """
+    now = now or timezone.now()
+    days = retention_days() if older_than_days is None else older_than_days
+    run = RetentionRun(cutoff=now - timedelta(days=days), dry_run=dry_run)
+    resident_ids = list(residents_due(run.cutoff).values_list("pk", flat=True))
+    for resident_id in progress(resident_ids) if progress else resident_ids:
+        _process_resident(resident_id, cutoff=run.cutoff, now=now, run=run)
+    return run
