@@ -1,4 +1,4 @@
-"""The JSON API's routes, and its OpenAPI schema (generated from these routes only)."""
+"""The search API's routes, and the OpenAPI schema of the whole public API (search and referrals)."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
@@ -10,7 +10,10 @@ urlpatterns = [
     path(
         "api/v1/schema/",
         # Only our own API: Wagtail's admin API views are not part of the public contract.
-        SpectacularAPIView.as_view(urlconf="search.api_urls", custom_settings={"TITLE": "Signpost API", "VERSION": "1"}),
+        SpectacularAPIView.as_view(
+            urlconf=["search.api_urls", "referrals.api.urls"],
+            custom_settings={"TITLE": "Signpost API", "VERSION": "1"},
+        ),
         name="api-schema",
     ),
 ]

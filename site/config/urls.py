@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("", include(search_api_urls)),
+    path("", include("referrals.api.urls")),
     path("", include(referrals_urls)),
     path("", include(directory_urls)),
     path("", include(search_urls)),

@@ -1,0 +1,435 @@
+"""The referral API: create, list, read, and one endpoint per step of the pathway.
+
+One API class per operation, each with its input serializer; all of them act through
+``referrals.services`` as the caller's ``Actor``, so the API is held to the same rules as
+the staff pages and the emailed links. A referral is named by its reference (SP-ABC2345),
+never by a guessable number. A referral the caller cannot see is a 404; a step it does not
+own a 403; a step the referral is not ready for a 409; bad input a 400 naming the field.
+Every read of a referral is written to the audit trail.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView, exception_handler, set_rollback
+
+from referrals import services
+from referrals.access import audit_view, check_owns_step, referrals_visible_to, sees_as_provider_only
+from referrals.api import serializers as io
+from referrals.api.authentication import AUTHENTICATION_CLASSES, ActsForSomeone
+from referrals.choices import StaffRole
+from referrals.errors import InvalidTransition, NotPermitted, ReferralError
+from referrals.models import Referral, SocialPrescribingService
+from referrals.roles import Actor
+from referrals.workflow import TRANSITIONS
+
+logger = logging.getLogger(__name__)
+
+# Service functions name a few fields differently from the API's input: say the API's name.
+_API_FIELD = {
+    "consent_referral": "consents.referral",
+    "consent_share_with_provider": "consents.share_with_provider",
+    "referrer_name": "referrer.name",
+}
+
+
+def referral_exception_handler(exc, context):
+    """Turns the referral domain's errors into HTTP answers (everything else as DRF does)."""
+    if isinstance(exc, NotPermitted):
+        set_rollback()
+        return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, InvalidTransition):
+        set_rollback()
+        return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, ReferralError):
+        set_rollback()
+        if not exc.field:
+            return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(_nested(_API_FIELD.get(exc.field, exc.field), [exc.message]), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoValidationError):
+        # A model check the input did not catch first: still a 400 naming the field, never a 500.
+        set_rollback()
+        if hasattr(exc, "error_dict"):
+            body = {("non_field_errors" if field == "__all__" else field): messages
+                    for field, messages in exc.message_dict.items()}
+        else:
+            body = {"non_field_errors": exc.messages}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    return exception_handler(exc, context)
+
+
+def _nested(path: str, value) -> dict:
+    """``"resident.nhs_number"`` -> ``{"resident": {"nhs_number": value}}``."""
+    head, _, rest = path.partition(".")
+    return {head: _nested(rest, value) if rest else value}
+
+
+class ReferralApi(APIView):
+    """What every referral endpoint shares: who may call, and how refusals are answered."""
+
+    authentication_classes = AUTHENTICATION_CLASSES
+    permission_classes = [ActsForSomeone]
+    # JSON only: a referral's nested resident and consents have no form encoding.
+    parser_classes = [JSONParser]
+    # JSON out too: no browsable HTML pages of residents' details.
+    renderer_classes = [JSONRenderer]
+
+    def get_exception_handler(self):
+        return referral_exception_handler
+
+
+def _referrals(actor: Actor):
+    return (
+        referrals_visible_to(actor)
+        .select_related("resident", "activity", "provider", "link_worker")
+        .prefetch_related("needs", "consents")
+    )
+
+
+def _visible_referral(request, reference: str) -> Referral:
+    referral = _referrals(request.actor).filter(reference=reference).first()
+    if referral is None:
+        # Someone else's referral does not exist for this caller: the same answer as a wrong reference.
+        raise exceptions.NotFound("No referral with this reference.")
+    return referral
+
+
+def _output(referral: Referral, actor: Actor) -> dict:
+    return io.provider_view(referral) if sees_as_provider_only(actor, referral) else io.team_view(referral)
+
+
+def _audited_output(request, referral: Referral, *, what: str) -> dict:
+    audit_view(request.actor, what=f"API: {what}", referral=referral, request=request)
+    return _output(referral, request.actor)
+
+
+_ERRORS = {
+    401: OpenApiResponse(io.ReferralErrorOutput, description="No token, or a token that is not valid or has been revoked."),
+    403: OpenApiResponse(io.ReferralErrorOutput, description="The caller does not own this step for this referral."),
+    404: OpenApiResponse(io.ReferralErrorOutput, description="No referral with this reference that the caller may see."),
+}
+_BAD_INPUT = OpenApiResponse(
+    description='Bad input: the body names each field with what is wrong, e.g. {"resident": {"nhs_number": ["..."]}}.'
+)
+_REFERENCE = OpenApiParameter("reference", str, OpenApiParameter.PATH, description="The referral's reference, e.g. SP-ABC2345.")
+
+
+# Creating, listing, reading ---------------------------------------------------------------
+
+
+class ReferralCreateApi(ReferralApi):
+    """A new referral into the caller's service: it lands in the triage queue."""
+
+    @extend_schema(
+        operation_id="referrals_create",
+        summary="Make a referral",
+        description=(
+            "The resident's details, who is referring, their needs and what they agreed to. Everything is "
+            "checked before anything is saved; the resident and the referral are saved together or not at "
+            "all. Needs a social prescribing service's token (or its triage staff or link workers)."
+        ),
+        request=io.ReferralCreateInput,
+        responses={201: io.ReferralOutput, 400: _BAD_INPUT, 401: _ERRORS[401], 403: _ERRORS[403]},
+        tags=["referrals"],
+    )
+    def post(self, request):
+        actor = request.actor
+        service = SocialPrescribingService.objects.filter(pk__in=actor.service_ids).first()
+        if service is None or not (actor.has_role(StaffRole.TRIAGE) or actor.has_role(StaffRole.LINK_WORKER)):
+            raise NotPermitted("Only a social prescribing service's token (or its staff) can make referrals.")
+        serializer = io.ReferralCreateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        referral = _create(data, actor=actor, service=service)
+        # The token's name (a system, not a person) or the member of staff's id: never a name.
+        logger.info("Referral %s made through the API by %s", referral.reference,
+                    actor.label if actor.user is None else f"user {actor.user_id}")
+        referral = _referrals(actor).get(pk=referral.pk)
+        location = reverse("api-referral-detail", kwargs={"reference": referral.reference})
+        return Response(io.team_view(referral), status=status.HTTP_201_CREATED, headers={"Location": location})
+
+
+def _create(data: dict, *, actor: Actor, service) -> Referral:
+    """The resident and their referral, in one transaction: both are saved, or neither."""
+    consents = dict(data["consents"])
+    method, given_by = consents.pop("method"), consents.pop("given_by")
+    with transaction.atomic():
+        try:
+            resident = services.resident_create(service=service, actor=actor, **data["resident"])
+        except ReferralError as error:
+            raise ReferralError(error.message, field=f"resident.{error.field}" if error.field else "resident") from None
+        return services.referral_create(
+            actor=actor,
+            service=service,
+            resident=resident,
+            source=data["source"],
+            needs=data["needs"],
+            what_matters=data["what_matters"],
+            notes=data["notes"],
+            priority=data["priority"],
+            referrer=data.get("referrer") or {},
+            consents=consents,
+            consent_method=method,
+            consent_given_by=given_by,
+        )
+
+
+class ReferralListApi(ReferralApi):
+    """The referrals the caller may see, newest first."""
+
+    @extend_schema(
+        operation_id="referrals_list",
+        summary="List referrals",
+        description=(
+            "A service's token sees its service's referrals; a provider's token only those sent to its "
+            "organisation, as the provider summary."
+        ),
+        parameters=[io.ReferralListFilters],
+        responses={200: io.ReferralPageOutput, 400: _BAD_INPUT, 401: _ERRORS[401], 403: _ERRORS[403]},
+        tags=["referrals"],
+    )
+    def get(self, request):
+        filters = io.ReferralListFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        wanted = filters.validated_data
+        referrals = _referrals(request.actor)
+        if wanted["status"]:
+            referrals = referrals.filter(status__in=wanted["status"])
+        if wanted["updated_since"] is not None:
+            referrals = referrals.filter(updated_at__gte=wanted["updated_since"])
+        count = referrals.count()
+        size = wanted["page_size"]
+        num_pages = max(1, -(-count // size))
+        page = min(wanted["page"], num_pages)
+        shown = list(referrals[(page - 1) * size: page * size])
+        return Response(
+            {
+                "count": count,
+                "page": page,
+                "num_pages": num_pages,
+                "results": [_audited_output(request, referral, what="referral list") for referral in shown],
+            }
+        )
+
+
+class ReferralDetailApi(ReferralApi):
+    @extend_schema(
+        operation_id="referrals_retrieve",
+        summary="Read a referral",
+        parameters=[_REFERENCE],
+        responses={200: io.AnyReferralOutput, 401: _ERRORS[401], 403: _ERRORS[403], 404: _ERRORS[404]},
+        tags=["referrals"],
+    )
+    def get(self, request, reference: str):
+        referral = _visible_referral(request, reference)
+        return Response(_audited_output(request, referral, what="referral detail"))
+
+
+# The steps ---------------------------------------------------------------------------------
+
+
+class ReferralStepApi(ReferralApi):
+    """One step of the pathway (``action``, a key of ``referrals.workflow.TRANSITIONS``)."""
+
+    action: str
+    input_serializer: type[serializers.Serializer]
+
+    def post(self, request, reference: str):
+        referral = _visible_referral(request, reference)
+        # Refuse a step the caller does not own before reading its input: an outsider learns nothing.
+        check_owns_step(request.actor, referral, TRANSITIONS[self.action])
+        serializer = self.input_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform(referral=referral, actor=request.actor, **serializer.validated_data)
+        referral = _referrals(request.actor).filter(pk=referral.pk).first() or Referral.objects.get(pk=referral.pk)
+        return Response(_audited_output(request, referral, what=f"referral after {self.action.replace('_', ' ')}"))
+
+    def perform(self, *, referral: Referral, actor: Actor, **data) -> Referral:
+        raise NotImplementedError
+
+
+def _step(action: str, input_serializer, *, summary: str, description: str = ""):
+    """The schema for a step's endpoint (its own operation id and request body)."""
+    transition = TRANSITIONS[action]
+    owners = ", ".join(sorted(str(owner).replace("_", " ") for owner in transition.owners))
+    sources = ", ".join(sorted(str(source) for source in transition.sources))
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"referrals_{action}",
+            summary=summary,
+            description=(
+                f"{description} Allowed from: {sources}. Who may: {owners}."
+                + (" Repeating it is harmless: it is recorded once." if transition.idempotent else "")
+            ).strip(),
+            parameters=[_REFERENCE],
+            request=input_serializer,
+            responses={
+                200: io.AnyReferralOutput,
+                400: _BAD_INPUT,
+                401: _ERRORS[401],
+                403: _ERRORS[403],
+                404: _ERRORS[404],
+                409: OpenApiResponse(io.ReferralErrorOutput, description="The referral is not at a point where this step can happen."),
+            },
+            tags=["referrals"],
+        )
+    )
+
+
+@_step("triage", io.ReferralTriageInput, summary="Triage: a tier and a link worker",
+       description="Triage staff (or the service's token) put the referral in a tier and allocate a link worker.")
+class ReferralTriageApi(ReferralStepApi):
+    action = "triage"
+    input_serializer = io.ReferralTriageInput
+
+    def perform(self, *, referral, actor, tier, link_worker, priority, note):
+        worker = services.link_workers_of(referral.service).filter(username=link_worker).first()
+        if worker is None:
+            raise ReferralError("No link worker of this service has that username.", field="link_worker")
+        return services.referral_triage(referral=referral, actor=actor, tier=tier, link_worker=worker,
+                                        priority=priority or None, note=note)
+
+
+@_step("record_contact", io.ReferralRecordContactInput, summary="Record first contact",
+       description="The allocated link worker has spoken to the person.")
+class ReferralRecordContactApi(ReferralStepApi):
+    action = "record_contact"
+    input_serializer = io.ReferralRecordContactInput
+
+    def perform(self, *, referral, actor, note):
+        return services.referral_record_contact(referral=referral, actor=actor, note=note)
+
+
+@_step("choose_activity", io.ReferralChooseActivityInput, summary="Choose an activity",
+       description="The person and their link worker chose an activity together.")
+class ReferralChooseActivityApi(ReferralStepApi):
+    action = "choose_activity"
+    input_serializer = io.ReferralChooseActivityInput
+
+    def perform(self, *, referral, actor, activity, note):
+        from directory.models import ActivityPage
+
+        chosen = ActivityPage.objects.filter(pk=activity).first()
+        return services.referral_choose_activity(referral=referral, actor=actor, activity=chosen, note=note)
+
+
+@_step("send_to_provider", io.ReferralSendToProviderInput, summary="Send to the provider",
+       description="The activity's organisation is alerted; needs the person's consent to share their details.")
+class ReferralSendToProviderApi(ReferralStepApi):
+    action = "send_to_provider"
+    input_serializer = io.ReferralSendToProviderInput
+
+    def perform(self, *, referral, actor, note):
+        return services.referral_send_to_provider(referral=referral, actor=actor, note=note)
+
+
+@_step("provider_accept", io.ReferralAcceptInput, summary="Accept (provider)",
+       description="The provider will welcome the person; the link worker is told.")
+class ReferralAcceptApi(ReferralStepApi):
+    action = "provider_accept"
+    input_serializer = io.ReferralAcceptInput
+
+    def perform(self, *, referral, actor, note):
+        return services.referral_provider_accept(referral=referral, actor=actor, note=note)
+
+
+@_step("provider_decline", io.ReferralDeclineInput, summary="Decline (provider)",
+       description="The provider cannot take the person, with a reason; the link worker is told.")
+class ReferralDeclineApi(ReferralStepApi):
+    action = "provider_decline"
+    input_serializer = io.ReferralDeclineInput
+
+    def perform(self, *, referral, actor, reason, note):
+        return services.referral_provider_decline(referral=referral, actor=actor, reason=reason, note=note)
+
+
+@_step("book_first_session", io.ReferralBookFirstSessionInput, summary="Book the first session (provider)",
+       description="A date and time, or one of the activity's sessions; the person is told by their preferred route.")
+class ReferralBookFirstSessionApi(ReferralStepApi):
+    action = "book_first_session"
+    input_serializer = io.ReferralBookFirstSessionInput
+
+    def perform(self, *, referral, actor, starts_at, session, note):
+        chosen = None
+        if session is not None:
+            from directory.models import ActivitySession
+
+            chosen = ActivitySession.objects.filter(pk=session).first()
+            if chosen is None:
+                raise ReferralError("Choose one of this activity's sessions.", field="session")
+        return services.referral_book_first_session(referral=referral, actor=actor, starts_at=starts_at,
+                                                    session=chosen, note=note)
+
+
+@_step("record_attendance", io.ReferralRecordAttendanceInput, summary="Record that the person attended")
+class ReferralRecordAttendanceApi(ReferralStepApi):
+    action = "record_attendance"
+    input_serializer = io.ReferralRecordAttendanceInput
+
+    def perform(self, *, referral, actor, note):
+        return services.referral_record_attendance(referral=referral, actor=actor, note=note)
+
+
+@_step("record_did_not_attend", io.ReferralRecordDidNotAttendInput, summary="Record that the person did not attend")
+class ReferralRecordDidNotAttendApi(ReferralStepApi):
+    action = "record_did_not_attend"
+    input_serializer = io.ReferralRecordDidNotAttendInput
+
+    def perform(self, *, referral, actor, note):
+        return services.referral_record_did_not_attend(referral=referral, actor=actor, note=note)
+
+
+@_step("cancel_first_session", io.ReferralCancelFirstSessionInput, summary="Cancel the first session",
+       description="With a reason; the link worker can then choose another activity with the person.")
+class ReferralCancelFirstSessionApi(ReferralStepApi):
+    action = "cancel_first_session"
+    input_serializer = io.ReferralCancelFirstSessionInput
+
+    def perform(self, *, referral, actor, note):
+        return services.referral_cancel_first_session(referral=referral, actor=actor, note=note)
+
+
+@_step("person_declines", io.ReferralPersonDeclinesInput, summary="The person declines social prescribing",
+       description="Coded as SNOMED CT 871711000000103.")
+class ReferralPersonDeclinesApi(ReferralStepApi):
+    action = "person_declines"
+    input_serializer = io.ReferralPersonDeclinesInput
+
+    def perform(self, *, referral, actor, note):
+        return services.referral_person_declines(referral=referral, actor=actor, note=note)
+
+
+@_step("close", io.ReferralCloseInput, summary="Close with an outcome",
+       description="The referrer is sent feedback if the person agreed.")
+class ReferralCloseApi(ReferralStepApi):
+    action = "close"
+    input_serializer = io.ReferralCloseInput
+
+    def perform(self, *, referral, actor, outcome, note):
+        return services.referral_close(referral=referral, actor=actor, outcome=outcome, note=note)
+
+
+# The steps' URL segments, in the pathway's order (urls.py builds the routes from this).
+STEP_APIS = {
+    "triage": ReferralTriageApi,
+    "record-contact": ReferralRecordContactApi,
+    "choose-activity": ReferralChooseActivityApi,
+    "send-to-provider": ReferralSendToProviderApi,
+    "accept": ReferralAcceptApi,
+    "decline": ReferralDeclineApi,
+    "book-first-session": ReferralBookFirstSessionApi,
+    "record-attendance": ReferralRecordAttendanceApi,
+    "record-did-not-attend": ReferralRecordDidNotAttendApi,
+    "cancel-first-session": ReferralCancelFirstSessionApi,
+    "person-declines": ReferralPersonDeclinesApi,
+    "close": ReferralCloseApi,
+}

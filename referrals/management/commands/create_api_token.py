@@ -1,0 +1,56 @@
+"""Issue an API token for a clinical system (scoped to a service) or a provider (scoped to an organisation).
+
+    python manage.py create_api_token --name "EMIS at Harbour Surgery" --service poole-social-prescribing
+    python manage.py create_api_token --name "Poole Walking Friends" --organisation poole-walking-friends
+
+The key is printed once and cannot be shown again (only its hash is kept): if it is lost,
+revoke the token in the admin and issue a new one.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from referrals.models import ApiToken, SocialPrescribingService
+
+
+class Command(BaseCommand):
+    help = "Create an API token for a social prescribing service or a provider organisation; prints the key once."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", required=True, help='Who uses it, e.g. "EMIS at Harbour Surgery".')
+        scope = parser.add_mutually_exclusive_group(required=True)
+        scope.add_argument("--service", metavar="SLUG", help="The social prescribing service it makes referrals for.")
+        scope.add_argument("--organisation", metavar="ID_OR_SLUG", help="The provider organisation it acts for.")
+
+    def handle(self, *args, name: str, service: str | None = None, organisation: str | None = None, **options):
+        name = name.strip()
+        if not name:
+            raise CommandError("Give the token a --name that says who uses it.")
+        if service is not None:
+            found = SocialPrescribingService.objects.filter(slug=service).first()
+            if found is None:
+                known = ", ".join(SocialPrescribingService.objects.values_list("slug", flat=True)) or "none yet"
+                raise CommandError(f"No service with the slug {service!r} (services: {known}).")
+            token, key = ApiToken.issue(name=name, service=found)
+            scope = f"service {found.name}"
+        else:
+            found = _organisation(organisation)
+            token, key = ApiToken.issue(name=name, organisation=found)
+            scope = f"organisation {found.title}"
+        self.stdout.write(self.style.SUCCESS(f"Created API token {token.prefix}… {name!r} for {scope}."))
+        self.stdout.write("The key (shown only this once; keep it secret):")
+        self.stdout.write(key)
+        self.stdout.write("Send it as the header: Authorization: Token <key>")
+
+
+def _organisation(value: str):
+    from directory.models import OrganisationPage
+
+    value = value.strip()
+    matches = OrganisationPage.objects.filter(pk=int(value)) if value.isdigit() else OrganisationPage.objects.filter(slug=value)
+    matches = list(matches[:2])
+    if not matches:
+        raise CommandError(f"No organisation with the id or slug {value!r}.")
+    if len(matches) > 1:
+        ids = ", ".join(str(match.pk) for match in matches)
+        raise CommandError(f"More than one organisation has the slug {value!r}: give its id ({ids}).")
+    return matches[0]
