@@ -164,7 +164,14 @@ def make_referral(
         referral=referral, actor=provider, starts_at=first_session_at or timezone.now() + timedelta(days=3)
     )
     referral.refresh_from_db()
-    if status in (ReferralStatus.FIRST_SESSION_BOOKED, ReferralStatus.RESIDENT_NOTIFIED):
+    if status == ReferralStatus.FIRST_SESSION_BOOKED:
+        return referral
+    if referral.status == ReferralStatus.FIRST_SESSION_BOOKED:
+        # The notification is sent after commit; tests and the demo move on without waiting for it.
+        from referrals.roles import SYSTEM
+
+        referral = services.referral_mark_resident_notified(referral=referral, actor=SYSTEM)
+    if status == ReferralStatus.RESIDENT_NOTIFIED:
         return referral
     if status == ReferralStatus.ATTENDED:
         return services.referral_record_attendance(referral=referral, actor=provider)
