@@ -1,14 +1,131 @@
-"""account pages (being built)."""
+"""Two-factor sign-in for staff who see residents' data: set up an authenticator app, then a code each session.
 
-from django.http import HttpResponse
-from django.urls import path
+``staff_view`` sends a signed-in person here, with ``?next=`` the page they asked for:
+to set-up when they have no confirmed device, to verify when they have one. A right code
+marks the session verified (``django_otp.login``) and goes on to ``next`` if it is a page
+on this site, and otherwise to the person's own starting page.
+"""
+
+import re
+from base64 import b32encode
+
+import django_otp
+import qrcode
+import qrcode.image.svg
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from referrals.choices import StaffRole
+from referrals.forms.account import SecurityCodeForm
+from referrals.roles import actor_for_user
+
+DEVICE_NAME = "Authenticator app"
 
 
-def _todo(request, *args, **kwargs):
-    return HttpResponse(status=501)
+def _next_url(request) -> str:
+    """Where to go after a right code: ``next`` if it is on this site, else the person's starting page."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    actor = actor_for_user(request.user)
+    for role, name in (
+        (StaffRole.LINK_WORKER, "referrals:caseload"),
+        (StaffRole.TRIAGE, "referrals:triage_queue"),
+        (StaffRole.PROVIDER, "referrals:provider_inbox"),
+        (StaffRole.ADMINISTRATOR, "referrals:triage_queue"),
+    ):
+        if actor.has_role(role):
+            return reverse(name)
+    return "/"
+
+
+def _with_next(url_name: str, request) -> str:
+    wanted = request.GET.get("next") or request.POST.get("next")
+    return reverse(url_name) + (f"?{urlencode({'next': wanted})}" if wanted else "")
+
+
+def _verified(request, device: TOTPDevice):
+    # A new session key once the second factor is proved, so a key planted earlier is worthless.
+    request.session.cycle_key()
+    django_otp.login(request, device)
+    return redirect(_next_url(request))
+
+
+def _grouped(secret: str) -> str:
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+def _qr_svg(device: TOTPDevice) -> str:
+    image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, border=4)
+    svg = image.to_string(encoding="unicode")
+    # A fixed on-screen size that fits a 360px phone and scans easily; the wrapping element
+    # names the image for screen readers, so the drawing itself is hidden from them.
+    svg = re.sub(
+        r'^<svg width="[^"]*" height="[^"]*"', '<svg width="200" height="200" aria-hidden="true" focusable="false"', svg
+    )
+    # Our own markup from a URL we built (base32 and the username, URL-quoted): safe to inline.
+    return mark_safe(svg)
+
+
+@never_cache
+@sensitive_post_parameters("code")
+def two_factor_setup(request):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.user.is_verified():
+        return redirect(_next_url(request))
+    if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+        return redirect(_with_next("referrals:two_factor_verify", request))
+    # One unconfirmed device per person, kept until confirmed: reloading the page (or a wrong
+    # code) shows the same QR code, so the app set up a moment ago still works.
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=request.user, name=DEVICE_NAME, confirmed=False)
+    form = SecurityCodeForm(request.POST or None, devices=[device])
+    if request.method == "POST" and form.is_valid():
+        device = form.device
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        return _verified(request, device)
+    return render(
+        request,
+        "referrals/account/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_code": _qr_svg(device),
+            "secret": _grouped(b32encode(device.bin_key).decode()),
+            "next": request.GET.get("next", ""),
+        },
+    )
+
+
+@never_cache
+@sensitive_post_parameters("code")
+def two_factor_verify(request):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.user.is_verified():
+        return redirect(_next_url(request))
+    devices = TOTPDevice.objects.filter(user=request.user, confirmed=True).order_by("pk")
+    if not devices.exists():
+        return redirect(_with_next("referrals:two_factor_setup", request))
+    form = SecurityCodeForm(request.POST or None, devices=devices)
+    if request.method == "POST" and form.is_valid():
+        return _verified(request, form.device)
+    return render(
+        request, "referrals/account/two_factor_verify.html", {"form": form, "next": request.GET.get("next", "")}
+    )
 
 
 urlpatterns = [
-    path("two-factor/set-up/", _todo, name="two_factor_setup"),
-    path("two-factor/", _todo, name="two_factor_verify"),
+    path("two-factor/set-up/", two_factor_setup, name="two_factor_setup"),
+    path("two-factor/", two_factor_verify, name="two_factor_verify"),
 ]

@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.http import urlencode
 
 from referrals.access import audit_view, referrals_visible_to
 from referrals.errors import ReferralError
@@ -28,7 +29,7 @@ def staff_view(*roles):
                 return redirect_to_login(request.get_full_path())
             actor = actor_for_user(request.user)
             if actor.sees_resident_data and not request.user.is_verified():
-                return redirect(f"{two_factor_url(request.user)}?next={request.get_full_path()}")
+                return redirect(f"{two_factor_url(request.user)}?{urlencode({'next': request.get_full_path()})}")
             if roles and not (actor.is_administrator or any(actor.has_role(role) for role in roles)):
                 raise PermissionDenied
             request.actor = actor

@@ -1,5 +1,8 @@
 """`manage.py load_demo`, run twice, on the real tables (postcodes loaded by `load_postcodes`).
 
+The demo referrals it builds after the directory are tested in detail, at a small scale, in
+tests/referrals/test_demo_referrals.py; here, that the full demo has them too.
+
 The full-size demo, as `make demo` builds it, takes about 35 s on SQLite and 50 s on
 PostgreSQL: it is built once for this module, shared by its tests, and rolled back after them.
 """
@@ -15,6 +18,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 from wagtail.models import GroupApprovalTask, ReferenceIndex, WorkflowState, WorkflowTask
 from wagtail.search.backends import get_search_backend
@@ -25,6 +29,10 @@ from directory.demo.users import COMMISSIONERS_GROUP, DEMO_PASSWORD, LINK_WORKER
 from directory.models import ActivityPage, OrganisationPage, Postcode, Venue
 from directory.permissions import MODERATORS_GROUP
 from directory.selectors import hidden_cutoff, public_activities, stale_activities
+from referrals.access import referrals_visible_to
+from referrals.choices import ReferralStatus
+from referrals.models import Notification, Referral, ReferralEvent, StaffMembership
+from referrals.roles import actor_for_user
 
 
 @dataclass
@@ -49,6 +57,9 @@ def counts() -> dict:
         "activities": ActivityPage.objects.count(),
         "sessions": ActivityPage.sessions.rel.related_model.objects.count(),
         "users": get_user_model().objects.count(),
+        "referrals": Referral.objects.count(),
+        "referral events": ReferralEvent.objects.count(),
+        "notifications": Notification.objects.count(),
     }
 
 
@@ -57,9 +68,12 @@ def titles() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def demo_runs(django_db_setup, django_db_blocker):
+def demo_runs(django_db_setup, django_db_blocker, tmp_path_factory):
     """`load_demo` twice, shared by this module's tests and rolled back after them."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    # The demo's texts go to a scratch folder, not the project's var/.
+    sms = {"BACKEND": "referrals.notifications.sms.FileSmsGateway",
+           "OPTIONS": {"folder": str(tmp_path_factory.mktemp("sent-texts"))}}
+    with override_settings(SIGNPOST_SMS=sms), django_db_blocker.unblock(), transaction.atomic():
         first = load_demo()
         second = load_demo()
         yield first, second
@@ -175,6 +189,19 @@ def test_the_output_lists_the_logins_and_where_the_site_is(demo):
             assert username in run.output
         assert DEMO_PASSWORD in run.output
         assert "http://testserver/" in run.output
+        assert "Emails:" in run.output and "Texts:" in run.output
+
+
+def test_the_demo_users_have_referrals_in_every_state(demo):
+    users = {user.username: user for user in get_user_model().objects.filter(
+        username__in=["linkworker", "triage", "editor"])}
+    assert set(Referral.objects.values_list("status", flat=True)) == set(ReferralStatus.values)
+    caseload = referrals_visible_to(actor_for_user(users["linkworker"]))
+    assert set(caseload.values_list("status", flat=True)) == set(ReferralStatus.values) - {ReferralStatus.RECEIVED}
+    assert StaffMembership.objects.get(user=users["triage"]).service == StaffMembership.objects.get(
+        user=users["linkworker"]).service
+    inbox = referrals_visible_to(actor_for_user(users["editor"]))
+    assert inbox.exists() and set(inbox.values_list("provider__title", flat=True)) == {"Halton Carers' Centre"}
 
 
 def test_public_pages_render(demo, client):

@@ -1,4 +1,7 @@
-"""`manage.py load_demo`: a realistic demo directory for Dorset and Poole, Halton and Leeds.
+"""`manage.py load_demo`: a realistic demo directory for Dorset and Poole, Halton and Leeds, and referrals.
+
+After the directory it builds the demo referrals (``referrals.demo``): a social prescribing
+service per area, its staff, and referrals in every state for the demo users.
 
 Deterministic (a fixed seed: the same directory every time) and idempotent: a second run
 finds everything in place and only prints the logins, so `make demo` can run it every time.
@@ -26,6 +29,7 @@ from directory.demo.users import DEMO_PASSWORD, demo_user, ensure_demo_users
 from directory.models import ActivityPage, OrganisationPage, Venue
 from directory.selectors import hidden_cutoff, stale_activities
 from pages.setup import ensure_site
+from referrals.demo import DemoReferralsError, demo_totp_secret, ensure_demo_referrals
 
 
 class Command(BaseCommand):
@@ -83,9 +87,14 @@ class Command(BaseCommand):
         except DemoBuildError as error:
             raise CommandError(str(error)) from error
 
-        self._summary(users, editor_organisation, seconds=time.perf_counter() - started)
+        try:
+            referrals = ensure_demo_referrals(plan=plan, editor=demo_user("editor"))
+        except DemoReferralsError as error:
+            raise CommandError(str(error)) from error
 
-    def _summary(self, users, editor_organisation, *, seconds: float) -> None:
+        self._summary(users, editor_organisation, referrals, seconds=time.perf_counter() - started)
+
+    def _summary(self, users, editor_organisation, referrals, *, seconds: float) -> None:
         activities = ActivityPage.objects.all()
         counts = (
             f"{OrganisationPage.objects.count()} organisations, {Venue.objects.count()} venues, "
@@ -107,8 +116,48 @@ class Command(BaseCommand):
             if index == 0:
                 self.stdout.write(rule)
         self.stdout.write(f"The editor edits {editor_organisation.title}.")
+        self._referrals_summary(referrals)
         base_url = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
         self.stdout.write("")
         self.stdout.write(f"Site:  {base_url}/")
         self.stdout.write(f"Admin: {base_url}/admin/")
         self.stdout.write(self.style.SUCCESS(f"Demo ready in {seconds:.1f} s."))
+
+    def _referrals_summary(self, referrals) -> None:
+        self.stdout.write("")
+        self.stdout.write(
+            f"Referrals: {referrals.referrals} in {len(referrals.by_status)} states, "
+            f"{referrals.open_alerts} open alerts{' (created now)' if referrals.built else ''}. "
+            "The link worker and triage work for Dorset and Poole; "
+            "Halton's referrals go to the editor's organisation."
+        )
+        self.stdout.write("")
+        self.stdout.write("Two-factor sign-in: staff who see residents' data enter a code from an authenticator app.")
+        self.stdout.write("Add a user's key to the app (as a time-based key), or run `manage.py demo_code <username>`.")
+        width = max((len(name) for name in referrals.two_factor_users), default=0)
+        for username in referrals.two_factor_users:
+            self.stdout.write(f"  {username.ljust(width)}  {demo_totp_secret(username)}")
+        self.stdout.write("")
+        self.stdout.write("Notifications")
+        self.stdout.write(f"  Emails: {_email_destination()}")
+        self.stdout.write(f"  Texts:  {_text_destination()}")
+        self.stdout.write("  Phone calls and letters: tasks on the link worker's caseload.")
+
+
+def _email_destination() -> str:
+    backend = settings.EMAIL_BACKEND
+    if backend.endswith("filebased.EmailBackend"):
+        return f"written to files in {settings.EMAIL_FILE_PATH}"
+    if backend.endswith("console.EmailBackend"):
+        return "printed by the server"
+    if backend.endswith("smtp.EmailBackend"):
+        return f"sent by SMTP through {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    return f"sent by {backend}"
+
+
+def _text_destination() -> str:
+    sms = getattr(settings, "SIGNPOST_SMS", {})
+    folder = sms.get("OPTIONS", {}).get("folder")
+    if folder:
+        return f"written to files in {folder}"
+    return f"sent by {sms.get('BACKEND', 'no gateway configured')}"

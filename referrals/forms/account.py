@@ -1,0 +1,76 @@
+"""The second factor: a 6-digit code from an authenticator app, checked against the person's TOTP device.
+
+Checking the code lives here rather than in ``referrals.services``: it is signing in, not a
+step in a referral's life. django-otp does the cryptography, the replay protection (a code
+works once) and the throttling (each wrong code doubles the wait before the next try).
+"""
+
+import math
+import re
+
+from django import forms
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+WRONG_CODE = _("The code is not right. Enter the 6-digit code your authenticator app shows now.")
+
+
+class SecurityCodeForm(forms.Form):
+    """One field, the code; ``devices`` are the TOTP devices it may match (the first that does wins)."""
+
+    code = forms.CharField(
+        label=_("Security code"),
+        help_text=_("The 6-digit code from your authenticator app, for example 123456."),
+        max_length=20,
+        error_messages={"required": _("Enter the 6-digit code from your authenticator app.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false",
+                   "autocapitalize": "off"}
+        ),
+    )
+
+    def __init__(self, *args, devices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.devices = list(devices)
+        self.device = None
+
+    def clean_code(self) -> str:
+        # People copy codes with spaces or a dash in the middle ("123 456"): accept them.
+        code = re.sub(r"[\s-]", "", self.cleaned_data["code"])
+        if not re.fullmatch(r"\d{6}", code):
+            raise forms.ValidationError(_("Enter the code as 6 digits, for example 123456."))
+        return code
+
+    def clean(self):
+        cleaned = super().clean()
+        code = cleaned.get("code")
+        if code is None:
+            return cleaned
+        waits = []
+        for device in self.devices:
+            with transaction.atomic():
+                # Locked, so two tries at once cannot both slip past the throttle or reuse a code.
+                locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+                allowed, details = locked.verify_is_allowed()
+                if not allowed:
+                    waits.append((details or {}).get("locked_until"))
+                    continue
+                if locked.verify_token(code):
+                    self.device = locked
+                    return cleaned
+        throttled = bool(waits) and len(waits) == len(self.devices)
+        self.add_error("code", _too_many_tries(waits) if throttled else WRONG_CODE)
+        return cleaned
+
+
+def _too_many_tries(locked_until) -> str:
+    known = [moment for moment in locked_until if moment is not None]
+    seconds = max(1, math.ceil(min((moment - timezone.now()).total_seconds() for moment in known))) if known else 1
+    return ngettext(
+        "You have entered a wrong code too many times. Wait %(seconds)d second, then enter the code your app shows.",
+        "You have entered a wrong code too many times. Wait %(seconds)d seconds, then enter the code your app shows.",
+        seconds,
+    ) % {"seconds": seconds}
