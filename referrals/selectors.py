@@ -1,0 +1,265 @@
+"""Reading referrals for the staff pages: the triage queue, a link worker's caseload, a timeline.
+
+Reads only (writes are ``referrals.services``). Every query starts from
+``referrals.access.referrals_visible_to`` so a page can never show a referral its reader
+may not see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from referrals.access import referrals_visible_to
+from referrals.choices import Priority, ReferralStatus as S, StaffRole
+from referrals.models import Alert, Notification, Referral, ReferralEvent
+from referrals.roles import Actor
+
+# A referral a link worker may point at another activity ("choose_activity"'s sources).
+CAN_TAKE_AN_ACTIVITY = (S.CONTACTED, S.ACTIVITY_CHOSEN, S.DECLINED_BY_PROVIDER, S.DID_NOT_ATTEND, S.CANCELLED)
+WAITING_ON_PROVIDER = (S.SENT_TO_PROVIDER, S.ACCEPTED)
+FIRST_SESSION = (S.FIRST_SESSION_BOOKED, S.RESIDENT_NOTIFIED)
+# How long a closed referral stays on the caseload page.
+RECENTLY_CLOSED_DAYS = 30
+
+# What the link worker (or someone else) does next, in a few words, by status.
+NEXT_STEP = {
+    S.RECEIVED: "Triage the referral",
+    S.TRIAGED: "Make first contact",
+    S.CONTACTED: "Choose an activity together",
+    S.ACTIVITY_CHOSEN: "Send the referral to the provider",
+    S.SENT_TO_PROVIDER: "Waiting for the provider to respond",
+    S.ACCEPTED: "Waiting for the provider to propose a first session",
+    S.DECLINED_BY_PROVIDER: "Choose another activity together",
+    S.FIRST_SESSION_BOOKED: "Make sure the person knows about the first session",
+    S.RESIDENT_NOTIFIED: "Waiting for the first session",
+    S.ATTENDED: "Close the referral with its outcome",
+    S.DID_NOT_ATTEND: "Follow up: choose another activity, or close",
+    S.CANCELLED: "Choose another activity, or close",
+    S.DECLINED_BY_PERSON: "Close the referral",
+    S.CLOSED: "No further steps",
+}
+
+# The colour of each status's tag (NHS.UK frontend tag modifiers).
+STATUS_TAG = {
+    S.RECEIVED: "blue",
+    S.TRIAGED: "blue",
+    S.CONTACTED: "aqua-green",
+    S.ACTIVITY_CHOSEN: "aqua-green",
+    S.SENT_TO_PROVIDER: "purple",
+    S.ACCEPTED: "purple",
+    S.DECLINED_BY_PROVIDER: "orange",
+    S.FIRST_SESSION_BOOKED: "green",
+    S.RESIDENT_NOTIFIED: "green",
+    S.ATTENDED: "green",
+    S.DID_NOT_ATTEND: "red",
+    S.CANCELLED: "orange",
+    S.DECLINED_BY_PERSON: "grey",
+    S.CLOSED: "grey",
+}
+
+
+def _with_open_alerts(referrals: QuerySet) -> QuerySet:
+    return referrals.select_related("resident", "link_worker", "activity").prefetch_related(
+        Prefetch("alerts", queryset=Alert.objects.open(), to_attr="open_alerts")
+    )
+
+
+def team_referrals(actor: Actor) -> QuerySet:
+    """Referrals the actor sees as the social prescribing team (triage, their link worker), never
+    those they see only as a provider: the referral page shows notes providers must not read."""
+    referrals = referrals_visible_to(actor)
+    if actor.is_administrator:
+        return referrals
+    team = Q(pk__in=[])
+    if actor.has_role(StaffRole.TRIAGE) and actor.service_ids:
+        team |= Q(service_id__in=actor.service_ids)
+    if actor.has_role(StaffRole.LINK_WORKER) and actor.user_id:
+        team |= Q(service_id__in=actor.service_ids) & (Q(link_worker_id=actor.user_id) | Q(referred_by_id=actor.user_id))
+    return referrals.filter(team)
+
+
+# Working time -----------------------------------------------------------------------------
+
+
+def working_time_between(start: datetime, end: datetime | None = None) -> timedelta:
+    """Time between ``start`` and ``end`` (now) leaving out Saturdays and Sundays.
+
+    The specifications count their targets (first contact within 48 hours, a provider's reply
+    within 3 working days) in working time, so the queue shows ages the same way.
+    """
+    end = end or timezone.now()
+    if end <= start:
+        return timedelta(0)
+    total = timedelta(0)
+    cursor = start
+    while cursor < end:
+        next_midnight = (cursor + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        stop = min(next_midnight, end)
+        if cursor.weekday() < 5:
+            total += stop - cursor
+        cursor = stop
+    return total
+
+
+def describe_age(age: timedelta) -> str:
+    """A working-time age in words a person reads at a glance: "3 hours", "2 working days"."""
+    hours = int(age.total_seconds() // 3600)
+    if hours < 1:
+        return "Less than an hour"
+    if hours < 24:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    days = hours // 24
+    return f"{days} working day{'s' if days != 1 else ''}"
+
+
+# Triage -----------------------------------------------------------------------------------
+
+
+def triage_queue(*, actor: Actor) -> list[Referral]:
+    """New referrals waiting for triage: urgent first, then the longest waiting first."""
+    referrals = (
+        _with_open_alerts(team_referrals(actor).filter(status=S.RECEIVED))
+        .annotate(
+            urgency=Case(When(priority=Priority.URGENT, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
+        .order_by("urgency", "received_at", "pk")
+    )
+    now = timezone.now()
+    rows = list(referrals)
+    for referral in rows:
+        referral.working_age = working_time_between(referral.received_at, now)
+        referral.age_label = describe_age(referral.working_age)
+    return rows
+
+
+def service_open_referrals(*, actor: Actor) -> list[Referral]:
+    """The service's other open referrals (already triaged), with their link worker; alerts first."""
+    open_statuses = [s for s in S.values if s not in (S.RECEIVED, S.CLOSED, S.DECLINED_BY_PERSON)]
+    rows = list(
+        _with_open_alerts(team_referrals(actor).filter(status__in=open_statuses)).order_by("received_at", "pk")
+    )
+    rows.sort(key=lambda r: (not r.open_alerts,))
+    for referral in rows:
+        referral.next_step = NEXT_STEP.get(referral.status, "")
+    return rows
+
+
+@dataclass
+class LinkWorkerChoice:
+    user: object
+    label: str
+    matches: list[str] = field(default_factory=list)
+    open_referrals: int = 0
+
+
+def link_worker_choices(*, referral: Referral, link_workers) -> list[LinkWorkerChoice]:
+    """The service's link workers for allocating ``referral``: those who match the person's
+    stated preferences (their language) first, then the lightest caseload first."""
+    resident = referral.resident
+    language = (resident.language or "").strip().lower()
+    users = list(link_workers.select_related("staff_membership"))
+    open_counts = {
+        row["link_worker"]: row["n"]
+        for row in Referral.objects.filter(link_worker__in=users)
+        .exclude(status__in=[S.CLOSED, S.DECLINED_BY_PERSON])
+        .values("link_worker")
+        .annotate(n=Count("pk"))
+    }
+    choices = []
+    for user in users:
+        membership = getattr(user, "staff_membership", None)
+        spoken = [item.lower() for item in (membership.language_list if membership else [])]
+        matches = []
+        if language and language != "english" and language in spoken:
+            matches.append(f"Speaks {resident.language}")
+        choices.append(
+            LinkWorkerChoice(
+                user=user,
+                label=user.get_full_name() or user.get_username(),
+                matches=matches,
+                open_referrals=open_counts.get(user.pk, 0),
+            )
+        )
+    choices.sort(key=lambda c: (not c.matches, c.open_referrals, c.label))
+    return choices
+
+
+# Caseload ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Caseload:
+    needs_action: list[Referral]
+    waiting_on_provider: list[Referral]
+    first_session_booked: list[Referral]
+    closed_recently: list[Referral]
+
+    @property
+    def total(self) -> int:
+        return sum(map(len, (self.needs_action, self.waiting_on_provider, self.first_session_booked,
+                             self.closed_recently)))
+
+
+def caseload(*, actor: Actor, now: datetime | None = None) -> Caseload:
+    """The link worker's own referrals, grouped by who has the next move."""
+    now = now or timezone.now()
+    since = now - timedelta(days=RECENTLY_CLOSED_DAYS)
+    referrals = _with_open_alerts(
+        referrals_visible_to(actor)
+        .filter(link_worker_id=actor.user_id)
+        .filter(~Q(status=S.CLOSED) | Q(closed_at__gte=since))
+    ).order_by("received_at", "pk")
+    groups = Caseload([], [], [], [])
+    for referral in referrals:
+        referral.next_step = NEXT_STEP.get(referral.status, "")
+        referral.status_tag = STATUS_TAG.get(referral.status, "grey")
+        if referral.status == S.CLOSED:
+            groups.closed_recently.append(referral)
+        elif referral.open_alerts:
+            groups.needs_action.append(referral)
+        elif referral.status in WAITING_ON_PROVIDER:
+            groups.waiting_on_provider.append(referral)
+        elif referral.status in FIRST_SESSION:
+            groups.first_session_booked.append(referral)
+        else:
+            groups.needs_action.append(referral)
+    # Open alerts first, then the longest waiting.
+    groups.needs_action.sort(key=lambda r: (not r.open_alerts, r.received_at))
+    groups.first_session_booked.sort(key=lambda r: (r.first_session_at or now))
+    groups.closed_recently.sort(key=lambda r: r.closed_at or now, reverse=True)
+    return groups
+
+
+def open_tasks(*, actor: Actor) -> QuerySet:
+    """Phone calls and letters waiting for this person (or, for triage, for their team)."""
+    mine = Q(recipient_user_id=actor.user_id)
+    if actor.has_role(StaffRole.TRIAGE) and actor.service_ids:
+        mine |= Q(recipient_service_id__in=actor.service_ids, recipient_user__isnull=True)
+    return (
+        Notification.objects.open_tasks()
+        .filter(mine, referral__in=referrals_visible_to(actor))
+        .select_related("referral", "referral__resident")
+        .order_by("created_at")
+    )
+
+
+def referrals_ready_for_activity(*, actor: Actor) -> QuerySet:
+    """The link worker's referrals that can take an activity now (for "Refer to this activity")."""
+    return (
+        referrals_visible_to(actor)
+        .filter(link_worker_id=actor.user_id, status__in=CAN_TAKE_AN_ACTIVITY)
+        .select_related("resident", "activity")
+        .order_by("received_at", "pk")
+    )
+
+
+# One referral -----------------------------------------------------------------------------
+
+
+def timeline(*, referral: Referral) -> list[ReferralEvent]:
+    """Every step, oldest first: who, when, from, to and the note."""
+    return list(referral.events.select_related("actor", "activity").order_by("at", "pk"))
