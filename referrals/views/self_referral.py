@@ -1,13 +1,151 @@
-"""self_referral pages (being built)."""
+"""The public self-referral form: a resident refers themselves, without an account, into the single
+point of access for where they live.
 
-from django.http import HttpResponse
+The postcode picks the service. A robot that fills the honeypot is told it succeeded and
+nothing is saved; an address that sends too many referrals in an hour is asked to phone
+instead. After a referral is made the page redirects (so a refresh cannot send it twice) to
+a confirmation that reads the reference from the session, never from the URL.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.shortcuts import redirect, render
 from django.urls import path
+from django.views.decorators.cache import never_cache
+
+from directory.selectors import public_activities
+from referrals import services
+from referrals.choices import ConsentMethod, ConsentPurpose, ContactRoute, Source
+from referrals.errors import ReferralError
+from referrals.forms.self_referral import SelfReferralForm
+from referrals.intake import (
+    client_ip,
+    count_attempt,
+    honeypot_filled,
+    rate_limited,
+    self_referrals_per_hour,
+    service_for_postcode,
+)
+from referrals.models import SocialPrescribingService
+from referrals.models.referrals import new_reference
+from referrals.roles import Actor
+from referrals.views.common import add_domain_error
+
+logger = logging.getLogger(__name__)
+
+# Who made a self-referral, in the event log and the audit trail: the public form itself.
+SELF_REFERRAL_ACTOR = Actor(label="Self-referral (online form)")
+SESSION_KEY = "signpost_self_referral"
+RATE_SCOPE = "self_referral"
 
 
-def _todo(request, *args, **kwargs):
-    return HttpResponse(status=501)
+def interested_activity(value):
+    """The public activity ``value`` names (from ``?activity=`` or the hidden field), or None."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return public_activities().filter(pk=pk).first()
+
+
+@never_cache
+def self_referral(request):
+    source = request.POST if request.method == "POST" else request.GET
+    activity = interested_activity(source.get("activity"))
+    if request.method == "POST":
+        ip = client_ip(request)
+        if rate_limited(scope=RATE_SCOPE, ip=ip, limit=self_referrals_per_hour()):
+            logger.warning("Self-referral refused: too many from one address this hour")
+            return _too_many(request)
+        if honeypot_filled(request.POST):
+            # Pretend it worked, so the robot has nothing to learn; count it towards the limit.
+            count_attempt(scope=RATE_SCOPE, ip=ip)
+            logger.info("Self-referral honeypot filled: nothing saved")
+            route = request.POST.get("preferred_contact")
+            return _sent(request, reference=new_reference(), route=route, service=None)
+        form = SelfReferralForm(request.POST, activity=activity)
+        if form.is_valid():
+            try:
+                referral = _refer(form)
+            except ReferralError as error:
+                add_domain_error(form, error)
+            else:
+                count_attempt(scope=RATE_SCOPE, ip=ip)
+                logger.info("Self-referral %s received into service %s", referral.reference, referral.service_id)
+                return _sent(
+                    request, reference=referral.reference, route=referral.resident.preferred_contact,
+                    service=referral.service,
+                )
+    else:
+        form = SelfReferralForm(initial={"activity": activity.pk if activity else None}, activity=activity)
+    return render(request, "referrals/self_referral/form.html", {"form": form, "activity": activity})
+
+
+def _refer(form: SelfReferralForm):
+    """The resident and their referral, in one transaction: both are saved, or neither."""
+    data = form.cleaned_data
+    with transaction.atomic():
+        resident = services.resident_create(service=form.service, actor=SELF_REFERRAL_ACTOR, **form.resident_fields())
+        return services.referral_create(
+            actor=SELF_REFERRAL_ACTOR,
+            service=form.service,
+            resident=resident,
+            source=Source.SELF,
+            needs=data["needs"],
+            what_matters=form.what_matters_text(),
+            consents={
+                ConsentPurpose.REFERRAL: data["consent_referral"],
+                ConsentPurpose.SHARE_WITH_PROVIDER: data["consent_share_with_provider"],
+            },
+            consent_method=ConsentMethod.ONLINE_FORM,
+        )
+
+
+def _sent(request, *, reference: str, route: str | None, service: SocialPrescribingService | None):
+    # Only the reference, the route's name and the service: nothing personal in the session.
+    request.session[SESSION_KEY] = {
+        "reference": reference,
+        "route": route if route in ContactRoute.values else "",
+        "service_id": service.pk if service is not None else None,
+    }
+    return redirect("referrals:self_referral_sent")
+
+
+@never_cache
+def self_referral_sent(request):
+    sent = request.session.get(SESSION_KEY)
+    if not sent:
+        return redirect("referrals:self_referral")
+    service = SocialPrescribingService.objects.filter(pk=sent.get("service_id")).first()
+    route = sent.get("route")
+    return render(
+        request,
+        "referrals/self_referral/sent.html",
+        {
+            "reference": sent["reference"],
+            "route": ContactRoute(route).label.lower() if route else "",
+            "service": service,
+            "contact_within_days": settings.SIGNPOST_REFERRALS.get("CONTACT_WITHIN_WORKING_DAYS", 2),
+        },
+    )
+
+
+def _too_many(request):
+    service = service_for_postcode(request.POST.get("postcode", ""))
+    services_to_call = (
+        [service] if service is not None and service.phone
+        else list(SocialPrescribingService.objects.exclude(phone=""))
+    )
+    return render(
+        request, "referrals/self_referral/too_many.html", {"services": services_to_call}, status=429,
+    )
 
 
 urlpatterns = [
-    path("", _todo, name="self_referral"),
+    path("", self_referral, name="self_referral"),
+    path("sent/", self_referral_sent, name="self_referral_sent"),
 ]

@@ -203,6 +203,8 @@ SIGNPOST_REFERRALS = {
     "NOTIFICATION_RETRY_SECONDS": config("NOTIFICATION_RETRY_SECONDS", default=60, cast=int),
     # Self-referrals from one address per hour before the form refuses more.
     "SELF_REFERRALS_PER_HOUR": config("SELF_REFERRALS_PER_HOUR", default=5, cast=int),
+    # Reverse proxies in front of Signpost that add to X-Forwarded-For (0: use the connection's address).
+    "TRUSTED_PROXY_COUNT": config("TRUSTED_PROXY_COUNT", default=0, cast=int),
 }
 
 # Commissioner reporting (referrals/reporting/).

@@ -15,3 +15,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
+
+# One cache shared by every web process (the self-referral rate limit counts across them);
+# the table is made by `createcachetable` in the migrate step.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "signpost_cache",
+    }
+}
+# Behind one reverse proxy, the client's address is the last one it adds to X-Forwarded-For.
+SIGNPOST_REFERRALS["TRUSTED_PROXY_COUNT"] = config("TRUSTED_PROXY_COUNT", default=1, cast=int)  # noqa: F405

@@ -1,0 +1,113 @@
+"""How a self-referral finds its way in: the service that covers a postcode, and the form's spam guards.
+
+Plain functions, so the self-referral page (and anything else that takes referrals from the
+public) asks the same questions the same way: which single point of access covers this
+postcode, is this address sending too many referrals, and did a robot fill the honeypot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from directory.postcodes import PostcodeError, normalise_postcode
+from referrals.models import SocialPrescribingService
+
+# The form field a person never sees; robots fill every field they find.
+HONEYPOT_FIELD = "website"
+
+_RATE_WINDOW_SECONDS = 60 * 60
+
+
+# Which service covers a postcode ---------------------------------------------------------
+
+
+def postcode_keys(postcode: str) -> list[str]:
+    """The ways a service may name an area that holds ``postcode``, most specific first.
+
+    ``"BH15 1AB"`` -> ``["BH15 1AB", "BH15 1", "BH15", "BH"]``: the full postcode, its sector,
+    its district and its area. A service's prefix matches only a whole one of these, so the
+    prefix "B" (Birmingham) never claims "BH15" (Poole).
+    """
+    try:
+        normalised = normalise_postcode(postcode)
+    except PostcodeError:
+        return []
+    district, inward = normalised.split(" ")
+    # The area is the district's leading letters ("BH15" -> "BH", "EC1A" -> "EC").
+    area = re.match(r"[A-Z]+", district).group(0)
+    return [normalised, f"{district} {inward[0]}", district, area]
+
+
+def service_for_postcode(postcode: str) -> SocialPrescribingService | None:
+    """The service whose postcode prefixes match ``postcode`` most specifically, or None.
+
+    Where two services both claim an area (one "WA", another "WA7"), the longer prefix wins:
+    a district carved out of an area belongs to the service that named it.
+    """
+    keys = postcode_keys(postcode)
+    if not keys:
+        return None
+    specificity = {key: len(keys) - position for position, key in enumerate(keys)}
+    best, best_rank = None, 0
+    for service in SocialPrescribingService.objects.exclude(postcode_prefixes="").order_by("pk"):
+        for prefix in service.prefixes:
+            rank = specificity.get(" ".join(prefix.split()), 0)
+            if rank > best_rank:
+                best, best_rank = service, rank
+    return best
+
+
+# Spam guards -----------------------------------------------------------------------------
+
+
+def honeypot_filled(data) -> bool:
+    """True when the hidden field a person never sees has something in it (so a robot sent it)."""
+    return bool((data.get(HONEYPOT_FIELD) or "").strip())
+
+
+def client_ip(request) -> str:
+    """The address the request came from.
+
+    Behind a reverse proxy every request comes from the proxy, so with
+    ``SIGNPOST_REFERRALS["TRUSTED_PROXY_COUNT"]`` set to the number of proxies in front of
+    Signpost, the client is read from ``X-Forwarded-For`` that many hops from the right
+    (the left end is whatever the client chose to send, so it is never trusted).
+    """
+    proxies = int(settings.SIGNPOST_REFERRALS.get("TRUSTED_PROXY_COUNT", 0) or 0)
+    if proxies > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _rate_key(scope: str, ip: str, *, now: float | None = None) -> str:
+    # A hash, not the address: the cache need not hold anyone's IP address.
+    window = int((now if now is not None else time.time()) // _RATE_WINDOW_SECONDS)
+    digest = hashlib.sha256(f"{scope}:{ip}".encode()).hexdigest()[:32]
+    return f"signpost:rate:{scope}:{digest}:{window}"
+
+
+def self_referrals_per_hour() -> int:
+    return int(settings.SIGNPOST_REFERRALS.get("SELF_REFERRALS_PER_HOUR", 5))
+
+
+def rate_limited(*, scope: str, ip: str, limit: int) -> bool:
+    """True when ``ip`` has already used up its ``limit`` of ``scope`` in the current hour."""
+    return (cache.get(_rate_key(scope, ip)) or 0) >= limit
+
+
+def count_attempt(*, scope: str, ip: str) -> int:
+    """Count one more ``scope`` from ``ip`` in the current hour; the new count."""
+    key = _rate_key(scope, ip)
+    cache.add(key, 0, timeout=_RATE_WINDOW_SECONDS)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the key expired between add() and incr()
+        cache.set(key, 1, timeout=_RATE_WINDOW_SECONDS)
+        return 1
