@@ -1,63 +1,307 @@
-"""Sending what the outbox holds, in the background: email by SMTP, texts through the SMS gateway."""
+"""Sending what the outbox holds, in the background: email through Django's email backend, texts through the SMS gateway.
+
+Each pending email or text is sent by ``deliver``, at most once: the row is locked
+(``select_for_update``) and only a pending, due row is sent, so the task queued on commit,
+a retry and the periodic sweep can all reach the same row and only one of them sends it.
+A failure is written on the row (attempts, when to try next, a short error without personal
+data) and never raised, so no referral is rolled back and no message is dropped; after
+``NOTIFICATION_MAX_ATTEMPTS`` (or an error that will never get better, like a landline
+number for a text) the row is marked failed, and shows so on the referral.
+
+``deliver_due_notifications`` (the ``send_notifications`` command and the periodic task in
+``referrals.tasks``) is the safety net that sends everything due: messages whose queued task
+never ran, and retries after their back-off.
+
+Logs carry notification ids and references only: never addresses, numbers or names.
+"""
+
+from __future__ import annotations
 
 import logging
+import re
+import smtplib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
 
-from django.core.mail import EmailMessage
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django_tasks import task
 
-from referrals.choices import Channel, DeliveryStatus, NotificationKind
-from referrals.models import Notification
+from referrals.choices import Channel, DeliveryStatus, NotificationKind, ReferralStatus
+from referrals.models import Notification, Referral, ReferralEvent
 
 logger = logging.getLogger(__name__)
 
+# What became of one attempt to deliver.
+SENT = "sent"
+DEFERRED = "deferred"  # not sent this time; tried again after a back-off
+FAILED = "failed"  # not sent, and will not be tried again
+SKIPPED = "skipped"  # nothing to do: already sent, not due yet, being sent by another worker, or not a message
+OUTCOMES = (SENT, DEFERRED, FAILED, SKIPPED)
 
-def schedule_delivery(notification_ids: list[str]) -> None:
+SENDABLE = (Channel.EMAIL, Channel.TEXT)
+
+# Seconds to wait for the mail server when the settings do not say (Django waits for ever).
+DEFAULT_EMAIL_TIMEOUT = 30
+
+
+class Undeliverable(Exception):
+    """This notification can never be sent as it stands (no address, or the message it carried is out of date)."""
+
+    permanent = True
+    safe_to_show = True  # our own words, with nothing personal in them
+
+
+def schedule_delivery(notification_ids: Iterable[str]) -> None:
+    """Queue a task to send each notification (called on commit by the outbox)."""
     for notification_id in notification_ids:
-        deliver_notification.enqueue(notification_id)
+        try:
+            deliver_notification.enqueue(str(notification_id))
+        except Exception as error:  # noqa: BLE001 - the sweep sends it instead; the change that queued it stands
+            logger.warning("Could not queue notification %s (%s); the periodic sweep will send it",
+                           notification_id, type(error).__name__)
 
 
 @task()
-def deliver_notification(notification_id: str) -> None:
-    deliver(notification_id)
+def deliver_notification(notification_id: str) -> str:
+    """Send one notification. A failed send is recorded on the row for a retry, not raised."""
+    return deliver(notification_id)
 
 
-def deliver(notification_id) -> bool:
-    """Send one pending notification; True if it went. A failure leaves it pending for a retry."""
-    from referrals.notifications.sms import get_sms_gateway
+def deliver(notification_id, *, now: datetime | None = None) -> str:
+    """Send one pending, due email or text, exactly once; return what happened (``SENT``, ``DEFERRED``...).
 
+    ``now`` is the time the back-off is measured from (the sweep passes its own).
+    """
+    now = now or timezone.now()
     with transaction.atomic():
-        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
-        if notification is None or notification.status != DeliveryStatus.PENDING:
-            return False
+        # skip_locked: a row locked by another worker is being sent by it right now.
+        notification = Notification.objects.select_for_update(skip_locked=True).filter(pk=notification_id).first()
+        if (
+            notification is None
+            or notification.status != DeliveryStatus.PENDING
+            or notification.channel not in SENDABLE
+            or notification.next_attempt_at > now
+        ):
+            return SKIPPED
         try:
-            if notification.channel == Channel.EMAIL:
-                message = EmailMessage(notification.subject, notification.body, to=[notification.recipient])
-                message.extra_headers["X-Signpost-Notification"] = str(notification.pk)
-                message.send()
-            elif notification.channel == Channel.TEXT:
-                notification.gateway_reference = get_sms_gateway().send_text(
-                    to=notification.recipient, body=notification.body, reference=str(notification.pk)
-                )
-            else:
-                return False
-        except Exception as error:  # noqa: BLE001 - any failure to send is retried, never raised
-            notification.attempts += 1
-            notification.last_error = f"{type(error).__name__}"[:500]
-            notification.save(update_fields=["attempts", "last_error"])
-            logger.warning("Notification %s not sent (attempt %d): %s", notification.pk, notification.attempts,
-                           type(error).__name__)
-            return False
+            _check_still_wanted(notification)
+            notification.gateway_reference = _send(notification)[:255]
+        except Exception as error:  # noqa: BLE001 - any failure to send is recorded for a retry, never raised
+            return _record_failure(notification, error, now=now)
         notification.status, notification.sent_at = DeliveryStatus.SENT, timezone.now()
         notification.attempts += 1
         notification.save(update_fields=["status", "sent_at", "attempts", "gateway_reference"])
+    logger.info("Notification %s sent (%s by %s, attempt %d)", notification.pk, notification.kind,
+                notification.channel, notification.attempts)
     if notification.kind == NotificationKind.FIRST_SESSION_FOR_RESIDENT:
-        from referrals.roles import SYSTEM
-        from referrals.services import referral_mark_resident_notified
+        mark_resident_notified(notification)
+    return SENT
 
-        try:
-            referral_mark_resident_notified(referral=notification.referral, actor=SYSTEM)
-        except Exception:  # noqa: BLE001 - the session may have been rebooked or cancelled meanwhile
-            logger.info("Referral %s not marked notified: it has moved on", notification.referral.reference)
+
+def _send(notification: Notification) -> str:
+    """Hand the message to the mail server or SMS gateway; return their id for it."""
+    if not notification.recipient:
+        raise Undeliverable("There is no address or number to send to.")
+    if notification.channel == Channel.EMAIL:
+        return _send_email(notification)
+    from referrals.notifications.sms import get_sms_gateway
+
+    gateway = get_sms_gateway()
+    return gateway.send_text(to=notification.recipient, body=notification.body, reference=str(notification.pk))
+
+
+def _send_email(notification: Notification) -> str:
+    message_id = email_message_id(notification)
+    timeout = getattr(settings, "EMAIL_TIMEOUT", None) or DEFAULT_EMAIL_TIMEOUT
+    message = EmailMessage(
+        subject=notification.subject,
+        body=notification.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.recipient],
+        headers={
+            # The same id on every attempt: a mail system that saw the message already can drop the repeat.
+            "Message-ID": message_id,
+            "X-Signpost-Notification": str(notification.pk),
+            "Auto-Submitted": "auto-generated",
+        },
+        connection=get_connection(timeout=timeout),
+    )
+    message.send()
+    return message_id
+
+
+def email_message_id(notification: Notification) -> str:
+    """``<notification id@sender's domain>``: the id is a random UUID, so nothing personal is in it."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "signpost.localhost"
+    return f"<{notification.pk}@{domain}>"
+
+
+def _check_still_wanted(notification: Notification) -> None:
+    """A first-session message sent late must not tell the person about a session that was moved or cancelled."""
+    if notification.kind != NotificationKind.FIRST_SESSION_FOR_RESIDENT:
+        return
+    status = Referral.objects.values_list("status", flat=True).get(pk=notification.referral_id)
+    still_booked = status in (ReferralStatus.FIRST_SESSION_BOOKED, ReferralStatus.RESIDENT_NOTIFIED)
+    if not still_booked or _booked_again(notification):
+        raise Undeliverable("Not sent: the first session changed before this message went, so it was out of date.")
+
+
+def _latest_booking():
+    """When the referral's first session was last booked (the event log has every booking; the stamp only the first)."""
+    return Subquery(
+        ReferralEvent.objects.filter(referral=OuterRef("referral"), action="book_first_session")
+        .order_by("-at").values("at")[:1]
+    )
+
+
+def _booked_again(notification: Notification) -> bool:
+    """Whether this first-session message is about an earlier booking than the latest one."""
+    latest = (
+        ReferralEvent.objects.filter(referral_id=notification.referral_id, action="book_first_session")
+        .order_by("-at").values_list("at", flat=True).first()
+    )
+    return latest is not None and notification.created_at < latest
+
+
+def _record_failure(notification: Notification, error: Exception, *, now: datetime) -> str:
+    config = settings.SIGNPOST_REFERRALS
+    max_attempts = config["NOTIFICATION_MAX_ATTEMPTS"]
+    notification.attempts += 1
+    notification.last_error = describe_error(error, recipient=notification.recipient)[:500]
+    if is_permanent(error) or notification.attempts >= max_attempts:
+        notification.status = DeliveryStatus.FAILED
+        outcome = FAILED
+    else:
+        delay = config["NOTIFICATION_RETRY_SECONDS"] * 2 ** (notification.attempts - 1)
+        notification.next_attempt_at = now + timedelta(seconds=delay)
+        outcome = DEFERRED
+    notification.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+    then = "giving up" if outcome == FAILED else f"next try after {notification.next_attempt_at:%Y-%m-%d %H:%M:%S%z}"
+    logger.warning(
+        "Notification %s (%s by %s, referral id %s) not sent, attempt %d of %d: %s; %s",
+        notification.pk, notification.kind, notification.channel, notification.referral_id, notification.attempts,
+        max_attempts, type(error).__name__, then,
+    )
+    return outcome
+
+
+def is_permanent(error: Exception) -> bool:
+    """Will trying again never help? A refused address or number, or a message that is out of date."""
+    if getattr(error, "permanent", False):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    return False
+
+
+_EMAIL = re.compile(r"[^\s<>\"'()\[\],;:]+@[^\s<>\"'()\[\],;:]+")
+_NUMBER = re.compile(r"\+?\d[\d \-]{6,}\d")
+
+
+def describe_error(error: Exception, *, recipient: str = "") -> str:
+    """The error's class and a short reason, with addresses and phone numbers taken out (it is shown and logged)."""
+    name = type(error).__name__
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({str(code) for code, _ in error.recipients.values()})
+        reason = f"the mail server refused the address ({', '.join(codes)})"
+    elif isinstance(error, smtplib.SMTPResponseException):
+        text = error.smtp_error
+        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+        reason = f"the mail server answered {error.smtp_code}: {text}"
+    elif isinstance(error, OSError) and error.strerror:
+        reason = error.strerror
+    elif getattr(error, "safe_to_show", False):
+        return f"{name}: {error}"[:300].rstrip()
+    else:
+        reason = str(error)
+    return f"{name}: {_scrub(reason, recipient)}"[:300].rstrip()
+
+
+def _scrub(text: str, recipient: str) -> str:
+    if recipient:
+        text = re.sub(re.escape(recipient), "[recipient]", text, flags=re.IGNORECASE)
+    text = _EMAIL.sub("[address]", text)
+    return _NUMBER.sub("[number]", " ".join(text.split()))
+
+
+def mark_resident_notified(notification: Notification) -> bool:
+    """Move the referral to "resident notified" now that its first-session message has gone.
+
+    Robust to the referral having moved on (attendance already recorded, the session booked
+    again): then nothing changes. Never raises: the message has gone whatever happens here.
+    """
+    from referrals.errors import ReferralError
+    from referrals.roles import SYSTEM
+    from referrals.services import referral_mark_resident_notified
+
+    try:
+        referral = Referral.objects.get(pk=notification.referral_id)
+        if referral.status != ReferralStatus.FIRST_SESSION_BOOKED:
+            return False
+        if _booked_again(notification):
+            return False  # this message was about an earlier booking
+        referral_mark_resident_notified(
+            referral=referral, actor=SYSTEM, note=f"Sent by {notification.get_channel_display().lower()}"
+        )
+    except ReferralError as error:
+        logger.info("Referral %s not marked as notified: %s", notification.referral_id, type(error).__name__)
+        return False
+    except Exception as error:  # noqa: BLE001 - the sweep tries again (resident_notified_repairs)
+        logger.warning("Referral %s not marked as notified: %s; the sweep will retry", notification.referral_id,
+                       type(error).__name__)
+        return False
     return True
+
+
+@dataclass(frozen=True)
+class Progress:
+    index: int
+    total: int
+    notification_id: str
+    kind: str
+    channel: str
+    outcome: str
+
+
+def deliver_due_notifications(
+    now: datetime | None = None, *, limit: int | None = None, on_each: Callable[[Progress], None] | None = None
+) -> dict[str, int]:
+    """Send every pending email and text that is due; return how many were sent, deferred, failed and skipped.
+
+    Also moves to "resident notified" any referral whose first-session message went but
+    whose step was not recorded (the process stopped in between).
+    """
+    now = now or timezone.now()
+    due = Notification.objects.due(now).order_by("next_attempt_at", "created_at").values_list("pk", "kind", "channel")
+    rows = list(due[:limit] if limit else due)
+    counts = dict.fromkeys(OUTCOMES, 0) | {"errors": 0}
+    for index, (pk, kind, channel) in enumerate(rows, start=1):
+        try:
+            outcome = deliver(pk, now=now)
+        except Exception as error:  # noqa: BLE001 - one bad row must not stop the others; it stays pending
+            logger.error("Notification %s could not be processed: %s", pk, type(error).__name__)
+            outcome = "errors"
+        counts[outcome] += 1
+        if on_each is not None:
+            on_each(Progress(index, len(rows), str(pk), kind, channel, outcome))
+    counts["resident_notified"] = resident_notified_repairs()
+    return counts
+
+
+def resident_notified_repairs() -> int:
+    """Record "resident notified" where the first-session message went but the step is missing."""
+    missed = Notification.objects.annotate(latest_booking=_latest_booking()).filter(
+        kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT,
+        channel__in=SENDABLE,
+        status=DeliveryStatus.SENT,
+        referral__status=ReferralStatus.FIRST_SESSION_BOOKED,
+        created_at__gte=F("latest_booking"),
+    )
+    return sum(mark_resident_notified(notification) for notification in missed)

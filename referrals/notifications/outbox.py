@@ -73,7 +73,11 @@ def _to_resident(referral) -> list[dict]:
     if channel == Channel.EMAIL and resident.email:
         return [{"channel": channel, "recipient": resident.email}]
     if channel == Channel.TEXT and resident.phone:
-        return [{"channel": channel, "recipient": resident.phone}]
+        from referrals.notifications.sms import is_uk_mobile
+
+        # A landline cannot take a text: someone phones instead.
+        if is_uk_mobile(resident.phone):
+            return [{"channel": channel, "recipient": resident.phone}]
     # A phone call or a letter (or a route with no address to use): a task for a person.
     task = Channel.LETTER_TASK if channel == Channel.LETTER_TASK else Channel.PHONE_TASK
     if referral.link_worker_id:

@@ -120,6 +120,8 @@ EMAIL_PORT = config("EMAIL_PORT", default=25, cast=int)
 EMAIL_HOST_USER = config("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = config("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = config("EMAIL_USE_TLS", default=False, cast=bool)
+# Seconds before an unresponsive mail server counts as down (the message is retried later).
+EMAIL_TIMEOUT = config("EMAIL_TIMEOUT", default=30, cast=int)
 EMAIL_FILE_PATH = config("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "sent-email"))
 DEFAULT_FROM_EMAIL = config("DEFAULT_FROM_EMAIL", default="Signpost <no-reply@signpost.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -18,3 +18,5 @@ STORAGES = {
 WAGTAILADMIN_BASE_URL = "http://testserver"
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Texts stay in memory: no test writes into the repository's var/sent-texts.
+SIGNPOST_SMS = {"BACKEND": "referrals.notifications.sms.MemorySmsGateway", "OPTIONS": {}}
