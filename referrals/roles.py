@@ -119,11 +119,15 @@ def actor_for_token(token) -> Actor:
     )
 
 
+# A link to confirm attendance records whichever happened: attended, or did not attend.
+LINK_ALSO_PERMITS = {"record_attendance": frozenset({"record_did_not_attend"})}
+
+
 def actor_for_link(link) -> Actor:
     return Actor(
         label="Provider (emailed link)",
         roles=frozenset({StaffRole.PROVIDER}),
         organisation_ids=frozenset({link.organisation_id}),
         only_referral_id=link.referral_id,
-        only_actions=frozenset({link.action}),
+        only_actions=frozenset({link.action}) | LINK_ALSO_PERMITS.get(link.action, frozenset()),
     )

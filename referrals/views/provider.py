@@ -1,14 +1,436 @@
-"""Provider pages (being built)."""
+"""The provider's side: an inbox of referrals to their own activities, a referral page, and emailed links.
 
-from django.http import HttpResponse
-from django.urls import path
+Organisation editors see only what was sent to their organisation, and only the
+``ProviderSummary`` of it (never the notes). Every step goes through ``referrals.services``
+as the provider. A form carries the status the page showed, so when two people act on the
+same referral at once the second is told it has already been updated rather than
+silently overriding the first.
+
+An emailed link (``referrals.links``) does one thing to one referral without signing in.
+Opening it never acts (mail scanners fetch links); the confirm button does, once, under a
+lock on the link, marking it used in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from referrals import links, services
+from referrals.access import audit, audit_view, referrals_visible_to
+from referrals.choices import AuditAction, Channel, ReferralStatus, StaffRole
+from referrals.errors import InvalidTransition, NotPermitted, ReferralError
+from referrals.forms.provider import (
+    ATTENDED,
+    AcceptForm,
+    AttendanceForm,
+    CancelForm,
+    DeclineForm,
+    FirstSessionForm,
+)
+from referrals.models import Notification, Referral
+from referrals.provider_summary import provider_listing, provider_summary
+from referrals.roles import actor_for_link
+from referrals.views.common import add_domain_error, staff_view, visible_referral
+from referrals.workflow import FIRST_SESSION_PENDING, PROVIDER_VISIBLE, TRANSITIONS
+
+S = ReferralStatus
+
+# The inbox's groups, in the order a provider works through them.
+INBOX_GROUPS = [
+    ("new", {S.SENT_TO_PROVIDER}),
+    ("accepted", {S.ACCEPTED}),
+    ("booked", set(FIRST_SESSION_PENDING)),
+    ("done", {S.ATTENDED, S.DID_NOT_ATTEND, S.CANCELLED, S.DECLINED_BY_PROVIDER}),
+]
+# Finished referrals stay in the inbox this long, so a provider can see what they did.
+RECENTLY_DONE_DAYS = 30
+
+# Each step on the referral page: the URL's word for it, the workflow action, its form.
+STEPS = {
+    "accept": ("provider_accept", AcceptForm),
+    "decline": ("provider_decline", DeclineForm),
+    "first-session": ("book_first_session", FirstSessionForm),
+    "attendance": ("record_attendance", AttendanceForm),
+    "cancel": ("cancel_first_session", CancelForm),
+}
+# Which steps the page offers at each status (the workflow allows; the page keeps it simple).
+STEPS_AT = {
+    S.SENT_TO_PROVIDER: ["accept", "decline"],
+    S.ACCEPTED: ["first-session", "decline"],
+    S.FIRST_SESSION_BOOKED: ["attendance", "first-session", "cancel"],
+    S.RESIDENT_NOTIFIED: ["attendance", "first-session", "cancel"],
+}
+LINK_STEP = {action: step for step, (action, _form) in STEPS.items()}
 
 
-def _todo(request, *args, **kwargs):
-    return HttpResponse(status=501)
+class AlreadyUpdated(InvalidTransition):
+    def __init__(self, referral: Referral):
+        super().__init__(
+            _("This referral has already been updated: it is now “%(status)s”. Check the details below before "
+              "doing anything else.") % {"status": referral.get_status_display().lower()}
+        )
+
+
+def step_url_name(step: str) -> str:
+    """The URL name of a step's form on the referral page, e.g. ``provider_first_session``."""
+    return "provider_" + step.replace("-", "_")
+
+
+def _new_form(step: str, referral: Referral, data=None):
+    form_class = STEPS[step][1]
+    if form_class is FirstSessionForm:
+        return form_class(data, activity=referral.activity, prefix=step)
+    return form_class(data, prefix=step)
+
+
+def _service_action(step: str, form) -> str:
+    action = STEPS[step][0]
+    if action == "record_attendance" and form.cleaned_data["attended"] != ATTENDED:
+        return "record_did_not_attend"
+    return action
+
+
+def _perform(step: str, form, *, referral: Referral, actor) -> Referral:
+    """Run the step the form asks for, through its service function."""
+    data = form.cleaned_data
+    action = _service_action(step, form)
+    if action == "provider_accept":
+        return services.referral_provider_accept(referral=referral, actor=actor)
+    if action == "provider_decline":
+        return services.referral_provider_decline(
+            referral=referral, actor=actor, reason=data["reason"], note=data["note"]
+        )
+    if action == "book_first_session":
+        return services.referral_book_first_session(
+            referral=referral, actor=actor, session=data["session"], starts_at=data["starts_at"], note=data["note"]
+        )
+    if action == "record_attendance":
+        return services.referral_record_attendance(referral=referral, actor=actor, note=data["note"])
+    if action == "record_did_not_attend":
+        return services.referral_record_did_not_attend(referral=referral, actor=actor, note=data["note"])
+    if action == "cancel_first_session":
+        return services.referral_cancel_first_session(referral=referral, actor=actor, note=data["note"])
+    raise ValueError(f"No provider step {action!r}")
+
+
+def _is_repeat(referral: Referral, action: str) -> bool:
+    """Asking again for what is already recorded (confirming attendance twice): the service records it once."""
+    transition = TRANSITIONS[action]
+    return transition.idempotent and referral.status == transition.target
+
+
+def _not_permitted(request, message: str):
+    return render(request, "referrals/provider/not_permitted.html", {"message": message}, status=403)
+
+
+# The inbox and the referral page -----------------------------------------------------------
+
+
+def _sent_to_providers_of(actor):
+    """Referrals sent to the actor's organisations (to any organisation, for an administrator).
+
+    A person who is also a link worker or in triage sees their other referrals on those
+    pages; here they see only what was sent to them as a provider.
+    """
+    mine = Referral.objects.filter(provider__isnull=False, status__in=PROVIDER_VISIBLE)
+    if not actor.is_administrator:
+        mine = mine.filter(provider_id__in=actor.organisation_ids)
+    return mine
+
+
+def _providers_referrals(actor):
+    return referrals_visible_to(actor, _sent_to_providers_of(actor))
+
+
+@never_cache
+@staff_view(StaffRole.PROVIDER)
+def inbox(request):
+    actor = request.actor
+    recent = timezone.now() - timedelta(days=RECENTLY_DONE_DAYS)
+    referrals = list(
+        _providers_referrals(actor)
+        .exclude(status__in=INBOX_GROUPS[-1][1], updated_at__lt=recent)
+        .select_related("resident", "activity")
+        .order_by("sent_to_provider_at", "pk")
+    )
+    groups = {name: [] for name, _statuses in INBOX_GROUPS}
+    for referral in referrals:
+        name = next(name for name, statuses in INBOX_GROUPS if referral.status in statuses)
+        groups[name].append(provider_listing(referral))
+        audit_view(actor, what="provider inbox", referral=referral, request=request)
+    groups["booked"].sort(key=lambda row: row.first_session_at or timezone.now())
+    groups["done"].sort(key=lambda row: row.updated_at, reverse=True)
+
+    # Unread inbox messages for the organisation: shown once, then marked read.
+    unread = list(
+        Notification.objects.filter(
+            channel=Channel.INBOX,
+            recipient_organisation_id__in=actor.organisation_ids,
+            read_at__isnull=True,
+            referral__in=_providers_referrals(actor),
+        )
+        .order_by("-created_at")
+    )
+    if unread:
+        Notification.objects.filter(pk__in=[n.pk for n in unread]).update(read_at=timezone.now())
+    return render(request, "referrals/provider/inbox.html", {"groups": groups, "unread": unread})
+
+
+def _render_referral(request, referral: Referral, *, bound: tuple[str, object] | None = None, status: int = 200):
+    summary = provider_summary(referral)
+    sections, error_form = [], None
+    for step in STEPS_AT.get(referral.status, []):
+        form = _new_form(step, referral)
+        if bound is not None and bound[0] == step:
+            form = bound[1]
+        action_url = reverse(f"referrals:{step_url_name(step)}", args=[referral.pk])
+        sections.append((step, _step_heading(step, summary), form, action_url))
+    if bound is not None and bound[1].errors:
+        # Shown at the top even when the referral has moved on and the step is no longer offered.
+        error_form = bound[1]
+    return render(
+        request,
+        "referrals/provider/referral.html",
+        {"summary": summary, "sections": sections, "error_form": error_form},
+        status=status,
+    )
+
+
+def _step_heading(step: str, summary) -> str:
+    return {
+        "accept": _("Accept the referral"),
+        "decline": _("Decline the referral"),
+        "first-session": _("Change the first session") if summary.first_session_at else _("Propose the first session"),
+        "attendance": _("Confirm attendance"),
+        "cancel": _("Cancel the first session"),
+    }[step]
+
+
+@never_cache
+@staff_view(StaffRole.PROVIDER)
+def referral_page(request, pk: int):
+    queryset = _sent_to_providers_of(request.actor).select_related("activity")
+    referral = visible_referral(request, pk, what="provider referral page", queryset=queryset)
+    return _render_referral(request, referral)
+
+
+@never_cache
+@require_POST
+@staff_view(StaffRole.PROVIDER)
+def referral_step(request, pk: int, step: str):
+    actor = request.actor
+    referral = _providers_referrals(actor).filter(pk=pk).select_related("resident", "activity").first()
+    if referral is None:
+        raise Http404("No referral here.")
+    form = _new_form(step, referral, data=request.POST)
+    seen_status = request.POST.get("seen_status", "")
+    if form.is_valid():
+        action = _service_action(step, form)
+        try:
+            with transaction.atomic():
+                current = Referral.objects.select_for_update().get(pk=referral.pk)
+                if seen_status and current.status != seen_status and not _is_repeat(current, action):
+                    raise AlreadyUpdated(current)
+                _perform(step, form, referral=current, actor=actor)
+        except NotPermitted as error:
+            return _not_permitted(request, error.message)
+        except ReferralError as error:
+            add_domain_error(form, error)
+            referral.refresh_from_db()
+        else:
+            messages.success(request, _done_message(action))
+            return redirect("referrals:provider_referral", pk=referral.pk)
+    audit_view(actor, what="provider referral page", referral=referral, request=request)
+    return _render_referral(request, referral, bound=(step, form))
+
+
+def _done_message(action: str) -> str:
+    return {
+        "provider_accept": _("You accepted the referral. Propose the first session next."),
+        "provider_decline": _("You declined the referral. The link worker has been told."),
+        "book_first_session": _("The first session is booked. The person will be told the date."),
+        "record_attendance": _("You confirmed they came to the first session. The link worker has been told."),
+        "record_did_not_attend": _("You recorded that they did not come. The link worker has been told."),
+        "cancel_first_session": _("The first session is cancelled. The link worker has been told."),
+    }[action]
+
+
+# Emailed links ---------------------------------------------------------------------------
+
+# The status a link was sent for: once the referral has moved on (by the other link in the
+# same email, or in the inbox), the link no longer acts.
+LINK_ACTS_FROM = {
+    "provider_accept": {S.SENT_TO_PROVIDER},
+    "provider_decline": {S.SENT_TO_PROVIDER},
+    "book_first_session": {S.ACCEPTED},
+    "record_attendance": set(FIRST_SESSION_PENDING),
+}
+# After a step, the link the done page offers for the next one.
+NEXT_LINK = {"provider_accept": "book_first_session", "book_first_session": "record_attendance"}
+
+
+LINK_DONE_TITLES = {
+    "provider_accept": _lazy("Referral accepted"),
+    "provider_decline": _lazy("Referral declined"),
+    "book_first_session": _lazy("First session booked"),
+    "record_attendance": _lazy("Attendance confirmed"),
+    "record_did_not_attend": _lazy("Did not attend: recorded"),
+}
+LINK_PROBLEM_HEADINGS = {
+    "invalid": _lazy("This link is not valid"),
+    "expired": _lazy("This link has expired"),
+    "used": _lazy("This link has already been used"),
+    "gone": _lazy("This referral is no longer with your organisation"),
+    "updated": _lazy("This referral has already been updated"),
+}
+LINK_HEADINGS = {
+    "accept": (_lazy("Accept this referral"), _lazy("Can you welcome this person?")),
+    # The other steps' forms ask their own question (the legend of their radios).
+    "decline": (_lazy("Decline this referral"), ""),
+    "first-session": (_lazy("Propose the first session"), ""),
+    "attendance": (_lazy("Confirm attendance"), ""),
+}
+
+
+def _sign_in_url() -> str:
+    return f"{reverse('wagtailadmin_login')}?next={reverse('referrals:provider_inbox')}"
+
+
+def _link_problem(request, template: str, *, status: int, **context):
+    context.update(
+        heading=LINK_PROBLEM_HEADINGS[template], sign_in_url=_sign_in_url(), link_days=links.link_lifetime().days
+    )
+    response = render(request, f"referrals/provider/link_{template}.html", context, status=status)
+    return _private(response)
+
+
+def _private(response):
+    # The token is a key: keep it out of caches and out of the Referer sent to other sites.
+    # ("same-origin", not "no-referrer": with no referrer, browsers post "Origin: null" and
+    # the CSRF check refuses the form.)
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _link_referral(link):
+    actor = actor_for_link(link)
+    referral = referrals_visible_to(actor).filter(pk=link.referral_id).select_related("resident", "activity").first()
+    return actor, referral
+
+
+def _audit_link_view(actor, link, referral, what: str):
+    # The audit trail names the link, never its token (which would let a reader use it).
+    audit(actor, action=AuditAction.VIEW, what=what, referral=referral, path=f"emailed link {link.pk} ({link.action})")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def link(request, token: str):
+    try:
+        if request.method == "POST":
+            return _link_post(request, token)
+        action_link = links.verify_link(token)
+    except links.LinkInvalid:
+        return _link_problem(request, "invalid", status=400)
+    except links.LinkExpired:
+        return _link_problem(request, "expired", status=410)
+    except links.LinkUsed:
+        return _link_problem(request, "used", status=410)
+    actor, referral = _link_referral(action_link)
+    if referral is None:
+        return _link_problem(request, "gone", status=410)
+    if referral.status not in LINK_ACTS_FROM[action_link.action]:
+        _audit_link_view(actor, action_link, referral, "provider summary (emailed link, already updated)")
+        return _link_problem(request, "updated", status=409, summary=provider_summary(referral))
+    _audit_link_view(actor, action_link, referral, "provider summary (emailed link)")
+    step = LINK_STEP[action_link.action]
+    return _render_link_form(request, referral, step, _new_form(step, referral))
+
+
+def _render_link_form(request, referral, step, form, *, status: int = 200):
+    return _private(
+        render(
+            request,
+            "referrals/provider/link.html",
+            {
+                "summary": provider_summary(referral),
+                "step": step,
+                "form": form,
+                "error_form": form if form.errors else None,
+                "heading": LINK_HEADINGS[step][0],
+                "question": LINK_HEADINGS[step][1],
+                "sign_in_url": _sign_in_url(),
+            },
+            status=status,
+        )
+    )
+
+
+def _link_post(request, token: str):
+    with transaction.atomic():
+        # Locks the link: of two clicks at once, the second waits and then finds it used.
+        action_link = links.verify_link(token, for_update=True)
+        actor, referral = _link_referral(action_link)
+        if referral is None:
+            return _link_problem(request, "gone", status=410)
+        referral = Referral.objects.select_for_update().get(pk=referral.pk)
+        if referral.status not in LINK_ACTS_FROM[action_link.action]:
+            _audit_link_view(actor, action_link, referral, "provider summary (emailed link, already updated)")
+            return _link_problem(request, "updated", status=409, summary=provider_summary(referral))
+        step = LINK_STEP[action_link.action]
+        # Only the link's own step is read from the form: whatever else is posted is ignored.
+        form = _new_form(step, referral, data=request.POST)
+        if form.is_valid():
+            try:
+                referral = _perform(step, form, referral=referral, actor=actor)
+            except NotPermitted as error:
+                return _private(_not_permitted(request, error.message))
+            except ReferralError as error:
+                add_domain_error(form, error)
+        if form.errors:
+            _audit_link_view(actor, action_link, referral, "provider summary (emailed link)")
+            return _render_link_form(request, referral, step, form)
+        action_link.used_at = timezone.now()
+        action_link.save(update_fields=["used_at"])
+        next_url = ""
+        if action_link.action in NEXT_LINK:
+            # A path, not the absolute URL: the page is already on this site.
+            next_url = urlsplit(links.issue_link(referral, NEXT_LINK[action_link.action])).path
+        referral.refresh_from_db()
+        _audit_link_view(actor, action_link, referral, "provider summary (emailed link, done)")
+        action = _service_action(step, form)
+        context = {
+            "summary": provider_summary(referral),
+            "action": action,
+            "title": LINK_DONE_TITLES[action],
+            "message": _done_message(action),
+            "next_url": next_url,
+            "next_action": NEXT_LINK.get(action_link.action, ""),
+            "sign_in_url": _sign_in_url(),
+        }
+    return _private(render(request, "referrals/provider/link_done.html", context))
 
 
 urlpatterns = [
-    path("", _todo, name="provider_inbox"),
-    path("link/<str:token>/", _todo, name="provider_link"),
+    path("", inbox, name="provider_inbox"),
+    path("<int:pk>/", referral_page, name="provider_referral"),
+    # One address per step (not "<step>/"), so walking the URL patterns finds every one.
+    *[
+        path(f"<int:pk>/{step}/", referral_step, {"step": step}, name=step_url_name(step))
+        for step in STEPS
+    ],
+    path("link/<str:token>/", link, name="provider_link"),
 ]
