@@ -81,4 +81,4 @@ lint:
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var staticfiles node_modules site/static/nhsuk
+	rm -rf $(VENV) db.sqlite3 var staticfiles node_modules site/static/nhsuk site/static/leaflet

@@ -23,6 +23,13 @@ from search.types import (
     TimeOfDay,
 )
 
+# A box around the United Kingdom (Scilly to Shetland, Lowestoft to County Fermanagh): the
+# directory lists UK activities, so a location outside it is a mistake (or a phone abroad).
+UK_LATITUDES = (49.8, 60.9)
+UK_LONGITUDES = (-8.7, 1.8)
+OUTSIDE_UK = "This location is outside the UK. Signpost lists activities in the UK: search by a UK postcode instead."
+
+DEFAULT_RADIUS_MILES = 3
 RADIUS_CHOICES = [(1, "1 mile"), (3, "3 miles"), (5, "5 miles"), (10, "10 miles"), (25, "25 miles")]
 # "self" is the resident's shorthand for "I can join without a referral".
 JOIN_CHOICES = [("self", "I can join without a referral"), *HowToJoin.choices]
@@ -55,8 +62,9 @@ class SearchForm(forms.Form):
         label="Postcode", required=False, max_length=16, help_text="For example, BH15 1AB",
         error_messages={"required": "Enter a postcode."},
     )
-    latitude = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
-    longitude = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    # "Use my location" (site/static/js/locate.js) fills these; the postcode is the way without JavaScript.
+    latitude = forms.FloatField(required=False, widget=forms.HiddenInput, error_messages={"invalid": "Latitude must be a number."})
+    longitude = forms.FloatField(required=False, widget=forms.HiddenInput, error_messages={"invalid": "Longitude must be a number."})
     radius_miles = forms.FloatField(
         label="How far can you travel?", required=False, min_value=0.1, max_value=MAX_RADIUS_MILES,
         widget=forms.Select(choices=RADIUS_CHOICES),
@@ -86,7 +94,12 @@ class SearchForm(forms.Form):
             for old, new in self.ALIASES.items():
                 if old in data and new not in data:
                     data.setlist(new, data.getlist(old))
+            # The distance searched when none is given, shown as chosen: otherwise the select shows
+            # its first option, and the next search (say, "Use my location") would send that.
+            if not data.get("radius_miles"):
+                data["radius_miles"] = str(DEFAULT_RADIUS_MILES)
         super().__init__(data, *args, **kwargs)
+        self.fields["radius_miles"].initial = DEFAULT_RADIUS_MILES
         self.require_location = require_location
         self.default_page_size = default_page_size
         self.location = None
@@ -97,16 +110,27 @@ class SearchForm(forms.Form):
             self._term_ids.update({slug: pk, str(pk): pk, oruk_id: pk})
         self.fields["needs"] = ListField(label="What would help?", choices=[(key, key) for key in self._term_ids])
         self.need_choices = [(slug, name) for _, slug, name, _ in terms]
-        self.fields["postcode"].required = require_location
+        # A location (latitude and longitude) serves instead of a postcode.
+        self.fields["postcode"].required = require_location and not (data and data.get("latitude") and data.get("longitude"))
+
+    def clean_latitude(self):
+        return self._within_uk(self.cleaned_data["latitude"], UK_LATITUDES)
+
+    def clean_longitude(self):
+        return self._within_uk(self.cleaned_data["longitude"], UK_LONGITUDES)
+
+    @staticmethod
+    def _within_uk(value: float | None, bounds: tuple[float, float]) -> float | None:
+        if value is not None and not (bounds[0] <= value <= bounds[1]):
+            raise forms.ValidationError(OUTSIDE_UK, code="outside_uk")
+        return value
 
     def clean(self):
         data = super().clean()
         latitude, longitude = data.get("latitude"), data.get("longitude")
-        if (latitude is None) != (longitude is None) and not self.has_error("latitude") and not self.has_error("longitude"):
-            self.add_error("latitude" if latitude is None else "longitude", "Give both latitude and longitude.")
-        elif latitude is not None:
-            self.location = Location(latitude, longitude)
-        elif data.get("postcode"):
+        # A postcode someone typed wins over a location: the find page keeps the location of
+        # "Use my location" in hidden fields, and typing a postcode afterwards means that postcode.
+        if data.get("postcode"):
             try:
                 coordinates = locate_postcode(data["postcode"])
             except GeocodingError as error:
@@ -114,6 +138,11 @@ class SearchForm(forms.Form):
             else:
                 postcode = data["postcode"].strip().upper()
                 self.location = Location(float(coordinates.latitude), float(coordinates.longitude), postcode)
+        elif (latitude is None) != (longitude is None):
+            if not self.has_error("latitude") and not self.has_error("longitude"):
+                self.add_error("latitude" if latitude is None else "longitude", "Give both latitude and longitude.")
+        elif latitude is not None:
+            self.location = Location(latitude, longitude)
         return data
 
     def to_query(self) -> SearchQuery:
@@ -125,7 +154,7 @@ class SearchForm(forms.Form):
         query = SearchQuery(
             text=data["q"].strip(),
             location=self.location,
-            radius_miles=data["radius_miles"] or 3.0,
+            radius_miles=data["radius_miles"] or float(DEFAULT_RADIUS_MILES),
             needs=tuple(sorted({self._term_ids[value] for value in data["needs"]})),
             weekdays=frozenset(int(day) for day in data["day"]),
             times_of_day=frozenset(TimeOfDay(value) for value in data["time"]),

@@ -4,11 +4,10 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from referrals.roles import LINK_WORKERS_GROUP
 from search.backends import get_search_backend, search_backend_aliases
-
 from search.forms import SearchForm
 from search.selectors import search_activities
+from search.templatetags.signpost_maps import is_link_worker, results_map_data
 
 # What "drop a filter" suggests removing, in the order people are most likely to relax them.
 _RELAXABLE = [("day", "any day"), ("time", "any time of day"), ("access", "any access needs"), ("free", "paid activities too"),
@@ -29,6 +28,7 @@ def find(request, *, for_link_workers: bool = False):
             results = search_activities(query=query)
             if not results.total:
                 suggestions = _suggestions(request, form)
+        _location_errors_to_postcode(form)
     groups = _filter_groups(form, results)
     return render(
         request,
@@ -40,19 +40,29 @@ def find(request, *, for_link_workers: bool = False):
             "filter_groups": groups,
             "filters_open": any(o["checked"] for g in groups for o in g["options"]) or any(g["errors"] for g in groups),
             "for_link_workers": for_link_workers,
+            # Drawn by site/static/js/map.js; the results list is its text equivalent.
+            "map_data": results_map_data(results),
+            # Kept in hidden fields so that filters and sorting search near the same place.
+            "searched_near_location": form.is_bound and not form.data.get("postcode") and form.location is not None,
         },
     )
 
 
-def _is_link_worker(user) -> bool:
-    return user.is_active and (user.is_superuser or user.groups.filter(name=LINK_WORKERS_GROUP).exists())
+def _location_errors_to_postcode(form) -> None:
+    """On the page, latitude and longitude are hidden fields that "Use my location" fills: an
+    error about them is shown at the postcode field, the way to search without them."""
+    for name in ("latitude", "longitude"):
+        for error in form.errors.pop(name, []):
+            message = f"We could not search near your location. {error}"
+            if message not in form.errors.get("postcode", []):
+                form.errors.setdefault("postcode", form.error_class()).append(message)
 
 
 @login_required(login_url="wagtailadmin_login")
 def find_for_link_workers(request):
     """The same search for link workers, with places per session and how each activity is joined,
     so they can choose with the person and refer."""
-    if not _is_link_worker(request.user):
+    if not is_link_worker(request.user):
         raise PermissionDenied("Only link workers use this search.")
     return find(request, for_link_workers=True)
 
