@@ -96,3 +96,30 @@ def audit_view(actor: Actor, *, what: str, referral=None, resident=None, request
         resident=resident,
         path=request.get_full_path() if request is not None else "",
     )
+
+
+def audit_list_view(actor: Actor, *, what: str, referrals, request=None) -> int:
+    """One view entry per referral a list page shows (the residents' names are on it), in one query.
+
+    So "who has seen this resident's record?" finds the queues and caseloads as well as the
+    referral pages.
+    """
+    path = request.get_full_path()[:500] if request is not None else ""
+    seen, entries = set(), []
+    for referral in referrals:
+        if referral.pk in seen:
+            continue
+        seen.add(referral.pk)
+        entries.append(
+            AuditEntry(
+                actor=actor.user,
+                actor_label=actor.label,
+                action=AuditAction.VIEW,
+                resident_id=referral.resident_id,
+                referral_id=referral.pk,
+                what=what[:255],
+                path=path,
+            )
+        )
+    AuditEntry.objects.bulk_create(entries)
+    return len(entries)

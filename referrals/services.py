@@ -85,11 +85,12 @@ def _step(
             )
         from_status = locked.status
         now = timezone.now()
+        # Stamped first, so a step's own fields can take the same moment (see _attendance).
+        if transition.stamp and (transition.stamp_latest or getattr(locked, transition.stamp) is None):
+            setattr(locked, transition.stamp, now)
         if change is not None:
             change(locked)
         locked.status = transition.target
-        if transition.stamp and (transition.stamp_latest or getattr(locked, transition.stamp) is None):
-            setattr(locked, transition.stamp, now)
         try:
             locked.full_clean(exclude=["resident", "service"])
         except ValidationError as error:
@@ -376,7 +377,7 @@ def _attendance(action: str, referral: Referral, actor: Actor, note: str) -> Ref
 
     def change(r):
         if getattr(r, first_time_field) is None:
-            setattr(r, first_time_field, timezone.now())
+            setattr(r, first_time_field, r.attendance_recorded_at)
 
     def then(r):
         if action == "record_did_not_attend":

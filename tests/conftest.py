@@ -30,6 +30,15 @@ def pytest_collection_modifyitems(config, items):
         items[:] = wanted
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: rate limits and cached lookups must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def home(db):
     """The site as `setup_site` leaves it: home page, directory index, moderators and workflow."""

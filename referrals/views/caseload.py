@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from referrals import selectors, services
-from referrals.access import audit_view, owns_step, referrals_visible_to
+from referrals.access import audit_list_view, audit_view, owns_step, referrals_visible_to
 from referrals.choices import ConsentPurpose, StaffRole
 from referrals.errors import NotPermitted, ReferralError
 from referrals.forms.caseload import (
@@ -57,7 +57,12 @@ NOTIFICATIONS_PARTIAL = "referrals/includes/notifications.html"
 def caseload(request):
     actor = request.actor
     groups = selectors.caseload(actor=actor)
-    audit_view(actor, what="caseload", request=request)
+    tasks = list(selectors.open_tasks(actor=actor).filter(recipient_user_id=actor.user_id))
+    audit_list_view(
+        actor, what="caseload", request=request,
+        referrals=[*groups.needs_action, *groups.waiting_on_provider, *groups.first_session_booked,
+                   *groups.closed_recently, *(task.referral for task in tasks)],
+    )
     return render(
         request,
         "referrals/caseload/caseload.html",
@@ -69,7 +74,7 @@ def caseload(request):
                 ("first-session-booked", _("First session booked"), groups.first_session_booked),
                 ("closed-recently", _("Closed in the last 30 days"), groups.closed_recently),
             ],
-            "tasks": list(selectors.open_tasks(actor=actor).filter(recipient_user_id=actor.user_id)),
+            "tasks": tasks,
         },
     )
 
@@ -347,7 +352,7 @@ def refer_to_activity(request):
         else:
             return _send_after_choosing(request, referral, activity, send=form.cleaned_data["send"])
     else:
-        audit_view(actor, what="refer to this activity: caseload list", request=request)
+        audit_list_view(actor, what="refer to this activity: caseload list", referrals=referrals, request=request)
     return render(
         request,
         "referrals/caseload/refer.html",

@@ -12,7 +12,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 
 from referrals import selectors, services
-from referrals.access import audit_view, owns_step
+from referrals.access import audit_list_view, owns_step
 from referrals.choices import ReferralStatus, StaffRole
 from referrals.errors import NotPermitted, ReferralError
 from referrals.forms.triage import PersonDeclinesForm, ReallocateForm, TriageForm
@@ -24,15 +24,16 @@ from referrals.workflow import REALLOCATE, TRANSITIONS
 def triage_queue(request):
     actor = request.actor
     queue = selectors.triage_queue(actor=actor)
-    audit_view(actor, what="triage queue", request=request)
+    open_referrals = selectors.service_open_referrals(actor=actor)
+    tasks = list(selectors.open_tasks(actor=actor).filter(recipient_user__isnull=True))
+    audit_list_view(
+        actor, what="triage queue", request=request,
+        referrals=[*queue, *open_referrals, *(task.referral for task in tasks)],
+    )
     return render(
         request,
         "referrals/triage/queue.html",
-        {
-            "queue": queue,
-            "open_referrals": selectors.service_open_referrals(actor=actor),
-            "tasks": list(selectors.open_tasks(actor=actor).filter(recipient_user__isnull=True)),
-        },
+        {"queue": queue, "open_referrals": open_referrals, "tasks": tasks},
     )
 
 

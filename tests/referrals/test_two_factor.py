@@ -62,7 +62,7 @@ def test_an_unverified_link_worker_asking_for_their_caseload_is_sent_to_set_up(c
 @uses_test_page
 def test_set_up_shows_a_qr_code_and_the_key_then_a_right_code_confirms_and_goes_on(client, link_worker):
     client.force_login(link_worker)
-    assert client.get("/staff-only/")["Location"] == f"{SET_UP}?next=/staff-only/"
+    assert client.get("/staff-only/")["Location"] == f"{SET_UP}?next=%2Fstaff-only%2F"
 
     page = client.get(SET_UP, {"next": "/staff-only/"})
     assert page.status_code == 200
@@ -109,7 +109,7 @@ def test_a_person_with_an_app_enters_a_code_to_verify_each_session(client, link_
     device = confirmed_device(link_worker)
     client.force_login(link_worker)
     response = client.get("/staff-only/")
-    assert response["Location"] == f"{VERIFY}?next=/staff-only/"
+    assert response["Location"] == f"{VERIFY}?next=%2Fstaff-only%2F"
     assert client.get(SET_UP)["Location"] == VERIFY, "set-up is not offered to someone with an app"
 
     page = client.get(VERIFY, {"next": "/staff-only/"})
