@@ -13,13 +13,27 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
+from referrals.choices import ReferralStatus
 from referrals.errors import ReferralError
 from referrals.models import ActionLink
+from referrals.workflow import FIRST_SESSION_PENDING
 
 _SALT = "referrals.provider-action-link"
 
 # The provider actions an emailed link may perform.
 LINK_ACTIONS = ("provider_accept", "provider_decline", "book_first_session", "record_attendance")
+
+# The statuses a link was sent for: once the referral has moved on (by the other link in the
+# same email, or in the inbox), the link no longer acts, even where the workflow would allow it
+# (declining after accepting, say).
+LINK_ACTS_FROM = {
+    "provider_accept": {ReferralStatus.SENT_TO_PROVIDER},
+    "provider_decline": {ReferralStatus.SENT_TO_PROVIDER},
+    "book_first_session": {ReferralStatus.ACCEPTED},
+    "record_attendance": set(FIRST_SESSION_PENDING),
+}
+# After a step done by a link, the link offered for the next one.
+NEXT_LINK = {"provider_accept": "book_first_session", "book_first_session": "record_attendance"}
 
 
 class LinkInvalid(ReferralError):

@@ -269,18 +269,6 @@ def _done_message(action: str) -> str:
 
 # Emailed links ---------------------------------------------------------------------------
 
-# The status a link was sent for: once the referral has moved on (by the other link in the
-# same email, or in the inbox), the link no longer acts.
-LINK_ACTS_FROM = {
-    "provider_accept": {S.SENT_TO_PROVIDER},
-    "provider_decline": {S.SENT_TO_PROVIDER},
-    "book_first_session": {S.ACCEPTED},
-    "record_attendance": set(FIRST_SESSION_PENDING),
-}
-# After a step, the link the done page offers for the next one.
-NEXT_LINK = {"provider_accept": "book_first_session", "book_first_session": "record_attendance"}
-
-
 LINK_DONE_TITLES = {
     "provider_accept": _lazy("Referral accepted"),
     "provider_decline": _lazy("Referral declined"),
@@ -352,7 +340,7 @@ def link(request, token: str):
     actor, referral = _link_referral(action_link)
     if referral is None:
         return _link_problem(request, "gone", status=410)
-    if referral.status not in LINK_ACTS_FROM[action_link.action]:
+    if referral.status not in links.LINK_ACTS_FROM[action_link.action]:
         _audit_link_view(actor, action_link, referral, "provider summary (emailed link, already updated)")
         return _link_problem(request, "updated", status=409, summary=provider_summary(referral))
     _audit_link_view(actor, action_link, referral, "provider summary (emailed link)")
@@ -387,7 +375,7 @@ def _link_post(request, token: str):
         if referral is None:
             return _link_problem(request, "gone", status=410)
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
-        if referral.status not in LINK_ACTS_FROM[action_link.action]:
+        if referral.status not in links.LINK_ACTS_FROM[action_link.action]:
             _audit_link_view(actor, action_link, referral, "provider summary (emailed link, already updated)")
             return _link_problem(request, "updated", status=409, summary=provider_summary(referral))
         step = LINK_STEP[action_link.action]
@@ -406,9 +394,9 @@ def _link_post(request, token: str):
         action_link.used_at = timezone.now()
         action_link.save(update_fields=["used_at"])
         next_url = ""
-        if action_link.action in NEXT_LINK:
+        if action_link.action in links.NEXT_LINK:
             # A path, not the absolute URL: the page is already on this site.
-            next_url = urlsplit(links.issue_link(referral, NEXT_LINK[action_link.action])).path
+            next_url = urlsplit(links.issue_link(referral, links.NEXT_LINK[action_link.action])).path
         referral.refresh_from_db()
         _audit_link_view(actor, action_link, referral, "provider summary (emailed link, done)")
         action = _service_action(step, form)
@@ -418,7 +406,7 @@ def _link_post(request, token: str):
             "title": LINK_DONE_TITLES[action],
             "message": _done_message(action),
             "next_url": next_url,
-            "next_action": NEXT_LINK.get(action_link.action, ""),
+            "next_action": links.NEXT_LINK.get(action_link.action, ""),
             "sign_in_url": _sign_in_url(),
         }
     return _private(render(request, "referrals/provider/link_done.html", context))
