@@ -6,7 +6,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 FRONTEND := site/static/nhsuk/.built
 
-.PHONY: frontend demo test test-sqlite test-postgres test-elasticsearch elasticsearch bench-search bench-pages venv lint format clean lock
+.PHONY: frontend demo test test-sqlite test-postgres test-elasticsearch elasticsearch bench-search bench-pages bench-reporting venv lint format clean lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,17 @@ bench-search: $(STAMP)
 ## Page budgets: server time (in-process, 200 requests), SQL queries and gzip bytes of HTML, CSS and
 ## JavaScript for the home, search and activity pages, on a fresh scratch SQLite demo in var/; written to BENCH_OUT.
 BENCH_PAGES_DB := sqlite:///var/bench-pages.sqlite3
+BENCH_REPORTING_DB ?= sqlite:///$(CURDIR)/var/bench-reporting.sqlite3
+## Reporting benchmark: 100,000 generated referrals over two years (rolled back afterwards) on a
+## scratch database (SQLite by default; BENCH_REPORTING_DB=postgres://... for PostgreSQL).
+bench-reporting: export DATABASE_URL = $(BENCH_REPORTING_DB)
+bench-reporting: export DEBUG = false
+bench-reporting: $(STAMP)
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput -v 0
+	$(BIN)/python manage.py setup_site -v 0
+	$(BIN)/python manage.py bench_reporting --referrals $(or $(BENCH_REFERRALS),100000)
+
 bench-pages: export DATABASE_URL = $(BENCH_PAGES_DB)
 bench-pages: export DEBUG = false
 bench-pages: $(STAMP) $(FRONTEND)

@@ -108,6 +108,7 @@ class NotificationKind(models.TextChoices):
     FIRST_SESSION_FOR_RESIDENT = "first_session_for_resident", "First session details for the resident"
     ATTENDANCE_RECORDED = "attendance_recorded", "Attendance recorded"
     FEEDBACK_TO_REFERRER = "feedback_to_referrer", "Feedback to the referrer"
+    OUTCOME_QUESTIONS = "outcome_questions", "Wellbeing or feedback questions for the person"
 
 
 class AlertKind(models.TextChoices):

@@ -83,12 +83,35 @@ def resident_link(referral: Referral, purpose: str) -> str:
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("referrals:resident_answers", args=[token])
 
 
+class LinkExpired(ReferralError):
+    """A genuine link, past its date."""
+
+
+@transaction.atomic
+def outcome_link_send(*, referral: Referral, actor: Actor, purpose: str) -> str:
+    """Send the person a link to answer (by their preferred route; a phone call or letter is a task); returns it."""
+    if purpose not in (*WellbeingStage.values, "feedback"):
+        raise ReferralError("Choose which questions to send.", field="purpose")
+    if not (actor.is_administrator or (actor.has_role(StaffRole.LINK_WORKER) and referral.link_worker_id == actor.user_id)):
+        raise NotPermitted("Only the person's link worker sends them questions.")
+    from referrals.choices import NotificationKind
+    from referrals.notifications.outbox import queue_notifications
+
+    link = resident_link(referral, purpose)
+    queue_notifications(
+        referral, NotificationKind.OUTCOME_QUESTIONS,
+        context={"answers_link": link, "purpose": purpose, "link_days": RESIDENT_LINK_DAYS},
+    )
+    audit(actor, action=AuditAction.CHANGE, what=f"questions sent to the person: {purpose}", referral=referral)
+    return link
+
+
 def resident_link_actor(token: str) -> tuple[Referral, str, Actor]:
     """The referral and purpose a person's link is for, and the actor it acts as; or a clear error."""
     try:
         payload = signing.loads(token, salt=_SALT, max_age=timedelta(days=RESIDENT_LINK_DAYS))
     except signing.SignatureExpired:
-        raise ReferralError("This link has expired. Your link worker can send you a new one.") from None
+        raise LinkExpired("This link has expired. Your link worker can send you a new one.") from None
     except signing.BadSignature:
         raise ReferralError("This link is not valid. It may have been copied wrongly.") from None
     referral = Referral.objects.filter(pk=payload.get("r"), anonymised_at__isnull=True).first()

@@ -21,10 +21,13 @@ _RESIDENT_ROUTE = {
 }
 
 
-def queue_notifications(referral, kind: str) -> list[Notification]:
-    """Write the notifications ``kind`` calls for on ``referral``; send them once the transaction commits."""
+def queue_notifications(referral, kind: str, *, context: dict | None = None) -> list[Notification]:
+    """Write the notifications ``kind`` calls for on ``referral``; send them once the transaction commits.
+
+    ``context`` adds to what the message templates see (a link for the person, say).
+    """
     plans = _PLANS[kind](referral)
-    context = _context(referral, kind)
+    context = {**_context(referral, kind), **(context or {})}
     created = []
     for plan in plans:
         channel = plan["channel"]
@@ -121,4 +124,5 @@ _PLANS = {
     NotificationKind.FIRST_SESSION_FOR_RESIDENT: _to_resident,
     NotificationKind.ATTENDANCE_RECORDED: _to_link_worker,
     NotificationKind.FEEDBACK_TO_REFERRER: _to_referrer,
+    NotificationKind.OUTCOME_QUESTIONS: _to_resident,
 }

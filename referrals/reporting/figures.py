@@ -174,8 +174,10 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter) -> Report:
     def by_end(moment):
         return moment is not None and moment < end
 
+    tz = timezone.get_current_timezone()  # once, not per row: it matters at 100,000 rows
+
     for (_pk, source, received, contacted, chosen, booked, session_at, attended, dna, sent, responded) in rows:
-        month = timezone.localtime(received).date().replace(day=1)
+        month = received.astimezone(tz).date().replace(day=1)
         by_month[month][source] += 1
         by_source[source] += 1
         if by_end(contacted):

@@ -1,0 +1,325 @@
+"""The report as tables (shared by the dashboard, its charts and the exports), and the files.
+
+``report_tables`` turns a ``Report`` and its gaps into one table per section, with small
+counts already suppressed when the reader is a commissioner, so the page, the charts, the
+CSV and the XLSX can only ever show the same numbers. ``referral_extract`` is the
+pseudonymised, SNOMED-coded row-per-referral extract: no names, contact details, NHS
+numbers, full postcodes or dates of birth, and nothing for a person who withdrew their
+consent to the referral (the aggregate figures still count them: they were referred).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from referrals.choices import ConsentPurpose, Outcome, ReferralStatus, Source
+from referrals.reporting.figures import Report, top_level_needs
+from referrals.reporting.gaps import AreaNeed
+from referrals.reporting.suppression import suppressed_count, suppressed_share
+
+SECTIONS = {
+    "by_month": "Referrals by month",
+    "by_source": "Referrals by source",
+    "by_need": "Referrals by need",
+    "funnel": "From referral to attending",
+    "times": "Times and attendance",
+    "wellbeing": "Wellbeing (ONS4) change",
+    "wellbeing_by_need": "Wellbeing (ONS4) change by need",
+    "gaps": "Gaps in provision",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Suppressor:
+    """Counts and shares as a reader may see them: exact, or with small numbers suppressed."""
+
+    on: bool
+    threshold: int
+
+    def count(self, value: int) -> int | str:
+        return suppressed_count(value, threshold=self.threshold) if self.on else value
+
+    def percent(self, part: int, whole: int) -> float | str | None:
+        share = suppressed_share(part, whole, threshold=self.threshold) if self.on else (part / whole if whole else None)
+        return round(share * 100, 1) if isinstance(share, float) else share
+
+    def based_on(self, value, people: int):
+        """A median or mean: hidden when it rests on fewer people than the threshold."""
+        if value is None:
+            return None
+        if self.on and 0 < people < self.threshold:
+            return "suppressed"
+        return round(value, 1)
+
+
+def report_tables(report: Report, gaps: list[AreaNeed], *, suppress: Suppressor) -> dict[str, Table]:
+    sources = list(Source)
+    tables = {}
+    tables["by_month"] = Table(
+        "by_month", SECTIONS["by_month"], ["Month", *[s.label for s in sources], "Total"],
+        [
+            [month.strftime("%b %Y"), *[suppress.count(counts.get(s.value, 0)) for s in sources],
+             suppress.count(sum(counts.values()))]
+            for month, counts in report.by_month
+        ],
+    )
+    tables["by_source"] = Table(
+        "by_source", SECTIONS["by_source"], ["Source", "Referrals", "Share of referrals (%)"],
+        [[s.label, suppress.count(report.by_source.get(s.value, 0)),
+          suppress.percent(report.by_source.get(s.value, 0), report.referred)] for s in sources]
+        + [["All sources", suppress.count(report.referred), suppress.percent(report.referred, report.referred)]],
+    )
+    tables["by_need"] = Table(
+        "by_need", SECTIONS["by_need"], ["Need", "Referrals"],
+        [[need, suppress.count(count)] for need, count in report.by_need],
+        note="A referral naming two needs counts under each.",
+    )
+    tables["funnel"] = Table(
+        "funnel", SECTIONS["funnel"], ["Step", "People", "Share of those referred (%)"],
+        [[step.name, suppress.count(step.count), suppress.percent(step.count, report.referred)] for step in report.funnel],
+        note=f"Target: at least {report.attendance_target * 100:.0f}% of people referred go on to attend.",
+    )
+    within_days = settings.SIGNPOST_REFERRALS["CONTACT_WITHIN_WORKING_DAYS"]
+    booked = report.funnel[3].count if len(report.funnel) > 3 else 0
+    tables["times"] = Table(
+        "times", SECTIONS["times"], ["Measure", "Value", "Based on (people)"],
+        [
+            ["Median hours from referral to first contact",
+             suppress.based_on(report.median_hours_to_contact, report.contacted), suppress.count(report.contacted)],
+            [f"Contacted within {within_days} working days (%)",
+             suppress.percent(report.contacted_within_target, report.contacted), suppress.count(report.contacted)],
+            ["Median days from referral to first session",
+             suppress.based_on(report.median_days_to_first_session, booked), suppress.count(booked)],
+            ["Median hours for the provider to respond",
+             suppress.based_on(report.median_hours_to_provider_response, report.provider_responses),
+             suppress.count(report.provider_responses)],
+            ["Did not attend their first session (%)",
+             suppress.percent(report.did_not_attend, report.attendance_recorded), suppress.count(report.attendance_recorded)],
+            ["Attended a community activity (%)", suppress.percent(report.attended, report.referred),
+             suppress.count(report.referred)],
+        ],
+    )
+    tables["wellbeing"] = Table(
+        "wellbeing", SECTIONS["wellbeing"],
+        ["Measure", "People", "First conversation (mean)", "Review (mean)", "Change (mean)"],
+        [_wellbeing_row(change, suppress) for change in report.wellbeing],
+        note="Each 0 to 10. People with answers at both the first conversation and review. For anxiety, a fall is an improvement.",
+    )
+    tables["wellbeing_by_need"] = Table(
+        "wellbeing_by_need", SECTIONS["wellbeing_by_need"],
+        ["Need", "Measure", "People", "First conversation (mean)", "Review (mean)", "Change (mean)"],
+        [[need, *_wellbeing_row(change, suppress)] for need, changes in report.wellbeing_by_need.items() for change in changes],
+    )
+    tables["gaps"] = Table(
+        "gaps", SECTIONS["gaps"],
+        ["Postcode district", "Need", "Demand (referrals)", "Activities nearby", "Online or by phone", "Gap"],
+        [[row.district, row.need, suppress.count(row.demand), row.supply, row.remote_supply, "Yes" if row.is_gap else "No"]
+         for row in gaps],
+        note=_gaps_note(),
+    )
+    return tables
+
+
+def _wellbeing_row(change, suppress: Suppressor) -> list:
+    return [change.label, suppress.count(change.people), suppress.based_on(change.first, change.people),
+            suppress.based_on(change.review, change.people), suppress.based_on(change.change, change.people)]
+
+
+def _gaps_note() -> str:
+    config = settings.SIGNPOST_REPORTING
+    return (f"Activities nearby: open to the public, with room, within {config['GAP_DISTANCE_MILES']:g} miles. "
+            f"A gap is at least {config['GAP_MIN_DEMAND']} referrals and at most {config['GAP_MAX_SUPPLY']} "
+            f"activities nearby.")
+
+
+# Files ------------------------------------------------------------------------------------
+
+
+def _cell(value):
+    """A value a spreadsheet reads as it should: numbers stay numbers, a missing figure is empty."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date()
+    return value
+
+
+def heading_rows(filters_text: str, *, suppressed: bool, threshold: int) -> list[list[str]]:
+    rows = [["Signpost social prescribing report"], [filters_text]]
+    if suppressed:
+        rows.append([f"Counts from 1 to {threshold - 1} are shown as <{threshold} to protect people's privacy."])
+    return rows
+
+
+def tables_csv(tables: Iterable[Table], *, heading: list[list[str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerows(heading)
+    for table in tables:
+        writer.writerow([])
+        writer.writerow([table.title])
+        writer.writerow(table.columns)
+        writer.writerows([[_cell(v) for v in row] for row in table.rows])
+        if table.note:
+            writer.writerow([table.note])
+    return out.getvalue()
+
+
+def rows_csv(columns: list[str], rows: Iterable[list]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return out.getvalue()
+
+
+def tables_xlsx(tables: Iterable[Table], *, heading: list[list[str]]) -> bytes:
+    """One sheet per section: the period and filters on top, then the table."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for table in tables:
+        sheet = book.create_sheet(_sheet_name(table.title))
+        for row in heading:
+            sheet.append(row)
+        sheet.append([])
+        sheet.append(table.columns)
+        for cell in sheet[sheet.max_row]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append([_cell(v) for v in row])
+        if table.note:
+            sheet.append([])
+            sheet.append([table.note])
+        sheet.column_dimensions["A"].width = max(18, max((len(str(r[0])) for r in table.rows), default=0) + 2)
+    if not book.worksheets:
+        book.create_sheet("Report")
+    return _save(book)
+
+
+def rows_xlsx(title: str, columns: list[str], rows: Iterable[list]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    # Write-only: a year's extract is tens of thousands of rows.
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_sheet_name(title))
+    header = []
+    for name in columns:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        sheet.append([_cell(v) for v in row])
+    return _save(book)
+
+
+def _save(book) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _sheet_name(title: str) -> str:
+    for char in "[]:*?/\\":
+        title = title.replace(char, " ")
+    return title[:31]
+
+
+# The pseudonymised referral extract --------------------------------------------------------
+
+EXTRACT_COLUMNS = [
+    "Pseudonymous ID", "Received", "Source", "SNOMED CT code", "SNOMED CT term", "Needs", "Status", "Outcome",
+    "Triaged", "Contacted", "Activity chosen", "Sent to provider", "Provider responded", "First session booked",
+    "First session", "Attended", "Did not attend", "Declined", "Closed", "Postcode district", "Age band",
+]
+SNOMED_TERMS = {
+    "871731000000106": "Referral to social prescribing service",
+    "871711000000103": "Social prescribing declined",
+}
+_STEP_FIELDS = [
+    "triaged_at", "contacted_at", "activity_chosen_at", "sent_to_provider_at", "provider_responded_at",
+    "first_session_booked_at", "first_session_at", "attended_at", "did_not_attend_at", "declined_at", "closed_at",
+]
+AGE_BANDS = [(0, 17, "Under 18"), (18, 24, "18-24"), (25, 34, "25-34"), (35, 44, "35-44"), (45, 54, "45-54"),
+             (55, 64, "55-64"), (65, 74, "65-74"), (75, 200, "75 and over")]
+
+
+def pseudonymous_id(referral_id: int) -> str:
+    """Stable across extracts (so quarters can be joined) but not reversible without the secret key."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"signpost-referral:{referral_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:20]
+
+
+def age_band(born: date | None, on: date) -> str:
+    if born is None:
+        return "Not known"
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return next((label for low, high, label in AGE_BANDS if low <= age <= high), "Not known")
+
+
+def withdrawn_consent(referrals: QuerySet) -> Q:
+    """Referrals whose consent to being referred was withdrawn (on the referral, or the person's general consent)."""
+    from referrals.models import Consent
+
+    withdrawn = Consent.objects.filter(purpose=ConsentPurpose.REFERRAL, withdrawn_at__isnull=False)
+    return Q(pk__in=withdrawn.filter(referral__isnull=False).values("referral_id")) | Q(
+        resident_id__in=withdrawn.filter(referral__isnull=True).values("resident_id")
+    )
+
+
+def referral_extract(cohort: QuerySet) -> tuple[list[str], Iterable[list]]:
+    """One row per referral in ``cohort`` (already filtered to the period), minus withdrawn consent."""
+    from referrals.models import Referral
+
+    tops = top_level_needs()
+    included = cohort.exclude(withdrawn_consent(cohort))
+    needs_of: dict[int, set[str]] = {}
+    for referral_id, need_id in Referral.needs.through.objects.filter(
+        referral__in=included.values("pk")
+    ).values_list("referral_id", "needterm_id"):
+        needs_of.setdefault(referral_id, set()).add(tops[need_id][1])
+    statuses, sources, outcomes = dict(ReferralStatus.choices), dict(Source.choices), dict(Outcome.choices)
+
+    def day(moment):
+        return timezone.localtime(moment).date() if moment else None
+
+    def rows():
+        for values in included.order_by("received_at", "pk").values_list(
+            "pk", "received_at", "source", "snomed_code", "status", "outcome", *_STEP_FIELDS,
+            "resident__postcode", "resident__date_of_birth",
+        ).iterator(chunk_size=5000):
+            pk, received, source, snomed, status, outcome, *steps, postcode, born = values
+            received_on = day(received)
+            yield [
+                pseudonymous_id(pk), received_on, sources.get(source, source), snomed, SNOMED_TERMS.get(snomed, ""),
+                "; ".join(sorted(needs_of.get(pk, ()))), statuses.get(status, status), outcomes.get(outcome, ""),
+                *[day(moment) for moment in steps],
+                (postcode or "").split(" ")[0].upper(), age_band(born, received_on),
+            ]
+
+    return EXTRACT_COLUMNS, rows()
