@@ -284,6 +284,7 @@ def ensure_demo_referrals(*, plan, editor) -> DemoReferrals:
         _build(plan=plan, editor=editor)
         built = True
     two_factor = ensure_demo_devices()
+    _commissioner_joins_first_service()
     by_status = dict(existing.order_by().values_list("status").annotate(n=Count("pk")))
     return DemoReferrals(
         built=built,
@@ -292,6 +293,16 @@ def ensure_demo_referrals(*, plan, editor) -> DemoReferrals:
         open_alerts=Alert.objects.open().filter(referral__in=existing).count(),
         two_factor_users=two_factor,
     )
+
+
+def _commissioner_joins_first_service() -> None:
+    """The demo commissioner commissions the Dorset and Poole service, so the reports have figures."""
+    from referrals.models import SocialPrescribingService, StaffMembership
+
+    commissioner = get_user_model().objects.filter(username="commissioner").first()
+    service = SocialPrescribingService.objects.filter(name=SERVICES[0].name).first()
+    if commissioner is not None and service is not None:
+        StaffMembership.objects.get_or_create(user=commissioner, defaults={"service": service})
 
 
 def _build(*, plan, editor) -> None:

@@ -27,3 +27,39 @@ def register_referrals_admin_urls():
             name="referrals_audit_trail_results",
         ),
     ]
+
+
+# Setting up a deployment: its social prescribing services, who works for which, and the areas
+# the reports filter by. Snippets, editable by administrators (no group holds these permissions).
+from wagtail.snippets.models import register_snippet  # noqa: E402
+from wagtail.snippets.views.snippets import SnippetViewSet  # noqa: E402
+
+from referrals.models import ReportingArea, SocialPrescribingService, StaffMembership  # noqa: E402
+
+
+class SocialPrescribingServiceViewSet(SnippetViewSet):
+    model = SocialPrescribingService
+    icon = "group"
+    menu_label = "Social prescribing services"
+    list_display = ["name", "postcode_prefixes", "email", "phone"]
+    search_fields = ["name"]
+
+
+class StaffMembershipViewSet(SnippetViewSet):
+    model = StaffMembership
+    icon = "user"
+    menu_label = "Staff memberships"
+    list_display = ["user", "service", "languages"]
+    list_filter = ["service"]
+
+
+class ReportingAreaViewSet(SnippetViewSet):
+    model = ReportingArea
+    icon = "site"
+    menu_label = "Reporting areas"
+    list_display = ["name", "postcode_prefixes"]
+
+
+register_snippet(SocialPrescribingServiceViewSet)
+register_snippet(StaffMembershipViewSet)
+register_snippet(ReportingAreaViewSet)

@@ -19,8 +19,11 @@ PRESETS = [
     ("", _("Dates below")),
     ("this_quarter", _("This quarter")),
     ("last_quarter", _("Last quarter")),
+    ("to_date", _("This month and the 11 before it")),
     ("last_12_months", _("Last 12 full months")),
 ]
+# What the dashboard opens on: up to today, so this month's referrals show from the first day.
+DEFAULT_PRESET = "to_date"
 
 
 def _quarter_start(day: date) -> date:
@@ -34,6 +37,8 @@ def preset_period(preset: str, *, today: date) -> tuple[date, date]:
     if preset == "last_quarter":
         end = _quarter_start(today) - timedelta(days=1)
         return _quarter_start(end), end
+    if preset == "to_date":
+        return _months_back(today), today
     # The last 12 full months: up to the end of last month.
     end = today.replace(day=1) - timedelta(days=1)
     return _months_back(end), end
@@ -104,7 +109,7 @@ class ReportForm(forms.Form):
             if not actor.is_administrator:
                 workers = workers.filter(staff_membership__service_id__in=actor.service_ids)
             self.fields["link_worker"].queryset = workers.order_by("first_name", "last_name").distinct()
-        initial_start, initial_end = preset_period("last_12_months", today=self.today)
+        initial_start, initial_end = preset_period(DEFAULT_PRESET, today=self.today)
         self.fields["start"].initial, self.fields["end"].initial = initial_start, initial_end
 
     def clean_district(self):
@@ -119,7 +124,7 @@ class ReportForm(forms.Form):
         if preset:
             data["start"], data["end"] = preset_period(preset, today=self.today)
         else:
-            default_start, default_end = preset_period("last_12_months", today=self.today)
+            default_start, default_end = preset_period(DEFAULT_PRESET, today=self.today)
             if "start" in data and data["start"] is None:
                 data["start"] = default_start
             if "end" in data and data["end"] is None:

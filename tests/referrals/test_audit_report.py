@@ -153,3 +153,23 @@ def test_the_csv_cannot_carry_a_spreadsheet_formula(sign_in, administrator):
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     (row,) = [row for row in rows if row["Username"] == "prankster"]
     assert row["Who"] == "'=HYPERLINK(\"http://example.com\")"
+
+
+def test_administrators_set_up_services_staff_and_reporting_areas_in_the_admin(client, service, link_worker, sign_in):
+    from referrals.factories import make_user
+    from referrals.models import ReportingArea
+
+    admin = make_user("setup-admin", is_superuser=True, is_staff=True)
+    sign_in(admin)
+    response = client.post(
+        "/admin/snippets/referrals/reportingarea/add/", {"name": "Poole North PCN", "postcode_prefixes": "BH12, BH17"}
+    )
+    assert response.status_code == 302, response.content[:500]
+    assert ReportingArea.objects.get(name="Poole North PCN").prefixes == ["BH12", "BH17"]
+    listing = client.get("/admin/snippets/referrals/socialprescribingservice/")
+    assert service.name in listing.content.decode()
+    assert client.get("/admin/snippets/referrals/staffmembership/").status_code == 200
+    # A link worker (admin access, but not an administrator) cannot change them.
+    client.logout()
+    sign_in(link_worker)
+    assert client.get("/admin/snippets/referrals/reportingarea/").status_code in (302, 403)

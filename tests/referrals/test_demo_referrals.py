@@ -198,3 +198,25 @@ def test_demo_code_refuses_without_debug_and_for_real_devices(demo, settings):
 
 def test_only_the_demo_services_are_checked_for_idempotency(demo):
     assert set(Referral.objects.values_list("service__name", flat=True)) == set(demo_service_names())
+
+
+def test_the_demo_commissioner_sees_the_services_figures_on_the_reports(demo, client):
+    from referrals.reporting.figures import build_report
+    from referrals.reporting.scope import reportable_referrals
+
+    commissioner = user("commissioner")
+    referrals = reportable_referrals(actor_for_user(commissioner))
+    assert referrals.exists()
+    assert set(referrals.values_list("service__name", flat=True)) == {demo_service_names()[0]}
+    client.force_login(commissioner)
+    response = client.get("/reports/")
+    assert response.status_code == 200
+    # The dashboard opens on the 12 months to today, so the demo's recent referrals count.
+    from referrals.forms.reports import DEFAULT_PRESET, preset_period
+
+    start, end = preset_period(DEFAULT_PRESET, today=timezone.localdate())
+    from referrals.reporting.scope import ReportFilter
+
+    report = build_report(referrals=referrals, filters=ReportFilter(start=start, end=end))
+    assert report.referred == referrals.count() > 0
+    assert response.context["report"].referred == report.referred
