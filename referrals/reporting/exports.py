@@ -58,6 +58,16 @@ class Suppressor:
     def count(self, value: int) -> int | str:
         return suppressed_count(value, threshold=self.threshold) if self.on else value
 
+    def group(self, values: list[int]) -> list[int | str]:
+        """Counts shown beside their total: when only one is suppressed, the total minus the others
+        would give it away, so the smallest other count is hidden too (complementary suppression)."""
+        cells = [self.count(value) for value in values]
+        if self.on and sum(isinstance(cell, str) for cell in cells) == 1:
+            shown = [index for index, cell in enumerate(cells) if isinstance(cell, int) and cell > 0]
+            if shown:
+                cells[min(shown, key=lambda index: values[index])] = "suppressed"
+        return cells
+
     def percent(self, part: int, whole: int) -> float | str | None:
         share = suppressed_share(part, whole, threshold=self.threshold) if self.on else (part / whole if whole else None)
         return round(share * 100, 1) if isinstance(share, float) else share
@@ -77,15 +87,15 @@ def report_tables(report: Report, gaps: list[AreaNeed], *, suppress: Suppressor)
     tables["by_month"] = Table(
         "by_month", SECTIONS["by_month"], ["Month", *[s.label for s in sources], "Total"],
         [
-            [month.strftime("%b %Y"), *[suppress.count(counts.get(s.value, 0)) for s in sources],
+            [month.strftime("%b %Y"), *suppress.group([counts.get(s.value, 0) for s in sources]),
              suppress.count(sum(counts.values()))]
             for month, counts in report.by_month
         ],
     )
     tables["by_source"] = Table(
         "by_source", SECTIONS["by_source"], ["Source", "Referrals", "Share of referrals (%)"],
-        [[s.label, suppress.count(report.by_source.get(s.value, 0)),
-          suppress.percent(report.by_source.get(s.value, 0), report.referred)] for s in sources]
+        [[s.label, cell, cell if isinstance(cell, str) else suppress.percent(report.by_source.get(s.value, 0), report.referred)]
+         for s, cell in zip(sources, suppress.group([report.by_source.get(s.value, 0) for s in sources]))]
         + [["All sources", suppress.count(report.referred), suppress.percent(report.referred, report.referred)]],
     )
     tables["by_need"] = Table(

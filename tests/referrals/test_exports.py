@@ -148,3 +148,13 @@ def test_the_pseudonymous_id_is_stable_and_not_the_id():
     assert pseudonymous_id(42) == pseudonymous_id(42)
     assert pseudonymous_id(42) != pseudonymous_id(43)
     assert len(pseudonymous_id(42)) == 20 and int(pseudonymous_id(42), 16) != 42
+
+
+def test_one_small_count_beside_a_total_takes_another_with_it():
+    from referrals.reporting.exports import Suppressor
+
+    commissioner = Suppressor(on=True, threshold=5)
+    # 7 referrals: 5 from GPs and 2 self-referrals. Hiding only the 2 would leave 7 - 5 = 2 for anyone to work out.
+    assert commissioner.group([5, 0, 2]) == ["suppressed", 0, "<5"]
+    assert commissioner.group([9, 3, 2]) == [9, "<5", "<5"]  # two hidden already: neither can be worked out
+    assert Suppressor(on=False, threshold=5).group([5, 0, 2]) == [5, 0, 2]
