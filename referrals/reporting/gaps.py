@@ -4,8 +4,8 @@ For each postcode district and top-level need in the cohort: demand is the numbe
 referrals from residents in that district naming the need (or a term under it); supply is
 the number of activities the public can find now, for that need (or a term under it), with
 room (no capacity recorded, or more than none), that meet in person within
-``GAP_DISTANCE_MILES`` of where that demand is (the mean position of those residents'
-postcodes); activities online or by phone are counted beside it, not as local supply. A
+``GAP_DISTANCE_MILES`` of where the district's demand is (the mean position of its referred
+residents' postcodes); activities online or by phone are counted beside it, not as local supply. A
 combination is a gap when demand is at least ``GAP_MIN_DEMAND`` and local supply at most
 ``GAP_MAX_SUPPLY``.
 """
@@ -72,18 +72,40 @@ def gaps_in_provision(*, referrals: QuerySet, filters: ReportFilter) -> list[Are
     }
     local, remote = _supply(tops)
     names = {top_id: name for top_id, name in tops.values()}
+
+    # Where each district's demand is: the mean position of its referred residents' postcodes.
+    district_points: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
+    for (district, _need_id), referral_ids in demand.items():
+        for pk in referral_ids:
+            if postcode_of[pk] in positions:
+                district_points[district][pk] = positions[postcode_of[pk]]
+    centres = {
+        district: (sum(p[0] for p in points.values()) / len(points), sum(p[1] for p in points.values()) / len(points))
+        for district, points in district_points.items()
+    }
+    # Each district's nearby in-person activities, measured once per district (not per need) and
+    # once per place (activities share venues), with a cheap box test before the great circle.
+    activities_at: dict[tuple[float, float], set[int]] = defaultdict(set)
+    for by_activity in local.values():
+        for activity_id, spots in by_activity.items():
+            for spot in spots:
+                activities_at[spot].add(activity_id)
+    radius = config["GAP_DISTANCE_MILES"]
+    nearby = {}
+    for district, (lat, lng) in centres.items():
+        dlat = radius / 69.0 + 1e-9
+        dlng = radius / (69.0 * max(math.cos(math.radians(lat)), 0.01)) + 1e-9
+        nearby[district] = {
+            activity_id
+            for (spot_lat, spot_lng), activity_ids in activities_at.items()
+            if abs(spot_lat - lat) <= dlat and abs(spot_lng - lng) <= dlng
+            and miles_between(lat, lng, spot_lat, spot_lng) <= radius
+            for activity_id in activity_ids
+        }
     rows = []
     for (district, need_id), referral_ids in demand.items():
-        points = [positions[postcode_of[pk]] for pk in referral_ids if postcode_of[pk] in positions]
-        latitude = sum(p[0] for p in points) / len(points) if points else None
-        longitude = sum(p[1] for p in points) / len(points) if points else None
-        supply = 0
-        if latitude is not None:
-            supply = sum(
-                1
-                for places in local.get(need_id, {}).values()
-                if any(miles_between(latitude, longitude, lat, lng) <= config["GAP_DISTANCE_MILES"] for lat, lng in places)
-            )
+        latitude, longitude = centres.get(district, (None, None))
+        supply = len(nearby.get(district, set()) & local.get(need_id, {}).keys())
         count = len(referral_ids)
         rows.append(
             AreaNeed(
