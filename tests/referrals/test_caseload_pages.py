@@ -168,7 +168,7 @@ def test_refer_to_an_activity_that_is_not_running_says_so(service, triage, link_
 
 
 @pytest.mark.parametrize("who", ["triage", "provider_editor"])
-def test_the_caseload_is_for_link_workers(who, request, sign_in):
+def test_the_caseload_is_for_link_workers(who, request, sign_in, db):
     user = request.getfixturevalue(who)
     client = sign_in(user)
     assert client.get(CASELOAD).status_code == 403
