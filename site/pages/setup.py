@@ -1,6 +1,5 @@
 """The site's fixed pages: created once, idempotently, by `manage.py setup_site` (and the demo)."""
 
-from django.conf import settings
 from django.db import transaction
 from wagtail.models import Page, Site
 
@@ -35,14 +34,6 @@ def ensure_site() -> HomePage:
         Site.objects.filter(is_default_site=True).delete()
         Page.objects.filter(depth=2, content_type__app_label="wagtailcore", content_type__model="page").delete()
         root = Page.get_first_root_node()
-        if root is None:
-            # A database emptied by a flush (a transactional test, say) has lost the default
-            # locale and the tree's root that Wagtail's migrations made: make them again.
-            from wagtail.coreutils import get_supported_content_language_variant
-            from wagtail.models import Locale
-
-            Locale.objects.get_or_create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
-            root = Page.add_root(instance=Page(title="Root", slug="root"))
         home = root.add_child(instance=HomePage(title="Signpost", slug="home"))
     Site.objects.update_or_create(
         is_default_site=True,
