@@ -17,6 +17,7 @@ from referrals.choices import ReferralStatus, StaffRole
 from referrals.errors import NotPermitted, ReferralError
 from referrals.forms.triage import PersonDeclinesForm, ReallocateForm, TriageForm
 from referrals.views.common import add_domain_error, staff_view, visible_referral
+from referrals.views.new_referral import new_referral
 from referrals.workflow import REALLOCATE, TRANSITIONS
 
 
@@ -116,19 +117,8 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def new_referral_view(request, *args, **kwargs):
-    """Keying in a phone or email referral: the page lives in ``referrals.views.new_referral``."""
-    try:
-        from referrals.views.new_referral import new_referral
-    except ModuleNotFoundError as error:  # not there yet while the page is being built
-        if error.name != "referrals.views.new_referral":
-            raise
-        return HttpResponse(status=501)
-    return new_referral(request, *args, **kwargs)
-
-
 urlpatterns = [
     path("", triage_queue, name="triage_queue"),
-    path("new/", new_referral_view, name="new_referral"),
+    path("new/", new_referral, name="new_referral"),
     path("<int:pk>/", triage_referral, name="triage_referral"),
 ]
