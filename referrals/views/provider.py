@@ -28,7 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from referrals import links, services
-from referrals.access import audit, audit_view, referrals_visible_to
+from referrals.access import audit, audit_list_view, audit_view, referrals_visible_to
 from referrals.choices import AuditAction, Channel, ReferralStatus, StaffRole
 from referrals.errors import InvalidTransition, NotPermitted, ReferralError
 from referrals.forms.provider import (
@@ -169,7 +169,7 @@ def inbox(request):
     for referral in referrals:
         name = next(name for name, statuses in INBOX_GROUPS if referral.status in statuses)
         groups[name].append(provider_listing(referral))
-        audit_view(actor, what="provider inbox", referral=referral, request=request)
+    audit_list_view(actor, what="provider inbox", referrals=referrals, request=request)
     groups["booked"].sort(key=lambda row: row.first_session_at or timezone.now())
     groups["done"].sort(key=lambda row: row.updated_at, reverse=True)
 
