@@ -28,17 +28,20 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 from functools import lru_cache
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.utils import timezone
 
 from referrals.choices import Source
 from referrals.models import Referral, WellbeingScore, WellbeingStage
 from referrals.reporting.scope import ReportFilter
+from referrals.reporting.sql import EpochMillis, bucket, top_level_need
 
+MILLIS_PER_HOUR = 3_600_000
+MILLIS_PER_DAY = 86_400_000
 ONS4 = ("life_satisfaction", "worthwhile", "happiness", "anxiety")
 ONS4_LABELS = {
     "life_satisfaction": "Life satisfaction",
@@ -138,6 +141,40 @@ def contact_deadline(received_at: datetime) -> datetime:
     return datetime.combine(day, local.time() if keeps_time else time(0), tzinfo=LONDON)
 
 
+def contact_deadline_millis(received_millis: int) -> int:
+    """``contact_deadline`` for a moment given as milliseconds since 1970, in the same unit.
+
+    The reports check tens of thousands of contacts: the usual case is a whole number of days
+    after receipt (or the due day's midnight), worked out once per day of receipt; only
+    deadlines across a change of the clocks take the exact, slower route."""
+    from referrals.working_days import LONDON
+
+    day = datetime.fromtimestamp(received_millis / 1000, tz=LONDON).date()
+    shift, at_midnight = _deadline_on(day, settings.SIGNPOST_REFERRALS["CONTACT_WITHIN_WORKING_DAYS"])
+    if at_midnight is not None:
+        return at_midnight
+    if shift is not None:
+        return received_millis + shift
+    received = datetime.fromtimestamp(received_millis / 1000, tz=dt_timezone.utc)
+    return round(contact_deadline(received).timestamp() * 1000)
+
+
+@lru_cache(maxsize=4096)
+def _deadline_on(received_on: date, working_days: int) -> tuple[int | None, int | None]:
+    """For referrals received on a local day: (milliseconds from receipt to the deadline, when that
+    is the same for every time of day), or (None, the deadline) when it is the due day's midnight."""
+    from referrals.working_days import LONDON
+
+    due_on, keeps_time = _contact_due_day(received_on, working_days)
+    if not keeps_time:
+        return None, round(datetime.combine(due_on, time(0), tzinfo=LONDON).timestamp() * 1000)
+    first = datetime.combine(received_on, time(0), tzinfo=LONDON).utcoffset()
+    last = datetime.combine(due_on + timedelta(days=1), time(0), tzinfo=LONDON).utcoffset()
+    if first != last:  # the clocks change in between: no single shift fits every time of day
+        return None, None
+    return (due_on - received_on).days * MILLIS_PER_DAY, None
+
+
 def top_level_needs() -> dict[int, tuple[int, str]]:
     """Each need term's id to its top-level ancestor's (id, name)."""
     from directory.models import NeedTerm
@@ -160,8 +197,8 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter) -> Report:
     end = filters.ends_before
     report = Report(filters=filters, attendance_target=settings.SIGNPOST_REPORTING["ATTENDANCE_TARGET"])
 
-    # Counts are aggregates in the database; only the pairs of moments the medians need come back
-    # as rows (at 50,000 referrals, turning every time stamp into Python costs seconds).
+    # Counts are aggregates in the database, grouped by month and source in one pass; the medians
+    # get plain numbers (milliseconds), never 50,000 datetimes turned into Python objects.
     base = Referral.objects.filter(pk__in=cohort.values("pk")) if cohort.query.distinct else cohort
     recorded = Q(attended_at__lt=end) | Q(did_not_attend_at__lt=end)
     # The first recorded outcome of a first session decides: a did-not-attend that was followed
@@ -169,55 +206,59 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter) -> Report:
     missed_first = Q(did_not_attend_at__lt=end) & (
         Q(attended_at__isnull=True) | Q(attended_at__gte=end) | Q(did_not_attend_at__lt=F("attended_at"))
     )
-    counts = base.aggregate(
-        referred=Count("pk"),
-        contacted=Count("pk", filter=Q(contacted_at__lt=end)),
-        chosen=Count("pk", filter=Q(activity_chosen_at__lt=end)),
-        booked=Count("pk", filter=Q(first_session_booked_at__lt=end)),
-        attended=Count("pk", filter=Q(attended_at__lt=end)),
-        recorded=Count("pk", filter=recorded),
-        missed_first=Count("pk", filter=missed_first),
+    months = _months(filters.start, filters.end)
+    month_ends = [_local_midnight((month + timedelta(days=32)).replace(day=1)) for month in months[:-1]]
+    groups = (
+        base.annotate(month=bucket("received_at", month_ends))
+        .values("month", "source")
+        .annotate(
+            referred=Count("pk"),
+            contacted=Count("pk", filter=Q(contacted_at__lt=end)),
+            chosen=Count("pk", filter=Q(activity_chosen_at__lt=end)),
+            booked=Count("pk", filter=Q(first_session_booked_at__lt=end)),
+            attended=Count("pk", filter=Q(attended_at__lt=end)),
+            recorded=Count("pk", filter=recorded),
+            missed_first=Count("pk", filter=missed_first),
+        )
+        .order_by()
     )
+    counts: Counter = Counter()
+    by_month: dict[date, Counter] = defaultdict(Counter)
+    by_source: Counter = Counter()
+    for group in groups:
+        month, source = group.pop("month"), group.pop("source")
+        counts.update(group)
+        by_month[months[month]][source] += group["referred"]
+        by_source[source] += group["referred"]
     report.referred = counts["referred"]
     report.attendance_recorded = counts["recorded"]
     report.did_not_attend = counts["missed_first"]
 
-    tz = timezone.get_current_timezone()
-    by_month: dict[date, Counter] = defaultdict(Counter)
-    by_source: Counter = Counter()
-    monthly = (
-        base.annotate(month=TruncMonth("received_at", tzinfo=tz))
-        .values_list("month", "source")
-        .annotate(n=Count("pk"))
-        .order_by()
+    # One pass for the three medians: each column is null where its step does not count.
+    hours_to_contact, days_to_session, hours_to_response = [], [], []
+    contacted = Q(contacted_at__lt=end)
+    booked = Q(first_session_booked_at__lt=end, first_session_at__isnull=False)
+    responded = Q(sent_to_provider_at__lt=end, provider_responded_at__lt=end,
+                  provider_responded_at__gte=F("sent_to_provider_at"))
+    moments = base.filter(contacted | booked | responded).values_list(
+        EpochMillis("received_at"),
+        Case(When(contacted, then=EpochMillis("contacted_at"))),
+        Case(When(booked, then=EpochMillis("first_session_at") - EpochMillis("received_at"))),
+        Case(When(responded, then=EpochMillis("provider_responded_at") - EpochMillis("sent_to_provider_at"))),
     )
-    for month, source, n in monthly:
-        month = month.date() if isinstance(month, datetime) else month
-        by_month[month][source] += n
-        by_source[source] += n
-
-    hours_to_contact = []
-    for received, contacted in base.filter(contacted_at__lt=end).values_list("received_at", "contacted_at"):
-        hours_to_contact.append((contacted - received).total_seconds() / 3600)
-        if contacted <= contact_deadline(received):
-            report.contacted_within_target += 1
-    days_to_session = [
-        (session_at - received).total_seconds() / 86400
-        for received, session_at in base.filter(
-            first_session_booked_at__lt=end, first_session_at__isnull=False
-        ).values_list("received_at", "first_session_at")
-    ]
-    hours_to_response = [
-        (responded - sent).total_seconds() / 3600
-        for sent, responded in base.filter(
-            sent_to_provider_at__lt=end, provider_responded_at__lt=end,
-            provider_responded_at__gte=F("sent_to_provider_at"),
-        ).values_list("sent_to_provider_at", "provider_responded_at")
-    ]
+    for received, contacted_at, to_session, to_response in moments:
+        if contacted_at is not None:
+            hours_to_contact.append((contacted_at - received) / MILLIS_PER_HOUR)
+            if contacted_at <= contact_deadline_millis(received):
+                report.contacted_within_target += 1
+        if to_session is not None:
+            days_to_session.append(to_session / MILLIS_PER_DAY)
+        if to_response is not None:
+            hours_to_response.append(to_response / MILLIS_PER_HOUR)
 
     report.self_referrals = by_source.get(Source.SELF, 0)
     report.by_source = {source: by_source.get(source, 0) for source in Source.values}
-    report.by_month = [(month, dict(by_month[month])) for month in _months(filters.start, filters.end)]
+    report.by_month = [(month, dict(by_month[month])) for month in months]
     report.contacted = counts["contacted"]
     report.funnel = [
         Step(name, count, _share(count, report.referred))
@@ -234,11 +275,14 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter) -> Report:
     report.provider_responses = len(hours_to_response)
     report.median_hours_to_provider_response = _median(hours_to_response)
 
-    needs_of = _needs_by_referral(cohort)
-    need_counts = Counter(name for names in needs_of.values() for name in names)
-    report.by_need = sorted(need_counts.items(), key=lambda item: (-item[1], item[0]))
-    report.wellbeing, report.wellbeing_by_need = _wellbeing(cohort, end, needs_of)
+    tops = top_level_needs()
+    report.by_need = _referrals_by_need(cohort, tops)
+    report.wellbeing, report.wellbeing_by_need = _wellbeing(cohort, end, tops)
     return report
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _months(start: date, end: date) -> list[date]:
@@ -249,19 +293,21 @@ def _months(start: date, end: date) -> list[date]:
     return months
 
 
-def _needs_by_referral(cohort: QuerySet) -> dict[int, set[str]]:
-    from referrals.models import Referral
+def _referrals_by_need(cohort: QuerySet, tops: dict[int, tuple[int, str]]) -> list[tuple[str, int]]:
+    """Referrals naming each top-level need (or a term under it), most first; counted in the database."""
+    names = dict(tops.values())
+    rows = (
+        Referral.needs.through.objects.filter(referral__in=cohort.values("pk"))
+        .annotate(top=top_level_need("needterm_id", tops))
+        .values("top")
+        .annotate(n=Count("referral_id", distinct=True))
+        .order_by()
+    )
+    counts = [(names[row["top"]], row["n"]) for row in rows if row["top"] is not None]
+    return sorted(counts, key=lambda item: (-item[1], item[0]))
 
-    tops = top_level_needs()
-    through = Referral.needs.through
-    needs_of: dict[int, set[str]] = defaultdict(set)
-    pairs = through.objects.filter(referral__in=cohort.values("pk")).values_list("referral_id", "needterm_id")
-    for referral_id, need_id in pairs:
-        needs_of[referral_id].add(tops[need_id][1])
-    return needs_of
 
-
-def _wellbeing(cohort: QuerySet, end: datetime, needs_of) -> tuple[list[WellbeingChange], dict]:
+def _wellbeing(cohort: QuerySet, end: datetime, tops) -> tuple[list[WellbeingChange], dict]:
     scores = WellbeingScore.objects.filter(referral__in=cohort.values("pk"), recorded_at__lt=end).values_list(
         "referral_id", "stage", *ONS4
     )
@@ -274,6 +320,17 @@ def _wellbeing(cohort: QuerySet, end: datetime, needs_of) -> tuple[list[Wellbein
         if WellbeingStage.FIRST_CONVERSATION in stages and WellbeingStage.REVIEW in stages
     }
     overall = _changes(pairs.values())
+    # The needs of those reviewed only (a fraction of the cohort).
+    needs_of: dict[int, set[str]] = defaultdict(set)
+    through = Referral.needs.through
+    reviewed = WellbeingScore.objects.filter(
+        referral__in=cohort.values("pk"), recorded_at__lt=end, stage=WellbeingStage.REVIEW
+    ).values("referral_id")
+    for referral_id, need_id in through.objects.filter(referral_id__in=reviewed).values_list(
+        "referral_id", "needterm_id"
+    ):
+        if referral_id in pairs:
+            needs_of[referral_id].add(tops[need_id][1])
     grouped: dict[str, list] = defaultdict(list)
     for pk, pair in pairs.items():
         for need in needs_of.get(pk, ()):

@@ -17,10 +17,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from referrals.reporting.figures import top_level_needs
 from referrals.reporting.scope import ReportFilter
+from referrals.reporting.sql import PostcodeDistrict, top_level_need
 
 EARTH_RADIUS_MILES = 3958.8
 
@@ -52,37 +53,46 @@ def gaps_in_provision(*, referrals: QuerySet, filters: ReportFilter) -> list[Are
     config = settings.SIGNPOST_REPORTING
     cohort = filters.apply(referrals)
     tops = top_level_needs()
-    postcode_of = dict(cohort.values_list("pk", "resident__postcode"))
-    demand: dict[tuple[str, int], set[int]] = defaultdict(set)
-    pairs = Referral.needs.through.objects.filter(referral__in=cohort.values("pk")).values_list(
-        "referral_id", "needterm_id"
-    )
-    for referral_id, need_id in pairs:
-        district = (postcode_of.get(referral_id) or "").split(" ")[0].upper()
-        if district:
-            demand[(district, tops[need_id][0])].add(referral_id)
+    through = Referral.needs.through
+    # Demand is counted in the database: referrals per district and top-level need.
+    demand: dict[tuple[str, int], int] = {
+        (row["district"], row["top"]): row["n"]
+        for row in through.objects.filter(referral__in=cohort.values("pk"))
+        .annotate(district=PostcodeDistrict("referral__resident__postcode"), top=top_level_need("needterm_id", tops))
+        .values("district", "top")
+        .annotate(n=Count("referral_id", distinct=True))
+        .order_by()
+        if row["district"] and row["top"] is not None
+    }
     if not demand:
         return []
 
-    positions = {
-        row[0]: (float(row[1]), float(row[2]))
-        for row in Postcode.objects.filter(postcode__in={p for p in postcode_of.values() if p}).values_list(
+    # Where each district's demand is: the mean position of its referred residents' postcodes
+    # (those who named a need), from the count of referrals at each postcode.
+    with_needs = (
+        Referral.objects.filter(pk__in=cohort.values("pk"))
+        .filter(Exists(through.objects.filter(referral_id=OuterRef("pk"))))
+        .exclude(resident__postcode="")
+    )
+    at_postcode = dict(with_needs.values_list("resident__postcode").annotate(n=Count("pk")).order_by())
+    positions = {}
+    known = sorted(at_postcode)
+    for offset in range(0, len(known), 500):  # in slices: SQLite limits a query's parameters
+        for postcode, lat, lng in Postcode.objects.filter(postcode__in=known[offset:offset + 500]).values_list(
             "postcode", "latitude", "longitude"
-        )
-    }
+        ):
+            positions[postcode] = (float(lat), float(lng))
+    weighted: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+    for postcode, count in at_postcode.items():
+        if postcode in positions:
+            sums = weighted[postcode.split(" ")[0].upper()]
+            sums[0] += positions[postcode][0] * count
+            sums[1] += positions[postcode][1] * count
+            sums[2] += count
+    centres = {district: (lat / n, lng / n) for district, (lat, lng, n) in weighted.items()}
     local, remote = _supply(tops)
     names = {top_id: name for top_id, name in tops.values()}
 
-    # Where each district's demand is: the mean position of its referred residents' postcodes.
-    district_points: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
-    for (district, _need_id), referral_ids in demand.items():
-        for pk in referral_ids:
-            if postcode_of[pk] in positions:
-                district_points[district][pk] = positions[postcode_of[pk]]
-    centres = {
-        district: (sum(p[0] for p in points.values()) / len(points), sum(p[1] for p in points.values()) / len(points))
-        for district, points in district_points.items()
-    }
     # Each district's nearby in-person activities, measured once per district (not per need) and
     # once per place (activities share venues), with a cheap box test before the great circle.
     activities_at: dict[tuple[float, float], set[int]] = defaultdict(set)
@@ -103,10 +113,9 @@ def gaps_in_provision(*, referrals: QuerySet, filters: ReportFilter) -> list[Are
             for activity_id in activity_ids
         }
     rows = []
-    for (district, need_id), referral_ids in demand.items():
+    for (district, need_id), count in demand.items():
         latitude, longitude = centres.get(district, (None, None))
         supply = len(nearby.get(district, set()) & local.get(need_id, {}).keys())
-        count = len(referral_ids)
         rows.append(
             AreaNeed(
                 district=district,

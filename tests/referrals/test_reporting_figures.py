@@ -147,3 +147,51 @@ def test_gaps_in_provision_set_demand_beside_nearby_supply(known, triage, activi
     settings.SIGNPOST_REPORTING = {**settings.SIGNPOST_REPORTING, "GAP_DISTANCE_MILES": 0.001}
     rows = {(row.district, row.need): row for row in gaps_in_provision(referrals=referrals, filters=Q1)}
     assert rows[("BH15", "Physical activity")].supply == 0  # too far at this distance
+
+
+def test_summer_time_edges_months_and_the_contact_deadline(service, triage, link_worker, activity, needs):
+    """Months are local months (00:30 on 1 May in summer time is 23:30 UTC on 30 April), and a
+    contact exactly at the deadline is in time, a second later is not, across a change of the clocks."""
+    common = {"service": service, "triage": triage, "link_worker": link_worker, "needs": [needs["loneliness"]]}
+    april = make_referral(status=S.CONTACTED, **common)
+    # Thursday 30 April 2026, 23:59:59: due two working days later, Monday 4 May is a bank holiday,
+    # so by Tuesday 5 May at 23:59:59.
+    _stamp(april, received_at="2026-04-30 23:59:59", contacted_at="2026-05-05 23:59:59")
+    may = make_referral(status=S.CONTACTED, **common)
+    # Friday 1 May 00:30: due Wednesday 6 May 00:30 (the bank holiday again); a second late.
+    _stamp(may, received_at="2026-05-01 00:30", contacted_at="2026-05-06 00:30:01")
+    clocks = make_referral(status=S.CONTACTED, **common)
+    # Friday 23 October; the clocks go back on Sunday 25th: due Tuesday 27th at the same local time.
+    _stamp(clocks, received_at="2026-10-23 09:15", contacted_at="2026-10-27 09:15")
+    weekend = make_referral(status=S.CONTACTED, **common)
+    # Received on Saturday 28 March (the clocks go forward on Sunday 29th): the clock starts on
+    # Monday 30th, due at the start of Wednesday 1 April.
+    _stamp(weekend, received_at="2026-03-28 14:00", contacted_at="2026-04-01 00:00")
+
+    referrals = reportable_referrals(actor_for_user(triage))
+    report = build_report(referrals=referrals, filters=ReportFilter(start=date(2026, 3, 1), end=date(2026, 10, 31)))
+    months = dict(report.by_month)
+    assert months[date(2026, 3, 1)] == {"primary_care": 1}
+    assert months[date(2026, 4, 1)] == {"primary_care": 1}
+    assert months[date(2026, 5, 1)] == {"primary_care": 1}
+    assert months[date(2026, 10, 1)] == {"primary_care": 1}
+    assert report.contacted == 4
+    assert report.contacted_within_target == 3  # all but the one a second late
+    # Hours: 120 (30 April to 5 May), 120 and a second, 97 (an hour gained when the clocks went
+    # back) and 81 (an hour lost when they went forward).
+    assert report.median_hours_to_contact == pytest.approx((97 + 120) / 2)
+
+
+def test_the_fast_contact_deadline_agrees_with_the_rule_every_hour_of_two_years(settings):
+    """The reports' per-day shortcut gives the alerts' deadline for receipts at every hour (and
+    odd minutes) from 2025 to 2026, across weekends, bank holidays and changes of the clocks."""
+    from datetime import timedelta
+    from datetime import timezone as dt_timezone
+
+    from referrals.reporting.figures import contact_deadline, contact_deadline_millis
+
+    moment = datetime(2025, 1, 1, tzinfo=dt_timezone.utc)
+    while moment < datetime(2027, 1, 1, tzinfo=dt_timezone.utc):
+        millis = round(moment.timestamp() * 1000)
+        assert contact_deadline_millis(millis) == round(contact_deadline(moment).timestamp() * 1000), moment
+        moment += timedelta(minutes=53, milliseconds=7)
