@@ -5,6 +5,7 @@ turned into Python objects one by one."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from django.db.models import BigIntegerField, Case, CharField, Func, IntegerField, Value, When
 
@@ -72,3 +73,16 @@ def top_level_need(field: str, tops: dict[int, tuple[int, str]]) -> Case:
         output_field=IntegerField(),
     )
 
+
+
+def local_day(millis: int) -> date:
+    """The local (Europe/London) date of a moment in milliseconds since 1970. UK clocks change on
+    the hour, so every moment in one UTC hour falls on the same local date: one look-up per hour."""
+    return _local_day_of_hour(millis // 3_600_000)
+
+
+@lru_cache(maxsize=32_768)
+def _local_day_of_hour(hour: int) -> date:
+    from referrals.working_days import LONDON
+
+    return datetime.fromtimestamp(hour * 3600, tz=LONDON).date()

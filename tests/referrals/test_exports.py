@@ -90,6 +90,16 @@ def test_the_extract_as_xlsx_opens_in_a_spreadsheet(client, triage, referrals, s
     assert values[0][0] == "Pseudonymous ID"
     assert len(values) == 3
     assert values[1][3] in (SNOMED_REFERRED, SNOMED_DECLINED)
+    # Dates are spreadsheet dates (they sort and filter), shown as dates; a step not taken is empty.
+    received = sheet.cell(row=2, column=2)
+    assert received.is_date and received.value.date() == timezone.localdate()
+    assert received.number_format == "yyyy-mm-dd"
+    by_id = {row[0]: row for row in values[1:]}
+    declined = by_id[pseudonymous_id(referrals["declined"].pk)]
+    assert declined[values[0].index("Attended")] is None
+    # The same rows as the CSV.
+    csv_rows = read_csv(sign_in(triage).get(reverse("referrals:reports_export_csv"), {**period(), "section": "extract"}))
+    assert sorted(row[0] for row in csv_rows[1:]) == sorted(by_id)
 
 
 def test_every_section_exports_as_csv_and_as_one_sheet_each_in_xlsx(client, triage, referrals, sign_in):
