@@ -26,7 +26,7 @@ from referrals.choices import ConsentPurpose, Outcome, ReferralStatus, Source
 from referrals.reporting.figures import Report, top_level_needs
 from referrals.reporting.gaps import AreaNeed
 from referrals.reporting.sql import EpochMillis, local_day
-from referrals.reporting.suppression import suppressed_count, suppressed_share
+from referrals.reporting.suppression import protect, suppressed_count, suppressed_share
 
 SECTIONS = {
     "by_month": "Referrals by month",
@@ -62,12 +62,33 @@ class Suppressor:
     def group(self, values: list[int]) -> list[int | str]:
         """Counts shown beside their total: when only one is suppressed, the total minus the others
         would give it away, so the smallest other count is hidden too (complementary suppression)."""
-        cells = [self.count(value) for value in values]
-        if self.on and sum(isinstance(cell, str) for cell in cells) == 1:
-            shown = [index for index, cell in enumerate(cells) if isinstance(cell, int) and cell > 0]
-            if shown:
-                cells[min(shown, key=lambda index: values[index])] = "suppressed"
-        return cells
+        if not self.on:
+            return list(values)
+        keys = list(range(len(values)))
+        cells = protect({**dict(enumerate(values)), "total": sum(values)}, [[*keys, "total"]],
+                        threshold=self.threshold, margins=frozenset({"total"}))
+        return [cells[key] for key in keys]
+
+    def table(self, values: list[list[int]]) -> tuple[list[list], list, list, int | str]:
+        """A table of counts with its row totals, column totals and grand total, all published:
+        suppressed so that no hidden count can be worked out from its row or its column.
+        Returns (cells, row totals, column totals, grand total)."""
+        rows, columns = len(values), len(values[0]) if values else 0
+        counts = {("cell", i, j): values[i][j] for i in range(rows) for j in range(columns)}
+        counts |= {("row", i): sum(values[i]) for i in range(rows)}
+        counts |= {("column", j): sum(values[i][j] for i in range(rows)) for j in range(columns)}
+        counts[("all",)] = sum(counts[("row", i)] for i in range(rows))
+        lines = [[*[("cell", i, j) for j in range(columns)], ("row", i)] for i in range(rows)]
+        lines += [[*[("cell", i, j) for i in range(rows)], ("column", j)] for j in range(columns)]
+        lines += [[*[("column", j) for j in range(columns)], ("all",)], [*[("row", i) for i in range(rows)], ("all",)]]
+        margins = frozenset(key for key in counts if key[0] != "cell")
+        cells = protect(counts, lines, threshold=self.threshold, margins=margins) if self.on else counts
+        return (
+            [[cells[("cell", i, j)] for j in range(columns)] for i in range(rows)],
+            [cells[("row", i)] for i in range(rows)],
+            [cells[("column", j)] for j in range(columns)],
+            cells[("all",)],
+        )
 
     def percent(self, part: int, whole: int) -> float | str | None:
         share = suppressed_share(part, whole, threshold=self.threshold) if self.on else (part / whole if whole else None)
@@ -85,23 +106,25 @@ class Suppressor:
 def report_tables(report: Report, gaps: list[AreaNeed], *, suppress: Suppressor) -> dict[str, Table]:
     sources = list(Source)
     tables = {}
+    # Months by source, with each month's total and each source's total (the next table): hidden
+    # together so that no small count can be worked out from its row or its column.
+    cells, month_totals, source_totals, referred = suppress.table(
+        [[counts.get(s.value, 0) for s in sources] for _month, counts in report.by_month]
+    )
     tables["by_month"] = Table(
         "by_month", SECTIONS["by_month"], ["Month", *[s.label for s in sources], "Total"],
-        [
-            [month.strftime("%b %Y"), *suppress.group([counts.get(s.value, 0) for s in sources]),
-             suppress.count(sum(counts.values()))]
-            for month, counts in report.by_month
-        ],
+        [[month.strftime("%b %Y"), *row, total] for (month, _counts), row, total in zip(report.by_month, cells, month_totals)],
     )
     tables["by_source"] = Table(
         "by_source", SECTIONS["by_source"], ["Source", "Referrals", "Share of referrals (%)"],
         [[s.label, cell, cell if isinstance(cell, str) else suppress.percent(report.by_source.get(s.value, 0), report.referred)]
-         for s, cell in zip(sources, suppress.group([report.by_source.get(s.value, 0) for s in sources]))]
-        + [["All sources", suppress.count(report.referred), suppress.percent(report.referred, report.referred)]],
+         for s, cell in zip(sources, source_totals)]
+        + [["All sources", referred, suppress.percent(report.referred, report.referred)]],
     )
+    need_cells, gap_cells = _needs_and_gaps(report, gaps, suppress)
     tables["by_need"] = Table(
         "by_need", SECTIONS["by_need"], ["Need", "Referrals"],
-        [[need, suppress.count(count)] for need, count in report.by_need],
+        [[need, need_cells[need]] for need, _count in report.by_need],
         note="A referral naming two needs counts under each.",
     )
     tables["funnel"] = Table(
@@ -143,11 +166,26 @@ def report_tables(report: Report, gaps: list[AreaNeed], *, suppress: Suppressor)
     tables["gaps"] = Table(
         "gaps", SECTIONS["gaps"],
         ["Postcode district", "Need", "Demand (referrals)", "Activities nearby", "Online or by phone", "Gap"],
-        [[row.district, row.need, suppress.count(row.demand), row.supply, row.remote_supply, "Yes" if row.is_gap else "No"]
-         for row in gaps],
+        [[row.district, row.need, demand, row.supply, row.remote_supply, "Yes" if row.is_gap else "No"]
+         for row, demand in zip(gaps, gap_cells)],
         note=_gaps_note(),
     )
     return tables
+
+
+def _needs_and_gaps(report: Report, gaps: list[AreaNeed], suppress: Suppressor) -> tuple[dict, list]:
+    """Referrals by need, and demand by district and need: the districts' demand for a need adds up
+    to (at most) the need's total, so a lone small count in a need's column takes another with it."""
+    values = {("need", need): count for need, count in report.by_need}
+    values |= {("gap", index): row.demand for index, row in enumerate(gaps)}
+    if suppress.on:
+        lines = [[*[("gap", index) for index, row in enumerate(gaps) if row.need == need], ("need", need)]
+                 for need, _count in report.by_need]
+        values = protect(values, lines, threshold=suppress.threshold,
+                         margins=frozenset(key for key in values if key[0] == "need"))
+    return {need: values[("need", need)] for need, _count in report.by_need}, [
+        values[("gap", index)] for index in range(len(gaps))
+    ]
 
 
 def _wellbeing_row(change, suppress: Suppressor) -> list:

@@ -168,3 +168,53 @@ def test_one_small_count_beside_a_total_takes_another_with_it():
     assert commissioner.group([5, 0, 2]) == ["suppressed", 0, "<5"]
     assert commissioner.group([9, 3, 2]) == [9, "<5", "<5"]  # two hidden already: neither can be worked out
     assert Suppressor(on=False, threshold=5).group([5, 0, 2]) == [5, 0, 2]
+
+
+def test_a_lone_small_count_in_a_column_takes_another_with_it():
+    from referrals.reporting.exports import Suppressor
+
+    # Months by source (GP, self): self-referrals 3 in January, 0 in February, 6 in March. The
+    # self-referral total (9) is published too, so hiding only January's 3 would leave 9 - 6.
+    cells, months, sources, total = Suppressor(on=True, threshold=5).table([[10, 3], [8, 0], [7, 6]])
+    assert cells == [["suppressed", "<5"], [8, 0], ["suppressed", "suppressed"]]
+    assert (months, sources, total) == ([13, 8, 13], [25, 9], 34)
+    assert Suppressor(on=False, threshold=5).table([[10, 3], [8, 0]]) == ([[10, 3], [8, 0]], [13, 8], [18, 3], 21)
+
+
+def test_no_hidden_count_can_be_worked_out_from_its_row_or_column():
+    import random
+
+    from referrals.reporting.exports import Suppressor
+
+    rng = random.Random(7)
+    commissioner = Suppressor(on=True, threshold=5)
+    for _ in range(300):
+        values = [[rng.choice([0, 0, 1, 2, 4, 5, 6, 9, 20]) for _ in range(3)] for _ in range(rng.randint(1, 5))]
+        cells, row_totals, column_totals, total = commissioner.table(values)
+        flat = [(value, cell) for row, cell_row in zip(values, cells) for value, cell in zip(row, cell_row)]
+        assert all(isinstance(cell, str) for value, cell in flat if 0 < value < 5), values
+        assert all(cell == value for value, cell in flat if not isinstance(cell, str)), values
+        lines = [[*row, margin] for row, margin in zip(cells, row_totals)]
+        lines += [[*[row[j] for row in cells], column_totals[j]] for j in range(3)]
+        lines += [[*column_totals, total], [*row_totals, total]]
+        for line in lines:
+            assert sum(isinstance(cell, str) for cell in line) != 1, (values, cells, line)
+
+
+def test_a_districts_small_demand_is_not_given_away_by_the_needs_total():
+    from referrals.reporting.exports import Suppressor, report_tables
+    from referrals.reporting.figures import Report
+    from referrals.reporting.gaps import AreaNeed
+    from referrals.reporting.scope import ReportFilter
+
+    report = Report(filters=ReportFilter(start=date(2026, 1, 1), end=date(2026, 3, 31)),
+                    by_need=[("Loneliness and isolation", 8), ("Money and debt", 12)])
+    gaps = [AreaNeed("BH15", "Loneliness and isolation", 6, 0, 1, 50.7, -1.98, True),
+            AreaNeed("BH12", "Loneliness and isolation", 2, 0, 1, 50.73, -1.93, False),
+            AreaNeed("BH15", "Money and debt", 12, 3, 0, 50.7, -1.98, False)]
+    tables = report_tables(report, gaps, suppress=Suppressor(on=True, threshold=5))
+    # 8 - 6 would give BH12's 2 away: BH15's 6 is hidden with it.
+    assert [row[2] for row in tables["gaps"].rows] == ["suppressed", "<5", 12]
+    assert tables["by_need"].rows == [["Loneliness and isolation", 8], ["Money and debt", 12]]
+    staff = report_tables(report, gaps, suppress=Suppressor(on=False, threshold=5))
+    assert [row[2] for row in staff["gaps"].rows] == [6, 2, 12]
