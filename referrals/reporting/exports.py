@@ -215,7 +215,8 @@ def _cell(value):
 def heading_rows(filters_text: str, *, suppressed: bool, threshold: int) -> list[list[str]]:
     rows = [["Signpost social prescribing report"], [filters_text]]
     if suppressed:
-        rows.append([f"Counts from 1 to {threshold - 1} are shown as <{threshold} to protect people's privacy."])
+        rows.append([f"Counts from 1 to {threshold - 1} are shown as <{threshold} to protect people's privacy; "
+                     "where one could be worked out from a total, another count is hidden with it (suppressed)."])
     return rows
 
 

@@ -86,8 +86,21 @@ def _summary(tables) -> dict:
 
 
 def _shown(table) -> dict:
-    """A table as the page prints it: each figure in the same words as on its chart."""
-    return {"table": table, "rows": [[charts.cell_text(value) for value in row] for row in table.rows]}
+    """A table as the page prints it: each figure in the same words as on its chart, and each
+    column marked numeric (right-aligned) when it holds figures rather than words."""
+    numeric = [
+        index > 0 and all(_is_figure(row[index]) for row in table.rows) for index in range(len(table.columns))
+    ]
+    return {
+        "table": table,
+        "columns": list(zip(table.columns, numeric)),
+        "rows": [list(zip([charts.cell_text(value) for value in row], numeric)) for row in table.rows],
+    }
+
+
+def _is_figure(value) -> bool:
+    # Suppressed counts ("<5", "suppressed") stand in for figures.
+    return value is None or isinstance(value, int | float) or (isinstance(value, str) and (value.startswith("<") or value == "suppressed"))
 
 
 def _charts(tables, report, gaps, suppress: Suppressor) -> dict:
