@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
@@ -24,6 +24,7 @@ from rest_framework.views import APIView, exception_handler, set_rollback
 
 from referrals import services
 from referrals.access import audit_view, check_owns_step, referrals_visible_to, sees_as_provider_only
+from referrals.api import idempotency
 from referrals.api import serializers as io
 from referrals.api.authentication import AUTHENTICATION_CLASSES, ActsForSomeone
 from referrals.choices import StaffRole
@@ -135,10 +136,21 @@ class ReferralCreateApi(ReferralApi):
         description=(
             "The resident's details, who is referring, their needs and what they agreed to. Everything is "
             "checked before anything is saved; the resident and the referral are saved together or not at "
-            "all. Needs a social prescribing service's token (or its triage staff or link workers)."
+            "all. Needs a social prescribing service's token (or its triage staff or link workers). "
+            "Send an Idempotency-Key (a new UUID for each referral) to make retrying safe: the same key and "
+            "body within 24 hours give back the referral made the first time, with Idempotent-Replayed: true."
         ),
         request=io.ReferralCreateInput,
-        responses={201: io.ReferralOutput, 400: _BAD_INPUT, 401: _ERRORS[401], 403: _ERRORS[403]},
+        parameters=[
+            OpenApiParameter(
+                idempotency.HEADER, str, OpenApiParameter.HEADER, required=False,
+                description="A key of your choosing (a UUID) that makes a retried request return the same referral.",
+            )
+        ],
+        responses={
+            201: io.ReferralOutput, 400: _BAD_INPUT, 401: _ERRORS[401], 403: _ERRORS[403],
+            422: OpenApiResponse(io.ReferralErrorOutput, description="The Idempotency-Key was used for a different request."),
+        },
         tags=["referrals"],
     )
     def post(self, request):
@@ -146,16 +158,44 @@ class ReferralCreateApi(ReferralApi):
         service = SocialPrescribingService.objects.filter(pk__in=actor.service_ids).first()
         if service is None or not (actor.has_role(StaffRole.TRIAGE) or actor.has_role(StaffRole.LINK_WORKER)):
             raise NotPermitted("Only a social prescribing service's token (or its staff) can make referrals.")
+        try:
+            key = idempotency.key_from(request)
+        except idempotency.BadKey as error:
+            return Response({idempotency.HEADER: [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
         serializer = io.ReferralCreateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        referral = _create(data, actor=actor, service=service)
+        if key is None:
+            referral = _create(data, actor=actor, service=service)
+        else:
+            caller, digest = idempotency.caller_of(request), idempotency.request_hash(request.data)
+            try:
+                referral = idempotency.earlier_referral(caller=caller, key=key, digest=digest)
+                if referral is not None:
+                    return self._made(request, referral, replayed=True)
+                with transaction.atomic():
+                    referral = _create(data, actor=actor, service=service)
+                    idempotency.remember(caller=caller, key=key, digest=digest, referral=referral)
+            except IntegrityError:
+                # The same key at the same moment: the other request made the referral.
+                referral = idempotency.earlier_referral(caller=caller, key=key, digest=digest)
+                if referral is None:
+                    raise
+                return self._made(request, referral, replayed=True)
+            except idempotency.KeyReused as error:
+                return Response({"detail": str(error)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         # The token's name (a system, not a person) or the member of staff's id: never a name.
         logger.info("Referral %s made through the API by %s", referral.reference,
                     actor.label if actor.user is None else f"user {actor.user_id}")
-        referral = _referrals(actor).get(pk=referral.pk)
+        return self._made(request, referral)
+
+    def _made(self, request, referral: Referral, *, replayed: bool = False) -> Response:
+        referral = _referrals(request.actor).get(pk=referral.pk)
         location = reverse("api-referral-detail", kwargs={"reference": referral.reference})
-        return Response(io.team_view(referral), status=status.HTTP_201_CREATED, headers={"Location": location})
+        headers = {"Location": location}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(io.team_view(referral), status=status.HTTP_201_CREATED, headers=headers)
 
 
 def _create(data: dict, *, actor: Actor, service) -> Referral:

@@ -5,7 +5,7 @@ from referrals.models.notifications import Notification
 from referrals.models.outcomes import ReportingArea, ResidentFeedback, WellbeingScore, WellbeingStage
 from referrals.models.referrals import Referral, ReferralEvent
 from referrals.models.residents import Consent, Resident
-from referrals.models.teams import ApiToken, SocialPrescribingService, StaffMembership
+from referrals.models.teams import ApiToken, IdempotentRequest, SocialPrescribingService, StaffMembership
 
 __all__ = [
     "ActionLink",
@@ -13,6 +13,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Consent",
+    "IdempotentRequest",
     "Notification",
     "Referral",
     "ReferralEvent",

@@ -11,6 +11,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class SocialPrescribingService(models.Model):
@@ -104,3 +105,24 @@ class ApiToken(models.Model):
             created_by=created_by,
         )
         return token, key
+
+
+class IdempotentRequest(models.Model):
+    """A referral made through the API under the caller's ``Idempotency-Key``: a retried request
+    (a timeout, an answer lost on the way back) gets the same referral back, not a second one.
+
+    Holds no personal data: who called, their key, a hash of the request body, and the referral.
+    """
+
+    # "token:<id>" or "user:<id>": one caller's keys never meet another's.
+    caller = models.CharField(max_length=40)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["caller", "key"], name="one_referral_per_idempotency_key")]
+
+    def __str__(self):
+        return f"{self.caller} {self.key}"

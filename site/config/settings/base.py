@@ -207,6 +207,8 @@ SIGNPOST_REFERRALS = {
     "SELF_REFERRALS_PER_HOUR": config("SELF_REFERRALS_PER_HOUR", default=5, cast=int),
     # Reverse proxies in front of Signpost that add to X-Forwarded-For (0: use the connection's address).
     "TRUSTED_PROXY_COUNT": config("TRUSTED_PROXY_COUNT", default=0, cast=int),
+    # How long the API remembers an Idempotency-Key on a new referral (a retry within it gets the same referral).
+    "IDEMPOTENCY_KEY_HOURS": config("REFERRAL_IDEMPOTENCY_KEY_HOURS", default=24, cast=int),
 }
 
 # Commissioner reporting (referrals/reporting/).
