@@ -223,7 +223,8 @@ SIGNPOST_REPORTING = {
     # GAP_MIN_DEMAND referrals is a gap.
     "GAP_DISTANCE_MILES": config("REPORTING_GAP_DISTANCE_MILES", default=3.0, cast=float),
     "GAP_MAX_SUPPLY": config("REPORTING_GAP_MAX_SUPPLY", default=1, cast=int),
-    "GAP_MIN_DEMAND": config("REPORTING_GAP_MIN_DEMAND", default=3, cast=int),
+    # At or above SUPPRESS_BELOW: a "<5" marked as a gap would tell commissioners it is 3 or 4.
+    "GAP_MIN_DEMAND": config("REPORTING_GAP_MIN_DEMAND", default=5, cast=int),
 }
 
 # Text messages: GOV.UK Notify in production (NOTIFY_API_KEY, NOTIFY_SMS_TEMPLATE_ID),
