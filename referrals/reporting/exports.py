@@ -177,15 +177,28 @@ def _needs_and_gaps(report: Report, gaps: list[AreaNeed], suppress: Suppressor) 
     """Referrals by need, and demand by district and need: the districts' demand for a need adds up
     to (at most) the need's total, so a lone small count in a need's column takes another with it."""
     values = {("need", need): count for need, count in report.by_need}
-    values |= {("gap", index): row.demand for index, row in enumerate(gaps)}
+    values |= {("gap", row.district, row.need): row.demand for row in gaps}
     if suppress.on:
-        lines = [[*[("gap", index) for index, row in enumerate(gaps) if row.need == need], ("need", need)]
+        lines = [[*[("gap", row.district, need) for row in gaps if row.need == need], ("need", need)]
                  for need, _count in report.by_need]
         values = protect(values, lines, threshold=suppress.threshold,
                          margins=frozenset(key for key in values if key[0] == "need"))
     return {need: values[("need", need)] for need, _count in report.by_need}, [
-        values[("gap", index)] for index in range(len(gaps))
+        values[("gap", row.district, row.need)] for row in gaps
     ]
+
+
+def gaps_as_shown(report: Report, gaps: list[AreaNeed], suppress: Suppressor) -> list[AreaNeed]:
+    """The gaps in the order a reader may see them: ordered by exact demand, hidden counts would
+    still say which is the larger, so for a suppressed reader every hidden demand ranks the same."""
+    if not suppress.on:
+        return gaps
+    _needs, cells = _needs_and_gaps(report, gaps, suppress)
+    shown = {(row.district, row.need): cell for row, cell in zip(gaps, cells)}
+    return sorted(gaps, key=lambda row: (
+        not row.is_gap, -(shown[(row.district, row.need)] if isinstance(shown[(row.district, row.need)], int) else 0),
+        row.supply, row.district, row.need,
+    ))
 
 
 def _wellbeing_row(change, suppress: Suppressor) -> list:

@@ -20,6 +20,7 @@ from referrals.reporting import charts
 from referrals.reporting.exports import (
     SECTIONS,
     Suppressor,
+    gaps_as_shown,
     heading_rows,
     referral_extract,
     report_tables,
@@ -42,8 +43,8 @@ def _report(actor, form: ReportForm):
     referrals = reportable_referrals(actor)
     filters = form.report_filter()
     report = build_report(referrals=referrals, filters=filters)
-    gaps = gaps_in_provision(referrals=referrals, filters=filters)
     suppress = Suppressor(on=suppresses_small_counts(actor), threshold=suppression_threshold())
+    gaps = gaps_as_shown(report, gaps_in_provision(referrals=referrals, filters=filters), suppress)
     return referrals, filters, report, gaps, suppress
 
 

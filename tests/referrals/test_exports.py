@@ -218,3 +218,19 @@ def test_a_districts_small_demand_is_not_given_away_by_the_needs_total():
     assert tables["by_need"].rows == [["Loneliness and isolation", 8], ["Money and debt", 12]]
     staff = report_tables(report, gaps, suppress=Suppressor(on=False, threshold=5))
     assert [row[2] for row in staff["gaps"].rows] == [6, 2, 12]
+
+
+def test_hidden_demand_does_not_decide_the_order_of_the_gaps():
+    from referrals.reporting.exports import Suppressor, gaps_as_shown
+    from referrals.reporting.figures import Report
+    from referrals.reporting.gaps import AreaNeed
+    from referrals.reporting.scope import ReportFilter
+
+    report = Report(filters=ReportFilter(start=date(2026, 1, 1), end=date(2026, 3, 31)), by_need=[("Food", 26)])
+    # As gaps_in_provision orders them: by demand.
+    gaps = [AreaNeed("BH1", "Food", 20, 0, 0, 50.7, -1.9, True), AreaNeed("BH9", "Food", 4, 2, 0, 50.7, -1.9, False),
+            AreaNeed("BH2", "Food", 2, 2, 0, 50.7, -1.9, False)]
+    shown = gaps_as_shown(report, gaps, Suppressor(on=True, threshold=5))
+    # BH9 (4) before BH2 (2) would say which "<5" is larger: hidden counts rank the same.
+    assert [row.district for row in shown] == ["BH1", "BH2", "BH9"]
+    assert gaps_as_shown(report, gaps, Suppressor(on=False, threshold=5)) == gaps
