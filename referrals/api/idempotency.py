@@ -16,7 +16,10 @@ import json
 import re
 from datetime import timedelta
 
+from collections.abc import Callable
+
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from referrals.models import IdempotentRequest, Referral
@@ -56,6 +59,26 @@ def caller_of(request) -> str:
 def request_hash(data) -> str:
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def once(*, caller: str, key: str, digest: str, make: Callable[[], Referral]) -> tuple[Referral, bool]:
+    """``make()`` a referral under the caller's key, or find the one made under it before:
+    (the referral, whether it was made before). Raises ``KeyReused`` for a different request."""
+    earlier = earlier_referral(caller=caller, key=key, digest=digest)
+    if earlier is not None:
+        return earlier, True
+    try:
+        with transaction.atomic():
+            referral = make()
+            remember(caller=caller, key=key, digest=digest, referral=referral)
+    except IntegrityError:
+        # The same key at the same moment: the other request made the referral (and this one's
+        # referral, resident and notifications went with the rolled-back transaction).
+        earlier = earlier_referral(caller=caller, key=key, digest=digest)
+        if earlier is None:
+            raise
+        return earlier, True
+    return referral, False
 
 
 def earlier_referral(*, caller: str, key: str, digest: str) -> Referral | None:

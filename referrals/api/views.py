@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
@@ -138,7 +138,8 @@ class ReferralCreateApi(ReferralApi):
             "checked before anything is saved; the resident and the referral are saved together or not at "
             "all. Needs a social prescribing service's token (or its triage staff or link workers). "
             "Send an Idempotency-Key (a new UUID for each referral) to make retrying safe: the same key and "
-            "body within 24 hours give back the referral made the first time, with Idempotent-Replayed: true."
+            "body, within the time keys are kept (24 hours unless configured), give back the referral made "
+            "the first time, with Idempotent-Replayed: true."
         ),
         request=io.ReferralCreateInput,
         parameters=[
@@ -166,24 +167,17 @@ class ReferralCreateApi(ReferralApi):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if key is None:
-            referral = _create(data, actor=actor, service=service)
+            referral, replayed = _create(data, actor=actor, service=service), False
         else:
-            caller, digest = idempotency.caller_of(request), idempotency.request_hash(request.data)
             try:
-                referral = idempotency.earlier_referral(caller=caller, key=key, digest=digest)
-                if referral is not None:
-                    return self._made(request, referral, replayed=True)
-                with transaction.atomic():
-                    referral = _create(data, actor=actor, service=service)
-                    idempotency.remember(caller=caller, key=key, digest=digest, referral=referral)
-            except IntegrityError:
-                # The same key at the same moment: the other request made the referral.
-                referral = idempotency.earlier_referral(caller=caller, key=key, digest=digest)
-                if referral is None:
-                    raise
-                return self._made(request, referral, replayed=True)
+                referral, replayed = idempotency.once(
+                    caller=idempotency.caller_of(request), key=key, digest=idempotency.request_hash(request.data),
+                    make=lambda: _create(data, actor=actor, service=service),
+                )
             except idempotency.KeyReused as error:
                 return Response({"detail": str(error)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        if replayed:
+            return self._made(request, referral, replayed=True)
         # The token's name (a system, not a person) or the member of staff's id: never a name.
         logger.info("Referral %s made through the API by %s", referral.reference,
                     actor.label if actor.user is None else f"user {actor.user_id}")

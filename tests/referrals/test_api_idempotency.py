@@ -102,9 +102,8 @@ def test_the_schema_documents_the_header(client):
     assert "422" in operation["responses"]
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_requests_with_one_key_at_the_same_moment_make_one_referral(service_key, monkeypatch):
+def _post_at_once(service_key, monkeypatch, bodies: list[dict]) -> list:
+    """POST ``bodies`` with one key from two threads, both past the key check before either commits."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's concurrent transactions")  # deselected on SQLite by tests/conftest.py
     from referrals.api import idempotency
@@ -116,23 +115,42 @@ def test_two_requests_with_one_key_at_the_same_moment_make_one_referral(service_
         return real_remember(**kwargs)
 
     monkeypatch.setattr(idempotency, "remember", slow_remember)
-    barrier = threading.Barrier(2)
-    answers = [None, None]
+    barrier = threading.Barrier(len(bodies))
+    answers = [None] * len(bodies)
 
     def run(index):
         barrier.wait()
         try:
-            answers[index] = post(Client(), KEY, new_referral_body(), token=service_key)
+            answers[index] = post(Client(), KEY, bodies[index], token=service_key)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(bodies))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
+    return answers
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_requests_with_one_key_at_the_same_moment_make_one_referral(service_key, monkeypatch):
+    answers = _post_at_once(service_key, monkeypatch, [new_referral_body(), new_referral_body()])
     assert [answer.status_code for answer in answers] == [201, 201]
     assert answers[0].json()["reference"] == answers[1].json()["reference"]
     assert sorted(answer.get("Idempotent-Replayed", "") for answer in answers) == ["", "true"]
     assert Referral.objects.count() == 1 and Resident.objects.count() == 1
     assert AuditEntry.objects.exclude(referral_id=None).values("referral_id").distinct().count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_one_key_for_two_different_referrals_at_the_same_moment_makes_one_and_refuses_the_other(
+    service_key, monkeypatch
+):
+    other = new_referral_body()
+    other["resident"]["first_name"] = "Winifred"
+    answers = _post_at_once(service_key, monkeypatch, [new_referral_body(), other])
+    assert sorted(answer.status_code for answer in answers) == [201, 422]
+    assert Referral.objects.count() == 1 and Resident.objects.count() == 1
