@@ -16,3 +16,13 @@ class InvalidTransition(ReferralError):
 
 class NotPermitted(ReferralError):
     """This person (or token, or link) does not own this step for this referral."""
+
+
+class AlreadyUpdated(InvalidTransition):
+    """The referral changed after the person's page showed it: they should look before acting."""
+
+    def __init__(self, status_label: str):
+        super().__init__(
+            f"This referral has already been updated: it is now “{status_label}”. Check the details below "
+            "before doing anything else."
+        )

@@ -8,6 +8,7 @@ the same transaction. The pages, the API, the emailed links and the jobs all cal
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -30,7 +31,7 @@ from referrals.choices import (
     StaffRole,
     Tier,
 )
-from referrals.errors import InvalidTransition, NotPermitted, ReferralError
+from referrals.errors import AlreadyUpdated, InvalidTransition, NotPermitted, ReferralError
 from referrals.models import Alert, Consent, Referral, ReferralEvent, Resident
 from referrals.notifications.outbox import queue_notifications
 from referrals.roles import Actor
@@ -114,6 +115,24 @@ def _step(
         if notify is not None:
             queue_notifications(locked, notify)
     return locked
+
+
+@contextmanager
+def as_seen(referral: Referral, *, seen_status: str, action: str):
+    """Lock ``referral`` for a step asked for from a page that showed it at ``seen_status``.
+
+    When two people act on one referral at once, the second is told it has already been
+    updated (``AlreadyUpdated``) rather than silently acting on what they did not see, unless
+    they are asking again for what is already recorded (an idempotent step's repeat). Yields
+    the locked referral, for the step's service function, in the same transaction.
+    """
+    with transaction.atomic():
+        current = Referral.objects.select_for_update(of=("self",)).get(pk=referral.pk)
+        transition = TRANSITIONS[action]
+        repeat = transition.idempotent and current.status == transition.target
+        if seen_status and current.status != seen_status and not repeat:
+            raise AlreadyUpdated(current.get_status_display().lower())
+        yield current
 
 
 def clear_alerts(referral: Referral, *, kinds, actor: Actor, action: str) -> int:

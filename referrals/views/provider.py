@@ -30,7 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from referrals import links, services
 from referrals.access import audit, audit_list_view, audit_view, referrals_visible_to
 from referrals.choices import AuditAction, Channel, ReferralStatus, StaffRole
-from referrals.errors import InvalidTransition, NotPermitted, ReferralError
+from referrals.errors import NotPermitted, ReferralError
 from referrals.forms.provider import (
     ATTENDED,
     AcceptForm,
@@ -75,14 +75,6 @@ STEPS_AT = {
 LINK_STEP = {action: step for step, (action, _form) in STEPS.items()}
 
 
-class AlreadyUpdated(InvalidTransition):
-    def __init__(self, referral: Referral):
-        super().__init__(
-            _("This referral has already been updated: it is now “%(status)s”. Check the details below before "
-              "doing anything else.") % {"status": referral.get_status_display().lower()}
-        )
-
-
 def step_url_name(step: str) -> str:
     """The URL name of a step's form on the referral page, e.g. ``provider_first_session``."""
     return "provider_" + step.replace("-", "_")
@@ -123,12 +115,6 @@ def _perform(step: str, form, *, referral: Referral, actor) -> Referral:
     if action == "cancel_first_session":
         return services.referral_cancel_first_session(referral=referral, actor=actor, note=data["note"])
     raise ValueError(f"No provider step {action!r}")
-
-
-def _is_repeat(referral: Referral, action: str) -> bool:
-    """Asking again for what is already recorded (confirming attendance twice): the service records it once."""
-    transition = TRANSITIONS[action]
-    return transition.idempotent and referral.status == transition.target
 
 
 def _not_permitted(request, message: str):
@@ -239,10 +225,7 @@ def referral_step(request, pk: int, step: str):
     if form.is_valid():
         action = _service_action(step, form)
         try:
-            with transaction.atomic():
-                current = Referral.objects.select_for_update().get(pk=referral.pk)
-                if seen_status and current.status != seen_status and not _is_repeat(current, action):
-                    raise AlreadyUpdated(current)
+            with services.as_seen(referral, seen_status=seen_status, action=action) as current:
                 _perform(step, form, referral=current, actor=actor)
         except NotPermitted as error:
             return _not_permitted(request, error.message)

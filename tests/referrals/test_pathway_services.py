@@ -106,3 +106,20 @@ def test_a_resident_needs_a_way_to_be_contacted(service):
     with pytest.raises(Exception) as error:
         make_resident(service=service, preferred_contact="email", email="")
     assert "email" in str(error.value)
+
+
+def test_a_step_from_a_page_that_showed_an_older_status_is_refused(service, triage, link_worker, activity, actors):
+    from referrals.errors import AlreadyUpdated
+
+    referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
+                             status=S.SENT_TO_PROVIDER)
+    services.referral_provider_accept(referral=referral, actor=actors["provider"])  # a colleague, first
+    with pytest.raises(AlreadyUpdated, match="now “accepted by provider”"):
+        with services.as_seen(referral, seen_status=S.SENT_TO_PROVIDER, action="provider_decline") as current:
+            services.referral_provider_decline(referral=current, actor=actors["provider"], reason="full")
+    referral.refresh_from_db()
+    assert referral.status == S.ACCEPTED and not referral.events.filter(action="provider_decline").exists()
+    # Asking again for what is already recorded is no conflict: accepting twice records it once.
+    with services.as_seen(referral, seen_status=S.SENT_TO_PROVIDER, action="provider_accept") as current:
+        services.referral_provider_accept(referral=current, actor=actors["provider"])
+    assert referral.events.filter(action="provider_accept").count() == 1
