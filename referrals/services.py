@@ -259,6 +259,24 @@ def referral_create(
     return referral
 
 
+def referral_create_for_new_resident(
+    *, actor: Actor, service, resident: dict, resident_field_prefix: str = "", **referral
+) -> Referral:
+    """A new resident (``resident``: their fields) and their referral (``referral``: as for
+    ``referral_create``), in one transaction: both are saved, or neither. An error in the
+    resident's details names its field under ``resident_field_prefix`` when one is given
+    (the API's ``resident.nhs_number``)."""
+    with transaction.atomic():
+        try:
+            new_resident = resident_create(service=service, actor=actor, **resident)
+        except ReferralError as error:
+            if not resident_field_prefix:
+                raise
+            field = f"{resident_field_prefix}.{error.field}" if error.field else resident_field_prefix
+            raise ReferralError(error.message, field=field) from None
+        return referral_create(actor=actor, service=service, resident=new_resident, **referral)
+
+
 # The pathway ------------------------------------------------------------------------------
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
@@ -193,28 +192,23 @@ class ReferralCreateApi(ReferralApi):
 
 
 def _create(data: dict, *, actor: Actor, service) -> Referral:
-    """The resident and their referral, in one transaction: both are saved, or neither."""
     consents = dict(data["consents"])
     method, given_by = consents.pop("method"), consents.pop("given_by")
-    with transaction.atomic():
-        try:
-            resident = services.resident_create(service=service, actor=actor, **data["resident"])
-        except ReferralError as error:
-            raise ReferralError(error.message, field=f"resident.{error.field}" if error.field else "resident") from None
-        return services.referral_create(
-            actor=actor,
-            service=service,
-            resident=resident,
-            source=data["source"],
-            needs=data["needs"],
-            what_matters=data["what_matters"],
-            notes=data["notes"],
-            priority=data["priority"],
-            referrer=data.get("referrer") or {},
-            consents=consents,
-            consent_method=method,
-            consent_given_by=given_by,
-        )
+    return services.referral_create_for_new_resident(
+        actor=actor,
+        service=service,
+        resident=data["resident"],
+        resident_field_prefix="resident",
+        source=data["source"],
+        needs=data["needs"],
+        what_matters=data["what_matters"],
+        notes=data["notes"],
+        priority=data["priority"],
+        referrer=data.get("referrer") or {},
+        consents=consents,
+        consent_method=method,
+        consent_given_by=given_by,
+    )
 
 
 class ReferralListApi(ReferralApi):

@@ -59,16 +59,6 @@ class Suppressor:
     def count(self, value: int) -> int | str:
         return suppressed_count(value, threshold=self.threshold) if self.on else value
 
-    def group(self, values: list[int]) -> list[int | str]:
-        """Counts shown beside their total: when only one is suppressed, the total minus the others
-        would give it away, so the smallest other count is hidden too (complementary suppression)."""
-        if not self.on:
-            return list(values)
-        keys = list(range(len(values)))
-        cells = protect({**dict(enumerate(values)), "total": sum(values)}, [[*keys, "total"]],
-                        threshold=self.threshold, margins=frozenset({"total"}))
-        return [cells[key] for key in keys]
-
     def table(self, values: list[list[int]]) -> tuple[list[list], list, list, int | str]:
         """A table of counts with its row totals, column totals and grand total, all published:
         suppressed so that no hidden count can be worked out from its row or its column.

@@ -33,11 +33,10 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db.models import Case, Count, F, Q, QuerySet, When
-from django.utils import timezone
 
 from referrals.choices import Source
 from referrals.models import Referral, WellbeingScore, WellbeingStage
-from referrals.reporting.scope import ReportFilter
+from referrals.reporting.scope import ReportFilter, local_midnight
 from referrals.reporting.sql import EpochMillis, bucket, top_level_need
 
 MILLIS_PER_HOUR = 3_600_000
@@ -207,7 +206,7 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter) -> Report:
         Q(attended_at__isnull=True) | Q(attended_at__gte=end) | Q(did_not_attend_at__lt=F("attended_at"))
     )
     months = _months(filters.start, filters.end)
-    month_ends = [_local_midnight((month + timedelta(days=32)).replace(day=1)) for month in months[:-1]]
+    month_ends = [local_midnight((month + timedelta(days=32)).replace(day=1)) for month in months[:-1]]
     groups = (
         base.annotate(month=bucket("received_at", month_ends))
         .values("month", "source")
@@ -279,10 +278,6 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter) -> Report:
     report.by_need = _referrals_by_need(cohort, tops)
     report.wellbeing, report.wellbeing_by_need = _wellbeing(cohort, end, tops)
     return report
-
-
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _months(start: date, end: date) -> list[date]:

@@ -44,6 +44,11 @@ def suppression_threshold() -> int:
     return settings.SIGNPOST_REPORTING["SUPPRESS_BELOW"]
 
 
+def local_midnight(day: date) -> datetime:
+    """The moment ``day`` begins in the site's time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 @dataclass(frozen=True)
 class ReportFilter:
     """A period (inclusive local dates) and the optional filters of the dashboard."""
@@ -60,12 +65,12 @@ class ReportFilter:
 
     @property
     def starts_at(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.start, time.min))
+        return local_midnight(self.start)
 
     @property
     def ends_before(self) -> datetime:
         """The first moment after the period: figures are as they stood at the end of the period."""
-        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+        return local_midnight(self.end + timedelta(days=1))
 
     def area_prefixes(self) -> list[str]:
         if not self.area:

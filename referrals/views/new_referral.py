@@ -11,7 +11,6 @@ import logging
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.shortcuts import redirect, render
 
 from referrals import services
@@ -54,21 +53,18 @@ def new_referral(request):
 
 
 def _refer(form: NewReferralForm, *, actor, service):
-    """The resident and their referral, in one transaction: both are saved, or neither."""
     data = form.cleaned_data
-    with transaction.atomic():
-        resident = services.resident_create(service=service, actor=actor, **form.resident_fields())
-        return services.referral_create(
-            actor=actor,
-            service=service,
-            resident=resident,
-            source=data["source"],
-            needs=data["needs"],
-            what_matters=data["what_matters"],
-            notes=data["notes"],
-            priority=data["priority"],
-            referrer=form.referrer(),
-            consents=form.consents(),
-            consent_method=data["consent_method"],
-            consent_given_by=data["consent_given_by"],
-        )
+    return services.referral_create_for_new_resident(
+        actor=actor,
+        service=service,
+        resident=form.resident_fields(),
+        source=data["source"],
+        needs=data["needs"],
+        what_matters=data["what_matters"],
+        notes=data["notes"],
+        priority=data["priority"],
+        referrer=form.referrer(),
+        consents=form.consents(),
+        consent_method=data["consent_method"],
+        consent_given_by=data["consent_given_by"],
+    )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.cache import never_cache
@@ -86,23 +85,20 @@ def self_referral(request):
 
 
 def _refer(form: SelfReferralForm):
-    """The resident and their referral, in one transaction: both are saved, or neither."""
     data = form.cleaned_data
-    with transaction.atomic():
-        resident = services.resident_create(service=form.service, actor=SELF_REFERRAL_ACTOR, **form.resident_fields())
-        return services.referral_create(
-            actor=SELF_REFERRAL_ACTOR,
-            service=form.service,
-            resident=resident,
-            source=Source.SELF,
-            needs=data["needs"],
-            what_matters=form.what_matters_text(),
-            consents={
-                ConsentPurpose.REFERRAL: data["consent_referral"],
-                ConsentPurpose.SHARE_WITH_PROVIDER: data["consent_share_with_provider"],
-            },
-            consent_method=ConsentMethod.ONLINE_FORM,
-        )
+    return services.referral_create_for_new_resident(
+        actor=SELF_REFERRAL_ACTOR,
+        service=form.service,
+        resident=form.resident_fields(),
+        source=Source.SELF,
+        needs=data["needs"],
+        what_matters=form.what_matters_text(),
+        consents={
+            ConsentPurpose.REFERRAL: data["consent_referral"],
+            ConsentPurpose.SHARE_WITH_PROVIDER: data["consent_share_with_provider"],
+        },
+        consent_method=ConsentMethod.ONLINE_FORM,
+    )
 
 
 def _sent(request, *, reference: str, route: str | None, service: SocialPrescribingService | None):

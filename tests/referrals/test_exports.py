@@ -165,9 +165,9 @@ def test_one_small_count_beside_a_total_takes_another_with_it():
 
     commissioner = Suppressor(on=True, threshold=5)
     # 7 referrals: 5 from GPs and 2 self-referrals. Hiding only the 2 would leave 7 - 5 = 2 for anyone to work out.
-    assert commissioner.group([5, 0, 2]) == ["suppressed", 0, "<5"]
-    assert commissioner.group([9, 3, 2]) == [9, "<5", "<5"]  # two hidden already: neither can be worked out
-    assert Suppressor(on=False, threshold=5).group([5, 0, 2]) == [5, 0, 2]
+    assert commissioner.table([[5, 0, 2]])[0] == [["suppressed", 0, "<5"]]
+    assert commissioner.table([[9, 3, 2]])[0] == [[9, "<5", "<5"]]  # two hidden already: neither can be worked out
+    assert Suppressor(on=False, threshold=5).table([[5, 0, 2]])[0] == [[5, 0, 2]]
 
 
 def test_a_lone_small_count_in_a_column_takes_another_with_it():

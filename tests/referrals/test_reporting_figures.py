@@ -182,7 +182,7 @@ def test_summer_time_edges_months_and_the_contact_deadline(service, triage, link
     assert report.median_hours_to_contact == pytest.approx((97 + 120) / 2)
 
 
-def test_the_fast_contact_deadline_agrees_with_the_rule_every_hour_of_two_years(settings):
+def test_the_fast_contact_deadline_agrees_with_the_rule_every_hour_of_two_years():
     """The reports' per-day shortcut gives the alerts' deadline for receipts at every hour (and
     odd minutes) from 2025 to 2026, across weekends, bank holidays and changes of the clocks."""
     from datetime import timedelta
