@@ -38,6 +38,7 @@ from referrals.choices import Source
 from referrals.models import Referral, WellbeingScore, WellbeingStage
 from referrals.reporting.scope import ReportFilter, local_midnight
 from referrals.reporting.sql import EpochMillis, bucket, top_level_need
+from referrals.working_days import LONDON, add_working_days
 
 MILLIS_PER_HOUR = 3_600_000
 MILLIS_PER_DAY = 86_400_000
@@ -124,8 +125,6 @@ def _contact_due_day(received_on: date, working_days: int) -> tuple[date, bool]:
     """The day first contact is due for a referral received on ``received_on``, and whether the
     deadline keeps the time of day it was received (it does on a working day). Cached per day,
     so 100,000 referrals cost a few hundred calendar look-ups."""
-    from referrals.working_days import LONDON, add_working_days
-
     probe = datetime.combine(received_on, time(12), tzinfo=LONDON)
     due = add_working_days(probe, working_days)
     return due.date(), due.time() == time(12)
@@ -133,8 +132,6 @@ def _contact_due_day(received_on: date, working_days: int) -> tuple[date, bool]:
 
 def contact_deadline(received_at: datetime) -> datetime:
     """The alerts' rule (``referrals.working_days``), computed fast for many referrals."""
-    from referrals.working_days import LONDON
-
     local = received_at.astimezone(LONDON)
     day, keeps_time = _contact_due_day(local.date(), settings.SIGNPOST_REFERRALS["CONTACT_WITHIN_WORKING_DAYS"])
     return datetime.combine(day, local.time() if keeps_time else time(0), tzinfo=LONDON)
@@ -146,8 +143,6 @@ def contact_deadline_millis(received_millis: int) -> int:
     The reports check tens of thousands of contacts: the usual case is a whole number of days
     after receipt (or the due day's midnight), worked out once per day of receipt; only
     deadlines across a change of the clocks take the exact, slower route."""
-    from referrals.working_days import LONDON
-
     day = datetime.fromtimestamp(received_millis / 1000, tz=LONDON).date()
     shift, at_midnight = _deadline_on(day, settings.SIGNPOST_REFERRALS["CONTACT_WITHIN_WORKING_DAYS"])
     if at_midnight is not None:
@@ -162,8 +157,6 @@ def contact_deadline_millis(received_millis: int) -> int:
 def _deadline_on(received_on: date, working_days: int) -> tuple[int | None, int | None]:
     """For referrals received on a local day: (milliseconds from receipt to the deadline, when that
     is the same for every time of day), or (None, the deadline) when it is the due day's midnight."""
-    from referrals.working_days import LONDON
-
     due_on, keeps_time = _contact_due_day(received_on, working_days)
     if not keeps_time:
         return None, round(datetime.combine(due_on, time(0), tzinfo=LONDON).timestamp() * 1000)
