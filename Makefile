@@ -30,8 +30,9 @@ demo: $(STAMP) $(FRONTEND)
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-## The whole suite: SQLite, then PostgreSQL (installed and started when not already running).
-test: $(STAMP) $(FRONTEND)
+## The whole suite: the import contracts and system checks, then the tests on SQLite, then on
+## PostgreSQL (installed and started when not already running).
+test: $(STAMP) $(FRONTEND) lint
 	scripts/test.sh
 
 test-sqlite: $(STAMP)
@@ -87,7 +88,10 @@ lock:
 	/tmp/signpost-lock/bin/pip install --quiet -e '.[dev]'
 	/tmp/signpost-lock/bin/pip freeze --exclude-editable | grep -v '^signpost' > requirements.lock
 
-lint:
+## The layers and no import cycles (import-linter contracts in pyproject.toml), Django's system
+## checks, and no missing migrations. A broken contract fails the run.
+lint: $(STAMP)
+	PYTHONPATH=.:site $(BIN)/lint-imports
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from referrals.views import account, caseload, outcomes, provider, reports, self_referral, triage
+from referrals.views import account, caseload, outcomes, provider, self_referral, triage
 
 app_name = "referrals"
 
@@ -12,7 +12,6 @@ urlpatterns = [
     path("referrals/triage/", include(triage.urlpatterns)),
     path("referrals/provider/", include(provider.urlpatterns)),
     path("account/", include(account.urlpatterns)),
-    path("reports/", include(reports.urlpatterns)),
     path("answers/", include(outcomes.urlpatterns)),
     path("referrals/", include(outcomes.referral_urlpatterns)),
 ]

@@ -29,12 +29,12 @@ def register_referrals_admin_urls():
     ]
 
 
-# Setting up a deployment: its social prescribing services, who works for which, and the areas
-# the reports filter by. Snippets, editable by administrators (no group holds these permissions).
+# Setting up a deployment: its social prescribing services and who works for which. Snippets,
+# editable by administrators (no group holds these permissions).
 from wagtail.snippets.models import register_snippet  # noqa: E402
 from wagtail.snippets.views.snippets import SnippetViewSet  # noqa: E402
 
-from referrals.models import ReportingArea, SocialPrescribingService, StaffMembership  # noqa: E402
+from referrals.models import SocialPrescribingService, StaffMembership  # noqa: E402
 
 
 class SocialPrescribingServiceViewSet(SnippetViewSet):
@@ -53,13 +53,5 @@ class StaffMembershipViewSet(SnippetViewSet):
     list_filter = ["service"]
 
 
-class ReportingAreaViewSet(SnippetViewSet):
-    model = ReportingArea
-    icon = "site"
-    menu_label = "Reporting areas"
-    list_display = ["name", "postcode_prefixes"]
-
-
 register_snippet(SocialPrescribingServiceViewSet)
 register_snippet(StaffMembershipViewSet)
-register_snippet(ReportingAreaViewSet)

@@ -2,7 +2,7 @@ from referrals.models.alerts import Alert
 from referrals.models.audit import AuditEntry
 from referrals.models.links import ActionLink
 from referrals.models.notifications import Notification
-from referrals.models.outcomes import ReportingArea, ResidentFeedback, WellbeingScore, WellbeingStage
+from referrals.models.outcomes import ResidentFeedback, WellbeingScore, WellbeingStage
 from referrals.models.referrals import Referral, ReferralEvent
 from referrals.models.residents import Consent, Resident
 from referrals.models.teams import ApiToken, IdempotentRequest, SocialPrescribingService, StaffMembership
@@ -17,7 +17,6 @@ __all__ = [
     "Notification",
     "Referral",
     "ReferralEvent",
-    "ReportingArea",
     "ResidentFeedback",
     "Resident",
     "SocialPrescribingService",

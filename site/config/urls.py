@@ -7,6 +7,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from directory import urls as directory_urls
 from pages import views as pages_views
 from referrals import urls as referrals_urls
+from reporting import urls as reporting_urls
 from search import api_urls as search_api_urls
 from search import urls as search_urls
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", include(search_api_urls)),
     path("", include("referrals.api.urls")),
     path("", include(referrals_urls)),
+    path("", include(reporting_urls)),
     path("", include(directory_urls)),
     path("", include(search_urls)),
 ]

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from referrals.access import audit
 from referrals.choices import AuditAction
-from referrals.factories import make_referral, make_user
+from factories.referrals import make_referral, make_user
 from referrals.models import AuditEntry
 from referrals.roles import SYSTEM, actor_for_user
 
@@ -156,13 +156,13 @@ def test_the_csv_cannot_carry_a_spreadsheet_formula(sign_in, administrator):
 
 
 def test_administrators_set_up_services_staff_and_reporting_areas_in_the_admin(client, service, link_worker, sign_in):
-    from referrals.factories import make_user
-    from referrals.models import ReportingArea
+    from factories.referrals import make_user
+    from reporting.models import ReportingArea
 
     admin = make_user("setup-admin", is_superuser=True, is_staff=True)
     sign_in(admin)
     response = client.post(
-        "/admin/snippets/referrals/reportingarea/add/", {"name": "Poole North PCN", "postcode_prefixes": "BH12, BH17"}
+        "/admin/snippets/reporting/reportingarea/add/", {"name": "Poole North PCN", "postcode_prefixes": "BH12, BH17"}
     )
     assert response.status_code == 302, response.content[:500]
     assert ReportingArea.objects.get(name="Poole North PCN").prefixes == ["BH12", "BH17"]
@@ -172,4 +172,4 @@ def test_administrators_set_up_services_staff_and_reporting_areas_in_the_admin(c
     # A link worker (admin access, but not an administrator) cannot change them.
     client.logout()
     sign_in(link_worker)
-    assert client.get("/admin/snippets/referrals/reportingarea/").status_code in (302, 403)
+    assert client.get("/admin/snippets/reporting/reportingarea/").status_code in (302, 403)

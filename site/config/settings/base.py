@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "pages",
     "directory",
     "referrals",
+    "reporting",
     "search",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

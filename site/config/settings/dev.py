@@ -6,6 +6,11 @@ os.environ.setdefault("SECRET_KEY", "dev-only-not-secret-7c0b6f3e2a")
 
 from config.settings.base import *  # noqa: E402,F401,F403
 from config.settings.base import BASE_DIR, config  # noqa: E402
+from config.settings.base import INSTALLED_APPS  # noqa: E402
+
+# The demo (`load_demo`, `demo_code`) and the benchmarks (`bench_*`) sit above the domain apps and
+# never ship in production settings.
+INSTALLED_APPS = [*INSTALLED_APPS, "demo", "benchmarks"]
 
 DEBUG = config("DEBUG", default=True, cast=bool)
 ALLOWED_HOSTS = config("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"], cast=list)

@@ -5,6 +5,11 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret-5d1e8a")
 
 from config.settings.base import *  # noqa: E402,F401,F403
+from config.settings.base import INSTALLED_APPS  # noqa: E402
+
+# The demo (`load_demo`, `demo_code`) and the benchmarks (`bench_*`) sit above the domain apps and
+# never ship in production settings.
+INSTALLED_APPS = [*INSTALLED_APPS, "demo", "benchmarks"]
 
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,30 @@
+"""`python manage.py bench_reporting [--referrals 100000]`: the dashboard's and the exports' times.
+
+Runs against the configured database inside a transaction that is rolled back at the end
+(see ``benchmarks.reporting``); the database must be migrated. Prints the figures; it
+asserts no timings (the goal is 2 s for a year's dashboard).
+"""
+
+from django.core.management.base import BaseCommand
+
+from benchmarks.reporting import run
+
+
+class Command(BaseCommand):
+    help = "Generate referrals over two years (rolled back afterwards) and time the reports and exports."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--referrals", type=int, default=100_000)
+        parser.add_argument("--runs", type=int, default=3, help="Runs of each measure; the median is reported.")
+        parser.add_argument("--activities", type=int, default=200,
+                            help="Activities to refer to: the directory's, topped up with generated ones.")
+
+        parser.add_argument("--keep", action="store_true",
+                            help="Commit the generated data instead of rolling it back: only for a throwaway database.")
+
+    def handle(self, *args, referrals, runs, activities, keep, **options):
+        result = run(referrals=referrals, runs=runs, activities=activities, keep=keep,
+                     log=lambda line: self.stderr.write(line))
+        for line in result.lines():
+            self.stdout.write(line)
+        self.stdout.write("Goal: the dashboard page within 2 s for a year's view.")

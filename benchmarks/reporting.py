@@ -1,0 +1,342 @@
+"""The reporting benchmark: N generated referrals over two years, then the dashboard's and the exports' times.
+
+Generation writes straight into the tables with ``bulk_create`` (a benchmark, not a test:
+the service functions would take hours for 100,000 referrals), with a fixed seed and step
+times shaped like the pathway's (most contacted within a couple of days, about half booked,
+a third attending). Everything runs inside one transaction that is rolled back at the end,
+so the configured database is left as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.db import connection, transaction
+from django.test import RequestFactory
+from django.utils import timezone
+
+from directory.models import ActivityPage, NeedTerm, Postcode
+from directory.selectors import public_activities
+from factories import referrals as factories
+from factories.directory import deferred_indexing, make_activity, make_need, make_organisation, make_venue
+from referrals.choices import SNOMED_DECLINED, Outcome, ReferralStatus, Source
+from referrals.models import Referral, Resident, WellbeingScore
+from referrals.roles import COMMISSIONERS_GROUP, actor_for_user
+from reporting import views as reports
+from reporting.exports import referral_extract, rows_csv
+from reporting.figures import build_report
+from reporting.forms import preset_period
+from reporting.gaps import gaps_in_provision
+from reporting.scope import ReportFilter, reportable_referrals
+
+SEED = 20260101
+# Postcode districts around Poole and Bournemouth, with rough centroids: demand is spread over them.
+DISTRICTS = [
+    (f"BH{number}", 50.70 + 0.012 * (number % 7), -2.05 + 0.03 * (number // 3)) for number in range(1, 26)
+] + [(f"DT{number}", 50.70 + 0.02 * number, -2.45 + 0.01 * number) for number in range(1, 12)]
+
+
+@dataclass
+class Timing:
+    name: str
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.seconds)
+
+
+@dataclass
+class BenchResult:
+    referrals: int
+    generated_in: float
+    period_referrals: int
+    timings: list[Timing]
+    peak_memory_mb: dict[str, float]
+    database: str
+
+    def lines(self) -> list[str]:
+        out = [
+            f"Database: {self.database}",
+            f"Generated {self.referrals:,} referrals over two years in {self.generated_in:.1f} s",
+            f"A year's view: {self.period_referrals:,} referrals in the cohort",
+            f"{'measure':<44} {'p50 (s)':>9} {'runs':>5}",
+        ]
+        out += [f"{t.name:<44} {t.p50:>9.3f} {len(t.seconds):>5}" for t in self.timings]
+        out += [f"Peak traced memory, {name}: {mb:.1f} MiB" for name, mb in self.peak_memory_mb.items()]
+        return out
+
+
+def _timed(name: str, runs: int, action: Callable[[], object]) -> Timing:
+    timing = Timing(name)
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        timing.seconds.append(time.perf_counter() - started)
+    return timing
+
+
+def _peak_mb(action: Callable[[], object]) -> float:
+    tracemalloc.start()
+    try:
+        action()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 1024 / 1024
+
+
+class _Rollback(Exception):
+    pass
+
+
+def run(*, referrals: int = 100_000, runs: int = 3, activities: int = 200, keep: bool = False, log=print) -> BenchResult:
+
+    result = None
+    try:
+        with transaction.atomic():
+            started = time.perf_counter()
+            world = generate(referrals=referrals, activities=activities, log=log)
+            generated_in = time.perf_counter() - started
+            # The planner's statistics, as a live database keeps them (autovacuum cannot see rows
+            # in this uncommitted transaction; without them PostgreSQL picks nested loops over
+            # 100,000 rows and a query takes minutes).
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            log(f"Generated in {generated_in:.1f} s; measuring ({runs} runs each)")
+            timings, memory, cohort = measure(world, runs=runs)
+            result = BenchResult(referrals, generated_in, cohort, timings, memory,
+                                 f"{connection.vendor} ({connection.settings_dict['NAME']}), "
+                                 + ("data kept (--keep)" if keep else "inside a transaction, rolled back at the end"))
+            if not keep:
+                raise _Rollback
+    except _Rollback:
+        pass
+    return result
+
+
+# Generation --------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    service: object
+    commissioner: object
+    triage: object
+    start: date
+    end: date
+
+
+def generate(*, referrals: int, activities: int, log=print) -> World:
+
+    rng = random.Random(SEED)
+    service = factories.make_service("Benchmark social prescribing", prefixes="BH, DT")
+    triage = factories.make_triage(service=service, username="bench-triage")
+    commissioner = factories.make_staff(COMMISSIONERS_GROUP, service=service, username="bench-commissioner")
+    workers = [factories.make_link_worker(service=service, username=f"bench-worker-{i}") for i in range(12)]
+
+    needs = list(NeedTerm.objects.all())
+    if len([n for n in needs if n.parent_id is None]) < 4:
+        for name in ("Loneliness and isolation", "Physical activity", "Money and debt", "Mental wellbeing",
+                     "Caring", "Housing"):
+            make_need(name)
+        needs = list(NeedTerm.objects.all())
+    phase = time.perf_counter()
+    organisation_ids, activity_rows = _activities(rng, needs=needs, wanted=activities, log=log)
+    log(f"Activities ready in {time.perf_counter() - phase:.1f} s")
+    phase = time.perf_counter()
+
+    postcodes = []
+    for district, lat, lng in DISTRICTS:
+        for unit in range(4):
+            postcodes.append((f"{district} {unit + 1}AA", lat + rng.uniform(-0.01, 0.01), lng + rng.uniform(-0.01, 0.01)))
+    existing = set(Postcode.objects.filter(postcode__in=[p for p, _, _ in postcodes]).values_list("postcode", flat=True))
+    Postcode.objects.bulk_create(
+        [Postcode(postcode=p, latitude=Decimal(f"{lat:.6f}"), longitude=Decimal(f"{lng:.6f}"))
+         for p, lat, lng in postcodes if p not in existing]
+    )
+
+    now = timezone.now()
+    start = now - timedelta(days=730)
+    log(f"Generating {referrals:,} residents and referrals")
+    residents = [
+        Resident(service=service, first_name="Bench", last_name=f"Person{i}", postcode=rng.choice(postcodes)[0],
+                 date_of_birth=date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 64)),
+                 preferred_contact="phone", phone="07700 900000")
+        for i in range(referrals)
+    ]
+    residents = Resident.objects.bulk_create(residents, batch_size=2000)
+    hours = timedelta(hours=1)
+    rows, needs_of, scores_for = [], [], []
+    sources = [Source.PRIMARY_CARE] * 6 + [Source.OTHER_PROFESSIONAL] * 2 + [Source.SELF] * 2
+    for number, resident in enumerate(residents):
+        received = start + timedelta(seconds=rng.randrange(0, 730 * 86400))
+        referral = Referral(
+            # A made-up reference: 100,000 random ones would likely collide once.
+            reference=f"BN-{number:08d}",
+            service=service, resident=resident, source=rng.choice(sources), received_at=received,
+            referrer_name="Dr Bench", link_worker=rng.choice(workers), status=ReferralStatus.RECEIVED,
+        )
+        moment = received + hours * rng.uniform(1, 6)
+        referral.triaged_at = moment
+        # Each step happens to fewer people, a realistic while later (and never after now).
+        steps = [("contacted_at", 0.88, lambda: rng.lognormvariate(math.log(30), 0.8)),
+                 ("activity_chosen_at", 0.78, lambda: rng.uniform(24, 240)),
+                 ("sent_to_provider_at", 0.95, lambda: rng.uniform(1, 48)),
+                 ("provider_responded_at", 0.92, lambda: rng.lognormvariate(math.log(20), 0.9)),
+                 ("first_session_booked_at", 0.85, lambda: rng.uniform(1, 72))]
+        status = ReferralStatus.TRIAGED
+        for name, chance, gap in steps:
+            if rng.random() > chance:
+                break
+            moment = moment + hours * gap()
+            if moment > now:
+                break
+            setattr(referral, name, moment)
+            status = {"contacted_at": ReferralStatus.CONTACTED, "activity_chosen_at": ReferralStatus.ACTIVITY_CHOSEN,
+                      "sent_to_provider_at": ReferralStatus.SENT_TO_PROVIDER,
+                      "provider_responded_at": ReferralStatus.ACCEPTED,
+                      "first_session_booked_at": ReferralStatus.FIRST_SESSION_BOOKED}[name]
+        if referral.activity_chosen_at:
+            activity_id, organisation_id, need_ids = rng.choice(activity_rows)
+            referral.activity_id = activity_id
+            if referral.sent_to_provider_at:
+                referral.provider_id = organisation_id
+        if referral.first_session_booked_at:
+            referral.first_session_at = referral.first_session_booked_at + timedelta(days=rng.uniform(2, 21))
+            if referral.first_session_at < now:
+                if rng.random() < 0.8:
+                    referral.attended_at = referral.first_session_at + hours
+                    status = ReferralStatus.ATTENDED
+                else:
+                    referral.did_not_attend_at = referral.first_session_at + hours
+                    status = ReferralStatus.DID_NOT_ATTEND
+                referral.attendance_recorded_at = referral.attended_at or referral.did_not_attend_at
+        if status == ReferralStatus.TRIAGED and rng.random() < 0.2 and moment + 48 * hours < now:
+            referral.declined_at = moment + 48 * hours
+            referral.snomed_code = SNOMED_DECLINED
+            status = ReferralStatus.DECLINED_BY_PERSON
+        if status in (ReferralStatus.ATTENDED, ReferralStatus.DECLINED_BY_PERSON) and rng.random() < 0.6:
+            closing = (referral.attended_at or referral.declined_at) + timedelta(days=rng.uniform(14, 90))
+            if closing < now:
+                referral.closed_at, referral.outcome = closing, (
+                    Outcome.ENGAGED if status == ReferralStatus.ATTENDED else Outcome.DECLINED)
+                status = ReferralStatus.CLOSED
+        referral.status = status
+        rows.append(referral)
+    log(f"Residents written and referrals built in {time.perf_counter() - phase:.1f} s")
+    phase = time.perf_counter()
+    rows = Referral.objects.bulk_create(rows, batch_size=2000)
+    log(f"Referrals written in {time.perf_counter() - phase:.1f} s")
+
+    top_level = [n.pk for n in needs if n.parent_id is None] or [n.pk for n in needs]
+    children = [n.pk for n in needs if n.parent_id is not None] or top_level
+    Through = Referral.needs.through
+    for referral in rows:
+        chosen = {rng.choice(top_level)}
+        if rng.random() < 0.4:
+            chosen.add(rng.choice(children))
+        needs_of.extend(Through(referral_id=referral.pk, needterm_id=need_id) for need_id in chosen)
+        if referral.contacted_at and rng.random() < 0.5:
+            first = [rng.randint(2, 7), rng.randint(2, 7), rng.randint(2, 7), rng.randint(4, 9)]
+            scores_for.append(WellbeingScore(referral=referral, stage="first_conversation", recorded_at=referral.contacted_at,
+                                             life_satisfaction=first[0], worthwhile=first[1], happiness=first[2],
+                                             anxiety=first[3]))
+            review_at = referral.contacted_at + timedelta(days=rng.uniform(42, 120))
+            if referral.attended_at and review_at < now and rng.random() < 0.7:
+                scores_for.append(WellbeingScore(
+                    referral=referral, stage="review", recorded_at=review_at,
+                    life_satisfaction=min(10, first[0] + rng.randint(-1, 3)), worthwhile=min(10, first[1] + rng.randint(-1, 3)),
+                    happiness=min(10, first[2] + rng.randint(-1, 3)), anxiety=max(0, first[3] - rng.randint(-1, 3))))
+    Through.objects.bulk_create(needs_of, batch_size=5000)
+    WellbeingScore.objects.bulk_create(scores_for, batch_size=5000)
+    log(f"Wrote {len(rows):,} referrals, {len(needs_of):,} needs, {len(scores_for):,} wellbeing answers")
+
+
+    year_start, end = preset_period("last_12_months", today=timezone.localdate())
+    return World(service=service, commissioner=commissioner, triage=triage, start=year_start, end=end)
+
+
+def _activities(rng, *, needs, wanted: int, log) -> tuple[list[int], list[tuple[int, int, list[int]]]]:
+    """Activities to refer to: the directory's public ones, topped up to ``wanted`` with generated ones."""
+
+    have = list(public_activities().values_list("pk", flat=True)[:wanted])
+    missing = wanted - len(have)
+    if missing > 0:
+
+        log(f"Generating {missing} activities (the directory has {len(have)})")
+        with deferred_indexing():
+            organisations = [make_organisation(f"Bench organisation {i}") for i in range(max(1, missing // 10))]
+            for i in range(missing):
+                district, lat, lng = rng.choice(DISTRICTS)
+                venue = make_venue(f"Bench venue {i}", postcode=f"{district} 1AA", latitude=round(lat, 4),
+                                   longitude=round(lng, 4))
+                activity = make_activity(rng.choice(organisations), f"Bench activity {i}", venue=venue,
+                                         needs=rng.sample(needs, k=min(2, len(needs))))
+                have.append(activity.pk)
+    rows = []
+    for activity in ActivityPage.objects.filter(pk__in=have).specific():
+        rows.append((activity.pk, activity.get_parent().pk, []))
+    return [row[1] for row in rows], rows
+
+
+# Measuring ---------------------------------------------------------------------------------
+
+
+def measure(world: World, *, runs: int) -> tuple[list[Timing], dict[str, float], int]:
+
+
+    actor = actor_for_user(world.commissioner)
+    referrals = reportable_referrals(actor)
+    filters = ReportFilter(start=world.start, end=world.end)
+    query = {"start": world.start.isoformat(), "end": world.end.isoformat()}
+    # "localhost" is an allowed host in the dev and test settings.
+    factory = RequestFactory(HTTP_HOST="localhost")
+
+    def request(path: str, params: dict):
+        req = factory.get(path, params)
+        req.user = world.commissioner
+        req.user.is_verified = lambda: True  # as django-otp's middleware would set it
+        req.session = {}
+        req._messages = FallbackStorage(req)
+        return req
+
+    def dashboard():
+        response = reports.dashboard(request("/reports/", query))
+        assert response.status_code == 200, response.status_code
+        return response
+
+    def export(section: str, file_format: str):
+        response = reports.export(request(f"/reports/export.{file_format}", {**query, "section": section}),
+                                  file_format=file_format)
+        assert response.status_code == 200, response.status_code
+        return response
+
+    cohort = filters.apply(referrals).count()
+    dashboard()  # warm caches (the working-days calendar, templates)
+    timings = [
+        _timed("build_report (a year)", runs, lambda: build_report(referrals=referrals, filters=filters)),
+        _timed("gaps_in_provision (a year)", runs, lambda: gaps_in_provision(referrals=referrals, filters=filters)),
+        _timed("dashboard page, rendered (a year)", runs, dashboard),
+        _timed("export: all sections, CSV", runs, lambda: export("all", "csv")),
+        _timed("export: all sections, XLSX", runs, lambda: export("all", "xlsx")),
+        _timed("export: referral extract, CSV", runs, lambda: export("extract", "csv")),
+        _timed("export: referral extract, XLSX", runs, lambda: export("extract", "xlsx")),
+    ]
+    memory = {
+        "dashboard": _peak_mb(dashboard),
+        "extract XLSX": _peak_mb(lambda: export("extract", "xlsx")),
+    }
+    # Sanity: the extract has a row per referral in the cohort (none withdrew consent here).
+    columns, rows = referral_extract(filters.apply(referrals))
+    assert len(rows_csv(columns, rows).splitlines()) == cohort + 1
+    return timings, memory, cohort

@@ -1,0 +1,164 @@
+"""The dashboard's filters: a GET form, so a report is a link that can be shared and bookmarked."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from referrals.choices import Source, StaffRole
+from reporting.models import ReportingArea
+from reporting.scope import ReportFilter
+from referrals.roles import LINK_WORKERS_GROUP, Actor
+
+PRESETS = [
+    ("", _("Dates below")),
+    ("this_quarter", _("This quarter")),
+    ("last_quarter", _("Last quarter")),
+    ("to_date", _("This month and the 11 before it")),
+    ("last_12_months", _("Last 12 full months")),
+]
+# What the dashboard opens on: up to today, so this month's referrals show from the first day.
+DEFAULT_PRESET = "to_date"
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def preset_period(preset: str, *, today: date) -> tuple[date, date]:
+    """The period a preset names, as inclusive dates."""
+    if preset == "this_quarter":
+        return _quarter_start(today), today
+    if preset == "last_quarter":
+        end = _quarter_start(today) - timedelta(days=1)
+        return _quarter_start(end), end
+    if preset == "to_date":
+        return _months_back(today), today
+    # The last 12 full months: up to the end of last month.
+    end = today.replace(day=1) - timedelta(days=1)
+    return _months_back(end), end
+
+
+def _months_back(end: date) -> date:
+    """The first day of the month 11 months before ``end``'s month (so the period is 12 months)."""
+    month = end.month - 11
+    year = end.year
+    if month < 1:
+        month += 12
+        year -= 1
+    return date(year, month, 1)
+
+
+class ProviderChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.title
+
+
+class LinkWorkerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class ReportForm(forms.Form):
+    preset = forms.ChoiceField(label=_("Period"), choices=PRESETS, required=False)
+    start = forms.DateField(
+        label=_("From"), required=False, help_text=_("For example, 2026-01-01"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, help_text=_("For example, 2026-03-31"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    district = forms.CharField(
+        label=_("Postcode district or area"), required=False, max_length=8,
+        help_text=_("For example, BH15 (a district) or BH (an area)"),
+    )
+    reporting_area = forms.ModelChoiceField(
+        label=_("Or a reporting area"), queryset=ReportingArea.objects.all(), required=False, empty_label=_("Any area"),
+    )
+    need = forms.ModelChoiceField(label=_("Need"), queryset=None, required=False, empty_label=_("Any need"))
+    source = forms.ChoiceField(label=_("Source"), choices=[("", _("Any source")), *Source.choices], required=False)
+    provider = ProviderChoiceField(label=_("Provider"), queryset=None, required=False, empty_label=_("Any provider"))
+    link_worker = LinkWorkerChoiceField(
+        label=_("Link worker"), queryset=None, required=False, empty_label=_("Any link worker"),
+    )
+
+    def __init__(self, data=None, *, actor: Actor, referrals: QuerySet, today: date | None = None):
+        super().__init__(data)
+        from directory.models import NeedTerm, OrganisationPage
+
+        self.today = today or timezone.localdate()
+        self.fields["need"].queryset = NeedTerm.objects.filter(parent__isnull=True).order_by("name")
+        if actor.is_administrator:
+            providers = OrganisationPage.objects.all()
+        elif actor.has_role(StaffRole.COMMISSIONER) or actor.has_role(StaffRole.TRIAGE):
+            providers = OrganisationPage.objects.filter(pk__in=referrals.values("provider_id"))
+        else:
+            providers = OrganisationPage.objects.filter(pk__in=actor.organisation_ids)
+        self.fields["provider"].queryset = providers.order_by("title")
+        if _provider_only(actor):
+            # A provider reports on its own referrals: who the link worker was is the service's business.
+            del self.fields["link_worker"]
+        else:
+            workers = get_user_model().objects.filter(groups__name=LINK_WORKERS_GROUP)
+            if not actor.is_administrator:
+                workers = workers.filter(staff_membership__service_id__in=actor.service_ids)
+            self.fields["link_worker"].queryset = workers.order_by("first_name", "last_name").distinct()
+        initial_start, initial_end = preset_period(DEFAULT_PRESET, today=self.today)
+        self.fields["start"].initial, self.fields["end"].initial = initial_start, initial_end
+
+    def clean_district(self):
+        district = self.cleaned_data["district"].strip().upper()
+        if district and not district.isalnum():
+            raise forms.ValidationError(_("Enter a postcode district like BH15, or an area like BH"))
+        return district
+
+    def clean(self):
+        data = super().clean()
+        preset = data.get("preset")
+        if preset:
+            data["start"], data["end"] = preset_period(preset, today=self.today)
+        else:
+            default_start, default_end = preset_period(DEFAULT_PRESET, today=self.today)
+            if "start" in data and data["start"] is None:
+                data["start"] = default_start
+            if "end" in data and data["end"] is None:
+                data["end"] = default_end
+            if data.get("start") and data.get("end") and data["start"] > data["end"]:
+                self.add_error("end", _("The end date must be the same as or after the start date"))
+        return data
+
+    def report_filter(self) -> ReportFilter:
+        data = self.cleaned_data
+        area = f"area:{data['reporting_area'].pk}" if data.get("reporting_area") else data.get("district", "")
+        return ReportFilter(
+            start=data["start"], end=data["end"], area=area,
+            need_id=data["need"].pk if data.get("need") else None,
+            source=data.get("source", ""),
+            provider_id=data["provider"].pk if data.get("provider") else None,
+            link_worker_id=data["link_worker"].pk if data.get("link_worker") else None,
+        )
+
+    def describe(self) -> str:
+        """The period and filters in words, for the page and the top of every export."""
+        data = self.cleaned_data
+        parts = [f"{data['start']:%-d %B %Y} to {data['end']:%-d %B %Y}"]
+        for name in ("reporting_area", "district", "need", "source", "provider", "link_worker"):
+            value = data.get(name)
+            if value:
+                field = self.fields[name]
+                if name == "source":
+                    value = dict(Source.choices)[value]
+                elif hasattr(field, "label_from_instance"):
+                    value = field.label_from_instance(value)
+                parts.append(f"{field.label}: {value}")
+        return "; ".join(str(part) for part in parts)
+
+
+def _provider_only(actor: Actor) -> bool:
+    return not (actor.is_administrator or actor.has_role(StaffRole.COMMISSIONER) or actor.has_role(StaffRole.TRIAGE))

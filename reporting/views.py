@@ -1,0 +1,210 @@
+"""The commissioners' dashboard and its exports (the quarterly return and the SNOMED-coded extract).
+
+Who sees what is decided once, in ``reporting.scope``: the referrals a person may
+report on, and whether their counts are suppressed. The page, its charts and the files are all
+drawn from the same ``report_tables``, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from referrals.access import audit
+from referrals.choices import AuditAction, StaffRole
+from reporting.forms import ReportForm
+from reporting import charts
+from reporting.exports import (
+    SECTIONS,
+    Suppressor,
+    gaps_as_shown,
+    heading_rows,
+    referral_extract,
+    report_tables,
+    rows_csv,
+    rows_xlsx,
+    tables_csv,
+    tables_xlsx,
+)
+from reporting.figures import build_report
+from reporting.gaps import gaps_in_provision
+from reporting.scope import reportable_referrals, suppresses_small_counts, suppression_threshold
+from referrals.views.common import staff_view
+
+REPORT_ROLES = (StaffRole.COMMISSIONER, StaffRole.TRIAGE, StaffRole.PROVIDER)
+EXTRACT = "extract"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _report(actor, form: ReportForm):
+    referrals = reportable_referrals(actor)
+    filters = form.report_filter()
+    report = build_report(referrals=referrals, filters=filters)
+    suppress = Suppressor(on=suppresses_small_counts(actor), threshold=suppression_threshold())
+    gaps = gaps_as_shown(report, gaps_in_provision(referrals=referrals, filters=filters), suppress)
+    return referrals, filters, report, gaps, suppress
+
+
+@staff_view(*REPORT_ROLES)
+def dashboard(request):
+    actor = request.actor
+    form = ReportForm(request.GET, actor=actor, referrals=reportable_referrals(actor))
+    context = {"form": form, "sections": SECTIONS}
+    if form.is_valid():
+        _referrals, _filters, report, gaps, suppress = _report(actor, form)
+        tables = report_tables(report, gaps, suppress=suppress)
+        query = request.GET.copy()
+        query.pop("section", None)
+        context.update(
+            report=report,
+            tables=tables,
+            shown={key: _shown(table) for key, table in tables.items()},
+            charts=_charts(tables, report, gaps, suppress),
+            suppressed=suppress.on,
+            threshold=suppress.threshold,
+            described=form.describe(),
+            query=query.urlencode(),
+            summary=_summary(tables),
+            target_percent=round(report.attendance_target * 100),
+            # Suppressed (too few to show) is neither met nor not met: saying either would hint at the count.
+            meets_target=None if isinstance(tables["funnel"].rows[-1][2], str) else report.meets_attendance_target,
+            gap_count=sum(1 for row in gaps if row.is_gap),
+        )
+    return render(request, "reporting/dashboard.html", context)
+
+
+def _summary(tables) -> dict:
+    referred, self_referrals = tables["by_source"].rows[-1][1], tables["by_source"].rows[2][1]
+    attended_share = tables["funnel"].rows[-1][2]
+    return {
+        "referred": charts.cell_text(referred),
+        "self_referrals": charts.cell_text(self_referrals),
+        "attendance": charts.cell_text(attended_share) + ("%" if isinstance(attended_share, float) else ""),
+    }
+
+
+def _shown(table) -> dict:
+    """A table as the page prints it: each figure in the same words as on its chart, and each
+    column marked numeric (right-aligned) when it holds figures rather than words."""
+    numeric = [
+        index > 0 and all(_is_figure(row[index]) for row in table.rows) for index in range(len(table.columns))
+    ]
+    return {
+        "table": table,
+        "columns": list(zip(table.columns, numeric)),
+        "rows": [list(zip([charts.cell_text(value) for value in row], numeric)) for row in table.rows],
+    }
+
+
+def _is_figure(value) -> bool:
+    # Suppressed counts ("<5", "suppressed") stand in for figures.
+    return value is None or isinstance(value, int | float) or (isinstance(value, str) and (value.startswith("<") or value == "suppressed"))
+
+
+def _charts(tables, report, gaps, suppress: Suppressor) -> dict:
+    by_month = tables["by_month"]
+    series_names = by_month.columns[1:-1]
+    month_chart = charts.stacked_columns(
+        title=_("Referrals by month, by source"),
+        desc=_("Stacked columns, one for each month, split by where the referral came from. The same figures are in the table below."),
+        categories=[row[0] for row in by_month.rows],
+        series=[(name, [row[1 + i] for row in by_month.rows]) for i, name in enumerate(series_names)],
+        totals=[row[-1] for row in by_month.rows],
+    )
+    source_chart = charts.horizontal_bars(
+        title=_("Referrals by source"), desc=_("One bar for each source. The same figures are in the table below."),
+        rows=[(row[0], row[1], charts.cell_text(row[1])) for row in tables["by_source"].rows[:-1]],
+    )
+    need_chart = charts.horizontal_bars(
+        title=_("Referrals by need"), desc=_("One bar for each need. The same figures are in the table below."),
+        rows=[(row[0], row[1], charts.cell_text(row[1])) for row in tables["by_need"].rows],
+    )
+    funnel_chart = charts.funnel(
+        title=_("From referral to attending"),
+        desc=_("One bar for each step, as a share of those referred; the dashed line is the attendance target. The same figures are in the table below."),
+        steps=[(row[0], row[1], row[2]) for row in tables["funnel"].rows],
+        target=report.attendance_target,
+    )
+    wellbeing_chart = charts.diverging_bars(
+        title=_("Change in wellbeing between first conversation and review"),
+        desc=_("One bar for each ONS4 measure: the mean change, on a scale of 0 to 10. For anxiety a fall is an improvement. The same figures are in the table below."),
+        rows=[(row[0], row[4]) for row in tables["wellbeing"].rows],
+    )
+    return {
+        "by_month": month_chart,
+        "by_source": source_chart,
+        "by_need": need_chart,
+        "funnel": funnel_chart,
+        "wellbeing": wellbeing_chart if report.wellbeing and report.wellbeing[0].people else None,
+        "gaps": _gap_map(tables["gaps"], gaps, suppress),
+    }
+
+
+def _gap_map(table, gaps, suppress: Suppressor):
+    """One point per district (its needs summed), red and hatched where any need there is a gap."""
+    districts: dict[str, dict] = {}
+    for row, cells in zip(gaps, table.rows, strict=True):
+        entry = districts.setdefault(row.district, {"lat": row.latitude, "lng": row.longitude, "demand": 0,
+                                                     "hidden": False, "gaps": [], "needs": []})
+        if isinstance(cells[2], int):
+            entry["demand"] += cells[2]
+        else:
+            entry["hidden"] = True
+        if row.is_gap:
+            entry["gaps"].append(row.need)
+        entry["needs"].append(f"{row.need} {charts.cell_text(cells[2])}")
+    points = []
+    for district, entry in districts.items():
+        gaps_text = _("gaps: %(needs)s") % {"needs": ", ".join(entry["gaps"])} if entry["gaps"] else _("no gap")
+        points.append(charts.MapPoint(
+            label=district + (f" ({len(entry['gaps'])})" if entry["gaps"] else ""),
+            latitude=entry["lat"], longitude=entry["lng"],
+            demand=entry["demand"] if not entry["hidden"] or entry["demand"] else f"<{suppress.threshold}",
+            is_gap=bool(entry["gaps"]),
+            description=f"{district}: {', '.join(entry['needs'])}; {gaps_text}",
+        ))
+    return charts.district_map(
+        title=_("Gaps in provision by postcode district"),
+        desc=_("Each district at its place on the map; the circle's area shows the referrals from there. "
+               "Red, cross-hatched circles with a heavy outline have a gap. The number after a district is how many needs there are gaps. "
+               "The same figures are in the table below."),
+        points=points,
+    )
+
+
+@staff_view(*REPORT_ROLES)
+def export(request, file_format: str):
+    """The report, one section or all (one sheet per section), or the pseudonymised extract, as CSV or XLSX."""
+    actor = request.actor
+    section = request.GET.get("section", "all")
+    if section not in (*SECTIONS, "all", EXTRACT):
+        return HttpResponse(_("There is no report section called that."), status=400, content_type="text/plain")
+    form = ReportForm(request.GET, actor=actor, referrals=reportable_referrals(actor))
+    if not form.is_valid():
+        return HttpResponse(_("Check the dates and filters on the dashboard, then try again."), status=400,
+                            content_type="text/plain")
+    filters = form.report_filter()
+    stamp = timezone.localdate().isoformat()
+    name = f"signpost-{section.replace('_', '-')}-{filters.start}-to-{filters.end}"
+    if section == EXTRACT:
+        columns, rows = referral_extract(filters.apply(reportable_referrals(actor)))
+        body = rows_csv(columns, rows) if file_format == "csv" else rows_xlsx("Referral extract", columns, rows)
+    else:
+        _referrals, _filters, report, gaps, suppress = _report(actor, form)
+        tables = report_tables(report, gaps, suppress=suppress)
+        chosen = list(tables.values()) if section == "all" else [tables[section]]
+        heading = heading_rows(f"{form.describe()}. Made on {stamp}.", suppressed=suppress.on, threshold=suppress.threshold)
+        body = tables_csv(chosen, heading=heading) if file_format == "csv" else tables_xlsx(chosen, heading=heading)
+    audit(actor, action=AuditAction.EXPORT, what=f"report export: {section} as {file_format} ({filters.start} to {filters.end})",
+          path=request.get_full_path())
+    if file_format == "csv":
+        # A byte-order mark so spreadsheet programs read the file as UTF-8.
+        response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(body, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    response["Cache-Control"] = "no-store"
+    return response
+

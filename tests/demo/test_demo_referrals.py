@@ -1,0 +1,222 @@
+"""The demo referrals `load_demo` builds: every state, the alerts, the provider inbox, two-factor for demo staff.
+
+`load_demo` runs twice at a small scale (a few organisations per area), shared by this
+module's tests and rolled back after them.
+"""
+
+import io
+import time
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.db.models import Count
+from django.test import override_settings
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from referrals.access import referrals_visible_to
+from referrals.alerts import run_alerts
+from referrals.choices import AlertKind, ContactRoute, ReferralStatus, Source
+from demo.referrals import DEMO_TWO_FACTOR_USERS, demo_service_names, demo_totp_key, demo_totp_secret
+from referrals.models import Alert, Consent, Notification, Referral, ReferralEvent, Resident, StaffMembership
+from referrals.roles import actor_for_user
+
+
+@dataclass
+class Run:
+    output: str
+    seconds: float
+    counts: dict
+
+
+def counts() -> dict:
+    return {
+        model.__name__: model.objects.count()
+        for model in (Referral, ReferralEvent, Resident, Consent, Notification, Alert, TOTPDevice, StaffMembership,
+                      get_user_model())
+    }
+
+
+def load_demo() -> Run:
+    out = io.StringIO()
+    started = time.perf_counter()
+    call_command("load_demo", scale=0.1, stdout=out, stderr=io.StringIO(), verbosity=0)
+    return Run(out.getvalue(), time.perf_counter() - started, counts())
+
+
+@pytest.fixture(scope="module")
+def demo_runs(django_db_setup, django_db_blocker, tmp_path_factory):
+    texts = tmp_path_factory.mktemp("sent-texts")
+    sms = {"BACKEND": "referrals.notifications.sms.FileSmsGateway", "OPTIONS": {"folder": str(texts)}}
+    with override_settings(SIGNPOST_SMS=sms), django_db_blocker.unblock(), transaction.atomic():
+        first = load_demo()
+        second = load_demo()
+        yield first, second
+        transaction.set_rollback(True)
+    cache.clear()
+
+
+@pytest.fixture
+def demo(demo_runs, db):
+    return demo_runs
+
+
+def user(username):
+    return get_user_model().objects.get(username=username)
+
+
+def test_there_are_referrals_in_every_state(demo):
+    statuses = set(Referral.objects.values_list("status", flat=True))
+    assert statuses == set(ReferralStatus.values)
+
+
+def test_the_demo_link_worker_has_every_state_after_triage_and_triage_the_new_ones(demo):
+    caseload = referrals_visible_to(actor_for_user(user("linkworker")))
+    assert set(caseload.values_list("status", flat=True)) == set(ReferralStatus.values) - {ReferralStatus.RECEIVED}
+    assert not caseload.exclude(link_worker=user("linkworker")).exists(), "only their own cases"
+    queue = referrals_visible_to(actor_for_user(user("triage"))).filter(status=ReferralStatus.RECEIVED)
+    assert queue.count() >= 3
+    assert {r.service.name for r in queue} == {"Dorset and Poole Social Prescribing"}
+    dorset = StaffMembership.objects.get(user__username="linkworker").service
+    assert StaffMembership.objects.get(user__username="triage").service == dorset
+    assert set(dorset.prefixes) == {"BH", "DT"}
+
+
+def test_open_alerts_of_every_kind_on_referrals_that_earned_them(demo):
+    now = timezone.now()
+    open_alerts = Alert.objects.open().select_related("referral")
+    assert set(open_alerts.values_list("kind", flat=True)) == set(AlertKind.values)
+    for alert in open_alerts:
+        referral = alert.referral
+        assert alert.raised_at <= now
+        if alert.kind == AlertKind.NOT_CONTACTED:
+            assert referral.status in (ReferralStatus.RECEIVED, ReferralStatus.TRIAGED)
+            assert now - referral.received_at > timezone.timedelta(days=4)
+        elif alert.kind == AlertKind.NO_PROVIDER_RESPONSE:
+            assert referral.status == ReferralStatus.SENT_TO_PROVIDER
+            assert now - referral.sent_to_provider_at > timezone.timedelta(days=5)
+        elif alert.kind == AlertKind.ATTENDANCE_NOT_RECORDED:
+            assert referral.first_session_at < now and referral.attendance_recorded_at is None
+        else:
+            assert referral.status == ReferralStatus.DID_NOT_ATTEND
+    # A late first contact: its alert was raised, then cleared by the contact.
+    assert Alert.objects.filter(kind=AlertKind.NOT_CONTACTED, cleared_by_action="record_contact").exists()
+    # The tracking job agrees with the demo: it has nothing to raise or clear.
+    run = run_alerts()
+    assert sum(run.raised.values()) == 0 and sum(run.cleared.values()) == 0
+
+
+def test_the_story_is_in_the_past_and_in_order(demo):
+    now = timezone.now()
+    assert Referral.objects.filter(received_at__lt=now - timezone.timedelta(days=20)).exists()
+    for referral in Referral.objects.prefetch_related("events"):
+        times = [event.at for event in referral.events.all()]
+        assert times == sorted(times) and times[-1] <= now, referral
+        assert times[0] == referral.received_at
+        booked = referral.first_session_booked_at
+        if referral.status in (ReferralStatus.ATTENDED, ReferralStatus.DID_NOT_ATTEND):
+            assert booked < referral.first_session_at < referral.attendance_recorded_at <= now
+    # A moved first session is told with its moved date.
+    moved = Referral.objects.filter(status=ReferralStatus.RESIDENT_NOTIFIED, first_session_at__lt=now).first()
+    message = moved.notifications.get(kind="first_session_for_resident")
+    assert timezone.localtime(moved.first_session_at).strftime("%-d %B %Y") in message.body
+
+
+def test_residents_prefer_every_route_and_referrals_come_from_everywhere(demo):
+    assert set(Resident.objects.values_list("preferred_contact", flat=True)) == set(ContactRoute.values)
+    assert set(Referral.objects.values_list("source", flat=True)) == set(Source.values)
+    assert Resident.objects.filter(interpreter_needed=True).exclude(language="English").exists()
+    for resident in Resident.objects.all():
+        resident.full_clean()
+
+
+def test_the_demo_editor_sees_referrals_to_their_organisation_only(demo):
+    editor = actor_for_user(user("editor"))
+    inbox = referrals_visible_to(editor).select_related("provider")
+    assert inbox.count() >= 8
+    assert {r.provider.title for r in inbox} == {"Halton Carers' Centre"}
+    assert {ReferralStatus.SENT_TO_PROVIDER, ReferralStatus.ACCEPTED, ReferralStatus.FIRST_SESSION_BOOKED,
+            ReferralStatus.RESIDENT_NOTIFIED, ReferralStatus.ATTENDED} <= set(inbox.values_list("status", flat=True))
+    elsewhere = Referral.objects.filter(service__name="Halton Social Prescribing", status="sent_to_provider").exclude(
+        provider__title="Halton Carers' Centre"
+    )
+    assert elsewhere.exists() and not inbox.filter(pk__in=elsewhere).exists()
+    # The editor took the provider's steps themselves.
+    assert ReferralEvent.objects.filter(actor=user("editor"), action="provider_accept").exists()
+
+
+def test_notifications_went_out(demo):
+    sent = Notification.objects.filter(status="sent").values("channel").annotate(n=Count("pk"))
+    assert {row["channel"] for row in sent} >= {"email", "inbox"}
+    assert Notification.objects.open_tasks().exists(), "a phone call still to make"
+
+
+def test_a_second_run_adds_nothing_and_is_quick(demo):
+    first, second = demo
+    assert second.counts == first.counts
+    assert "(created now)" in first.output and "(created now)" not in second.output
+    assert second.seconds < 2
+
+
+def test_the_output_says_where_notifications_go_and_gives_the_demo_keys(demo):
+    for run in demo:
+        assert "Emails:" in run.output and "Texts:  written to files in" in run.output
+        for username in DEMO_TWO_FACTOR_USERS:
+            assert demo_totp_secret(username) in run.output
+
+
+def test_demo_staff_have_an_authenticator_with_the_documented_key(demo, client, settings):
+    for username in DEMO_TWO_FACTOR_USERS:
+        device = TOTPDevice.objects.get(user__username=username)
+        assert device.confirmed and device.key == demo_totp_key(username)
+    assert not TOTPDevice.objects.filter(user__username__in=["commissioner", "moderator"]).exists()
+
+    settings.DEBUG = True
+    out = io.StringIO()
+    call_command("demo_code", "linkworker", stdout=out, stderr=io.StringIO())
+    code = out.getvalue().strip()
+    assert len(code) == 6 and code.isdigit()
+    client.force_login(user("linkworker"))
+    response = client.post("/account/two-factor/?next=/referrals/", {"code": code})
+    assert response.status_code == 302 and response["Location"] == "/referrals/"
+
+
+def test_demo_code_refuses_without_debug_and_for_real_devices(demo, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("demo_code", "linkworker", stdout=io.StringIO(), stderr=io.StringIO())
+    settings.DEBUG = True
+    TOTPDevice.objects.filter(user__username="triage").update(key="00" * 20)
+    with pytest.raises(CommandError, match="no demo authenticator"):
+        call_command("demo_code", "triage", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_only_the_demo_services_are_checked_for_idempotency(demo):
+    assert set(Referral.objects.values_list("service__name", flat=True)) == set(demo_service_names())
+
+
+def test_the_demo_commissioner_sees_the_services_figures_on_the_reports(demo, client):
+    from reporting.figures import build_report
+    from reporting.scope import reportable_referrals
+
+    commissioner = user("commissioner")
+    referrals = reportable_referrals(actor_for_user(commissioner))
+    assert referrals.exists()
+    assert set(referrals.values_list("service__name", flat=True)) == {demo_service_names()[0]}
+    client.force_login(commissioner)
+    response = client.get("/reports/")
+    assert response.status_code == 200
+    # The dashboard opens on the 12 months to today, so the demo's recent referrals count.
+    from reporting.forms import DEFAULT_PRESET, preset_period
+
+    start, end = preset_period(DEFAULT_PRESET, today=timezone.localdate())
+    from reporting.scope import ReportFilter
+
+    report = build_report(referrals=referrals, filters=ReportFilter(start=start, end=end))
+    assert report.referred == referrals.count() > 0
+    assert response.context["report"].referred == report.referred
