@@ -24,10 +24,11 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.reports import ReportView
 from wagtail.admin.widgets import Button
 
-from referrals.access import audit
+from referrals.audit import audit
 from referrals.choices import AuditAction
 from referrals.models import AuditEntry, Referral
 from referrals.roles import actor_for_user
+from referrals.views.common import two_factor_url
 
 # A spreadsheet treats a cell starting with one of these as a formula: a member of staff named
 # "=HYPERLINK(...)" must not run anything on an administrator's computer.
@@ -113,8 +114,6 @@ class AuditTrailView(ReportView):
     }
 
     def dispatch(self, request, *args, **kwargs):
-        from referrals.views.common import two_factor_url
-
         if not request.user.is_superuser:
             # A plain 403: raising PermissionDenied here would become Wagtail's redirect to the dashboard.
             return HttpResponseForbidden(render_to_string("referrals/admin/forbidden.html", request=request))

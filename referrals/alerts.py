@@ -37,10 +37,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks import task
 
-from referrals.access import referrals_visible_to
 from referrals.choices import AlertKind
 from referrals.choices import ReferralStatus as S
 from referrals.models import Alert, Referral
+from referrals.permissions import referrals_visible_to
 from referrals.roles import Actor
 from referrals.working_days import add_working_days
 

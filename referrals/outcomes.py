@@ -14,30 +14,24 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from referrals.access import audit
-from referrals.choices import AuditAction, StaffRole
+from referrals.audit import audit
+from referrals.choices import AuditAction, NotificationKind
 from referrals.errors import NotPermitted, ReferralError
 from referrals.models import Referral, ResidentFeedback, WellbeingScore, WellbeingStage
-from referrals.roles import Actor
+from referrals.notifications.outbox import queue_notifications
+from referrals.permissions import may_record_outcomes, may_send_outcome_questions
+from referrals.roles import RESIDENT_LINK, Actor
 
 ONS4_FIELDS = ("life_satisfaction", "worthwhile", "happiness", "anxiety")
 _SALT = "referrals.resident-outcome-link"
 RESIDENT_LINK_DAYS = 28
 
 
-def _may_record(actor: Actor, referral: Referral) -> bool:
-    if actor.has_role("resident_link") and actor.only_referral_id == referral.pk:
-        return True
-    return actor.is_administrator or (
-        actor.has_role(StaffRole.LINK_WORKER) and referral.link_worker_id == actor.user_id
-    )
-
-
 def wellbeing_record(*, referral: Referral, actor: Actor, stage: str, scores: dict[str, int]) -> WellbeingScore:
     """Record (or correct) the ONS4 answers at ``stage``; each score 0-10."""
     if stage not in WellbeingStage.values:
         raise ReferralError("Choose when these answers were given.", field="stage")
-    if not _may_record(actor, referral):
+    if not may_record_outcomes(actor, referral):
         raise NotPermitted("Only the person's link worker records their wellbeing.")
     values = {}
     for name in ONS4_FIELDS:
@@ -45,7 +39,7 @@ def wellbeing_record(*, referral: Referral, actor: Actor, stage: str, scores: di
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10:
             raise ReferralError("Give a whole number from 0 to 10.", field=name)
         values[name] = value
-    by_the_person = actor.has_role("resident_link")
+    by_the_person = actor.has_role(RESIDENT_LINK)
     with transaction.atomic():
         score, _ = WellbeingScore.objects.update_or_create(
             referral=referral,
@@ -57,7 +51,7 @@ def wellbeing_record(*, referral: Referral, actor: Actor, stage: str, scores: di
 
 
 def feedback_record(*, referral: Referral, actor: Actor, satisfaction: int, comments: str = "") -> ResidentFeedback:
-    if not _may_record(actor, referral):
+    if not may_record_outcomes(actor, referral):
         raise NotPermitted("Feedback comes from the person, or their link worker on their behalf.")
     if not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:
         raise ReferralError("Choose how happy you were, from 1 to 5.", field="satisfaction")
@@ -92,11 +86,8 @@ def outcome_link_send(*, referral: Referral, actor: Actor, purpose: str) -> str:
     """Send the person a link to answer (by their preferred route; a phone call or letter is a task); returns it."""
     if purpose not in (*WellbeingStage.values, "feedback"):
         raise ReferralError("Choose which questions to send.", field="purpose")
-    if not (actor.is_administrator or (actor.has_role(StaffRole.LINK_WORKER) and referral.link_worker_id == actor.user_id)):
+    if not may_send_outcome_questions(actor, referral):
         raise NotPermitted("Only the person's link worker sends them questions.")
-    from referrals.choices import NotificationKind
-    from referrals.notifications.outbox import queue_notifications
-
     link = resident_link(referral, purpose)
     queue_notifications(
         referral, NotificationKind.OUTCOME_QUESTIONS,
@@ -118,7 +109,7 @@ def resident_link_actor(token: str) -> tuple[Referral, str, Actor]:
     purpose = payload.get("p")
     if referral is None or purpose not in (*WellbeingStage.values, "feedback"):
         raise ReferralError("This link is not valid. It may have been copied wrongly.")
-    actor = Actor(label="The person (answers link)", roles=frozenset({"resident_link"}), only_referral_id=referral.pk)
+    actor = Actor(label="The person (answers link)", roles=frozenset({RESIDENT_LINK}), only_referral_id=referral.pk)
     return referral, purpose, actor
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import timezone
+
 from referrals.choices import ConsentPurpose, ContactRoute, ProviderDeclineReason, ReferralStatus
 
 
@@ -49,8 +51,6 @@ class ProviderSummary:
 
     @property
     def first_session_has_passed(self) -> bool:
-        from django.utils import timezone
-
         return self.first_session_at is not None and self.first_session_at <= timezone.now()
 
 
@@ -70,8 +70,6 @@ class ProviderListing:
 
     @property
     def first_session_has_passed(self) -> bool:
-        from django.utils import timezone
-
         return self.first_session_at is not None and self.first_session_at <= timezone.now()
 
 

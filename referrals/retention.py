@@ -38,7 +38,7 @@ from django.db import transaction
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from referrals.access import audit
+from referrals.audit import audit
 from referrals.choices import AuditAction, NotificationKind
 from referrals.choices import ReferralStatus as S
 from referrals.models import Consent, Notification, Referral, ReferralEvent, Resident

@@ -1,7 +1,7 @@
 """Roles, and who is acting: a signed-in person, an API token, a provider's emailed link, or Signpost itself.
 
 Every service function takes an ``Actor``, so the pages, the API, the emailed links and the
-scheduled jobs are held to the same rules.
+scheduled jobs are held to the same rules. What an actor may do is ``referrals.permissions``.
 """
 
 from __future__ import annotations
@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group, Permission
 
+from directory.permissions import MODERATORS_GROUP, organisations_edited_by
 from referrals.choices import StaffRole
 
 LINK_WORKERS_GROUP = "Link workers"
 TRIAGE_GROUP = "Triage"
 COMMISSIONERS_GROUP = "Commissioners"
+# The person themselves, answering questions through the link sent to them (``referrals.outcomes``).
+RESIDENT_LINK = "resident_link"
 
 # Staff in these groups sign in to the admin (Signpost's staff pages sit beside it).
 STAFF_GROUPS = {
@@ -22,9 +25,6 @@ STAFF_GROUPS = {
     TRIAGE_GROUP: [("wagtailadmin", "access_admin")],
     COMMISSIONERS_GROUP: [("wagtailadmin", "access_admin")],
 }
-
-# Roles that see residents' personal data, and so must sign in with a second factor.
-RESIDENT_DATA_ROLES = frozenset({StaffRole.LINK_WORKER, StaffRole.TRIAGE, StaffRole.PROVIDER, StaffRole.ADMINISTRATOR})
 
 
 def ensure_staff_groups() -> dict[str, Group]:
@@ -59,10 +59,6 @@ class Actor:
     def is_administrator(self) -> bool:
         return StaffRole.ADMINISTRATOR in self.roles
 
-    @property
-    def sees_resident_data(self) -> bool:
-        return bool(self.roles & RESIDENT_DATA_ROLES)
-
 
 SYSTEM = Actor(label="Signpost", roles=frozenset({"system"}))
 
@@ -74,8 +70,6 @@ def actor_for_user(user) -> Actor:
     cached = getattr(user, "_signpost_actor", None)
     if cached is not None:
         return cached
-    from directory.permissions import MODERATORS_GROUP, organisations_edited_by
-
     group_names = set(user.groups.values_list("name", flat=True))
     roles = set()
     if LINK_WORKERS_GROUP in group_names:

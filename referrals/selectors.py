@@ -1,7 +1,7 @@
 """Reading referrals for the staff pages: the triage queue, a link worker's caseload, a timeline.
 
-Reads only (writes are ``referrals.services``). Every query starts from
-``referrals.access.referrals_visible_to`` so a page can never show a referral its reader
+Reads only (writes are ``referrals.services``). Every query starts from what
+``referrals.permissions`` lets the reader see, so a page can never show a referral its reader
 may not see.
 """
 
@@ -13,15 +13,16 @@ from datetime import datetime, timedelta
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from referrals.access import referrals_visible_to
-from referrals.choices import Priority, ReferralStatus as S, StaffRole
+from referrals.choices import Priority, StaffRole
+from referrals.choices import ReferralStatus as S
 from referrals.models import Alert, Notification, Referral, ReferralEvent
+from referrals.permissions import referrals_visible_to, team_referrals_visible_to
 from referrals.roles import Actor
+from referrals.workflow import FIRST_SESSION_PENDING, TRANSITIONS
 
-# A referral a link worker may point at another activity ("choose_activity"'s sources).
-CAN_TAKE_AN_ACTIVITY = (S.CONTACTED, S.ACTIVITY_CHOSEN, S.DECLINED_BY_PROVIDER, S.DID_NOT_ATTEND, S.CANCELLED)
+# A referral a link worker may point at another activity.
+CAN_TAKE_AN_ACTIVITY = TRANSITIONS["choose_activity"].sources
 WAITING_ON_PROVIDER = (S.SENT_TO_PROVIDER, S.ACCEPTED)
-FIRST_SESSION = (S.FIRST_SESSION_BOOKED, S.RESIDENT_NOTIFIED)
 # How long a closed referral stays on the caseload page.
 RECENTLY_CLOSED_DAYS = 30
 
@@ -68,20 +69,6 @@ def _with_open_alerts(referrals: QuerySet) -> QuerySet:
     )
 
 
-def team_referrals(actor: Actor) -> QuerySet:
-    """Referrals the actor sees as the social prescribing team (triage, their link worker), never
-    those they see only as a provider: the referral page shows notes providers must not read."""
-    referrals = referrals_visible_to(actor)
-    if actor.is_administrator:
-        return referrals
-    team = Q(pk__in=[])
-    if actor.has_role(StaffRole.TRIAGE) and actor.service_ids:
-        team |= Q(service_id__in=actor.service_ids)
-    if actor.has_role(StaffRole.LINK_WORKER) and actor.user_id:
-        team |= Q(service_id__in=actor.service_ids) & (Q(link_worker_id=actor.user_id) | Q(referred_by_id=actor.user_id))
-    return referrals.filter(team)
-
-
 # Working time -----------------------------------------------------------------------------
 
 
@@ -122,7 +109,7 @@ def describe_age(age: timedelta) -> str:
 def triage_queue(*, actor: Actor) -> list[Referral]:
     """New referrals waiting for triage: urgent first, then the longest waiting first."""
     referrals = (
-        _with_open_alerts(team_referrals(actor).filter(status=S.RECEIVED))
+        _with_open_alerts(team_referrals_visible_to(actor).filter(status=S.RECEIVED))
         .annotate(
             urgency=Case(When(priority=Priority.URGENT, then=Value(0)), default=Value(1), output_field=IntegerField())
         )
@@ -140,7 +127,7 @@ def service_open_referrals(*, actor: Actor) -> list[Referral]:
     """The service's other open referrals (already triaged), with their link worker; alerts first."""
     open_statuses = [s for s in S.values if s not in (S.RECEIVED, S.CLOSED, S.DECLINED_BY_PERSON)]
     rows = list(
-        _with_open_alerts(team_referrals(actor).filter(status__in=open_statuses)).order_by("received_at", "pk")
+        _with_open_alerts(team_referrals_visible_to(actor).filter(status__in=open_statuses)).order_by("received_at", "pk")
     )
     rows.sort(key=lambda r: (not r.open_alerts,))
     for referral in rows:
@@ -217,13 +204,14 @@ def caseload(*, actor: Actor, now: datetime | None = None) -> Caseload:
     for referral in referrals:
         referral.next_step = NEXT_STEP.get(referral.status, "")
         referral.status_tag = STATUS_TAG.get(referral.status, "grey")
+        referral.first_session_pending = referral.status in FIRST_SESSION_PENDING
         if referral.status == S.CLOSED:
             groups.closed_recently.append(referral)
         elif referral.open_alerts:
             groups.needs_action.append(referral)
         elif referral.status in WAITING_ON_PROVIDER:
             groups.waiting_on_provider.append(referral)
-        elif referral.status in FIRST_SESSION:
+        elif referral.first_session_pending:
             groups.first_session_booked.append(referral)
         else:
             groups.needs_action.append(referral)
@@ -251,7 +239,7 @@ def referrals_ready_for_activity(*, actor: Actor) -> QuerySet:
     """The link worker's referrals that can take an activity now (for "Refer to this activity")."""
     return (
         referrals_visible_to(actor)
-        .filter(link_worker_id=actor.user_id, status__in=CAN_TAKE_AN_ACTIVITY)
+        .filter(link_worker_id=actor.user_id, status__in=sorted(CAN_TAKE_AN_ACTIVITY))
         .select_related("resident", "activity")
         .order_by("received_at", "pk")
     )

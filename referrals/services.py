@@ -1,28 +1,35 @@
 """Everything that changes a referral, a resident or a consent: one function per step.
 
 Each step runs in a transaction, locks the referral row, checks the transition table
-(``referrals.workflow``) and that the actor owns the step for this referral, writes a
+(``referrals.workflow``) and that the actor owns the step for this referral
+(``referrals.permissions``), writes a
 ``ReferralEvent``, clears the alerts the step resolves, and queues its notifications in
 the same transaction. The pages, the API, the emailed links and the jobs all call these.
 """
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from referrals.access import audit, check_owns_step
+from directory.choices import ActivityStatus
+from directory.schedules import next_occurrences
+from referrals.audit import audit
 from referrals.choices import (
     SNOMED_DECLINED,
     AlertKind,
     AuditAction,
+    Channel,
     ConsentMethod,
     ConsentPurpose,
+    DeliveryStatus,
     NotificationKind,
     Outcome,
     ProviderDeclineReason,
@@ -32,10 +39,14 @@ from referrals.choices import (
     Tier,
 )
 from referrals.errors import AlreadyUpdated, InvalidTransition, NotPermitted, ReferralError
-from referrals.models import Alert, Consent, Referral, ReferralEvent, Resident
+from referrals.models import Alert, Consent, Notification, Referral, ReferralEvent, Resident
 from referrals.notifications.outbox import queue_notifications
-from referrals.roles import Actor
+from referrals.permissions import check_may_take, may_complete_task
+from referrals.roles import LINK_WORKERS_GROUP, SYSTEM, Actor, actor_for_user
+from referrals.validators import normalise_nhs_number
 from referrals.workflow import REALLOCATE, TRANSITIONS, Transition
+
+logger = logging.getLogger(__name__)
 
 # The alerts each step resolves.
 _CLEARS = {
@@ -76,7 +87,7 @@ def _step(
         locked = Referral.objects.select_for_update(of=("self",)).select_related("resident", "provider", "activity").get(
             pk=referral.pk
         )
-        check_owns_step(actor, locked, transition)
+        check_may_take(actor, locked, transition)
         if locked.status == transition.target and transition.idempotent and (same is None or same(locked)):
             return locked
         if locked.status not in transition.sources:
@@ -149,8 +160,6 @@ def clear_alerts(referral: Referral, *, kinds, actor: Actor, action: str) -> int
 def resident_create(*, service, actor: Actor, **fields) -> Resident:
     resident = Resident(service=service, **fields)
     if resident.nhs_number:
-        from referrals.validators import normalise_nhs_number
-
         resident.nhs_number = normalise_nhs_number(resident.nhs_number)
     try:
         resident.full_clean()
@@ -281,8 +290,6 @@ def referral_create_for_new_resident(
 
 
 def _link_worker_in_service(user, service_id) -> bool:
-    from referrals.roles import actor_for_user
-
     candidate = actor_for_user(user)
     return candidate.has_role(StaffRole.LINK_WORKER) and service_id in candidate.service_ids
 
@@ -305,7 +312,7 @@ def referral_triage(*, referral: Referral, actor: Actor, tier: str, link_worker,
 @transaction.atomic
 def referral_reallocate(*, referral: Referral, actor: Actor, link_worker, note: str = "") -> Referral:
     locked = Referral.objects.select_for_update().get(pk=referral.pk)
-    check_owns_step(actor, locked, REALLOCATE)
+    check_may_take(actor, locked, REALLOCATE)
     if locked.status not in REALLOCATE.sources:
         raise InvalidTransition("Only a triaged, open referral can move to another link worker.")
     if link_worker is None or not _link_worker_in_service(link_worker, locked.service_id):
@@ -327,8 +334,6 @@ def referral_record_contact(*, referral: Referral, actor: Actor, note: str = "")
 
 
 def referral_choose_activity(*, referral: Referral, actor: Actor, activity, note: str = "") -> Referral:
-    from directory.choices import ActivityStatus
-
     if activity is None or not activity.live or activity.status != ActivityStatus.ACTIVE:
         raise ReferralError("Choose an activity that is running now.", field="activity")
 
@@ -382,8 +387,6 @@ def referral_book_first_session(
     With ``session`` (an ``ActivitySession`` of the chosen activity), its next occurrence is used.
     """
     if session is not None:
-        from directory.schedules import next_occurrences
-
         if referral.activity_id is None or session.activity_id != referral.activity_id:
             raise ReferralError("Choose one of this activity's sessions.", field="session")
         # The next time it starts: one already under way is too late to be a first session.
@@ -468,8 +471,6 @@ def raise_alert(referral: Referral, kind: str) -> Alert | None:
 
 def link_workers_of(service):
     """The link workers who work for ``service`` (for triage's allocation list)."""
-    from referrals.roles import LINK_WORKERS_GROUP
-
     return (
         get_user_model()
         .objects.filter(is_active=True, groups__name=LINK_WORKERS_GROUP, staff_membership__service=service)
@@ -481,16 +482,11 @@ def link_workers_of(service):
 @transaction.atomic
 def notification_complete_task(*, notification, actor: Actor, note: str = ""):
     """A person has made the phone call or sent the letter a notification asked for."""
-    from referrals.choices import Channel, DeliveryStatus
-    from referrals.models import Notification
-
     task = Notification.objects.select_for_update(of=("self",)).select_related("referral").get(pk=notification.pk)
     if task.channel not in (Channel.PHONE_TASK, Channel.LETTER_TASK):
         raise ReferralError("Only a phone call or a letter is marked as done by hand.")
     referral = task.referral
-    mine = task.recipient_user_id is not None and task.recipient_user_id == actor.user_id
-    team = task.recipient_service_id is not None and task.recipient_service_id in actor.service_ids
-    if not (mine or team or actor.is_administrator):
+    if not may_complete_task(actor, task):
         raise NotPermitted("This task is on someone else's list.")
     if task.status == DeliveryStatus.DONE:
         return task
@@ -499,3 +495,51 @@ def notification_complete_task(*, notification, actor: Actor, note: str = ""):
     if task.kind == NotificationKind.FIRST_SESSION_FOR_RESIDENT and referral.status == ReferralStatus.FIRST_SESSION_BOOKED:
         referral_mark_resident_notified(referral=referral, actor=actor, note=note or "Told by " + task.get_channel_display().lower())
     return task
+
+
+# After a message has gone ------------------------------------------------------------------
+
+
+def referral_mark_resident_notified_by_message(*, notification: Notification) -> bool:
+    """Move the referral to "resident notified" now that its first-session message has gone
+    (``referrals.tasks`` calls this after each successful send); True if it moved.
+
+    Robust to the referral having moved on (attendance already recorded, the session booked
+    again): then nothing changes. Never raises: the message has gone whatever happens here.
+    """
+    if notification.kind != NotificationKind.FIRST_SESSION_FOR_RESIDENT:
+        return False
+    try:
+        referral = Referral.objects.get(pk=notification.referral_id)
+        if referral.status != ReferralStatus.FIRST_SESSION_BOOKED:
+            return False
+        if notification.is_about_an_earlier_booking():
+            return False
+        referral_mark_resident_notified(
+            referral=referral, actor=SYSTEM, note=f"Sent by {notification.get_channel_display().lower()}"
+        )
+    except ReferralError as error:
+        logger.info("Referral %s not marked as notified: %s", notification.referral_id, type(error).__name__)
+        return False
+    except Exception as error:  # noqa: BLE001 - the sweep tries again (resident_notified_repairs)
+        logger.warning("Referral %s not marked as notified: %s; the sweep will retry", notification.referral_id,
+                       type(error).__name__)
+        return False
+    return True
+
+
+def resident_notified_repairs() -> int:
+    """Record "resident notified" where the first-session message went but the step is missing
+    (the process stopped between the two); returns how many referrals moved."""
+    latest_booking = Subquery(
+        ReferralEvent.objects.filter(referral=OuterRef("referral"), action="book_first_session")
+        .order_by("-at").values("at")[:1]
+    )
+    missed = Notification.objects.annotate(latest_booking=latest_booking).filter(
+        kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT,
+        channel__in=(Channel.EMAIL, Channel.TEXT),
+        status=DeliveryStatus.SENT,
+        referral__status=ReferralStatus.FIRST_SESSION_BOOKED,
+        created_at__gte=F("latest_booking"),
+    )
+    return sum(referral_mark_resident_notified_by_message(notification=notification) for notification in missed)

@@ -11,10 +11,10 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from referrals.audit import audit
 
-from referrals.access import audit
 from referrals.choices import AuditAction, StaffRole
-from reporting.forms import ReportForm
+from referrals.views.common import staff_view
 from reporting import charts
 from reporting.exports import (
     SECTIONS,
@@ -29,9 +29,9 @@ from reporting.exports import (
     tables_xlsx,
 )
 from reporting.figures import build_report
+from reporting.forms import ReportForm
 from reporting.gaps import gaps_in_provision
 from reporting.scope import reportable_referrals, suppresses_small_counts, suppression_threshold
-from referrals.views.common import staff_view
 
 REPORT_ROLES = (StaffRole.COMMISSIONER, StaffRole.TRIAGE, StaffRole.PROVIDER)
 EXTRACT = "extract"

@@ -19,6 +19,7 @@ from rest_framework.authentication import BaseAuthentication, SessionAuthenticat
 from rest_framework.permissions import BasePermission
 
 from referrals.models import ApiToken
+from referrals.permissions import must_prove_second_factor
 from referrals.roles import actor_for_token, actor_for_user
 
 _KEYWORDS = (b"token", b"bearer")
@@ -83,7 +84,7 @@ class ActsForSomeone(BasePermission):
         if not actor.roles:
             raise exceptions.PermissionDenied("Your account does not work with referrals.")
         is_verified = getattr(user, "is_verified", None)
-        if actor.sees_resident_data and not (callable(is_verified) and is_verified()):
+        if must_prove_second_factor(actor) and not (callable(is_verified) and is_verified()):
             raise exceptions.PermissionDenied(
                 "Sign in with your second factor (your authenticator app) before using the referral API."
             )

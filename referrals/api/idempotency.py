@@ -14,15 +14,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import timedelta
-
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from referrals.models import IdempotentRequest, Referral
+from referrals.models import ApiToken, IdempotentRequest, Referral
 
 HEADER = "Idempotency-Key"
 # Visible ASCII, up to 255 characters: a UUID is the usual choice.
@@ -49,8 +48,6 @@ def key_from(request) -> str | None:
 
 def caller_of(request) -> str:
     """Whose keys these are: the API token's, or the signed-in member of staff's."""
-    from referrals.models import ApiToken
-
     if isinstance(request.auth, ApiToken):
         return f"token:{request.auth.pk}"
     return f"user:{request.user.pk}"

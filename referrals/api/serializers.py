@@ -13,6 +13,7 @@ from django.db.models import Q
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
+from directory.models import NeedTerm
 from directory.postcodes import PostcodeError, normalise_postcode
 from referrals.choices import (
     ConsentMethod,
@@ -26,6 +27,7 @@ from referrals.choices import (
     Tier,
 )
 from referrals.models import Resident
+from referrals.provider_summary import provider_summary
 from referrals.validators import normalise_nhs_number
 
 # The two shapes a referral comes in, named in every response's "view".
@@ -124,8 +126,6 @@ class ReferralCreateInput(serializers.Serializer):
     consents = ConsentsInput()
 
     def validate_needs(self, values: list[str]) -> list:
-        from directory.models import NeedTerm
-
         wanted = list(dict.fromkeys(value.strip() for value in values if value.strip()))
         found = list(NeedTerm.objects.filter(Q(slug__in=wanted) | Q(oruk_id__in=wanted)))
         known = {term.slug for term in found} | {term.oruk_id for term in found}
@@ -502,8 +502,6 @@ def team_view(referral) -> dict:
 
 def provider_view(referral) -> dict:
     """The provider summary of a referral (from ``referrals.provider_summary``, as the provider's pages show it)."""
-    from referrals.provider_summary import provider_summary
-
     summary = provider_summary(referral)
     data = {
         "view": PROVIDER_VIEW,

@@ -21,14 +21,20 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler, set_rollback
 
+from directory.models import ActivityPage, ActivitySession
 from referrals import services
-from referrals.access import audit_view, check_owns_step, referrals_visible_to, sees_as_provider_only
 from referrals.api import idempotency
 from referrals.api import serializers as io
 from referrals.api.authentication import AUTHENTICATION_CLASSES, ActsForSomeone
-from referrals.choices import StaffRole
+from referrals.audit import audit_view
 from referrals.errors import InvalidTransition, NotPermitted, ReferralError
-from referrals.models import Referral, SocialPrescribingService
+from referrals.models import Referral
+from referrals.permissions import (
+    check_may_take,
+    referrals_visible_to,
+    sees_as_provider_only,
+    service_for_new_referral,
+)
 from referrals.roles import Actor
 from referrals.workflow import TRANSITIONS
 
@@ -155,9 +161,7 @@ class ReferralCreateApi(ReferralApi):
     )
     def post(self, request):
         actor = request.actor
-        service = SocialPrescribingService.objects.filter(pk__in=actor.service_ids).first()
-        if service is None or not (actor.has_role(StaffRole.TRIAGE) or actor.has_role(StaffRole.LINK_WORKER)):
-            raise NotPermitted("Only a social prescribing service's token (or its staff) can make referrals.")
+        service = service_for_new_referral(actor)
         try:
             key = idempotency.key_from(request)
         except idempotency.BadKey as error:
@@ -274,7 +278,7 @@ class ReferralStepApi(ReferralApi):
     def post(self, request, reference: str):
         referral = _visible_referral(request, reference)
         # Refuse a step the caller does not own before reading its input: an outsider learns nothing.
-        check_owns_step(request.actor, referral, TRANSITIONS[self.action])
+        check_may_take(request.actor, referral, self.action)
         serializer = self.input_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         self.perform(referral=referral, actor=request.actor, **serializer.validated_data)
@@ -344,8 +348,6 @@ class ReferralChooseActivityApi(ReferralStepApi):
     input_serializer = io.ReferralChooseActivityInput
 
     def perform(self, *, referral, actor, activity, note):
-        from directory.models import ActivityPage
-
         chosen = ActivityPage.objects.filter(pk=activity).first()
         return services.referral_choose_activity(referral=referral, actor=actor, activity=chosen, note=note)
 
@@ -389,8 +391,6 @@ class ReferralBookFirstSessionApi(ReferralStepApi):
     def perform(self, *, referral, actor, starts_at, session, note):
         chosen = None
         if session is not None:
-            from directory.models import ActivitySession
-
             chosen = ActivitySession.objects.filter(pk=session).first()
             if chosen is None:
                 raise ReferralError("Choose one of this activity's sessions.", field="session")

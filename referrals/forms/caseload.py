@@ -1,8 +1,13 @@
 """The link worker's and triage's forms on a referral: one small form per step, and consent."""
 
 from django import forms
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Length, Substr
 from django.utils.translation import gettext_lazy as _
+from wagtail.models import Page
 
+from directory.choices import ActivityStatus
+from directory.models import ActivityPage
 from referrals.choices import ConsentMethod, ConsentPurpose, Outcome
 from referrals.forms.triage import Radios
 
@@ -41,13 +46,6 @@ class ActivityField(forms.ModelChoiceField):
 
 def live_activities():
     """Activities a referral can go to: published and running now."""
-    from django.db.models import OuterRef, Subquery
-    from django.db.models.functions import Length, Substr
-    from wagtail.models import Page
-
-    from directory.choices import ActivityStatus
-    from directory.models import ActivityPage
-
     # The organisation is the parent page: its path is the activity's less one step (one query, not one each).
     parent = Page.objects.filter(path=Substr(OuterRef("path"), 1, Length(OuterRef("path")) - Page.steplen))
     return (

@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 from django import forms
 from django.utils import timezone
 
+from directory.schedules import next_occurrences
 from referrals.choices import ProviderDeclineReason
 
 OTHER_TIME = "other"
@@ -56,8 +57,6 @@ class UpcomingSession:
 
 def upcoming_sessions(activity) -> list[UpcomingSession]:
     """Each of the activity's sessions at its next start still to come, soonest first."""
-    from directory.schedules import next_occurrences
-
     if activity is None:
         return []
     now = timezone.now()

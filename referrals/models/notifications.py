@@ -1,7 +1,7 @@
 """The transactional outbox: every message Signpost owes someone, written with the change that caused it.
 
 A row is created in the same transaction as the referral's state change and sent afterwards
-by a background task (``referrals.notifications.delivery``), with retries and back-off. A
+by a background task (``referrals.tasks``, through ``referrals.notifications.delivery``), with retries and back-off. A
 failed send leaves the row pending (or failed, after the last attempt); the referral is
 never rolled back. Tasks for people (a phone call, a letter) are rows too, done by hand.
 """
@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from referrals.choices import Channel, DeliveryStatus, NotificationKind
+from referrals.models.referrals import ReferralEvent
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -66,3 +67,14 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} by {self.get_channel_display()} ({self.get_status_display()})"
+
+    def is_about_an_earlier_booking(self) -> bool:
+        """Whether the first session was booked again after this message was written (so it is out of date).
+
+        The event log has every booking; the referral's stamp only the first.
+        """
+        latest = (
+            ReferralEvent.objects.filter(referral_id=self.referral_id, action="book_first_session")
+            .order_by("-at").values_list("at", flat=True).first()
+        )
+        return latest is not None and self.created_at < latest

@@ -1,10 +1,11 @@
 """Residents (the people referred) and what they have consented to.
 
-Special-category personal data: read it through ``referrals.access`` (which audits every
-view), never straight from a view or template.
+Special-category personal data: read it only as ``referrals.permissions`` allows, and audit
+every view (``referrals.audit``), never straight from a view or template.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -54,8 +55,6 @@ class Resident(models.Model):
         return self.postcode.split(" ")[0] if self.postcode else ""
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         route = self.preferred_contact
         if route == ContactRoute.EMAIL and not self.email:
             raise ValidationError({"email": "Enter an email address, or choose another way to be contacted."})

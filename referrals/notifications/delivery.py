@@ -1,16 +1,16 @@
-"""Sending what the outbox holds, in the background: email through Django's email backend, texts through the SMS gateway.
+"""Sending what the outbox holds: email through Django's email backend, texts through the SMS gateway.
 
-Each pending email or text is sent by ``deliver``, at most once: the row is locked
-(``select_for_update``) and only a pending, due row is sent, so the task queued on commit,
-a retry and the periodic sweep can all reach the same row and only one of them sends it.
-A failure is written on the row (attempts, when to try next, a short error without personal
-data) and never raised, so no referral is rolled back and no message is dropped; after
-``NOTIFICATION_MAX_ATTEMPTS`` (or an error that will never get better, like a landline
+This module only sends. ``deliver`` sends one pending, due email or text at most once: the
+row is locked (``select_for_update``) and only a pending, due row is sent, so the task queued
+on commit, a retry and the periodic sweep can all reach the same row and only one of them
+sends it. A failure is written on the row (attempts, when to try next, a short error without
+personal data) and never raised, so no referral is rolled back and no message is dropped;
+after ``NOTIFICATION_MAX_ATTEMPTS`` (or an error that will never get better, like a landline
 number for a text) the row is marked failed, and shows so on the referral.
 
-``deliver_due_notifications`` (the ``send_notifications`` command and the periodic task in
-``referrals.tasks``) is the safety net that sends everything due: messages whose queued task
-never ran, and retries after their back-off.
+What a sent message means for its referral (the person now knows of their first session) is
+a step of the pathway, taken by ``referrals.tasks`` after a successful send, through
+``referrals.services``; so are the task queued for each message and the sweep of everything due.
 
 Logs carry notification ids and references only: never addresses, numbers or names.
 """
@@ -20,20 +20,17 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
-from django_tasks import task
 
 from referrals.choices import Channel, DeliveryStatus, NotificationKind, ReferralStatus
-from referrals.models import Notification, Referral, ReferralEvent
+from referrals.models import Notification, Referral
+from referrals.notifications.sms import get_sms_gateway
 
 logger = logging.getLogger(__name__)
 
@@ -55,22 +52,6 @@ class Undeliverable(Exception):
 
     permanent = True
     safe_to_show = True  # our own words, with nothing personal in them
-
-
-def schedule_delivery(notification_ids: Iterable[str]) -> None:
-    """Queue a task to send each notification (called on commit by the outbox)."""
-    for notification_id in notification_ids:
-        try:
-            deliver_notification.enqueue(str(notification_id))
-        except Exception as error:  # noqa: BLE001 - the sweep sends it instead; the change that queued it stands
-            logger.warning("Could not queue notification %s (%s); the periodic sweep will send it",
-                           notification_id, type(error).__name__)
-
-
-@task()
-def deliver_notification(notification_id: str) -> str:
-    """Send one notification. A failed send is recorded on the row for a retry, not raised."""
-    return deliver(notification_id)
 
 
 def deliver(notification_id, *, now: datetime | None = None) -> str:
@@ -99,8 +80,6 @@ def deliver(notification_id, *, now: datetime | None = None) -> str:
         notification.save(update_fields=["status", "sent_at", "attempts", "gateway_reference"])
     logger.info("Notification %s sent (%s by %s, attempt %d)", notification.pk, notification.kind,
                 notification.channel, notification.attempts)
-    if notification.kind == NotificationKind.FIRST_SESSION_FOR_RESIDENT:
-        mark_resident_notified(notification)
     return SENT
 
 
@@ -110,8 +89,6 @@ def _send(notification: Notification) -> str:
         raise Undeliverable("There is no address or number to send to.")
     if notification.channel == Channel.EMAIL:
         return _send_email(notification)
-    from referrals.notifications.sms import get_sms_gateway
-
     gateway = get_sms_gateway()
     return gateway.send_text(to=notification.recipient, body=notification.body, reference=str(notification.pk))
 
@@ -148,25 +125,8 @@ def _check_still_wanted(notification: Notification) -> None:
         return
     status = Referral.objects.values_list("status", flat=True).get(pk=notification.referral_id)
     still_booked = status in (ReferralStatus.FIRST_SESSION_BOOKED, ReferralStatus.RESIDENT_NOTIFIED)
-    if not still_booked or _booked_again(notification):
+    if not still_booked or notification.is_about_an_earlier_booking():
         raise Undeliverable("Not sent: the first session changed before this message went, so it was out of date.")
-
-
-def _latest_booking():
-    """When the referral's first session was last booked (the event log has every booking; the stamp only the first)."""
-    return Subquery(
-        ReferralEvent.objects.filter(referral=OuterRef("referral"), action="book_first_session")
-        .order_by("-at").values("at")[:1]
-    )
-
-
-def _booked_again(notification: Notification) -> bool:
-    """Whether this first-session message is about an earlier booking than the latest one."""
-    latest = (
-        ReferralEvent.objects.filter(referral_id=notification.referral_id, action="book_first_session")
-        .order_by("-at").values_list("at", flat=True).first()
-    )
-    return latest is not None and notification.created_at < latest
 
 
 def _record_failure(notification: Notification, error: Exception, *, now: datetime) -> str:
@@ -229,79 +189,3 @@ def _scrub(text: str, recipient: str) -> str:
         text = re.sub(re.escape(recipient), "[recipient]", text, flags=re.IGNORECASE)
     text = _EMAIL.sub("[address]", text)
     return _NUMBER.sub("[number]", " ".join(text.split()))
-
-
-def mark_resident_notified(notification: Notification) -> bool:
-    """Move the referral to "resident notified" now that its first-session message has gone.
-
-    Robust to the referral having moved on (attendance already recorded, the session booked
-    again): then nothing changes. Never raises: the message has gone whatever happens here.
-    """
-    from referrals.errors import ReferralError
-    from referrals.roles import SYSTEM
-    from referrals.services import referral_mark_resident_notified
-
-    try:
-        referral = Referral.objects.get(pk=notification.referral_id)
-        if referral.status != ReferralStatus.FIRST_SESSION_BOOKED:
-            return False
-        if _booked_again(notification):
-            return False  # this message was about an earlier booking
-        referral_mark_resident_notified(
-            referral=referral, actor=SYSTEM, note=f"Sent by {notification.get_channel_display().lower()}"
-        )
-    except ReferralError as error:
-        logger.info("Referral %s not marked as notified: %s", notification.referral_id, type(error).__name__)
-        return False
-    except Exception as error:  # noqa: BLE001 - the sweep tries again (resident_notified_repairs)
-        logger.warning("Referral %s not marked as notified: %s; the sweep will retry", notification.referral_id,
-                       type(error).__name__)
-        return False
-    return True
-
-
-@dataclass(frozen=True)
-class Progress:
-    index: int
-    total: int
-    notification_id: str
-    kind: str
-    channel: str
-    outcome: str
-
-
-def deliver_due_notifications(
-    now: datetime | None = None, *, limit: int | None = None, on_each: Callable[[Progress], None] | None = None
-) -> dict[str, int]:
-    """Send every pending email and text that is due; return how many were sent, deferred, failed and skipped.
-
-    Also moves to "resident notified" any referral whose first-session message went but
-    whose step was not recorded (the process stopped in between).
-    """
-    now = now or timezone.now()
-    due = Notification.objects.due(now).order_by("next_attempt_at", "created_at").values_list("pk", "kind", "channel")
-    rows = list(due[:limit] if limit else due)
-    counts = dict.fromkeys(OUTCOMES, 0) | {"errors": 0}
-    for index, (pk, kind, channel) in enumerate(rows, start=1):
-        try:
-            outcome = deliver(pk, now=now)
-        except Exception as error:  # noqa: BLE001 - one bad row must not stop the others; it stays pending
-            logger.error("Notification %s could not be processed: %s", pk, type(error).__name__)
-            outcome = "errors"
-        counts[outcome] += 1
-        if on_each is not None:
-            on_each(Progress(index, len(rows), str(pk), kind, channel, outcome))
-    counts["resident_notified"] = resident_notified_repairs()
-    return counts
-
-
-def resident_notified_repairs() -> int:
-    """Record "resident notified" where the first-session message went but the step is missing."""
-    missed = Notification.objects.annotate(latest_booking=_latest_booking()).filter(
-        kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT,
-        channel__in=SENDABLE,
-        status=DeliveryStatus.SENT,
-        referral__status=ReferralStatus.FIRST_SESSION_BOOKED,
-        created_at__gte=F("latest_booking"),
-    )
-    return sum(mark_resident_notified(notification) for notification in missed)

@@ -1,17 +1,27 @@
 """Writing notifications in the same transaction as the change that causes them.
 
-``queue_notifications`` decides who is told what, by which route, and writes the rows;
-sending happens after commit, in the background (``referrals.notifications.delivery``).
+``queue_notifications`` decides who is told what, by which route, and writes the rows; once
+the transaction commits it announces the emails and texts to send (``notifications_queued``),
+and ``referrals.signal_handlers`` queues a background task to send each
+(``referrals.tasks.deliver_notification``). The outbox never sends, and knows nothing of who sends.
 Provider emails carry the referral's reference and signed links, never personal data: the
 link's page shows the summary.
 """
 
+from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from referrals.choices import Channel, ConsentPurpose, ContactRoute, DeliveryStatus, NotificationKind
+from referrals.links import issue_provider_links
 from referrals.models import Notification
 from referrals.notifications.messages import render_message
+from referrals.notifications.sms import is_uk_mobile
+
+# Sent (sender=Notification) once the transaction that queued them commits, with
+# ``notification_ids``: the emails and texts waiting to be sent.
+notifications_queued = Signal()
 
 _RESIDENT_ROUTE = {
     ContactRoute.EMAIL: Channel.EMAIL,
@@ -51,15 +61,11 @@ def queue_notifications(referral, kind: str, *, context: dict | None = None) -> 
         )
     to_send = [str(n.pk) for n in created if n.channel in (Channel.EMAIL, Channel.TEXT)]
     if to_send:
-        from referrals.notifications.delivery import schedule_delivery
-
-        transaction.on_commit(lambda: schedule_delivery(to_send))
+        transaction.on_commit(lambda: notifications_queued.send(sender=Notification, notification_ids=to_send))
     return created
 
 
 def _context(referral, kind) -> dict:
-    from django.conf import settings
-
     return {
         "referral": referral,
         "resident": referral.resident,
@@ -76,8 +82,6 @@ def _to_resident(referral) -> list[dict]:
     if channel == Channel.EMAIL and resident.email:
         return [{"channel": channel, "recipient": resident.email}]
     if channel == Channel.TEXT and resident.phone:
-        from referrals.notifications.sms import is_uk_mobile
-
         # A landline cannot take a text: someone phones instead.
         if is_uk_mobile(resident.phone):
             return [{"channel": channel, "recipient": resident.phone}]
@@ -99,8 +103,6 @@ def _to_link_worker(referral) -> list[dict]:
 
 
 def _to_provider(referral) -> list[dict]:
-    from referrals.links import issue_provider_links
-
     organisation = referral.provider
     plans = [{"channel": Channel.INBOX, "organisation": organisation}]
     address = (referral.activity.contact_email if referral.activity else "") or organisation.email

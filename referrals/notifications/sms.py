@@ -20,6 +20,9 @@ from typing import TextIO
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from notifications_python_client.errors import HTTPError
+from notifications_python_client.notifications import NotificationsAPIClient
+from requests import RequestException
 
 
 class SmsGatewayError(Exception):
@@ -86,15 +89,10 @@ class NotifySmsGateway(SmsGateway):
 
     def __init__(self, *, api_key: str, template_id: str,
                  base_url: str = "https://api.notifications.service.gov.uk", timeout: float = 10):
-        from notifications_python_client.notifications import NotificationsAPIClient
-
         self.template_id = template_id
         self.client = NotificationsAPIClient(api_key, base_url=base_url, timeout=timeout)
 
     def send_text(self, *, to: str, body: str, reference: str) -> str:
-        from notifications_python_client.errors import HTTPError
-        from requests import RequestException
-
         phone_number = normalise_uk_mobile(to)
         try:
             response = self.client.send_sms_notification(

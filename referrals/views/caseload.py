@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,10 +25,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from referrals import selectors, services
-from referrals.access import audit_list_view, audit_view, owns_step, referrals_visible_to
+from referrals import permissions, selectors, services
+from referrals.audit import audit_list_view, audit_view
 from referrals.choices import ConsentPurpose, StaffRole
-from referrals.errors import NotPermitted, ReferralError
+from referrals.errors import ReferralError
 from referrals.forms.caseload import (
     ChooseActivityForm,
     CloseForm,
@@ -39,8 +39,7 @@ from referrals.forms.caseload import (
     live_activities,
 )
 from referrals.models import Consent, Notification
-from referrals.views.common import add_domain_error, staff_view, visible_referral
-from referrals.workflow import REALLOCATE, TRANSITIONS, available_actions
+from referrals.views.common import add_domain_error, refusal_message, staff_view, visible_referral
 
 TEAM = (StaffRole.LINK_WORKER, StaffRole.TRIAGE)
 # Steps that move the referral forward: the first of these on offer is shown open. Ending steps
@@ -84,13 +83,13 @@ def caseload(request):
 def task_done(request, pk):
     """A phone call made or a letter sent: off the list (and, for the first session, the person is told)."""
     actor = request.actor
-    task = get_object_or_404(Notification.objects.filter(referral__in=referrals_visible_to(actor)), pk=pk)
+    task = get_object_or_404(
+        Notification.objects.filter(referral__in=permissions.referrals_visible_to(actor)), pk=pk
+    )
     try:
         services.notification_complete_task(notification=task, actor=actor, note=request.POST.get("note", "")[:500])
-    except NotPermitted as error:
-        raise PermissionDenied(error.message) from None
     except ReferralError as error:
-        messages.error(request, error.message)
+        messages.error(request, refusal_message(error))
     else:
         messages.success(request, _("Marked as done: %(task)s for %(reference)s.") % {
             "task": task.get_channel_display().lower(), "reference": task.referral.reference})
@@ -198,7 +197,7 @@ def _referral(request, pk: int):
         request,
         pk,
         what="referral page",
-        queryset=selectors.team_referrals(request.actor).select_related(
+        queryset=permissions.team_referrals_visible_to(request.actor).select_related(
             "service", "link_worker", "referred_by", "activity", "provider", "first_session"
         ),
     )
@@ -222,8 +221,6 @@ def referral_step(request, pk: int, action: str):
     if form.is_valid():
         try:
             step.run(referral, request.actor, form.cleaned_data)
-        except NotPermitted as error:
-            raise PermissionDenied(error.message) from None
         except ReferralError as error:
             add_domain_error(form, error)
         else:
@@ -282,9 +279,9 @@ def _render_referral(request, referral, *, failed: tuple[str, forms.Form] | None
     actor = request.actor
     failed_action, failed_form = failed or (None, None)
     steps = []
-    for transition in available_actions(referral.status):
+    for transition in permissions.next_actions(actor, referral):
         step = STEPS.get(transition.action)
-        if step is None or not owns_step(actor, referral, transition):
+        if step is None:
             continue
         if transition.action == failed_action:
             form = failed_form
@@ -318,8 +315,9 @@ def _render_referral(request, referral, *, failed: tuple[str, forms.Form] | None
             "consent_form": consent_form,
             "shares_with_provider": shares,
             "steps": steps,
-            "can_triage": referral.status == "received" and owns_step(actor, referral, TRANSITIONS["triage"]),
-            "can_reallocate": referral.status in REALLOCATE.sources and owns_step(actor, referral, REALLOCATE),
+            "can_triage": permissions.can(actor, referral, "triage"),
+            "can_reallocate": permissions.can(actor, referral, "reallocate"),
+            "on_my_caseload": permissions.is_on_caseload_of(actor, referral),
             "failed_form": failed_form,
             "status_tag": selectors.STATUS_TAG.get(referral.status, "grey"),
             "next_step": selectors.NEXT_STEP.get(referral.status, ""),
@@ -345,8 +343,6 @@ def refer_to_activity(request):
         audit_view(actor, what="refer to this activity", referral=referral, request=request)
         try:
             services.referral_choose_activity(referral=referral, actor=actor, activity=activity)
-        except NotPermitted as error:
-            raise PermissionDenied(error.message) from None
         except ReferralError as error:
             add_domain_error(form, error)
         else:

@@ -1,7 +1,8 @@
 """A new referral keyed in by staff: a professional's referral received by phone, email or letter
 (or a person who rang about themselves), entered by triage staff or a link worker.
 
-It goes into the actor's own service and lands in the triage queue (status received), whoever
+It goes into the actor's own service (``referrals.permissions.service_for_new_referral``, as a
+referral made through the API does) and lands in the triage queue (status received), whoever
 keys it in: triage allocates every referral, including a link worker's own.
 """
 
@@ -10,30 +11,21 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from referrals import services
 from referrals.errors import ReferralError
 from referrals.forms.new_referral import NewReferralForm
-from referrals.models import SocialPrescribingService
+from referrals.permissions import REFERRER_ROLES, service_for_new_referral
 from referrals.views.common import add_domain_error, staff_view
 
 logger = logging.getLogger(__name__)
 
 
-def own_service(actor) -> SocialPrescribingService:
-    """The service the actor works for (their ``StaffMembership``); staff with none cannot refer."""
-    service = SocialPrescribingService.objects.filter(pk__in=actor.service_ids).first()
-    if service is None:
-        raise PermissionDenied("You are not a member of a social prescribing service.")
-    return service
-
-
-@staff_view("triage", "link_worker")
+@staff_view(*REFERRER_ROLES)
 def new_referral(request):
     actor = request.actor
-    service = own_service(actor)
+    service = service_for_new_referral(actor)
     if request.method == "POST":
         form = NewReferralForm(request.POST)
         if form.is_valid():

@@ -8,18 +8,17 @@ takes one set of answers per stage, and says plainly when a link is out of date 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from referrals import outcomes, selectors
+from referrals import outcomes, permissions
 from referrals.choices import StaffRole
-from referrals.errors import NotPermitted, ReferralError
+from referrals.errors import ReferralError
 from referrals.forms.outcomes import FeedbackForm, SendLinkForm, WellbeingAnswersForm, WellbeingRecordForm
 from referrals.models import WellbeingScore, WellbeingStage
-from referrals.views.common import add_domain_error, staff_view, visible_referral
+from referrals.views.common import add_domain_error, refuses_with_403, staff_view, visible_referral
 
 ONS4 = outcomes.ONS4_FIELDS
 
@@ -31,7 +30,7 @@ ONS4 = outcomes.ONS4_FIELDS
 def record_wellbeing(request, pk):
     actor = request.actor
     referral = visible_referral(
-        request, pk, what="wellbeing answers", queryset=selectors.team_referrals(actor).select_related("resident")
+        request, pk, what="wellbeing answers", queryset=permissions.team_referrals_visible_to(actor).select_related("resident")
     )
     form = WellbeingRecordForm(prefix="ons4")
     link_form = SendLinkForm(prefix="link")
@@ -40,10 +39,7 @@ def record_wellbeing(request, pk):
         link_form = SendLinkForm(request.POST, prefix="link")
         if link_form.is_valid():
             purpose = link_form.cleaned_data["purpose"]
-            try:
-                url = outcomes.outcome_link_send(referral=referral, actor=actor, purpose=purpose)
-            except NotPermitted as error:
-                raise PermissionDenied(error.message) from None
+            url = outcomes.outcome_link_send(referral=referral, actor=actor, purpose=purpose)
             # Shown as well, for a person who asks for it to be read out or sent another way.
             link = {"url": url, "purpose": dict(link_form.fields["purpose"].choices)[purpose], "sent": True}
     elif request.method == "POST":
@@ -52,8 +48,6 @@ def record_wellbeing(request, pk):
             try:
                 outcomes.wellbeing_record(referral=referral, actor=actor, stage=form.cleaned_data["stage"],
                                           scores=form.scores())
-            except NotPermitted as error:
-                raise PermissionDenied(error.message) from None
             except ReferralError as error:
                 add_domain_error(form, error)
             else:
@@ -80,6 +74,7 @@ def record_wellbeing(request, pk):
 
 
 @never_cache
+@refuses_with_403()
 def resident_answers(request, token: str):
     try:
         referral, purpose, actor = outcomes.resident_link_actor(token)

@@ -28,9 +28,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from referrals import links, services
-from referrals.access import audit, audit_list_view, audit_view, referrals_visible_to
+from referrals.audit import audit, audit_list_view, audit_view
 from referrals.choices import AuditAction, Channel, ReferralStatus, StaffRole
-from referrals.errors import NotPermitted, ReferralError
+from referrals.errors import ReferralError
 from referrals.forms.provider import (
     ATTENDED,
     AcceptForm,
@@ -40,10 +40,11 @@ from referrals.forms.provider import (
     FirstSessionForm,
 )
 from referrals.models import Notification, Referral
+from referrals.permissions import provider_referrals_visible_to, referrals_visible_to
 from referrals.provider_summary import provider_listing, provider_summary
 from referrals.roles import actor_for_link
-from referrals.views.common import add_domain_error, staff_view, visible_referral
-from referrals.workflow import FIRST_SESSION_PENDING, PROVIDER_VISIBLE, TRANSITIONS
+from referrals.views.common import add_domain_error, refuses_with_403, staff_view, visible_referral
+from referrals.workflow import FIRST_SESSION_PENDING
 
 S = ReferralStatus
 
@@ -121,32 +122,20 @@ def _not_permitted(request, message: str):
     return render(request, "referrals/provider/not_permitted.html", {"message": message}, status=403)
 
 
+def _link_not_permitted(request, message: str):
+    return _private(_not_permitted(request, message))
+
+
 # The inbox and the referral page -----------------------------------------------------------
 
 
-def _sent_to_providers_of(actor):
-    """Referrals sent to the actor's organisations (to any organisation, for an administrator).
-
-    A person who is also a link worker or in triage sees their other referrals on those
-    pages; here they see only what was sent to them as a provider.
-    """
-    mine = Referral.objects.filter(provider__isnull=False, status__in=PROVIDER_VISIBLE)
-    if not actor.is_administrator:
-        mine = mine.filter(provider_id__in=actor.organisation_ids)
-    return mine
-
-
-def _providers_referrals(actor):
-    return referrals_visible_to(actor, _sent_to_providers_of(actor))
-
-
 @never_cache
-@staff_view(StaffRole.PROVIDER)
+@staff_view(StaffRole.PROVIDER, not_permitted=_not_permitted)
 def inbox(request):
     actor = request.actor
     recent = timezone.now() - timedelta(days=RECENTLY_DONE_DAYS)
     referrals = list(
-        _providers_referrals(actor)
+        provider_referrals_visible_to(actor)
         .exclude(status__in=INBOX_GROUPS[-1][1], updated_at__lt=recent)
         .select_related("resident", "activity")
         .order_by("sent_to_provider_at", "pk")
@@ -165,7 +154,7 @@ def inbox(request):
             channel=Channel.INBOX,
             recipient_organisation_id__in=actor.organisation_ids,
             read_at__isnull=True,
-            referral__in=_providers_referrals(actor),
+            referral__in=provider_referrals_visible_to(actor),
         )
         .order_by("-created_at")
     )
@@ -205,19 +194,19 @@ def _step_heading(step: str, summary) -> str:
 
 
 @never_cache
-@staff_view(StaffRole.PROVIDER)
+@staff_view(StaffRole.PROVIDER, not_permitted=_not_permitted)
 def referral_page(request, pk: int):
-    queryset = _sent_to_providers_of(request.actor).select_related("activity")
+    queryset = provider_referrals_visible_to(request.actor).select_related("activity")
     referral = visible_referral(request, pk, what="provider referral page", queryset=queryset)
     return _render_referral(request, referral)
 
 
 @never_cache
 @require_POST
-@staff_view(StaffRole.PROVIDER)
+@staff_view(StaffRole.PROVIDER, not_permitted=_not_permitted)
 def referral_step(request, pk: int, step: str):
     actor = request.actor
-    referral = _providers_referrals(actor).filter(pk=pk).select_related("resident", "activity").first()
+    referral = provider_referrals_visible_to(actor).filter(pk=pk).select_related("resident", "activity").first()
     if referral is None:
         raise Http404("No referral here.")
     form = _new_form(step, referral, data=request.POST)
@@ -227,8 +216,6 @@ def referral_step(request, pk: int, step: str):
         try:
             with services.as_seen(referral, seen_status=seen_status, action=action) as current:
                 _perform(step, form, referral=current, actor=actor)
-        except NotPermitted as error:
-            return _not_permitted(request, error.message)
         except ReferralError as error:
             add_domain_error(form, error)
             referral.refresh_from_db()
@@ -309,6 +296,7 @@ def _audit_link_view(actor, link, referral, what: str):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@refuses_with_403(_link_not_permitted)
 def link(request, token: str):
     try:
         if request.method == "POST":
@@ -367,8 +355,6 @@ def _link_post(request, token: str):
         if form.is_valid():
             try:
                 referral = _perform(step, form, referral=referral, actor=actor)
-            except NotPermitted as error:
-                return _private(_not_permitted(request, error.message))
             except ReferralError as error:
                 add_domain_error(form, error)
         if form.errors:

@@ -1,24 +1,23 @@
 """The single point of access: the queue of new referrals, and triaging one into a tier with a link worker.
 
-Triage sees its own service's referrals only (``referrals.access``); every step goes through
+Triage sees its own service's referrals only (``referrals.permissions``); every step goes through
 ``referrals.services``, so the page is held to the same rules as the API.
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from referrals import selectors, services
-from referrals.access import audit_list_view, owns_step
-from referrals.choices import ReferralStatus, StaffRole
-from referrals.errors import NotPermitted, ReferralError
+from referrals import permissions, selectors, services
+from referrals.audit import audit_list_view
+from referrals.choices import StaffRole
+from referrals.errors import ReferralError
 from referrals.forms.triage import PersonDeclinesForm, ReallocateForm, TriageForm
 from referrals.views.common import add_domain_error, staff_view, visible_referral
 from referrals.views.new_referral import new_referral
-from referrals.workflow import REALLOCATE, TRANSITIONS
+from referrals.workflow import TRANSITIONS
 
 
 @staff_view(StaffRole.TRIAGE)
@@ -43,13 +42,13 @@ def triage_referral(request, pk: int):
     """One referral: triage it (tier, priority, link worker), or move it to another link worker."""
     actor = request.actor
     referral = visible_referral(
-        request, pk, what="triage page", queryset=selectors.team_referrals(actor).select_related("service")
+        request, pk, what="triage page",
+        queryset=permissions.team_referrals_visible_to(actor).select_related("service"),
     )
     link_workers = services.link_workers_of(referral.service)
-    can_triage = referral.status == ReferralStatus.RECEIVED and owns_step(actor, referral, TRANSITIONS["triage"])
-    can_reallocate = referral.status in REALLOCATE.sources and owns_step(actor, referral, REALLOCATE)
-    person_declines = TRANSITIONS["person_declines"]
-    can_decline = referral.status in person_declines.sources and owns_step(actor, referral, person_declines)
+    can_triage = permissions.can(actor, referral, "triage")
+    can_reallocate = permissions.can(actor, referral, "reallocate")
+    can_decline = permissions.can(actor, referral, "person_declines")
 
     action = request.POST.get("action") if request.method == "POST" else None
     data = request.POST if action else None
@@ -89,8 +88,6 @@ def triage_referral(request, pk: int):
                 services.referral_person_declines(referral=referral, actor=actor, note=data["note"])
                 messages.success(request, _("Recorded that the person declined social prescribing."))
                 return redirect("referrals:referral", pk=referral.pk)
-            except NotPermitted as error:
-                raise PermissionDenied(error.message) from None
             except ReferralError as error:
                 add_domain_error(form, error)
         failed = form
@@ -103,7 +100,11 @@ def triage_referral(request, pk: int):
             "resident": referral.resident,
             "needs": list(referral.needs.all()),
             "alerts": list(referral.alerts.open()),
-            "age_label": selectors.describe_age(selectors.working_time_between(referral.received_at)),
+            # How long it has waited for triage, while it waits.
+            "waiting_label": (
+                selectors.describe_age(selectors.working_time_between(referral.received_at))
+                if referral.status in TRANSITIONS["triage"].sources else ""
+            ),
             "link_worker_choices": selectors.link_worker_choices(referral=referral, link_workers=link_workers),
             "triage_form": triage_form if can_triage else None,
             "reallocate_form": reallocate_form if can_reallocate else None,

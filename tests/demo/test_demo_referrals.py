@@ -19,7 +19,7 @@ from django.test import override_settings
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from referrals.access import referrals_visible_to
+from referrals.permissions import referrals_visible_to
 from referrals.alerts import run_alerts
 from referrals.choices import AlertKind, ContactRoute, ReferralStatus, Source
 from demo.referrals import DEMO_TWO_FACTOR_USERS, demo_service_names, demo_totp_key, demo_totp_secret

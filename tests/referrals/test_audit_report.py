@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from referrals.access import audit
+from referrals.audit import audit
 from referrals.choices import AuditAction
 from factories.referrals import make_referral, make_user
 from referrals.models import AuditEntry

@@ -16,14 +16,15 @@ from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from referrals import services
+from referrals import services, tasks
 from referrals.choices import Channel, ContactRoute, DeliveryStatus, NotificationKind
 from referrals.choices import ReferralStatus as S
-from referrals.factories import make_referral, make_resident, provider_actor
+from factories.referrals import make_referral, make_resident, provider_actor
 from referrals.models import Notification, Referral
 from referrals.notifications import delivery
-from referrals.notifications.delivery import deliver, deliver_due_notifications
+from referrals.notifications.delivery import deliver
 from referrals.roles import SYSTEM
+from referrals.tasks import deliver_due_notifications
 from tests.referrals.smtp import SmtpServer
 from tests.referrals.text import mentions
 
@@ -119,7 +120,7 @@ def test_smtp_down_then_up_loses_nothing_and_duplicates_nothing(smtp, referral_m
     assert counts["sent"] == 0
     for pk in expected_ids:
         assert deliver(pk, now=timezone.now() + 2 * LATER) == delivery.SKIPPED
-        delivery.deliver_notification.enqueue(pk)
+        tasks.deliver_notification.enqueue(pk)
     assert sorted(smtp.header_values("X-Signpost-Notification")) == expected_ids
     for email in emails.all():
         assert email.status == DeliveryStatus.SENT and email.attempts == 2 and email.sent_at is not None
@@ -157,7 +158,7 @@ def test_a_referral_stands_when_the_task_queue_itself_fails(smtp, referral_maker
         def enqueue(self, *args, **kwargs):
             raise RuntimeError("queue unavailable")
 
-    monkeypatch.setattr(delivery, "deliver_notification", BrokenQueue())
+    monkeypatch.setattr(tasks, "deliver_notification", BrokenQueue())
     smtp.start()
     referral = referral_maker()
 
@@ -397,12 +398,13 @@ def test_a_sent_message_never_moves_a_referral_that_has_moved_on(referral_maker,
     referral = referral_maker(S.FIRST_SESSION_BOOKED)
     services.referral_record_attendance(referral=referral, actor=provider_actor(organisation))
     notification = referral.notifications.get(kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT)
-    assert delivery.mark_resident_notified(notification) is False
+    assert services.referral_mark_resident_notified_by_message(notification=notification) is False
     assert Referral.objects.get(pk=referral.pk).status == S.ATTENDED
 
 
 def test_the_sweep_records_resident_notified_when_the_step_was_missed(referral_maker, monkeypatch):
-    monkeypatch.setattr(delivery, "mark_resident_notified", lambda notification: False)  # the process stopped
+    # The process stopped between sending and recording it.
+    monkeypatch.setattr(services, "referral_mark_resident_notified_by_message", lambda notification: False)
     referral = referral_maker(S.FIRST_SESSION_BOOKED)
     assert referral.notifications.get(kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT).status == DeliveryStatus.SENT
     assert Referral.objects.get(pk=referral.pk).status == S.FIRST_SESSION_BOOKED

@@ -9,6 +9,7 @@ revoke the token in the admin and issue a new one.
 
 from django.core.management.base import BaseCommand, CommandError
 
+from directory.models import OrganisationPage
 from referrals.models import ApiToken, SocialPrescribingService
 
 
@@ -43,8 +44,6 @@ class Command(BaseCommand):
 
 
 def _organisation(value: str):
-    from directory.models import OrganisationPage
-
     value = value.strip()
     matches = OrganisationPage.objects.filter(pk=int(value)) if value.isdigit() else OrganisationPage.objects.filter(slug=value)
     matches = list(matches[:2])

@@ -14,7 +14,8 @@ from django.db import close_old_connections
 
 from referrals.choices import Channel, DeliveryStatus, NotificationKind
 from referrals.models import Notification
-from referrals.notifications.delivery import DEFERRED, FAILED, SENT, SKIPPED, Progress, deliver_due_notifications
+from referrals.notifications.delivery import DEFERRED, FAILED, SENT, SKIPPED
+from referrals.tasks import Progress, deliver_due_notifications
 
 _SAY = {SENT: "sent", DEFERRED: "not sent, will try again", FAILED: "not sent, gave up", SKIPPED: "skipped",
         "errors": "error, left pending"}

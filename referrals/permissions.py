@@ -1,0 +1,271 @@
+"""Who may do what with referrals: the one policy that services, pages, the API, emailed links,
+reports and templates ask.
+
+- **Seeing.** A social prescribing service owns its referrals: its triage staff see all of
+  them, its link workers their own caseload (and the referrals they made). A provider sees a
+  referral only while it is with them, and only as a summary. Administrators and Signpost's own
+  jobs see everything. Nothing crosses between services or organisations. An emailed link sees
+  its one referral.
+- **Steps.** ``referrals.workflow`` says which step can follow which status and which role owns
+  it; ``may_take`` says whether this actor owns it for this referral (the triage team of its
+  service, its allocated link worker, the provider it was sent to, Signpost's jobs).
+- **New referrals** go into the service of the person (or token) making them.
+- **Reports.** Commissioners and triage report on their own service, providers on what was sent
+  to them, administrators on everything; commissioners see small counts hidden.
+
+Who is acting (their roles, service and organisations) is ``referrals.roles``; this module
+decides what that actor may do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from directory.models import OrganisationPage
+from referrals.choices import StaffRole
+from referrals.errors import NotPermitted
+from referrals.models import Notification, Referral, SocialPrescribingService
+from referrals.roles import LINK_WORKERS_GROUP, RESIDENT_LINK, Actor
+from referrals.workflow import PROVIDER_VISIBLE, REALLOCATE, SYSTEM, TRANSITIONS, Transition, available_actions
+
+# Roles that see residents' personal data, and so must sign in with a second factor.
+RESIDENT_DATA_ROLES = frozenset({StaffRole.LINK_WORKER, StaffRole.TRIAGE, StaffRole.PROVIDER, StaffRole.ADMINISTRATOR})
+# Who keys in a new referral (into their own service).
+REFERRER_ROLES = (StaffRole.TRIAGE, StaffRole.LINK_WORKER)
+# Who opens the reports (administrators too).
+REPORT_ROLES = (StaffRole.COMMISSIONER, StaffRole.TRIAGE, StaffRole.PROVIDER)
+
+# Every step an actor may be asked about: the workflow's transitions and the steps that do not
+# move the referral.
+_STEPS = {**TRANSITIONS, REALLOCATE.action: REALLOCATE}
+
+
+# Staff pages ------------------------------------------------------------------------------
+
+
+def acts_as_any(actor: Actor, roles: Iterable[str]) -> bool:
+    """Whether ``actor`` holds one of ``roles``; an administrator holds them all (each staff page's gate)."""
+    return actor.is_administrator or any(actor.has_role(role) for role in roles)
+
+
+def must_prove_second_factor(actor: Actor) -> bool:
+    """Staff who see residents' data sign in with a second factor."""
+    return bool(actor.roles & RESIDENT_DATA_ROLES)
+
+
+def may_refer_to_activities(actor: Actor) -> bool:
+    """Whether search results offer this person "Refer to this activity" (a link worker's caseload)."""
+    return acts_as_any(actor, (StaffRole.LINK_WORKER,))
+
+
+# Seeing referrals -------------------------------------------------------------------------
+
+
+def _team(actor: Actor) -> Q:
+    """The referrals ``actor`` sees as the social prescribing team: their service's as triage,
+    their own caseload (and referrals they made) as a link worker."""
+    team = Q(pk__in=[])
+    if actor.has_role(StaffRole.TRIAGE) and actor.service_ids:
+        team |= Q(service_id__in=actor.service_ids)
+    if actor.has_role(StaffRole.LINK_WORKER) and actor.user_id:
+        team |= Q(service_id__in=actor.service_ids) & (Q(link_worker_id=actor.user_id) | Q(referred_by_id=actor.user_id))
+    return team
+
+
+def _as_provider(actor: Actor) -> Q:
+    """The referrals ``actor`` sees as a provider: those with their organisations, from the moment they were sent."""
+    if actor.has_role(StaffRole.PROVIDER) and actor.organisation_ids:
+        return Q(provider_id__in=actor.organisation_ids, status__in=PROVIDER_VISIBLE)
+    return Q(pk__in=[])
+
+
+def referrals_visible_to(actor: Actor, queryset: QuerySet | None = None) -> QuerySet:
+    """The referrals (of ``queryset``, or all) that ``actor`` may see in any way."""
+    referrals = Referral.objects.all() if queryset is None else queryset
+    if actor.is_administrator or actor.has_role(SYSTEM):
+        return referrals
+    referrals = referrals.filter(_team(actor) | _as_provider(actor))
+    if actor.only_referral_id is not None:
+        referrals = referrals.filter(pk=actor.only_referral_id)
+    return referrals
+
+
+def team_referrals_visible_to(actor: Actor, queryset: QuerySet | None = None) -> QuerySet:
+    """The referrals ``actor`` sees as the social prescribing team, never those they see only as a
+    provider: the team's pages show notes providers must not read."""
+    referrals = referrals_visible_to(actor, queryset)
+    if actor.is_administrator:
+        return referrals
+    return referrals.filter(_team(actor))
+
+
+def provider_referrals_visible_to(actor: Actor, queryset: QuerySet | None = None) -> QuerySet:
+    """The referrals ``actor`` sees as a provider: sent to their organisations (to any organisation,
+    for an administrator). Someone who is also a link worker or in triage sees their other
+    referrals on those pages, not here."""
+    referrals = Referral.objects.all() if queryset is None else queryset
+    referrals = referrals.filter(provider__isnull=False, status__in=PROVIDER_VISIBLE)
+    if not actor.is_administrator:
+        referrals = referrals.filter(provider_id__in=actor.organisation_ids)
+    return referrals_visible_to(actor, referrals)
+
+
+def sees_as_provider_only(actor: Actor, referral: Referral) -> bool:
+    """True when the actor sees this referral only as its provider: the summary, never the notes."""
+    if actor.is_administrator:
+        return False
+    if actor.has_role(StaffRole.TRIAGE) and referral.service_id in actor.service_ids:
+        return False
+    if actor.has_role(StaffRole.LINK_WORKER) and actor.user_id in (referral.link_worker_id, referral.referred_by_id):
+        return False
+    return True
+
+
+def is_on_caseload_of(actor: Actor, referral: Referral) -> bool:
+    """Whether ``referral`` is on the caseload of ``actor`` as its allocated link worker."""
+    return actor.has_role(StaffRole.LINK_WORKER) and referral.link_worker_id is not None and (
+        referral.link_worker_id == actor.user_id
+    )
+
+
+# Steps on a referral ----------------------------------------------------------------------
+
+
+def _step(step: Transition | str) -> Transition:
+    return _STEPS[step] if isinstance(step, str) else step
+
+
+def may_take(actor: Actor, referral: Referral, step: Transition | str) -> bool:
+    """Whether ``actor`` owns ``step`` (a transition or its action) for this referral, whatever its status now."""
+    transition = _step(step)
+    if actor.only_referral_id is not None and (
+        actor.only_referral_id != referral.pk or transition.action not in actor.only_actions
+    ):
+        return False
+    for owner in transition.owners:
+        if owner == SYSTEM and actor.has_role(SYSTEM):
+            return True
+        if owner == StaffRole.TRIAGE and actor.has_role(owner) and referral.service_id in actor.service_ids:
+            return True
+        if owner == StaffRole.LINK_WORKER and is_on_caseload_of(actor, referral):
+            return True
+        if owner == StaffRole.PROVIDER and actor.has_role(owner) and referral.provider_id in actor.organisation_ids:
+            return True
+    return False
+
+
+def check_may_take(actor: Actor, referral: Referral, step: Transition | str) -> None:
+    """Refuse (``NotPermitted``) a step ``actor`` does not own for this referral."""
+    transition = _step(step)
+    if not may_take(actor, referral, transition):
+        raise NotPermitted(f"You cannot do this step ({transition.label or transition.action}) for this referral.")
+
+
+def can(actor: Actor, referral: Referral, step: Transition | str) -> bool:
+    """Whether ``actor`` can take ``step`` on this referral now: it follows the referral's status, and it is theirs."""
+    transition = _step(step)
+    return referral.status in transition.sources and may_take(actor, referral, transition)
+
+
+def next_actions(actor: Actor, referral: Referral) -> list[Transition]:
+    """The steps that can follow the referral's status and that ``actor`` owns, in the workflow's order."""
+    return [t for t in available_actions(referral.status) if may_take(actor, referral, t)]
+
+
+# Outcomes and tasks -----------------------------------------------------------------------
+
+
+def may_record_outcomes(actor: Actor, referral: Referral) -> bool:
+    """Wellbeing answers and feedback come from the person (through their link), or their link worker."""
+    if actor.has_role(RESIDENT_LINK) and actor.only_referral_id == referral.pk:
+        return True
+    return actor.is_administrator or (
+        actor.has_role(StaffRole.LINK_WORKER) and referral.link_worker_id == actor.user_id
+    )
+
+
+def may_send_outcome_questions(actor: Actor, referral: Referral) -> bool:
+    """Only the person's link worker sends them questions to answer."""
+    return actor.is_administrator or (
+        actor.has_role(StaffRole.LINK_WORKER) and referral.link_worker_id == actor.user_id
+    )
+
+
+def may_complete_task(actor: Actor, task: Notification) -> bool:
+    """A phone call or letter is done by the person whose list it is on, or their team's."""
+    mine = task.recipient_user_id is not None and task.recipient_user_id == actor.user_id
+    team = task.recipient_service_id is not None and task.recipient_service_id in actor.service_ids
+    return mine or team or actor.is_administrator
+
+
+# New referrals ----------------------------------------------------------------------------
+
+
+def service_for_new_referral(actor: Actor) -> SocialPrescribingService:
+    """The service a referral made by ``actor`` goes into: the one they (or their token) work for.
+
+    Only a service's triage staff and link workers (or its API token, or an administrator who
+    works for a service) make referrals; anyone else is refused (``NotPermitted``).
+    """
+    if not acts_as_any(actor, REFERRER_ROLES):
+        raise NotPermitted("Only a social prescribing service's token (or its staff) can make referrals.")
+    service = SocialPrescribingService.objects.filter(pk__in=actor.service_ids).first()
+    if service is None:
+        raise NotPermitted("You are not a member of a social prescribing service.")
+    return service
+
+
+# Reports ----------------------------------------------------------------------------------
+
+
+def may_see_reports(actor: Actor) -> bool:
+    """Commissioners, triage (as service managers), providers and administrators open the reports."""
+    return acts_as_any(actor, REPORT_ROLES)
+
+
+def reportable_referrals(actor: Actor) -> QuerySet:
+    """The referrals ``actor``'s reports count: their service's (commissioners, triage), those sent to
+    their organisations (providers), or all (administrators)."""
+    referrals = Referral.objects.all()
+    if actor.is_administrator:
+        return referrals
+    visible = Q(pk__in=[])
+    if (actor.has_role(StaffRole.COMMISSIONER) or actor.has_role(StaffRole.TRIAGE)) and actor.service_ids:
+        visible |= Q(service_id__in=actor.service_ids)
+    if actor.has_role(StaffRole.PROVIDER) and actor.organisation_ids:
+        visible |= Q(provider_id__in=actor.organisation_ids)
+    return referrals.filter(visible)
+
+
+def small_counts_hidden_from(actor: Actor) -> bool:
+    """Commissioners see counts below the threshold suppressed (re-identification risk); staff who
+    run the service (triage, providers, administrators) do not."""
+    return not (actor.is_administrator or actor.has_role(StaffRole.TRIAGE) or actor.has_role(StaffRole.PROVIDER))
+
+
+def reports_as_provider_only(actor: Actor) -> bool:
+    """A provider reports on its own referrals: who the link worker was is the service's business."""
+    return not (actor.is_administrator or actor.has_role(StaffRole.COMMISSIONER) or actor.has_role(StaffRole.TRIAGE))
+
+
+def report_providers_for(actor: Actor, referrals: QuerySet) -> QuerySet:
+    """The providers ``actor`` may filter their reports by (``referrals``: their ``reportable_referrals``)."""
+    if actor.is_administrator:
+        return OrganisationPage.objects.all()
+    if actor.has_role(StaffRole.COMMISSIONER) or actor.has_role(StaffRole.TRIAGE):
+        return OrganisationPage.objects.filter(pk__in=referrals.values("provider_id"))
+    return OrganisationPage.objects.filter(pk__in=actor.organisation_ids)
+
+
+def report_link_workers_for(actor: Actor) -> QuerySet | None:
+    """The link workers ``actor`` may filter their reports by: their service's (all, for an
+    administrator); None for a provider, who is not offered the filter."""
+    if reports_as_provider_only(actor):
+        return None
+    workers = get_user_model().objects.filter(groups__name=LINK_WORKERS_GROUP)
+    if not actor.is_administrator:
+        workers = workers.filter(staff_membership__service_id__in=actor.service_ids)
+    return workers.distinct()
