@@ -13,12 +13,13 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.module_loading import import_string
-from geopy.exc import GeopyError
+from geopy.exc import GeocoderUnavailable, GeopyError
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 from geopy.point import Point
 
+from directory.models.postcodes import Postcode
 from directory.postcodes import PostcodeError, normalise_postcode
 
 _SIX_PLACES = Decimal("0.000001")
@@ -48,8 +49,6 @@ class CodePointGeocoder(Geocoder):
         super().__init__(**kwargs)
 
     def geocode(self, query, *, exactly_one=True, timeout=None):
-        from directory.models import Postcode
-
         try:
             postcode = normalise_postcode(str(query))
         except PostcodeError:
@@ -65,8 +64,6 @@ class UnavailableGeocoder(Geocoder):
     """Always fails, as an online geocoder does when its service is down (for testing failure paths)."""
 
     def geocode(self, query, *, exactly_one=True, timeout=None):
-        from geopy.exc import GeocoderUnavailable
-
         raise GeocoderUnavailable("The geocoding service is unavailable.")
 
 

@@ -7,6 +7,7 @@ from django.utils.http import urlencode
 from wagtail import hooks
 from wagtail.admin.forms.choosers import BaseFilterForm, SearchFilterMixin
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import ObjectList
 from wagtail.admin.widgets import Button, ListingButton
 from wagtail.models import Page
 from wagtail.permissions import policy_registry, register_permission_policy
@@ -22,6 +23,7 @@ from wagtail.snippets.views.snippets import (
 )
 
 from directory import admin_views
+from directory.forms import VenueForm
 from directory.freshness import CONFIRM_ACCURATE_LOG_ACTION
 from directory.models import ActivityPage, NeedTerm, OrganisationPage, Venue
 from directory.permissions import (
@@ -169,6 +171,8 @@ class VenueViewSet(SnippetViewSet):
     history_view_class = VenueHistoryView
     usage_view_class = VenueUsageView
     chooser_viewset_class = VenueChooserViewSet
+    # The model's panels, on the form that places the venue on the map from its postcode.
+    edit_handler = ObjectList(Venue.panels, base_form_class=VenueForm)
 
     def get_queryset(self, request):
         return (
@@ -178,7 +182,7 @@ class VenueViewSet(SnippetViewSet):
         )
 
     def get_form_class(self, for_update=False):
-        # Built on whatever form the model's panels give (including Venue.base_form_class).
+        # Built on the edit handler's form (VenueForm with the model's panels).
         base = super().get_form_class(for_update=for_update)
         return type(f"Scoped{base.__name__}", (_OrganisationScopedVenueForm, base), {})
 

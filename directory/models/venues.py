@@ -5,7 +5,6 @@ from django.db import models
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.search import index
 
-from directory.forms import VenueForm
 from directory.postcodes import PostcodeError, normalise_postcode
 
 
@@ -38,8 +37,9 @@ class Venue(index.Indexed, models.Model):
     bus_routes = models.CharField("bus routes", max_length=255, blank=True, help_text="For example: 1, 1a, 33.")
     directions = models.TextField(blank=True)
 
-    # Fills latitude and longitude from the postcode in the admin (see directory.forms).
-    base_form_class = VenueForm
+    # The admin edits these panels with directory.forms.VenueForm, which fills latitude and
+    # longitude from the postcode; the venue snippet's viewset (directory.wagtail_hooks) names
+    # that form, so the model does not import the layer above it.
     panels = [
         FieldPanel("name"),
         FieldPanel("organisation"),

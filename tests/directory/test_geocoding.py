@@ -5,7 +5,6 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 from django.urls import reverse
-from wagtail.admin.panels import get_edit_handler
 
 from directory import geocoding
 from directory.factories import make_venue
@@ -99,7 +98,8 @@ def venue_fields(**overrides) -> dict[str, str]:
 
 
 def venue_form(data: dict[str, str], instance: Venue | None = None):
-    form_class = get_edit_handler(Venue).get_form_class()
+    # The form the admin edits venues with (the venue snippet's, scoped to no one in particular).
+    form_class = Venue.snippet_viewset.get_form_class()
     return form_class(data=data, instance=instance or Venue())
 
 
