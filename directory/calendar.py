@@ -7,6 +7,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event, vRecur
 
 from directory.choices import Frequency
+from directory.schedules import session_dates
 
 _ICAL_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
@@ -28,8 +29,6 @@ def session_rrule(session) -> dict | None:
 
 
 def activity_calendar(activity) -> bytes:
-    from directory.schedules import session_dates
-
     tz = timezone.get_current_timezone()
     calendar = Calendar()
     calendar.add("prodid", "-//Signpost//Community activities//EN")

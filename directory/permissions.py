@@ -17,6 +17,8 @@ from django.utils.http import urlsafe_base64_encode
 from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from directory.models import OrganisationPage, Venue
+
 MODERATORS_GROUP = "Directory moderators"
 
 # Editors create and change their organisation's pages; publishing waits for a moderator
@@ -44,8 +46,6 @@ def organisation_sync_editor_permissions(*, organisation) -> Group:
     still used by a session cannot be deleted); upload images to
     their organisation's own collection. Nothing else.
     """
-    from directory.models import OrganisationPage
-
     group = organisation.editors
     if group is None:
         group, _ = Group.objects.get_or_create(name=editors_group_name(organisation))
@@ -92,8 +92,6 @@ def organisation_collection(organisation) -> Collection:
 
 def organisations_edited_by(user):
     """The organisations whose editors group ``user`` belongs to."""
-    from directory.models import OrganisationPage
-
     if not user.is_authenticated:
         return OrganisationPage.objects.none()
     return OrganisationPage.objects.filter(editors__in=user.groups.all())
@@ -150,8 +148,6 @@ class VenuePermissionPolicy(ModelPermissionPolicy):
 def venues_choosable_by(user):
     """Venues ``user`` may attach a session to: every venue for moderators; otherwise their
     organisations' own venues and the shared ones."""
-    from directory.models import Venue
-
     if is_directory_moderator(user):
         return Venue.objects.all()
     return Venue.objects.filter(Q(organisation__in=_organisation_ids(user)) | Q(organisation__isnull=True))

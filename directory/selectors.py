@@ -1,32 +1,23 @@
 """Reads of the directory that more than one page needs."""
 
-from datetime import timedelta
-
-from django.conf import settings
-from django.utils import timezone
-
 from directory.choices import ActivityStatus
-from directory.models import ActivityPage
+from directory.models import ActivityPage, DirectoryIndexPage
+
+# The cutoffs are defined beside ActivityPage, whose pages (an organisation's list of its
+# activities) need them too; they are read from here.
+from directory.models.pages import hidden_cutoff, stale_cutoff
+
+__all__ = ["directory_index", "hidden_cutoff", "public_activities", "stale_activities", "stale_cutoff"]
 
 
-def stale_cutoff(today=None):
-    """Listings last reviewed before this date are stale."""
-    today = today or timezone.localdate()
-    return today - timedelta(days=settings.SIGNPOST["STALE_AFTER_DAYS"])
-
-
-def hidden_cutoff(today=None):
-    """Listings last reviewed before this date are hidden from the public directory."""
-    return stale_cutoff(today) - timedelta(days=settings.SIGNPOST["STALE_GRACE_DAYS"])
+def directory_index() -> DirectoryIndexPage | None:
+    """The directory's index page, under which organisations are created (None before ``setup_site``)."""
+    return DirectoryIndexPage.objects.first()
 
 
 def public_activities(today=None):
     """Activities the public may see: published, public, active and not hidden as stale."""
-    return (
-        ActivityPage.objects.live()
-        .public()
-        .filter(status=ActivityStatus.ACTIVE, last_reviewed__gt=hidden_cutoff(today))
-    )
+    return ActivityPage.objects.publicly_listed(today)
 
 
 def stale_activities(today=None):

@@ -2,6 +2,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from directory.models import OrganisationPage
+from directory.permissions import organisation_sync_editor_permissions
 
 # The saved fields that the editors group and its permissions depend on.
 _SYNCED_FIELDS = {"title", "trusted", "editors"}
@@ -20,8 +21,6 @@ def give_organisation_its_editors(sender, instance, created, raw=False, update_f
         return
     if update_fields is not None and not _SYNCED_FIELDS & set(update_fields):
         return
-    from directory.permissions import organisation_sync_editor_permissions
-
     saved = OrganisationPage.objects.get(pk=instance.pk)
     group = organisation_sync_editor_permissions(organisation=saved)
     # Keep the caller's instance in step, so a revision saved from it records the group.

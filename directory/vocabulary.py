@@ -21,6 +21,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
+from wagtail.models import ReferenceIndex
+from wagtail.search.backends import get_search_backends
+
+from directory.models import NeedTerm
 
 # Never change: every seeded term's ORUK id is derived from it.
 NEEDS_NAMESPACE = uuid.UUID("2760ae06-3f76-4c09-bc6d-37e485ffb828")
@@ -533,8 +537,6 @@ def ensure_needs_vocabulary() -> dict:
     on purpose" from "new in this release" needs a record of retired terms, which the model
     does not have yet. Until then, rename or re-parent a term rather than delete it.
     """
-    from directory.models import NeedTerm
-
     pairs = list(iter_needs())
     existing = list(
         NeedTerm.objects.filter(
@@ -588,9 +590,6 @@ def _index_created_terms(terms: list) -> None:
     Listeners of ``post_save`` on ``NeedTerm`` do not run for these terms; anything else that
     indexes terms must be told here.
     """
-    from wagtail.models import ReferenceIndex
-    from wagtail.search.backends import get_search_backends
-
     for backend in get_search_backends(with_auto_update=True):
         backend.add_bulk(type(terms[0]), terms)
     for term in terms:

@@ -10,12 +10,25 @@ from django.utils import timezone
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField
-from wagtail.models import Orderable, Page
+from wagtail.models import Orderable, Page, PageManager
+from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from directory.choices import ActivityStatus, Frequency, HowToJoin, WeekOfMonth, Weekday
+from directory.schedules import describe_session, next_occurrences
 
 _IDENTITY = MultiFieldPanel([FieldPanel("oruk_id")], heading="Open Referral UK", classname="collapsed")
+
+
+def stale_cutoff(today: date | None = None) -> date:
+    """Listings last reviewed before this date are stale."""
+    today = today or timezone.localdate()
+    return today - timedelta(days=settings.SIGNPOST["STALE_AFTER_DAYS"])
+
+
+def hidden_cutoff(today: date | None = None) -> date:
+    """Listings last reviewed before this date are hidden from the public directory."""
+    return stale_cutoff(today) - timedelta(days=settings.SIGNPOST["STALE_GRACE_DAYS"])
 
 
 class DirectoryIndexPage(Page):
@@ -98,15 +111,22 @@ class OrganisationPage(Page):
         permissions = [("moderate_directory", "Can moderate the directory")]
 
     def get_context(self, request, *args, **kwargs):
-        from directory.selectors import public_activities
-
         context = super().get_context(request, *args, **kwargs)
-        context["activities"] = public_activities().child_of(self).order_by("title")
+        context["activities"] = ActivityPage.objects.publicly_listed().child_of(self).order_by("title")
         return context
+
+
+class ActivityPageQuerySet(PageQuerySet):
+    def publicly_listed(self, today: date | None = None) -> "ActivityPageQuerySet":
+        """Activities the public may see: published, public, active and not hidden as stale
+        (``directory.selectors.public_activities``)."""
+        return self.live().public().filter(status=ActivityStatus.ACTIVE, last_reviewed__gt=hidden_cutoff(today))
 
 
 class ActivityPage(Page):
     """Something a person can go to (an ORUK service), run by its parent organisation."""
+
+    objects = PageManager.from_queryset(ActivityPageQuerySet)()
 
     oruk_id = models.CharField("ORUK id", max_length=64, unique=True, default=uuid.uuid4)
     summary = models.CharField(max_length=255, help_text="One sentence that says what happens.")
@@ -246,8 +266,6 @@ class ActivityPage(Page):
         return super().serve(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
-        from directory.schedules import next_occurrences
-
         context = super().get_context(request, *args, **kwargs)
         sessions = list(self.sessions.select_related("venue"))
         context["sessions"] = sessions
@@ -292,8 +310,6 @@ class ActivitySession(Orderable):
         verbose_name = "session"
 
     def __str__(self):
-        from directory.schedules import describe_session
-
         return describe_session(self)
 
     def clean(self):
