@@ -1,14 +1,14 @@
 """Exporting the public directory as Open Referral UK 3.0 service objects.
 
 One query each for the activities, their sessions (with venues), their needs (with
-parents) and their organisations, however many activities there are. Mapping decisions
-are in ``directory.oruk.mapping``.
+parents) and their organisations, however many activities there are. Writing each service
+is ``directory.oruk.writing``; what maps to what, and why, is in ``directory.oruk.records``.
 """
 
 from django.db.models import Prefetch
 
 from directory.models import ActivityPage, ActivitySession, NeedTerm, OrganisationPage
-from directory.oruk.mapping import service_to_oruk
+from directory.oruk.writing import service_to_oruk
 from directory.selectors import public_activities
 
 

@@ -7,7 +7,8 @@ an invalid file changes nothing. ``directory_import_apply`` then writes the plan
 transaction, keyed by ORUK ids, so importing the same file again updates in place.
 Pages are published through revisions so their Wagtail history shows the import.
 
-Mapping decisions are in ``directory.oruk.mapping``.
+Reading each record is ``directory.oruk.reading``; what maps to what, and why, is in
+``directory.oruk.records``.
 """
 
 from __future__ import annotations
@@ -24,14 +25,8 @@ from wagtail.models import Page
 
 from directory.geocoding import Coordinates, GeocodingError, locate_postcode
 from directory.models import ActivityPage, ActivitySession, DirectoryIndexPage, NeedTerm, OrganisationPage, Venue
-from directory.oruk.mapping import (
-    OrganisationData,
-    Report,
-    ServiceData,
-    TermData,
-    VenueData,
-    service_from_oruk,
-)
+from directory.oruk.reading import service_from_oruk
+from directory.oruk.records import OrganisationData, Report, ServiceData, TermData, VenueData
 from directory.oruk.schemas import page_validator, schema_errors, service_validator
 
 Progress = Callable[..., Iterable]
@@ -299,20 +294,12 @@ def _assign(instance, fields: dict) -> bool:
     return changed
 
 
-def _directory_index() -> DirectoryIndexPage:
-    index = DirectoryIndexPage.objects.first()
-    if index is None:
-        from pages.setup import ensure_site
-
-        ensure_site()
-        index = DirectoryIndexPage.objects.get()
-    return index
-
-
 @transaction.atomic
-def directory_import_apply(*, plan: ImportPlan, progress: Progress = no_progress) -> ImportResult:
+def directory_import_apply(
+    *, plan: ImportPlan, index: DirectoryIndexPage, progress: Progress = no_progress
+) -> ImportResult:
+    """Write ``plan``; new organisations go under ``index``, the directory's index page."""
     counts = {kind: Tally() for kind in ("organisations", "activities", "venues", "sessions", "needs")}
-    index = _directory_index()
     terms = _apply_terms(plan, counts["needs"])
     organisations = _apply_organisations(plan, index, counts["organisations"])
     venues = _apply_venues(plan, organisations, counts["venues"])
@@ -335,10 +322,13 @@ def directory_import_apply(*, plan: ImportPlan, progress: Progress = no_progress
     return ImportResult(services=len(plan.services), counts=counts, warnings=plan.warnings)
 
 
-def directory_import(*, records: list, progress: Progress = no_progress) -> ImportResult:
-    """Check then import ``records``; raises ``ImportFileError`` (and changes nothing) if any is invalid."""
+def directory_import(
+    *, records: list, index: DirectoryIndexPage, progress: Progress = no_progress
+) -> ImportResult:
+    """Check then import ``records`` under ``index``; raises ``ImportFileError`` (and changes
+    nothing) if any is invalid."""
     plan = directory_import_plan(records=records, progress=progress)
-    return directory_import_apply(plan=plan, progress=progress)
+    return directory_import_apply(plan=plan, index=index, progress=progress)
 
 
 def _unique_slug(name: str, taken: set[str]) -> str:
@@ -388,7 +378,7 @@ def _publish(page: Page) -> None:
     page.save_revision(log_action=True).publish()
 
 
-def _apply_organisations(plan: ImportPlan, index, tally: Tally) -> dict[str, OrganisationPage]:
+def _apply_organisations(plan: ImportPlan, index: DirectoryIndexPage, tally: Tally) -> dict[str, OrganisationPage]:
     wanted = set(plan.organisations) | {s.organisation_oruk_id for s in plan.services}
     organisations = {page.oruk_id: page for page in OrganisationPage.objects.filter(oruk_id__in=wanted)}
     for oruk_id, data in plan.organisations.items():

@@ -15,7 +15,7 @@ from directory.choices import ActivityStatus, Frequency, HowToJoin
 from directory.factories import make_activity, make_organisation, make_venue
 from directory.models import ActivityPage, NeedTerm, OrganisationPage, Venue
 from directory.oruk.exporter import directory_export
-from directory.oruk.mapping import rich_text_to_plain
+from directory.oruk.writing import rich_text_to_plain
 from directory.oruk.schemas import SCHEMA_DIR, load_schema, schema_errors, service_validator
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,9 @@ from wagtail.models import Revision
 
 from directory.choices import ActivityStatus, Frequency, HowToJoin
 from directory.models import ActivityPage, ActivitySession, DirectoryIndexPage, NeedTerm, OrganisationPage, Venue
-from directory.oruk.mapping import Report, service_from_oruk
+from directory.oruk.importer import directory_import, records_from_json
+from directory.oruk.reading import service_from_oruk
+from directory.oruk.records import Report
 
 pytestmark = pytest.mark.django_db
 
@@ -108,10 +110,21 @@ def test_importing_the_example_creates_its_organisation_activity_venue_sessions_
     assert "bymonthday" in err
 
 
-def test_importing_into_an_empty_site_creates_the_directory_first(db, postcodes):
+def test_importing_into_a_site_without_a_directory_says_to_set_it_up_first(db, postcodes):
+    # The importer fills the directory; making the site it lives in is `setup_site`'s job.
     assert not DirectoryIndexPage.objects.exists()
-    _import(FIXTURES / "service_full.json")
-    assert ActivityPage.objects.get(oruk_id=SERVICE_ID).get_parent().get_parent().specific_class is DirectoryIndexPage
+    before = _counts()
+    with pytest.raises(CommandError, match="run manage.py setup_site first"):
+        _import(FIXTURES / "service_full.json")
+    assert _counts() == before
+
+
+def test_an_import_given_its_index_page_creates_organisations_under_it(home, postcodes):
+    index = DirectoryIndexPage.objects.get()
+    directory_import(records=records_from_json((FIXTURES / "service_full.json").read_bytes()), index=index)
+    organisation = OrganisationPage.objects.get(oruk_id=ORGANISATION_ID)
+    assert organisation.get_parent().pk == index.pk
+    assert ActivityPage.objects.get(oruk_id=SERVICE_ID).get_parent().pk == organisation.pk
 
 
 def test_reimporting_a_changed_file_updates_in_place(home, postcodes, tmp_path):

@@ -5,7 +5,8 @@
 The file is a JSON list of ORUK service objects (as ``/services/{id}`` returns them), a
 page of ``/services`` (an object with ``contents``), or a single service. Every record is
 checked first; if any is invalid the command lists every problem, changes nothing and
-exits with an error. Importing the same file again updates what it created.
+exits with an error. Importing the same file again updates what it created. Organisations
+are created under the directory's index page, which ``manage.py setup_site`` makes.
 """
 
 import sys
@@ -17,6 +18,7 @@ from django.db import DatabaseError
 from tqdm import tqdm
 
 from directory.oruk.importer import ImportFileError, directory_import, records_from_json, summary_lines
+from directory.selectors import directory_index
 
 # Below this many records the command finishes before a progress bar would help.
 _PROGRESS_FROM = 50
@@ -31,6 +33,9 @@ class Command(BaseCommand):
         parser.add_argument("file", help="The JSON file to import.")
 
     def handle(self, *args, file, verbosity=1, **options):
+        index = directory_index()
+        if index is None:
+            raise CommandError("The site has no directory to import into yet: run manage.py setup_site first.")
         path = Path(file)
         try:
             text = path.read_bytes()
@@ -39,7 +44,7 @@ class Command(BaseCommand):
 
         try:
             records = records_from_json(text)
-            result = directory_import(records=records, progress=self._progress(records, verbosity))
+            result = directory_import(records=records, index=index, progress=self._progress(records, verbosity))
         except ImportFileError as error:
             raise CommandError(f"{file}: {error}") from error
         except (DatabaseError, ValidationError) as error:

@@ -1,155 +1,38 @@
-"""Open Referral UK 3.0 service objects <-> the directory's models.
+"""Reading: one Open Referral UK 3.0 service dict -> the plain records in ``records``.
 
-Reading (``service_from_oruk``) turns one ORUK service dict into plain data (model field
-values keyed by ORUK id) and collects every problem it finds with the field path; it
-touches no database. Writing (``service_to_oruk``) builds the ORUK dict for an activity.
-The importer and exporter do the database work.
-
-What maps to what
-=================
-==========================================  ==============================================
-ORUK 3.0                                    Signpost
-==========================================  ==============================================
-service.organization                        OrganisationPage (keyed by ``organization.id``)
-  name, description, email, website         title, description, email, website
-  organization_identifiers[]                charity_number (scheme GB-CHC/GB-SC/GB-NIC or
-                                            type mentioning "charity"), company_number
-                                            (GB-COH or "company")
-service                                     ActivityPage (keyed by ``id``), a child of its
-                                            organisation's page
-  name                                      title
-  description                               summary + description (see below)
-  status                                    status: active -> active, temporarily closed ->
-                                            paused, inactive/defunct -> closed
-  minimum_age, maximum_age                  min_age, max_age (whole years)
-  eligibility_description (HSDS 3.0)        eligibility_notes
-  cost_options[]                            is_free, cost_amount, cost_description,
-                                            concessions (see below)
-  fees (deprecated)                         cost_description, when there are no cost_options
-                                            (free or not is then left as it was)
-  languages[].name / .code (HSDS 3.0)       languages ("English, Polish")
-  email                                     contact_email
-  contacts[0].name                          contact_name
-  phones[].number (HSDS 3.0)                contact_phone (else contacts[].phones[])
-  assured_date, else last_modified          last_reviewed
-  attributes[].taxonomy_term                needs -> NeedTerm (keyed by the term's id;
-  (and a ``taxonomy_terms`` list)           name, description, taxonomy -> vocabulary,
-                                            parent_id -> parent)
-  schedules[]                               ActivitySession (keyed by schedule id)
-  schedules[].attending_type                how_to_join, in_person/online/by_phone
-service_at_locations[].location             Venue (keyed by ``location.id``) when
-                                            location_type is "physical"
-  name, description                         name, directions
-  latitude, longitude                       latitude, longitude (else geocoded from the
-                                            postcode by the importer)
-  addresses[] (the physical one, else the   address_1, address_2 (HSDS 3.0), town (city),
-  first)                                    postcode (postal_code)
-  accessibility[]                           step_free, accessible_toilet, hearing_loop,
-                                            parking, accessibility_notes
-==========================================  ==============================================
-
-Decisions where the schema and our model differ
-===============================================
-* **Which fields the file decides.** The file is the source of truth for what the ORUK
-  profile carries: title, summary, description, status, ages, sessions and needs are set
-  from it on every import (a missing age means no limit; missing schedules mean no
-  sessions). Fields the profile has no place for, or that we can only infer, are left as
-  an editor set them when the file says nothing about them: how to join, delivery modes,
-  languages, eligibility notes, cost, contact details and last reviewed date. Fields with
-  no ORUK counterpart at all (carers_welcome, conditions, capacity_per_session, bus stops
-  and routes, trusted, logo) are never touched by an import and are not exported.
-* **Summary and description.** ORUK has one free-text description; we have a one-line
-  summary and a rich-text description. On export the description is the summary, a blank
-  line, then the description as plain text. On import, when the text has several
-  paragraphs and the first fits in 255 characters, the first paragraph is the summary and
-  the rest the description; otherwise the summary is the first sentence (shortened to 255
-  characters) and the description is the whole text. Plain text becomes ``<p>``
-  paragraphs; on export tags are stripped.
-* **Schedules.** Our sessions have one weekday each, so ``byday: "TH,FR"`` becomes two
-  sessions (the first keeps the schedule id; the others get ids derived from it).
-  ``freq: WEEKLY`` with ``interval`` 1 is weekly and 2 fortnightly; ``freq: MONTHLY`` needs
-  ``byday`` with a week of the month (``2TU``, ``-1FR``; 1 to 4 or -1) and interval 1.
-  Other intervals, ``bymonthday`` with MONTHLY and other weeks of the month are errors;
-  ``bymonthday`` with WEEKLY is ignored with a warning (RFC 5545 does not allow it). No
-  ``freq`` with a ``dtstart`` is a one-off on that date. The first session is the later of
-  ``dtstart`` and ``valid_from`` (a fortnightly session keeps the fortnightly rhythm that
-  ``dtstart`` sets; without either a fortnightly schedule is an error, and a weekly or
-  monthly one starts today). ``opens_at``/``closes_at`` are read as local (Europe/London)
-  wall-clock times; a time with an offset or ``Z`` is converted to local time on the first
-  date. We export local times without an offset because a weekly 10:00 session is 10:00 in
-  both GMT and BST, which no fixed offset can say. A schedule's venue is the location of its
-  ``service_at_location_id``; without one it is the service's only physical location, unless
-  its ``attending_type`` says online or by phone and not in person (we export sessions with
-  no venue that way), and no venue when the service has several.
-* **How to join and delivery mode.** The ORUK 3.0 profile has no field for either; the
-  nearest is the free-text ``schedules[].attending_type`` ("how to attend"). We export a
-  plain sentence there ("In person or online. Drop in: just turn up.") and on import look
-  for our labels and common phrases: "referral only"/"referral from a professional" ->
-  referral only, "drop in"/"just turn up" -> drop in, anything else -> self-referral;
-  "in person"/"face to face", "online"/"video"/"remote", "phone" for the delivery modes. A
-  ``physical`` location also means in person and a ``virtual`` location online. Virtual
-  locations do not become venues; ``postal`` ones are ignored with a warning. An activity
-  without sessions has nowhere to carry these on export.
-* **Cost.** The priced option without conditions (else the first priced one) gives
-  cost_amount and cost_description (with its conditions in brackets); every other option
-  is listed in concessions. All amounts zero, or no amounts, means free. We export one
-  option (amount 0 when free) and, if there are concessions, an option named
-  "Concessions" with their text.
-* **Languages.** ORUK 3.0 language objects carry only ids; we read and write the HSDS 3.0
-  ``name`` and ``code`` (ISO 639) fields, which the schema permits because it does not
-  forbid additional properties. The same goes for ``phones``, ``eligibility_description``,
-  ``address_2`` and contact ``email``/``phones``.
-* **Accessibility.** We export one entry per feature, described by its label ("Step-free
-  access") and one "Accessibility notes" entry with the notes as details; these read back
-  exactly. Other entries are scanned for phrases ("wheelchair", "induction loop", ...; not
-  in a sentence that says "no" or "not") and their text kept in accessibility_notes.
-* **Needs taxonomy.** Every ``attributes[].taxonomy_term`` becomes a NeedTerm keyed by its
-  ORUK id, whatever its taxonomy (kept in ``vocabulary``). A ``parent_id`` is linked when
-  that term is in the file or already in the directory; otherwise the term keeps the parent
-  it has (none, if new), with a warning. A term without ``parent_id`` is a top-level term.
-  Terms are matched by id only, never by name; loops of parents are refused.
-* **Ids.** Our ORUK ids are UUIDs. Objects we have no table for (addresses, cost options,
-  contacts, languages, phones, accessibility entries, service_at_locations, attributes)
-  get UUIDv5 ids derived from their owner's id, so repeated exports are stable.
-* **Not imported:** service url (the service's own page; we export our page's URL there),
-  accreditations, alert, funding, service_areas, assurer_email, organization logo, uri
-  and parent_organization_id, and address region/state_province/country (we export
-  ``country: "GB"`` and an empty ``state_province``, which the schema requires).
+``service_from_oruk`` checks what the JSON Schema cannot (our own rules and each model
+field's validation) and reports every problem with its field path; it touches no database.
+The importer (``directory.oruk.importer``) does the database work. What maps to what, and
+why, is in ``directory.oruk.records``.
 """
 
 from __future__ import annotations
 
-import html
 import re
-import uuid
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.html import escape, strip_tags
+from django.utils.html import escape
 
-from directory.calendar import session_rrule
-from directory.choices import ActivityStatus, Frequency, HowToJoin, WeekOfMonth
+from directory.choices import Frequency, HowToJoin, WeekOfMonth
 from directory.models import ActivityPage, NeedTerm, OrganisationPage, Venue
+from directory.oruk.records import (
+    ACCESSIBILITY_FEATURES,
+    ACCESSIBILITY_NOTES_LABEL,
+    LANGUAGE_CODES,
+    STATUS_FROM_ORUK,
+    OrganisationData,
+    Report,
+    ServiceData,
+    SessionData,
+    TermData,
+    VenueData,
+    derived_id,
+    split_paragraphs,
+)
 from directory.postcodes import PostcodeError, normalise_postcode
-
-# Derived ids: uuid5(_NAMESPACE, "<owner id>:<kind>:<key>").
-_NAMESPACE = uuid.UUID("8f0c7a3e-52a1-5b8e-9d1c-6f2b4e7a9c10")
-
-STATUS_FROM_ORUK = {
-    "active": ActivityStatus.ACTIVE,
-    "temporarily closed": ActivityStatus.PAUSED,
-    "inactive": ActivityStatus.CLOSED,
-    "defunct": ActivityStatus.CLOSED,
-}
-STATUS_TO_ORUK = {
-    ActivityStatus.ACTIVE: "active",
-    ActivityStatus.PAUSED: "temporarily closed",
-    ActivityStatus.CLOSED: "inactive",
-}
 
 ICAL_WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 _BYDAY = re.compile(r"^([+-]?\d{1,2})?([A-Z]{2})$")
@@ -157,14 +40,6 @@ _BYDAY = re.compile(r"^([+-]?\d{1,2})?([A-Z]{2})$")
 _CHARITY_SCHEMES = {"GB-CHC", "GB-SC", "GB-NIC"}
 _COMPANY_SCHEMES = {"GB-COH"}
 
-ACCESSIBILITY_NOTES_LABEL = "Accessibility notes"
-ACCESSIBILITY_FEATURES = {
-    # field: (label we export, phrases that mean it in other publishers' text)
-    "step_free": ("Step-free access", r"step[- ]free|wheelchair|level access|ramp"),
-    "accessible_toilet": ("Accessible toilet", r"(accessible|disabled|wheelchair) (toilet|wc|loo)"),
-    "hearing_loop": ("Hearing loop", r"hearing loop|induction loop"),
-    "parking": ("Parking", r"parking|car park"),
-}
 _NEGATION = re.compile(r"\b(no|not|without|isn't|isnt)\b", re.IGNORECASE)
 
 _DELIVERY_PHRASES = {
@@ -177,105 +52,9 @@ _JOIN_PHRASES = [
     (HowToJoin.DROP_IN, r"drop[- ]in|just turn up|no need to book"),
 ]
 
-LANGUAGE_CODES = {
-    "English": "en", "Welsh": "cy", "Scottish Gaelic": "gd", "Irish": "ga", "Polish": "pl", "Urdu": "ur",
-    "Punjabi": "pa", "Bengali": "bn", "Gujarati": "gu", "Hindi": "hi", "Tamil": "ta", "Arabic": "ar",
-    "Romanian": "ro", "Portuguese": "pt", "Spanish": "es", "French": "fr", "Italian": "it", "German": "de",
-    "Somali": "so", "Chinese": "zh", "Mandarin": "cmn", "Cantonese": "yue", "Lithuanian": "lt",
-    "Latvian": "lv", "Bulgarian": "bg", "Hungarian": "hu", "Czech": "cs", "Slovak": "sk", "Russian": "ru",
-    "Ukrainian": "uk", "Turkish": "tr", "Kurdish": "ku", "Farsi": "fa", "Pashto": "ps", "Tigrinya": "ti",
-    "Amharic": "am", "Greek": "el", "British Sign Language": "bfi",
-}
 _LANGUAGE_NAMES = {code: name for name, code in LANGUAGE_CODES.items()}
 
 _SUMMARY_LENGTH = 255
-
-
-# --- Problems ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    message: str
-
-    def __str__(self):
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-@dataclass
-class Report:
-    """Errors (which stop the import) and warnings (which do not) for one record."""
-
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-
-    def error(self, path: str, message: str) -> None:
-        self.errors.append(Problem(path, message))
-
-    def warn(self, path: str, message: str) -> None:
-        self.warnings.append(Problem(path, message))
-
-
-def _at(base: str, key) -> str:
-    if isinstance(key, int):
-        return f"{base}[{key}]"
-    return f"{base}.{key}" if base else key
-
-
-# --- Plain data read from a service -----------------------------------------------------
-
-
-@dataclass
-class OrganisationData:
-    oruk_id: str
-    path: str
-    fields: dict
-
-
-@dataclass
-class VenueData:
-    oruk_id: str
-    path: str
-    fields: dict
-    postcode_path: str
-
-    @property
-    def has_coordinates(self) -> bool:
-        return self.fields.get("latitude") is not None
-
-
-@dataclass
-class TermData:
-    oruk_id: str
-    path: str
-    fields: dict
-    parent_oruk_id: str | None
-
-
-@dataclass
-class SessionData:
-    oruk_id: str
-    path: str
-    venue_oruk_id: str | None
-    fields: dict
-
-
-@dataclass
-class ServiceData:
-    oruk_id: str
-    organisation_oruk_id: str | None
-    organisation_path: str
-    organisation: OrganisationData | None
-    # ActivityPage field values; a field left out means "the file does not say".
-    fields: dict
-    venues: list[VenueData] = field(default_factory=list)
-    # Locations named only by id (service_at_locations[].location_id with no location).
-    location_refs: list[tuple[str, str]] = field(default_factory=list)
-    sessions: list[SessionData] = field(default_factory=list)
-    terms: list[TermData] = field(default_factory=list)
-    # Terms named only by id (attributes[].taxonomy_term_id with no taxonomy_term).
-    term_refs: list[tuple[str, str]] = field(default_factory=list)
 
 
 # --- Small readers that ignore what the schema check has already reported --------------
@@ -350,16 +129,7 @@ def _check_fields(model, values: dict, paths: dict, report: Report) -> None:
                 report.error(paths.get(name, name), message)
 
 
-def derived_id(owner_id, *parts) -> str:
-    return str(uuid.uuid5(_NAMESPACE, ":".join([str(owner_id), *map(str, parts)])))
-
-
 # --- Text ----------------------------------------------------------------------------------
-
-
-def _paragraphs(text: str) -> list[str]:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return [re.sub(r"[ \t]+", " ", part).strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
 
 
 def _shorten(text: str, length: int) -> str:
@@ -371,7 +141,7 @@ def _shorten(text: str, length: int) -> str:
 
 def summary_and_description(text: str, *, fallback: str) -> tuple[str, str]:
     """Split ORUK's single description into our summary and rich-text description."""
-    paragraphs = _paragraphs(text)
+    paragraphs = split_paragraphs(text)
     if not paragraphs:
         return _shorten(fallback, _SUMMARY_LENGTH), f"<p>{escape(fallback)}</p>"
     if len(paragraphs) > 1 and len(paragraphs[0]) <= _SUMMARY_LENGTH:
@@ -380,15 +150,6 @@ def summary_and_description(text: str, *, fallback: str) -> tuple[str, str]:
         first_sentence = re.split(r"(?<=[.!?])\s+", paragraphs[0], maxsplit=1)[0]
         summary, body = _shorten(first_sentence, _SUMMARY_LENGTH), paragraphs
     return summary, "".join(f"<p>{escape(part).replace(chr(10), '<br/>')}</p>" for part in body)
-
-
-def rich_text_to_plain(value: str) -> str:
-    """Our rich text as plain paragraphs separated by blank lines (links keep their text)."""
-    value = re.sub(r"<br\s*/?>", "\n", value or "", flags=re.IGNORECASE)
-    value = re.sub(r"<li[^>]*>", "\n\n- ", value, flags=re.IGNORECASE)
-    value = re.sub(r"</(p|h[1-6]|ul|ol|blockquote)>", "\n\n", value, flags=re.IGNORECASE)
-    text = html.unescape(strip_tags(value))
-    return "\n\n".join(_paragraphs(text))
 
 
 def _found(pattern: str, text: str) -> bool:
@@ -909,220 +670,3 @@ def _terms(record: dict, service: ServiceData, report: Report) -> None:
             report.error(f"{path}.parent_id", "a term cannot be its own parent")
             parent_id = None
         service.terms.append(TermData(oruk_id=oruk_id, path=path, fields=fields, parent_oruk_id=parent_id))
-
-
-# --- Writing a service ---------------------------------------------------------------------
-
-
-def _decimal_number(value: Decimal):
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def organisation_to_oruk(organisation) -> dict:
-    oruk_id = str(organisation.oruk_id)
-    data = {"id": oruk_id, "name": organisation.title, "description": organisation.description}
-    if organisation.email:
-        data["email"] = organisation.email
-    if organisation.website:
-        data["website"] = organisation.website
-    identifiers = []
-    if organisation.charity_number:
-        identifiers.append(("GB-CHC", "Charity number", organisation.charity_number))
-    if organisation.company_number:
-        identifiers.append(("GB-COH", "Company number", organisation.company_number))
-    if identifiers:
-        data["organization_identifiers"] = [
-            {
-                "id": derived_id(oruk_id, "identifier", scheme),
-                "organization_id": oruk_id,
-                "identifier_scheme": scheme,
-                "identifier_type": kind,
-                "identifier": value,
-            }
-            for scheme, kind, value in identifiers
-        ]
-    return data
-
-
-def venue_to_oruk(venue) -> dict:
-    oruk_id = str(venue.oruk_id)
-    location = {"id": oruk_id, "location_type": "physical", "name": venue.name}
-    if venue.directions:
-        location["description"] = venue.directions
-    if venue.latitude is not None and venue.longitude is not None:
-        location["latitude"] = float(venue.latitude)
-        location["longitude"] = float(venue.longitude)
-    address = {
-        "id": derived_id(oruk_id, "address"),
-        "location_id": oruk_id,
-        "address_1": venue.address_1,
-        "city": venue.town,
-        "state_province": "",
-        "postal_code": venue.postcode,
-        "country": "GB",
-        "address_type": "physical",
-    }
-    if venue.address_2:
-        address["address_2"] = venue.address_2
-    location["addresses"] = [address]
-    accessibility = [
-        {"id": derived_id(oruk_id, "accessibility", name), "location_id": oruk_id, "description": label}
-        for name, (label, _) in ACCESSIBILITY_FEATURES.items()
-        if getattr(venue, name)
-    ]
-    if venue.accessibility_notes:
-        accessibility.append(
-            {
-                "id": derived_id(oruk_id, "accessibility", "notes"),
-                "location_id": oruk_id,
-                "description": ACCESSIBILITY_NOTES_LABEL,
-                "details": venue.accessibility_notes,
-            }
-        )
-    if accessibility:
-        location["accessibility"] = accessibility
-    return location
-
-
-def attending_type(activity, *, at_venue: bool = True) -> str:
-    """How to take part, in a sentence ``_delivery`` reads back (a session with no venue is
-    not in person, which tells the importer not to give it the service's location)."""
-    modes = [mode.lower() for mode in activity.delivery_modes if at_venue or mode != "In person"]
-    if modes:
-        modes[0] = modes[0].capitalize()
-    ways = modes[0] if len(modes) == 1 else f"{', '.join(modes[:-1])} or {modes[-1]}" if modes else ""
-    join = HowToJoin(activity.how_to_join).label
-    return f"{ways}. {join}." if ways else f"{join}."
-
-
-def session_to_oruk(session, *, service_id: str, sal_id: str | None, attending: str) -> dict:
-    from directory.schedules import describe_session
-
-    schedule = {"id": str(session.oruk_id), "service_id": service_id}
-    if sal_id:
-        schedule["service_at_location_id"] = sal_id
-    schedule["valid_from"] = session.valid_from.isoformat()
-    if session.valid_to:
-        schedule["valid_to"] = session.valid_to.isoformat()
-    # dtstart is the date the rhythm counts from; for a one-off it is the date itself.
-    schedule["dtstart"] = session.valid_from.isoformat()
-    rule = session_rrule(session)
-    if rule is not None:
-        schedule["freq"] = rule["FREQ"]
-        schedule["interval"] = rule.get("INTERVAL", 1)
-        schedule["byday"] = rule["BYDAY"]
-    schedule["description"] = describe_session(session)
-    schedule["opens_at"] = session.start_time.strftime("%H:%M")
-    schedule["closes_at"] = session.end_time.strftime("%H:%M")
-    schedule["attending_type"] = attending
-    if session.notes:
-        schedule["notes"] = session.notes
-    return schedule
-
-
-def term_to_oruk(term) -> dict:
-    data = {"id": str(term.oruk_id), "name": term.name, "description": term.description}
-    if term.parent_id is not None:
-        data["parent_id"] = str(term.parent.oruk_id)
-    data["taxonomy"] = term.vocabulary
-    return data
-
-
-def _cost_options(activity, service_id: str) -> list[dict]:
-    option = {"id": derived_id(service_id, "cost"), "service_id": service_id}
-    if activity.is_free or activity.cost_amount is None:
-        option["amount"] = 0
-    else:
-        option["amount"] = _decimal_number(activity.cost_amount)
-    if activity.cost_description:
-        option["amount_description"] = activity.cost_description
-    options = [option]
-    if activity.concessions:
-        options.append(
-            {
-                "id": derived_id(service_id, "cost", "concessions"),
-                "service_id": service_id,
-                "option": "Concessions",
-                "amount_description": activity.concessions,
-            }
-        )
-    return options
-
-
-def service_to_oruk(activity, *, organisation, url: str | None = None, modified: datetime | None = None) -> dict:
-    """The ORUK 3.0 service for ``activity``; its ``sessions`` (with venues) and ``needs``
-    (with parents) should be prefetched."""
-    service_id = str(activity.oruk_id)
-    summary = activity.summary.strip()
-    body = rich_text_to_plain(activity.description)
-    description = summary if body in ("", summary) else f"{summary}\n\n{body}"
-    data = {
-        "id": service_id,
-        "organization_id": str(organisation.oruk_id),
-        "name": activity.title,
-        "description": description,
-    }
-    if url:
-        data["url"] = url
-    if activity.contact_email:
-        data["email"] = activity.contact_email
-    data["status"] = STATUS_TO_ORUK[ActivityStatus(activity.status)]
-    if activity.min_age is not None:
-        data["minimum_age"] = activity.min_age
-    if activity.max_age is not None:
-        data["maximum_age"] = activity.max_age
-    if activity.eligibility_notes:
-        data["eligibility_description"] = activity.eligibility_notes
-    data["assured_date"] = activity.last_reviewed.isoformat()
-    modified = modified or activity.last_published_at or activity.latest_revision_created_at
-    if modified is not None:
-        data["last_modified"] = modified.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
-
-    sessions = list(activity.sessions.all())
-    venues = {}
-    for session in sessions:
-        if session.venue_id is not None:
-            venues.setdefault(session.venue_id, session.venue)
-    sal_ids = {venue_pk: derived_id(service_id, "at", venue.oruk_id) for venue_pk, venue in venues.items()}
-    data["schedules"] = [
-        session_to_oruk(
-            session,
-            service_id=service_id,
-            sal_id=sal_ids.get(session.venue_id),
-            attending=attending_type(activity, at_venue=session.venue_id is not None),
-        )
-        for session in sessions
-    ]
-    data["service_at_locations"] = [
-        {
-            "id": sal_ids[venue_pk],
-            "service_id": service_id,
-            "location_id": str(venue.oruk_id),
-            "location": venue_to_oruk(venue),
-        }
-        for venue_pk, venue in venues.items()
-    ]
-    data["languages"] = [
-        {"id": derived_id(service_id, "language", name.lower()), "service_id": service_id, "name": name}
-        | ({"code": LANGUAGE_CODES[name]} if name in LANGUAGE_CODES else {})
-        for name in activity.language_list
-    ]
-    data["organization"] = organisation_to_oruk(organisation)
-    data["cost_options"] = _cost_options(activity, service_id)
-    if activity.contact_name:
-        data["contacts"] = [
-            {"id": derived_id(service_id, "contact"), "service_id": service_id, "name": activity.contact_name}
-        ]
-    if activity.contact_phone:
-        data["phones"] = [{"id": derived_id(service_id, "phone"), "number": activity.contact_phone}]
-    data["attributes"] = [
-        {
-            "id": derived_id(service_id, "attribute", term.oruk_id),
-            "link_id": service_id,
-            "taxonomy_term_id": str(term.oruk_id),
-            "link_type": "need",
-            "taxonomy_term": term_to_oruk(term),
-        }
-        for term in sorted(activity.needs.all(), key=lambda term: term.name)
-    ]
-    return data

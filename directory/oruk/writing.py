@@ -1,0 +1,254 @@
+"""Writing: the directory's models -> Open Referral UK 3.0 service dicts.
+
+``service_to_oruk`` builds the ORUK service for an activity, with its organisation, venues,
+sessions and needs; the exporter (``directory.oruk.exporter``) chooses the activities and
+validates the result. What maps to what, and why, is in ``directory.oruk.records``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from datetime import timezone as dt_timezone
+from decimal import Decimal
+
+from django.utils.html import strip_tags
+
+from directory.calendar import session_rrule
+from directory.choices import ActivityStatus, HowToJoin
+from directory.oruk.records import (
+    ACCESSIBILITY_FEATURES,
+    ACCESSIBILITY_NOTES_LABEL,
+    LANGUAGE_CODES,
+    STATUS_TO_ORUK,
+    derived_id,
+    split_paragraphs,
+)
+from directory.schedules import describe_session
+
+# --- Text ----------------------------------------------------------------------------------
+
+
+def rich_text_to_plain(value: str) -> str:
+    """Our rich text as plain paragraphs separated by blank lines (links keep their text)."""
+    value = re.sub(r"<br\s*/?>", "\n", value or "", flags=re.IGNORECASE)
+    value = re.sub(r"<li[^>]*>", "\n\n- ", value, flags=re.IGNORECASE)
+    value = re.sub(r"</(p|h[1-6]|ul|ol|blockquote)>", "\n\n", value, flags=re.IGNORECASE)
+    text = html.unescape(strip_tags(value))
+    return "\n\n".join(split_paragraphs(text))
+
+
+# --- A service and what it holds ------------------------------------------------------------
+
+
+def _decimal_number(value: Decimal):
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def organisation_to_oruk(organisation) -> dict:
+    oruk_id = str(organisation.oruk_id)
+    data = {"id": oruk_id, "name": organisation.title, "description": organisation.description}
+    if organisation.email:
+        data["email"] = organisation.email
+    if organisation.website:
+        data["website"] = organisation.website
+    identifiers = []
+    if organisation.charity_number:
+        identifiers.append(("GB-CHC", "Charity number", organisation.charity_number))
+    if organisation.company_number:
+        identifiers.append(("GB-COH", "Company number", organisation.company_number))
+    if identifiers:
+        data["organization_identifiers"] = [
+            {
+                "id": derived_id(oruk_id, "identifier", scheme),
+                "organization_id": oruk_id,
+                "identifier_scheme": scheme,
+                "identifier_type": kind,
+                "identifier": value,
+            }
+            for scheme, kind, value in identifiers
+        ]
+    return data
+
+
+def venue_to_oruk(venue) -> dict:
+    oruk_id = str(venue.oruk_id)
+    location = {"id": oruk_id, "location_type": "physical", "name": venue.name}
+    if venue.directions:
+        location["description"] = venue.directions
+    if venue.latitude is not None and venue.longitude is not None:
+        location["latitude"] = float(venue.latitude)
+        location["longitude"] = float(venue.longitude)
+    address = {
+        "id": derived_id(oruk_id, "address"),
+        "location_id": oruk_id,
+        "address_1": venue.address_1,
+        "city": venue.town,
+        "state_province": "",
+        "postal_code": venue.postcode,
+        "country": "GB",
+        "address_type": "physical",
+    }
+    if venue.address_2:
+        address["address_2"] = venue.address_2
+    location["addresses"] = [address]
+    accessibility = [
+        {"id": derived_id(oruk_id, "accessibility", name), "location_id": oruk_id, "description": label}
+        for name, (label, _) in ACCESSIBILITY_FEATURES.items()
+        if getattr(venue, name)
+    ]
+    if venue.accessibility_notes:
+        accessibility.append(
+            {
+                "id": derived_id(oruk_id, "accessibility", "notes"),
+                "location_id": oruk_id,
+                "description": ACCESSIBILITY_NOTES_LABEL,
+                "details": venue.accessibility_notes,
+            }
+        )
+    if accessibility:
+        location["accessibility"] = accessibility
+    return location
+
+
+def attending_type(activity, *, at_venue: bool = True) -> str:
+    """How to take part, in a sentence ``_delivery`` reads back (a session with no venue is
+    not in person, which tells the importer not to give it the service's location)."""
+    modes = [mode.lower() for mode in activity.delivery_modes if at_venue or mode != "In person"]
+    if modes:
+        modes[0] = modes[0].capitalize()
+    ways = modes[0] if len(modes) == 1 else f"{', '.join(modes[:-1])} or {modes[-1]}" if modes else ""
+    join = HowToJoin(activity.how_to_join).label
+    return f"{ways}. {join}." if ways else f"{join}."
+
+
+def session_to_oruk(session, *, service_id: str, sal_id: str | None, attending: str) -> dict:
+    schedule = {"id": str(session.oruk_id), "service_id": service_id}
+    if sal_id:
+        schedule["service_at_location_id"] = sal_id
+    schedule["valid_from"] = session.valid_from.isoformat()
+    if session.valid_to:
+        schedule["valid_to"] = session.valid_to.isoformat()
+    # dtstart is the date the rhythm counts from; for a one-off it is the date itself.
+    schedule["dtstart"] = session.valid_from.isoformat()
+    rule = session_rrule(session)
+    if rule is not None:
+        schedule["freq"] = rule["FREQ"]
+        schedule["interval"] = rule.get("INTERVAL", 1)
+        schedule["byday"] = rule["BYDAY"]
+    schedule["description"] = describe_session(session)
+    schedule["opens_at"] = session.start_time.strftime("%H:%M")
+    schedule["closes_at"] = session.end_time.strftime("%H:%M")
+    schedule["attending_type"] = attending
+    if session.notes:
+        schedule["notes"] = session.notes
+    return schedule
+
+
+def term_to_oruk(term) -> dict:
+    data = {"id": str(term.oruk_id), "name": term.name, "description": term.description}
+    if term.parent_id is not None:
+        data["parent_id"] = str(term.parent.oruk_id)
+    data["taxonomy"] = term.vocabulary
+    return data
+
+
+def _cost_options(activity, service_id: str) -> list[dict]:
+    option = {"id": derived_id(service_id, "cost"), "service_id": service_id}
+    if activity.is_free or activity.cost_amount is None:
+        option["amount"] = 0
+    else:
+        option["amount"] = _decimal_number(activity.cost_amount)
+    if activity.cost_description:
+        option["amount_description"] = activity.cost_description
+    options = [option]
+    if activity.concessions:
+        options.append(
+            {
+                "id": derived_id(service_id, "cost", "concessions"),
+                "service_id": service_id,
+                "option": "Concessions",
+                "amount_description": activity.concessions,
+            }
+        )
+    return options
+
+
+def service_to_oruk(activity, *, organisation, url: str | None = None, modified: datetime | None = None) -> dict:
+    """The ORUK 3.0 service for ``activity``; its ``sessions`` (with venues) and ``needs``
+    (with parents) should be prefetched."""
+    service_id = str(activity.oruk_id)
+    summary = activity.summary.strip()
+    body = rich_text_to_plain(activity.description)
+    description = summary if body in ("", summary) else f"{summary}\n\n{body}"
+    data = {
+        "id": service_id,
+        "organization_id": str(organisation.oruk_id),
+        "name": activity.title,
+        "description": description,
+    }
+    if url:
+        data["url"] = url
+    if activity.contact_email:
+        data["email"] = activity.contact_email
+    data["status"] = STATUS_TO_ORUK[ActivityStatus(activity.status)]
+    if activity.min_age is not None:
+        data["minimum_age"] = activity.min_age
+    if activity.max_age is not None:
+        data["maximum_age"] = activity.max_age
+    if activity.eligibility_notes:
+        data["eligibility_description"] = activity.eligibility_notes
+    data["assured_date"] = activity.last_reviewed.isoformat()
+    modified = modified or activity.last_published_at or activity.latest_revision_created_at
+    if modified is not None:
+        data["last_modified"] = modified.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+
+    sessions = list(activity.sessions.all())
+    venues = {}
+    for session in sessions:
+        if session.venue_id is not None:
+            venues.setdefault(session.venue_id, session.venue)
+    sal_ids = {venue_pk: derived_id(service_id, "at", venue.oruk_id) for venue_pk, venue in venues.items()}
+    data["schedules"] = [
+        session_to_oruk(
+            session,
+            service_id=service_id,
+            sal_id=sal_ids.get(session.venue_id),
+            attending=attending_type(activity, at_venue=session.venue_id is not None),
+        )
+        for session in sessions
+    ]
+    data["service_at_locations"] = [
+        {
+            "id": sal_ids[venue_pk],
+            "service_id": service_id,
+            "location_id": str(venue.oruk_id),
+            "location": venue_to_oruk(venue),
+        }
+        for venue_pk, venue in venues.items()
+    ]
+    data["languages"] = [
+        {"id": derived_id(service_id, "language", name.lower()), "service_id": service_id, "name": name}
+        | ({"code": LANGUAGE_CODES[name]} if name in LANGUAGE_CODES else {})
+        for name in activity.language_list
+    ]
+    data["organization"] = organisation_to_oruk(organisation)
+    data["cost_options"] = _cost_options(activity, service_id)
+    if activity.contact_name:
+        data["contacts"] = [
+            {"id": derived_id(service_id, "contact"), "service_id": service_id, "name": activity.contact_name}
+        ]
+    if activity.contact_phone:
+        data["phones"] = [{"id": derived_id(service_id, "phone"), "number": activity.contact_phone}]
+    data["attributes"] = [
+        {
+            "id": derived_id(service_id, "attribute", term.oruk_id),
+            "link_id": service_id,
+            "taxonomy_term_id": str(term.oruk_id),
+            "link_type": "need",
+            "taxonomy_term": term_to_oruk(term),
+        }
+        for term in sorted(activity.needs.all(), key=lambda term: term.name)
+    ]
+    return data
