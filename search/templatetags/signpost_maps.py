@@ -9,11 +9,10 @@ address), so without JavaScript, or with a failed tile server, nothing is lost.
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
-from django.conf import settings
-from django.templatetags.static import static
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from directory.maps import coordinate as _coordinate
+from directory.maps import map_data
 from referrals.roles import LINK_WORKERS_GROUP
 
 register = template.Library()
@@ -24,33 +23,6 @@ def _miles(value: float | None) -> float | None:
     if value is None:
         return None
     return float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def _coordinate(value) -> float:
-    # Venues store Decimals; JSON (and Leaflet) want numbers, and six places is ~10 cm.
-    return round(float(value), 6)
-
-
-def map_data(*, label: str, places: list[dict], centre: dict | None = None) -> dict:
-    """Everything map.js needs: tiles and their attribution (settings.SIGNPOST_MAP), marker
-    images (through ``static`` so that hashed production file names work), the places, the
-    searched location, and the few words it shows, translated here."""
-    return {
-        "label": label,
-        "tiles": {"url": settings.SIGNPOST_MAP["TILE_URL"], "attribution": settings.SIGNPOST_MAP["ATTRIBUTION"]},
-        "icons": {
-            "icon": static("leaflet/images/marker-icon.png"),
-            "icon2x": static("leaflet/images/marker-icon-2x.png"),
-            "shadow": static("leaflet/images/marker-shadow.png"),
-        },
-        "centre": centre,
-        "places": places,
-        "text": {
-            "skip": _("Skip the map"),
-            "miles": _("miles away"),
-            "centre": _("Your search"),
-        },
-    }
 
 
 def results_map_data(results) -> dict | None:
@@ -81,30 +53,6 @@ def results_map_data(results) -> dict | None:
             "label": location.postcode or _("Your location"),
         }
     return map_data(label=_("Map of the activities found"), places=places, centre=centre)
-
-
-@register.simple_tag
-def venue_map_data(venues, *, link: bool = True) -> dict | None:
-    """The map of an activity's venues (each linking to its venue page) or of one venue's own
-    page (``link=False``, given the venue itself); None when no venue has coordinates."""
-    if hasattr(venues, "latitude"):
-        venues = [venues]
-    places = [
-        {
-            "title": venue.name,
-            "url": reverse("directory:venue_detail", args=[venue.pk]) if link else "",
-            "lat": _coordinate(venue.latitude),
-            "lng": _coordinate(venue.longitude),
-            "distance": None,
-            "venue": "",
-        }
-        for venue in venues
-        if venue.latitude is not None and venue.longitude is not None
-    ]
-    if not places:
-        return None
-    label = _("Map of where this activity happens") if link else _("Map of %(venue)s") % {"venue": places[0]["title"]}
-    return map_data(label=label, places=places)
 
 
 @register.filter

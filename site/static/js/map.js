@@ -1,5 +1,5 @@
 // Maps, an enhancement. Draws the map a page describes in its JSON data island
-// (#signpost-map-data, built by search/templatetags/signpost_maps.py) into its empty
+// (#signpost-map-data, built by directory/maps.py) into its empty
 // [data-signpost-map] slot, with Leaflet. The page already lists the same places as text (the
 // results list, a venue's address), so if Leaflet, the tile server or this script fails, or
 // JavaScript is off, nothing is lost and no empty box is left behind.
