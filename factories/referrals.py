@@ -61,7 +61,6 @@ def make_triage(*, service, username: str | None = None, **fields):
 
 
 def make_provider_editor(*, organisation, username: str | None = None, **fields):
-
     group = organisation.editors or organisation_sync_editor_permissions(organisation=organisation)
     user = make_user(username, **fields)
     user.groups.add(group)

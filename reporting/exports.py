@@ -18,11 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import xlsxwriter
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from referrals.choices import ConsentPurpose, Outcome, ReferralStatus, Source
+from referrals.models import Consent, Referral
 from reporting.figures import Report, top_level_needs
 from reporting.gaps import AreaNeed
 from reporting.sql import EpochMillis, local_day
@@ -284,8 +286,6 @@ def rows_xlsx(title: str, columns: list[str], rows: Iterable[list]) -> bytes:
 
 
 def _workbook(out, **options):
-    import xlsxwriter
-
     # Dates as spreadsheet dates (sortable, filterable), shown as ISO dates; text never turned into formulas.
     return xlsxwriter.Workbook(out, {"default_date_format": "yyyy-mm-dd", "strings_to_formulas": False,
                                      "strings_to_numbers": False, "strings_to_urls": False, **options})
@@ -331,8 +331,6 @@ def age_band(born: date | None, on: date) -> str:
 
 def withdrawn_consent(referrals: QuerySet) -> Q:
     """Referrals whose consent to being referred was withdrawn (on the referral, or the person's general consent)."""
-    from referrals.models import Consent
-
     withdrawn = Consent.objects.filter(purpose=ConsentPurpose.REFERRAL, withdrawn_at__isnull=False)
     return Q(pk__in=withdrawn.filter(referral__isnull=False).values("referral_id")) | Q(
         resident_id__in=withdrawn.filter(referral__isnull=True).values("resident_id")
@@ -341,8 +339,6 @@ def withdrawn_consent(referrals: QuerySet) -> Q:
 
 def referral_extract(cohort: QuerySet) -> tuple[list[str], Iterable[list]]:
     """One row per referral in ``cohort`` (already filtered to the period), minus withdrawn consent."""
-    from referrals.models import Referral
-
     tops = top_level_needs()
     included = cohort.exclude(withdrawn_consent(cohort))
     needs_of: dict[int, set[str]] = {}

@@ -34,11 +34,12 @@ from functools import lru_cache
 from django.conf import settings
 from django.db.models import Case, Count, F, Q, QuerySet, When
 
+from directory.models import NeedTerm
 from referrals.choices import Source
 from referrals.models import Referral, WellbeingScore, WellbeingStage
+from referrals.working_days import LONDON, add_working_days
 from reporting.scope import ReportFilter, local_midnight
 from reporting.sql import EpochMillis, bucket, top_level_need
-from referrals.working_days import LONDON, add_working_days
 
 MILLIS_PER_HOUR = 3_600_000
 MILLIS_PER_DAY = 86_400_000
@@ -169,8 +170,6 @@ def _deadline_on(received_on: date, working_days: int) -> tuple[int | None, int 
 
 def top_level_needs() -> dict[int, tuple[int, str]]:
     """Each need term's id to its top-level ancestor's (id, name)."""
-    from directory.models import NeedTerm
-
     terms = {pk: (parent, name) for pk, parent, name in NeedTerm.objects.values_list("pk", "parent_id", "name")}
 
     def top(pk):

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from referrals.choices import Source, StaffRole
+from directory.models import NeedTerm
+from referrals import permissions
+from referrals.choices import Source
+from referrals.roles import Actor
 from reporting.models import ReportingArea
 from reporting.scope import ReportFilter
-from referrals.roles import LINK_WORKERS_GROUP, Actor
 
 PRESETS = [
     ("", _("Dates below")),
@@ -90,25 +91,15 @@ class ReportForm(forms.Form):
 
     def __init__(self, data=None, *, actor: Actor, referrals: QuerySet, today: date | None = None):
         super().__init__(data)
-        from directory.models import NeedTerm, OrganisationPage
 
         self.today = today or timezone.localdate()
         self.fields["need"].queryset = NeedTerm.objects.filter(parent__isnull=True).order_by("name")
-        if actor.is_administrator:
-            providers = OrganisationPage.objects.all()
-        elif actor.has_role(StaffRole.COMMISSIONER) or actor.has_role(StaffRole.TRIAGE):
-            providers = OrganisationPage.objects.filter(pk__in=referrals.values("provider_id"))
-        else:
-            providers = OrganisationPage.objects.filter(pk__in=actor.organisation_ids)
-        self.fields["provider"].queryset = providers.order_by("title")
-        if _provider_only(actor):
-            # A provider reports on its own referrals: who the link worker was is the service's business.
+        self.fields["provider"].queryset = permissions.report_providers_for(actor, referrals).order_by("title")
+        workers = permissions.report_link_workers_for(actor)
+        if workers is None:
             del self.fields["link_worker"]
         else:
-            workers = get_user_model().objects.filter(groups__name=LINK_WORKERS_GROUP)
-            if not actor.is_administrator:
-                workers = workers.filter(staff_membership__service_id__in=actor.service_ids)
-            self.fields["link_worker"].queryset = workers.order_by("first_name", "last_name").distinct()
+            self.fields["link_worker"].queryset = workers.order_by("first_name", "last_name")
         initial_start, initial_end = preset_period(DEFAULT_PRESET, today=self.today)
         self.fields["start"].initial, self.fields["end"].initial = initial_start, initial_end
 
@@ -159,6 +150,3 @@ class ReportForm(forms.Form):
                 parts.append(f"{field.label}: {value}")
         return "; ".join(str(part) for part in parts)
 
-
-def _provider_only(actor: Actor) -> bool:
-    return not (actor.is_administrator or actor.has_role(StaffRole.COMMISSIONER) or actor.has_role(StaffRole.TRIAGE))

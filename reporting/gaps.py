@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from directory.models import ActivityPage, ActivitySession, Postcode
+from directory.selectors import public_activities
+from referrals.models import Referral
 from reporting.figures import top_level_needs
 from reporting.scope import ReportFilter
 from reporting.sql import PostcodeDistrict, top_level_need
@@ -47,9 +50,6 @@ def miles_between(lat1, lng1, lat2, lng2) -> float:
 
 def gaps_in_provision(*, referrals: QuerySet, filters: ReportFilter) -> list[AreaNeed]:
     """Every district and need with demand in the period, gaps first, then by demand."""
-    from directory.models import Postcode
-    from referrals.models import Referral
-
     config = settings.SIGNPOST_REPORTING
     cohort = filters.apply(referrals)
     tops = top_level_needs()
@@ -133,9 +133,6 @@ def gaps_in_provision(*, referrals: QuerySet, filters: ReportFilter) -> list[Are
 
 def _supply(tops) -> tuple[dict[int, dict[int, list[tuple[float, float]]]], dict[int, int]]:
     """For each top-level need: each in-person activity's venue positions, and the count of remote activities."""
-    from directory.models import ActivityPage, ActivitySession
-    from directory.selectors import public_activities
-
     activities = public_activities().filter(Q(capacity_per_session__isnull=True) | Q(capacity_per_session__gt=0))
     activity_ids = set(activities.values_list("pk", flat=True))
     needs_of: dict[int, set[int]] = defaultdict(set)

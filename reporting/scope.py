@@ -1,48 +1,19 @@
-"""Which referrals a person's reports count, and what they may see of them.
+"""What a report covers: its period and filters (``ReportFilter``), applied to the referrals
+the reader may report on.
 
-Commissioners and triage (acting as service managers) report on their own service;
-providers on the referrals sent to their organisations; administrators on everything.
-Commissioners see small counts suppressed and never a person's details.
+Which referrals those are, and whether small counts are hidden from the reader, is the
+referrals policy's (``referrals.permissions.reportable_referrals``,
+``small_counts_hidden_from``); the suppression itself is ``reporting.suppression``.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from referrals.choices import StaffRole
-from referrals.models import Referral
+from directory.models import NeedTerm
 from reporting.models import ReportingArea
-from referrals.roles import Actor
-
-REPORT_ROLES = (StaffRole.COMMISSIONER, StaffRole.TRIAGE, StaffRole.PROVIDER, StaffRole.ADMINISTRATOR)
-
-
-def may_see_reports(actor: Actor) -> bool:
-    return any(actor.has_role(role) for role in REPORT_ROLES)
-
-
-def reportable_referrals(actor: Actor) -> QuerySet:
-    referrals = Referral.objects.all()
-    if actor.is_administrator:
-        return referrals
-    visible = Q(pk__in=[])
-    if (actor.has_role(StaffRole.COMMISSIONER) or actor.has_role(StaffRole.TRIAGE)) and actor.service_ids:
-        visible |= Q(service_id__in=actor.service_ids)
-    if actor.has_role(StaffRole.PROVIDER) and actor.organisation_ids:
-        visible |= Q(provider_id__in=actor.organisation_ids)
-    return referrals.filter(visible)
-
-
-def suppresses_small_counts(actor: Actor) -> bool:
-    """Commissioners get counts below the threshold suppressed (re-identification risk); staff who run the service do not."""
-    return not actor.is_administrator and not actor.has_role(StaffRole.TRIAGE) and not actor.has_role(StaffRole.PROVIDER)
-
-
-def suppression_threshold() -> int:
-    return settings.SIGNPOST_REPORTING["SUPPRESS_BELOW"]
 
 
 def local_midnight(day: date) -> datetime:
@@ -96,8 +67,6 @@ class ReportFilter:
                     match |= Q(resident__postcode__istartswith=prefix + " ")
             referrals = referrals.filter(match)
         if self.need_id:
-            from directory.models import NeedTerm
-
             needs = NeedTerm.objects.filter(pk=self.need_id).with_descendants()
             referrals = referrals.filter(needs__in=needs).distinct()
         if self.source:

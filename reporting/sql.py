@@ -9,6 +9,8 @@ from functools import lru_cache
 
 from django.db.models import BigIntegerField, Case, CharField, Func, IntegerField, Value, When
 
+from referrals.working_days import LONDON
+
 
 class EpochMillis(Func):
     """A moment as whole milliseconds since 1970 (UTC), computed by the database.
@@ -83,6 +85,4 @@ def local_day(millis: int) -> date:
 
 @lru_cache(maxsize=32_768)
 def _local_day_of_hour(hour: int) -> date:
-    from referrals.working_days import LONDON
-
     return datetime.fromtimestamp(hour * 3600, tz=LONDON).date()

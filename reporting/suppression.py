@@ -4,6 +4,13 @@ Zero is not suppressed (it identifies no one); a share whose numerator or denomi
 suppressed is suppressed too, or it would give the count away.
 """
 
+from django.conf import settings
+
+
+def suppression_threshold() -> int:
+    """Counts below this are shown as "<threshold" to readers they are hidden from (REPORTING_SUPPRESS_BELOW)."""
+    return settings.SIGNPOST_REPORTING["SUPPRESS_BELOW"]
+
 
 def suppressed_count(count: int, *, threshold: int) -> int | str:
     if 0 < count < threshold:

@@ -1,7 +1,7 @@
 """The commissioners' dashboard and its exports (the quarterly return and the SNOMED-coded extract).
 
-Who sees what is decided once, in ``reporting.scope``: the referrals a person may
-report on, and whether their counts are suppressed. The page, its charts and the files are all
+Who sees what is decided once, by the referrals policy (``referrals.permissions``): who opens
+the reports, the referrals a person may report on, and whether small counts are hidden from them. The page, its charts and the files are all
 drawn from the same ``report_tables``, so they cannot disagree.
 """
 
@@ -11,9 +11,10 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from referrals.audit import audit
 
-from referrals.choices import AuditAction, StaffRole
+from referrals import permissions
+from referrals.audit import audit
+from referrals.choices import AuditAction
 from referrals.views.common import staff_view
 from reporting import charts
 from reporting.exports import (
@@ -31,26 +32,25 @@ from reporting.exports import (
 from reporting.figures import build_report
 from reporting.forms import ReportForm
 from reporting.gaps import gaps_in_provision
-from reporting.scope import reportable_referrals, suppresses_small_counts, suppression_threshold
+from reporting.suppression import suppression_threshold
 
-REPORT_ROLES = (StaffRole.COMMISSIONER, StaffRole.TRIAGE, StaffRole.PROVIDER)
 EXTRACT = "extract"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _report(actor, form: ReportForm):
-    referrals = reportable_referrals(actor)
+    referrals = permissions.reportable_referrals(actor)
     filters = form.report_filter()
     report = build_report(referrals=referrals, filters=filters)
-    suppress = Suppressor(on=suppresses_small_counts(actor), threshold=suppression_threshold())
+    suppress = Suppressor(on=permissions.small_counts_hidden_from(actor), threshold=suppression_threshold())
     gaps = gaps_as_shown(report, gaps_in_provision(referrals=referrals, filters=filters), suppress)
     return referrals, filters, report, gaps, suppress
 
 
-@staff_view(*REPORT_ROLES)
+@staff_view(*permissions.REPORT_ROLES)
 def dashboard(request):
     actor = request.actor
-    form = ReportForm(request.GET, actor=actor, referrals=reportable_referrals(actor))
+    form = ReportForm(request.GET, actor=actor, referrals=permissions.reportable_referrals(actor))
     context = {"form": form, "sections": SECTIONS}
     if form.is_valid():
         _referrals, _filters, report, gaps, suppress = _report(actor, form)
@@ -174,14 +174,14 @@ def _gap_map(table, gaps, suppress: Suppressor):
     )
 
 
-@staff_view(*REPORT_ROLES)
+@staff_view(*permissions.REPORT_ROLES)
 def export(request, file_format: str):
     """The report, one section or all (one sheet per section), or the pseudonymised extract, as CSV or XLSX."""
     actor = request.actor
     section = request.GET.get("section", "all")
     if section not in (*SECTIONS, "all", EXTRACT):
         return HttpResponse(_("There is no report section called that."), status=400, content_type="text/plain")
-    form = ReportForm(request.GET, actor=actor, referrals=reportable_referrals(actor))
+    form = ReportForm(request.GET, actor=actor, referrals=permissions.reportable_referrals(actor))
     if not form.is_valid():
         return HttpResponse(_("Check the dates and filters on the dashboard, then try again."), status=400,
                             content_type="text/plain")
@@ -189,7 +189,7 @@ def export(request, file_format: str):
     stamp = timezone.localdate().isoformat()
     name = f"signpost-{section.replace('_', '-')}-{filters.start}-to-{filters.end}"
     if section == EXTRACT:
-        columns, rows = referral_extract(filters.apply(reportable_referrals(actor)))
+        columns, rows = referral_extract(filters.apply(permissions.reportable_referrals(actor)))
         body = rows_csv(columns, rows) if file_format == "csv" else rows_xlsx("Referral extract", columns, rows)
     else:
         _referrals, _filters, report, gaps, suppress = _report(actor, form)

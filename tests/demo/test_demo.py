@@ -29,9 +29,9 @@ from demo.users import COMMISSIONERS_GROUP, DEMO_PASSWORD, LINK_WORKERS_GROUP, T
 from directory.models import ActivityPage, OrganisationPage, Postcode, Venue
 from directory.permissions import MODERATORS_GROUP
 from directory.selectors import hidden_cutoff, public_activities, stale_activities
-from referrals.permissions import referrals_visible_to
 from referrals.choices import ReferralStatus
 from referrals.models import Notification, Referral, ReferralEvent, StaffMembership
+from referrals.permissions import referrals_visible_to
 from referrals.roles import actor_for_user
 
 

@@ -19,11 +19,11 @@ from django.test import override_settings
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from referrals.permissions import referrals_visible_to
+from demo.referrals import DEMO_TWO_FACTOR_USERS, demo_service_names, demo_totp_key, demo_totp_secret
 from referrals.alerts import run_alerts
 from referrals.choices import AlertKind, ContactRoute, ReferralStatus, Source
-from demo.referrals import DEMO_TWO_FACTOR_USERS, demo_service_names, demo_totp_key, demo_totp_secret
 from referrals.models import Alert, Consent, Notification, Referral, ReferralEvent, Resident, StaffMembership
+from referrals.permissions import referrals_visible_to
 from referrals.roles import actor_for_user
 
 
@@ -201,8 +201,8 @@ def test_only_the_demo_services_are_checked_for_idempotency(demo):
 
 
 def test_the_demo_commissioner_sees_the_services_figures_on_the_reports(demo, client):
+    from referrals.permissions import reportable_referrals
     from reporting.figures import build_report
-    from reporting.scope import reportable_referrals
 
     commissioner = user("commissioner")
     referrals = reportable_referrals(actor_for_user(commissioner))

@@ -9,12 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from factories.referrals import make_referral, make_resident, make_staff
 from referrals.choices import SNOMED_DECLINED, SNOMED_REFERRED, ConsentPurpose
 from referrals.choices import ReferralStatus as S
-from factories.referrals import make_referral, make_resident, make_staff
 from referrals.models import AuditEntry, Consent
-from reporting.exports import age_band, pseudonymous_id
 from referrals.roles import COMMISSIONERS_GROUP
+from reporting.exports import age_band, pseudonymous_id
 
 pytestmark = pytest.mark.django_db
 

@@ -5,12 +5,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from referrals.choices import ReferralStatus as S
 from factories.referrals import make_referral
+from referrals.choices import ReferralStatus as S
 from referrals.models import Referral, WellbeingScore
-from reporting.figures import build_report
-from reporting.scope import ReportFilter, reportable_referrals
+from referrals.permissions import reportable_referrals
 from referrals.roles import actor_for_user
+from reporting.figures import build_report
+from reporting.scope import ReportFilter
 
 LONDON = ZoneInfo("Europe/London")
 Q1 = ReportFilter(start=date(2026, 1, 1), end=date(2026, 3, 31))

@@ -8,11 +8,11 @@ from bs4 import BeautifulSoup
 from django.urls import reverse
 from django.utils import timezone
 
-from referrals.choices import ReferralStatus as S
 from factories.referrals import make_referral, make_staff
+from referrals.choices import ReferralStatus as S
 from referrals.models import WellbeingScore
-from reporting.models import ReportingArea
 from referrals.roles import COMMISSIONERS_GROUP
+from reporting.models import ReportingArea
 
 pytestmark = pytest.mark.django_db
 

@@ -83,8 +83,6 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=20261123)
 
     def handle(self, *args, **options):
-
-
         logging.getLogger("elastic_transport").setLevel(logging.WARNING)
 
 
@@ -128,7 +126,6 @@ class Command(BaseCommand):
     # -- steps ------------------------------------------------------------------------------
     def _ensure_postcodes(self, postcodes):
         """The geocoder reads the postcode table: make sure the venues' postcodes are in it."""
-
         known = set(Postcode.objects.filter(postcode__in=postcodes).values_list("postcode", flat=True))
         rows = {v.postcode: v for v in Venue.objects.filter(postcode__in=set(postcodes) - known)}
         Postcode.objects.bulk_create(
@@ -136,7 +133,6 @@ class Command(BaseCommand):
         )
 
     def _rebuild(self, url: str, index: str) -> dict:
-
         backend = ElasticsearchSearchBackend("bench", {"URLS": [url], "INDEX": index, "TIMEOUT": 10})
         self.stdout.write("Building the Elasticsearch index…")
         started = time.perf_counter()
@@ -223,8 +219,6 @@ class Command(BaseCommand):
 
     def _baseline(self, mix: list[dict]) -> dict:
         """Wagtail's page search, then every candidate's distance in Python: what we avoid."""
-
-
         wagtail = wagtail_search_backend()
         self.stdout.write("Indexing for Wagtail's search (baseline)…")
         started = time.perf_counter()
