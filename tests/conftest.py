@@ -47,7 +47,7 @@ def home(db):
 
 @pytest.fixture
 def needs(home):
-    from directory.factories import make_need
+    from factories.directory import make_need
 
     loneliness = make_need("Loneliness and isolation", synonyms="lonely, isolated, isolation")
     physical = make_need("Physical activity", synonyms="exercise, fitness, keep fit")
@@ -58,7 +58,7 @@ def needs(home):
 @pytest.fixture
 def postcodes(db):
     """A few real Code-Point Open centroids (Poole, Dorchester, Runcorn, Leeds)."""
-    from directory.factories import make_postcode
+    from factories.directory import make_postcode
 
     return {
         "BH15 1AB": make_postcode("BH15 1AB", 50.715400, -1.987100),

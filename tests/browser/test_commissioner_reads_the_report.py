@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from referrals.choices import ReferralStatus
-from referrals.factories import make_link_worker, make_referral, make_service, make_staff, make_triage
+from factories.referrals import make_link_worker, make_referral, make_service, make_staff, make_triage
 from referrals.models import Referral
 from referrals.roles import COMMISSIONERS_GROUP
 from tests.browser.conftest import choose_option, is_focused, tab_to

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from directory.demo.users import DEMO_PASSWORD
+from demo.users import DEMO_PASSWORD
 from directory.models import ActivityPage, OrganisationPage
 from tests.browser.conftest import is_focused, tab_to
 

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from referrals.choices import ReferralStatus
-from referrals.factories import make_link_worker, make_referral, make_resident, make_service, make_triage
+from factories.referrals import make_link_worker, make_referral, make_resident, make_service, make_triage
 from referrals.forms.caseload import live_activities
 from referrals.models import Referral
 from tests.browser.conftest import choose_option, is_focused, tab_to
@@ -29,7 +29,7 @@ def link_worker_case(browser, live_server, django_db_serialized_rollback):
     command, so the journey depends only on the pages it walks through."""
     from django.core.cache import cache
 
-    from directory.factories import make_activity, make_organisation, make_venue
+    from factories.directory import make_activity, make_organisation, make_venue
     from pages.setup import ensure_site
 
     cache.clear()  # Wagtail caches site root paths by page id, and ids come round again.

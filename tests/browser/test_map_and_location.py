@@ -25,7 +25,7 @@ EXTERNAL = re.compile(r"^https?://(?!127\.0\.0\.1|localhost)")
 @pytest.fixture
 def directory(browser, live_server, django_db_serialized_rollback):
     from directory.choices import HowToJoin
-    from directory.factories import make_activity, make_organisation, make_postcode, make_venue
+    from factories.directory import make_activity, make_organisation, make_postcode, make_venue
     from pages.setup import ensure_site
 
     cache.clear()

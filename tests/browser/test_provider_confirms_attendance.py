@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from referrals import links
 from referrals.choices import ReferralStatus as S
-from referrals.factories import (
+from factories.referrals import (
     make_link_worker,
     make_provider_editor,
     make_referral,
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def sent_referral(home, live_server, django_db_serialized_rollback):
     """A referral sent to a walking group's organisation, committed so the live server sees it."""
-    from directory.factories import make_activity, make_organisation, make_venue
+    from factories.directory import make_activity, make_organisation, make_venue
 
     service = make_service("Poole Social Prescribing", prefixes="BH")
     organisation = make_organisation("Poole Walking Friends", email="hello@poole-walking.example.org")

@@ -129,7 +129,7 @@ def test_the_staff_form_for_a_referral_by_phone_is_accessible(demo, context, pag
     from django.test import Client
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from referrals import factories
+    from factories import referrals as factories
 
     triage = factories.make_triage(service=service_for_postcode(POSTCODE), username="browser-triage")
     device = TOTPDevice.objects.create(user=triage, name="Phone", confirmed=True)

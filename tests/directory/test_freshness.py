@@ -14,7 +14,7 @@ from django.utils import timezone
 from wagtail.models import PageLogEntry
 
 from directory.choices import ActivityStatus
-from directory.factories import make_activity, make_organisation
+from factories.directory import make_activity, make_organisation
 from directory.freshness import CONFIRM_ACCURATE_LOG_ACTION, activity_confirm_accurate, send_stale_reminders
 from directory.models import ActivityPage
 from tests.directory.test_permissions import assert_denied, form_data, make_editor, make_moderator

@@ -7,7 +7,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from directory import geocoding
-from directory.factories import make_venue
+from factories.directory import make_venue
 from directory.geocoding import CodePointGeocoder, Coordinates, GeocodingError, locate_postcode
 from directory.models import Venue
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from wagtail.models import GroupPagePermission, PageLogEntry, Workflow
 
-from directory.factories import make_activity, make_organisation
+from factories.directory import make_activity, make_organisation
 from directory.models import ActivityPage
 from tests.directory.test_permissions import assert_denied, form_data, make_editor, make_moderator
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from directory.choices import ActivityStatus, Frequency, HowToJoin
-from directory.factories import make_activity, make_organisation, make_venue
+from factories.directory import make_activity, make_organisation, make_venue
 from directory.models import ActivityPage, NeedTerm, OrganisationPage, Venue
 from directory.oruk.exporter import directory_export
 from directory.oruk.writing import rich_text_to_plain

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import User
 
-from directory.factories import make_activity, make_organisation, make_venue
+from factories.directory import make_activity, make_organisation, make_venue
 from directory.models import ActivityPage
 
 pytestmark = pytest.mark.django_db

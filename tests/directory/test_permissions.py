@@ -11,7 +11,7 @@ from django.core import mail
 from django.urls import reverse
 from wagtail.permissions import policy_registry
 
-from directory.factories import make_activity, make_organisation, make_venue
+from factories.directory import make_activity, make_organisation, make_venue
 from directory.models import Venue
 from directory.permissions import MODERATORS_GROUP, VenuePermissionPolicy
 

@@ -74,7 +74,7 @@ def test_sessions_are_described_in_plain_english():
 
 
 def test_icalendar_export_carries_recurrence_rules(home):
-    from directory.factories import make_activity, make_organisation, make_venue
+    from factories.directory import make_activity, make_organisation, make_venue
 
     venue = make_venue("Hamworthy Library")
     activity = make_activity(

@@ -4,7 +4,7 @@ import pytest
 from wagtail.models import ReferenceIndex
 from wagtail.search.backends import get_search_backend
 
-from directory.factories import make_need
+from factories.directory import make_need
 from directory.models import NeedTerm
 from directory.vocabulary import (
     NEEDS,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from referrals import factories
+from factories import referrals as factories
 from referrals.roles import actor_for_user
 
 
@@ -28,28 +28,28 @@ def link_worker(service):
 
 @pytest.fixture
 def organisation(home):
-    from directory.factories import make_organisation
+    from factories.directory import make_organisation
 
     return make_organisation("Poole Walking Friends", email="hello@poole-walking.example.org")
 
 
 @pytest.fixture
 def other_organisation(home):
-    from directory.factories import make_organisation
+    from factories.directory import make_organisation
 
     return make_organisation("Harbour Lunch Club", email="hello@harbour-lunch.example.org")
 
 
 @pytest.fixture
 def activity(organisation):
-    from directory.factories import make_activity, make_venue
+    from factories.directory import make_activity, make_venue
 
     return make_activity(organisation, "Tuesday health walk", venue=make_venue("Poole Park Café"))
 
 
 @pytest.fixture
 def other_activity(other_organisation):
-    from directory.factories import make_activity, make_venue
+    from factories.directory import make_activity, make_venue
 
     return make_activity(other_organisation, "Friday lunch club", venue=make_venue("Harbour Hall"))
 

@@ -12,7 +12,7 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver
 
-from referrals import factories
+from factories import referrals as factories
 from referrals.choices import ReferralStatus as S
 from referrals.models import ApiToken
 

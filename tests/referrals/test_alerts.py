@@ -14,7 +14,7 @@ from referrals import services
 from referrals.alerts import open_alerts_for, raise_alerts, raise_alerts_task
 from referrals.choices import AlertKind
 from referrals.choices import ReferralStatus as S
-from referrals.factories import make_link_worker, make_referral, make_triage, provider_actor
+from factories.referrals import make_link_worker, make_referral, make_triage, provider_actor
 from referrals.models import Alert, Referral
 from referrals.roles import actor_for_user
 from referrals.working_days import add_working_days

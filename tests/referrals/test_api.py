@@ -7,7 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from referrals import factories, services
+from factories import referrals as factories
+from referrals import services
 from referrals.api.views import STEP_APIS
 from referrals.choices import SNOMED_REFERRED, AuditAction, ConsentMethod, ConsentPurpose
 from referrals.choices import ReferralStatus as S

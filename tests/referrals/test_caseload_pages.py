@@ -5,7 +5,7 @@ from bs4 import BeautifulSoup
 
 from directory.choices import ActivityStatus
 from referrals.choices import AlertKind, Channel, ConsentPurpose, ContactRoute, DeliveryStatus, ReferralStatus as S
-from referrals.factories import ALL_CONSENTS, make_link_worker, make_referral, make_resident
+from factories.referrals import ALL_CONSENTS, make_link_worker, make_referral, make_resident
 from referrals.models import Alert, AuditEntry, Notification
 
 CASELOAD = "/referrals/"

@@ -13,7 +13,7 @@ from django.db import connection
 from referrals import services
 from referrals.choices import ReferralStatus as S
 from referrals.errors import InvalidTransition
-from referrals.factories import make_referral, provider_actor
+from factories.referrals import make_referral, provider_actor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.utils.html import escape
 
-from referrals import factories
+from factories import referrals as factories
 from referrals.choices import (
     SNOMED_REFERRED,
     ConsentMethod,

@@ -9,7 +9,7 @@ from django.core import signing
 from django.urls import reverse
 
 from referrals.choices import ReferralStatus as S
-from referrals.factories import make_link_worker, make_referral, make_resident
+from factories.referrals import make_link_worker, make_referral, make_resident
 from referrals.models import AuditEntry, ResidentFeedback, WellbeingScore
 from referrals.outcomes import resident_link
 

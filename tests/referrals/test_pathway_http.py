@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from referrals import factories
+from factories import referrals as factories
 from referrals.alerts import raise_alerts
 from referrals.choices import (
     SNOMED_DECLINED,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from referrals import services
 from referrals.choices import SNOMED_DECLINED, SNOMED_REFERRED, Channel, NotificationKind, ReferralStatus as S
 from referrals.errors import InvalidTransition, NotPermitted, ReferralError
-from referrals.factories import ALL_CONSENTS, make_referral, make_resident
+from factories.referrals import ALL_CONSENTS, make_referral, make_resident
 
 
 def test_a_referral_walks_the_whole_pathway(service, triage, link_worker, activity, actors):
@@ -60,7 +60,7 @@ def test_a_step_out_of_order_is_refused_and_nothing_is_written(service, triage, 
 
 
 def test_only_the_allocated_link_worker_owns_their_case(service, triage, link_worker, activity):
-    from referrals.factories import make_link_worker
+    from factories.referrals import make_link_worker
     from referrals.roles import actor_for_user
 
     colleague = actor_for_user(make_link_worker(service=service, username="colleague"))
@@ -72,7 +72,7 @@ def test_only_the_allocated_link_worker_owns_their_case(service, triage, link_wo
 
 
 def test_a_provider_cannot_act_on_another_organisations_referral(service, triage, link_worker, activity, other_organisation):
-    from referrals.factories import provider_actor
+    from factories.referrals import provider_actor
 
     referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
                              status=S.SENT_TO_PROVIDER)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from referrals import links, services
 from referrals.choices import AuditAction, ReferralStatus as S
 from referrals.errors import NotPermitted
-from referrals.factories import make_referral, make_resident
+from factories.referrals import make_referral, make_resident
 from referrals.models import ActionLink, AuditEntry, Referral
 from referrals.roles import actor_for_link
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from referrals import services
 from referrals.choices import AlertKind, AuditAction, Channel, ConsentPurpose, NotificationKind, ReferralStatus as S
-from referrals.factories import make_provider_editor, make_referral, make_resident
+from factories.referrals import make_provider_editor, make_referral, make_resident
 from referrals.models import Alert, AuditEntry, Notification, Referral
 from referrals.roles import actor_for_user
 
@@ -383,7 +383,7 @@ def test_a_step_that_is_not_allowed_now_is_a_form_error_not_a_crash(provider, re
 
 
 def test_someone_who_can_see_but_not_act_as_the_provider_gets_a_403(sign_in, referral_at):
-    from referrals.factories import make_user
+    from factories.referrals import make_user
 
     referral = referral_at(S.SENT_TO_PROVIDER)
     administrator = make_user("admin", is_superuser=True, is_staff=True)

@@ -16,7 +16,7 @@ from referrals.choices import (
     NotificationKind,
     ReferralStatus as S,
 )
-from referrals.factories import ALL_CONSENTS, make_link_worker, make_referral, make_triage
+from factories.referrals import ALL_CONSENTS, make_link_worker, make_referral, make_triage
 from referrals.models import Alert, AuditEntry, Consent
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from referrals.choices import SNOMED_DECLINED, AuditAction, Outcome
 from referrals.choices import ReferralStatus as S
-from referrals.factories import make_referral, make_resident
+from factories.referrals import make_referral, make_resident
 from referrals.models import AuditEntry, Consent, Notification, Referral, ReferralEvent, Resident
 from referrals.retention import anonymise_closed_referrals, postcode_district
 

@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.utils.html import escape
 
-from referrals import factories
+from factories import referrals as factories
 from referrals.choices import (
     SNOMED_REFERRED,
     Channel,

@@ -17,7 +17,7 @@ from notifications_python_client.authentication import decode_jwt_token, get_tok
 
 from referrals.choices import Channel, ContactRoute, DeliveryStatus, NotificationKind
 from referrals.choices import ReferralStatus as S
-from referrals.factories import make_referral, make_resident
+from factories.referrals import make_referral, make_resident
 from referrals.models import Notification
 from referrals.notifications.delivery import deliver
 from referrals.notifications.sms import (

@@ -7,7 +7,7 @@ from bs4 import BeautifulSoup
 from django.utils import timezone
 
 from referrals.choices import AlertKind, AuditAction, Priority, ReferralStatus as S
-from referrals.factories import make_link_worker, make_referral, make_resident, make_triage
+from factories.referrals import make_link_worker, make_referral, make_resident, make_triage
 from referrals.models import Alert, AuditEntry, Referral
 from referrals.selectors import describe_age, working_time_between
 

@@ -10,7 +10,7 @@ from django.urls import include, path
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from referrals import factories
+from factories import referrals as factories
 from referrals.roles import COMMISSIONERS_GROUP
 from referrals.views.common import staff_view
 
