@@ -23,8 +23,7 @@ from rest_framework.views import APIView, exception_handler, set_rollback
 
 from directory.models import ActivityPage, ActivitySession
 from referrals import services
-from referrals.api import idempotency
-from referrals.api import serializers as io
+from referrals.api import idempotency, inputs, outputs, representations
 from referrals.api.authentication import AUTHENTICATION_CLASSES, ActsForSomeone
 from referrals.audit import audit_view
 from referrals.errors import InvalidTransition, NotPermitted, ReferralError
@@ -110,7 +109,7 @@ def _visible_referral(request, reference: str) -> Referral:
 
 
 def _output(referral: Referral, actor: Actor) -> dict:
-    return io.provider_view(referral) if sees_as_provider_only(actor, referral) else io.team_view(referral)
+    return representations.provider_view(referral) if sees_as_provider_only(actor, referral) else representations.team_view(referral)
 
 
 def _audited_output(request, referral: Referral, *, what: str) -> dict:
@@ -119,9 +118,9 @@ def _audited_output(request, referral: Referral, *, what: str) -> dict:
 
 
 _ERRORS = {
-    401: OpenApiResponse(io.ReferralErrorOutput, description="No token, or a token that is not valid or has been revoked."),
-    403: OpenApiResponse(io.ReferralErrorOutput, description="The caller does not own this step for this referral."),
-    404: OpenApiResponse(io.ReferralErrorOutput, description="No referral with this reference that the caller may see."),
+    401: OpenApiResponse(outputs.ReferralErrorOutput, description="No token, or a token that is not valid or has been revoked."),
+    403: OpenApiResponse(outputs.ReferralErrorOutput, description="The caller does not own this step for this referral."),
+    404: OpenApiResponse(outputs.ReferralErrorOutput, description="No referral with this reference that the caller may see."),
 }
 _BAD_INPUT = OpenApiResponse(
     description='Bad input: the body names each field with what is wrong, e.g. {"resident": {"nhs_number": ["..."]}}.'
@@ -146,7 +145,7 @@ class ReferralCreateApi(ReferralApi):
             "body, within the time keys are kept (24 hours unless configured), give back the referral made "
             "the first time, with Idempotent-Replayed: true."
         ),
-        request=io.ReferralCreateInput,
+        request=inputs.ReferralCreateInput,
         parameters=[
             OpenApiParameter(
                 idempotency.HEADER, str, OpenApiParameter.HEADER, required=False,
@@ -154,8 +153,8 @@ class ReferralCreateApi(ReferralApi):
             )
         ],
         responses={
-            201: io.ReferralOutput, 400: _BAD_INPUT, 401: _ERRORS[401], 403: _ERRORS[403],
-            422: OpenApiResponse(io.ReferralErrorOutput, description="The Idempotency-Key was used for a different request."),
+            201: outputs.ReferralOutput, 400: _BAD_INPUT, 401: _ERRORS[401], 403: _ERRORS[403],
+            422: OpenApiResponse(outputs.ReferralErrorOutput, description="The Idempotency-Key was used for a different request."),
         },
         tags=["referrals"],
     )
@@ -166,7 +165,7 @@ class ReferralCreateApi(ReferralApi):
             key = idempotency.key_from(request)
         except idempotency.BadKey as error:
             return Response({idempotency.HEADER: [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
-        serializer = io.ReferralCreateInput(data=request.data)
+        serializer = inputs.ReferralCreateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if key is None:
@@ -192,7 +191,7 @@ class ReferralCreateApi(ReferralApi):
         headers = {"Location": location}
         if replayed:
             headers["Idempotent-Replayed"] = "true"
-        return Response(io.team_view(referral), status=status.HTTP_201_CREATED, headers=headers)
+        return Response(representations.team_view(referral), status=status.HTTP_201_CREATED, headers=headers)
 
 
 def _create(data: dict, *, actor: Actor, service) -> Referral:
@@ -225,12 +224,12 @@ class ReferralListApi(ReferralApi):
             "A service's token sees its service's referrals; a provider's token only those sent to its "
             "organisation, as the provider summary."
         ),
-        parameters=[io.ReferralListFilters],
-        responses={200: io.ReferralPageOutput, 400: _BAD_INPUT, 401: _ERRORS[401], 403: _ERRORS[403]},
+        parameters=[inputs.ReferralListFilters],
+        responses={200: outputs.ReferralPageOutput, 400: _BAD_INPUT, 401: _ERRORS[401], 403: _ERRORS[403]},
         tags=["referrals"],
     )
     def get(self, request):
-        filters = io.ReferralListFilters(data=request.query_params)
+        filters = inputs.ReferralListFilters(data=request.query_params)
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
         referrals = _referrals(request.actor)
@@ -258,7 +257,7 @@ class ReferralDetailApi(ReferralApi):
         operation_id="referrals_retrieve",
         summary="Read a referral",
         parameters=[_REFERENCE],
-        responses={200: io.AnyReferralOutput, 401: _ERRORS[401], 403: _ERRORS[403], 404: _ERRORS[404]},
+        responses={200: outputs.AnyReferralOutput, 401: _ERRORS[401], 403: _ERRORS[403], 404: _ERRORS[404]},
         tags=["referrals"],
     )
     def get(self, request, reference: str):
@@ -305,23 +304,23 @@ def _step(action: str, input_serializer, *, summary: str, description: str = "")
             parameters=[_REFERENCE],
             request=input_serializer,
             responses={
-                200: io.AnyReferralOutput,
+                200: outputs.AnyReferralOutput,
                 400: _BAD_INPUT,
                 401: _ERRORS[401],
                 403: _ERRORS[403],
                 404: _ERRORS[404],
-                409: OpenApiResponse(io.ReferralErrorOutput, description="The referral is not at a point where this step can happen."),
+                409: OpenApiResponse(outputs.ReferralErrorOutput, description="The referral is not at a point where this step can happen."),
             },
             tags=["referrals"],
         )
     )
 
 
-@_step("triage", io.ReferralTriageInput, summary="Triage: a tier and a link worker",
+@_step("triage", inputs.ReferralTriageInput, summary="Triage: a tier and a link worker",
        description="Triage staff (or the service's token) put the referral in a tier and allocate a link worker.")
 class ReferralTriageApi(ReferralStepApi):
     action = "triage"
-    input_serializer = io.ReferralTriageInput
+    input_serializer = inputs.ReferralTriageInput
 
     def perform(self, *, referral, actor, tier, link_worker, priority, note):
         worker = services.link_workers_of(referral.service).filter(username=link_worker).first()
@@ -331,62 +330,62 @@ class ReferralTriageApi(ReferralStepApi):
                                         priority=priority or None, note=note)
 
 
-@_step("record_contact", io.ReferralRecordContactInput, summary="Record first contact",
+@_step("record_contact", inputs.ReferralRecordContactInput, summary="Record first contact",
        description="The allocated link worker has spoken to the person.")
 class ReferralRecordContactApi(ReferralStepApi):
     action = "record_contact"
-    input_serializer = io.ReferralRecordContactInput
+    input_serializer = inputs.ReferralRecordContactInput
 
     def perform(self, *, referral, actor, note):
         return services.referral_record_contact(referral=referral, actor=actor, note=note)
 
 
-@_step("choose_activity", io.ReferralChooseActivityInput, summary="Choose an activity",
+@_step("choose_activity", inputs.ReferralChooseActivityInput, summary="Choose an activity",
        description="The person and their link worker chose an activity together.")
 class ReferralChooseActivityApi(ReferralStepApi):
     action = "choose_activity"
-    input_serializer = io.ReferralChooseActivityInput
+    input_serializer = inputs.ReferralChooseActivityInput
 
     def perform(self, *, referral, actor, activity, note):
         chosen = ActivityPage.objects.filter(pk=activity).first()
         return services.referral_choose_activity(referral=referral, actor=actor, activity=chosen, note=note)
 
 
-@_step("send_to_provider", io.ReferralSendToProviderInput, summary="Send to the provider",
+@_step("send_to_provider", inputs.ReferralSendToProviderInput, summary="Send to the provider",
        description="The activity's organisation is alerted; needs the person's consent to share their details.")
 class ReferralSendToProviderApi(ReferralStepApi):
     action = "send_to_provider"
-    input_serializer = io.ReferralSendToProviderInput
+    input_serializer = inputs.ReferralSendToProviderInput
 
     def perform(self, *, referral, actor, note):
         return services.referral_send_to_provider(referral=referral, actor=actor, note=note)
 
 
-@_step("provider_accept", io.ReferralAcceptInput, summary="Accept (provider)",
+@_step("provider_accept", inputs.ReferralAcceptInput, summary="Accept (provider)",
        description="The provider will welcome the person; the link worker is told.")
 class ReferralAcceptApi(ReferralStepApi):
     action = "provider_accept"
-    input_serializer = io.ReferralAcceptInput
+    input_serializer = inputs.ReferralAcceptInput
 
     def perform(self, *, referral, actor, note):
         return services.referral_provider_accept(referral=referral, actor=actor, note=note)
 
 
-@_step("provider_decline", io.ReferralDeclineInput, summary="Decline (provider)",
+@_step("provider_decline", inputs.ReferralDeclineInput, summary="Decline (provider)",
        description="The provider cannot take the person, with a reason; the link worker is told.")
 class ReferralDeclineApi(ReferralStepApi):
     action = "provider_decline"
-    input_serializer = io.ReferralDeclineInput
+    input_serializer = inputs.ReferralDeclineInput
 
     def perform(self, *, referral, actor, reason, note):
         return services.referral_provider_decline(referral=referral, actor=actor, reason=reason, note=note)
 
 
-@_step("book_first_session", io.ReferralBookFirstSessionInput, summary="Book the first session (provider)",
+@_step("book_first_session", inputs.ReferralBookFirstSessionInput, summary="Book the first session (provider)",
        description="A date and time, or one of the activity's sessions; the person is told by their preferred route.")
 class ReferralBookFirstSessionApi(ReferralStepApi):
     action = "book_first_session"
-    input_serializer = io.ReferralBookFirstSessionInput
+    input_serializer = inputs.ReferralBookFirstSessionInput
 
     def perform(self, *, referral, actor, starts_at, session, note):
         chosen = None
@@ -398,49 +397,49 @@ class ReferralBookFirstSessionApi(ReferralStepApi):
                                                     session=chosen, note=note)
 
 
-@_step("record_attendance", io.ReferralRecordAttendanceInput, summary="Record that the person attended")
+@_step("record_attendance", inputs.ReferralRecordAttendanceInput, summary="Record that the person attended")
 class ReferralRecordAttendanceApi(ReferralStepApi):
     action = "record_attendance"
-    input_serializer = io.ReferralRecordAttendanceInput
+    input_serializer = inputs.ReferralRecordAttendanceInput
 
     def perform(self, *, referral, actor, note):
         return services.referral_record_attendance(referral=referral, actor=actor, note=note)
 
 
-@_step("record_did_not_attend", io.ReferralRecordDidNotAttendInput, summary="Record that the person did not attend")
+@_step("record_did_not_attend", inputs.ReferralRecordDidNotAttendInput, summary="Record that the person did not attend")
 class ReferralRecordDidNotAttendApi(ReferralStepApi):
     action = "record_did_not_attend"
-    input_serializer = io.ReferralRecordDidNotAttendInput
+    input_serializer = inputs.ReferralRecordDidNotAttendInput
 
     def perform(self, *, referral, actor, note):
         return services.referral_record_did_not_attend(referral=referral, actor=actor, note=note)
 
 
-@_step("cancel_first_session", io.ReferralCancelFirstSessionInput, summary="Cancel the first session",
+@_step("cancel_first_session", inputs.ReferralCancelFirstSessionInput, summary="Cancel the first session",
        description="With a reason; the link worker can then choose another activity with the person.")
 class ReferralCancelFirstSessionApi(ReferralStepApi):
     action = "cancel_first_session"
-    input_serializer = io.ReferralCancelFirstSessionInput
+    input_serializer = inputs.ReferralCancelFirstSessionInput
 
     def perform(self, *, referral, actor, note):
         return services.referral_cancel_first_session(referral=referral, actor=actor, note=note)
 
 
-@_step("person_declines", io.ReferralPersonDeclinesInput, summary="The person declines social prescribing",
+@_step("person_declines", inputs.ReferralPersonDeclinesInput, summary="The person declines social prescribing",
        description="Coded as SNOMED CT 871711000000103.")
 class ReferralPersonDeclinesApi(ReferralStepApi):
     action = "person_declines"
-    input_serializer = io.ReferralPersonDeclinesInput
+    input_serializer = inputs.ReferralPersonDeclinesInput
 
     def perform(self, *, referral, actor, note):
         return services.referral_person_declines(referral=referral, actor=actor, note=note)
 
 
-@_step("close", io.ReferralCloseInput, summary="Close with an outcome",
+@_step("close", inputs.ReferralCloseInput, summary="Close with an outcome",
        description="The referrer is sent feedback if the person agreed.")
 class ReferralCloseApi(ReferralStepApi):
     action = "close"
-    input_serializer = io.ReferralCloseInput
+    input_serializer = inputs.ReferralCloseInput
 
     def perform(self, *, referral, actor, outcome, note):
         return services.referral_close(referral=referral, actor=actor, outcome=outcome, note=note)

@@ -4,6 +4,8 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
+from directory.models import NeedTerm
+
 
 class HomePage(Page):
     """The front door: find an activity by postcode and need."""
@@ -19,8 +21,6 @@ class HomePage(Page):
     max_count = 1
 
     def get_context(self, request, *args, **kwargs):
-        from directory.models import NeedTerm
-
         context = super().get_context(request, *args, **kwargs)
         context["top_needs"] = NeedTerm.objects.filter(parent__isnull=True)
         return context

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,5 @@ def enqueue_due(last_run: dict[str, datetime], *, now: datetime | None = None, s
 
 def _waiting(task_path: str) -> bool:
     """Whether the database queue already holds this job, not yet started."""
-    try:
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:  # another queue backend: enqueue and let it cope
-        return False
-    from django_tasks.base import TaskResultStatus
-
+    # With another queue backend the table stays empty, so the job is simply enqueued.
     return DBTaskResult.objects.filter(task_path=task_path, status=TaskResultStatus.READY).exists()

@@ -3,6 +3,7 @@
 from django.db import transaction
 from wagtail.models import Page, Site
 
+from directory.setup import ensure_directory
 from pages.models import HomePage, StandardPage
 
 ACCESSIBILITY_STATEMENT = """
@@ -26,7 +27,6 @@ Advisory and Support Service (EASS).</p>
 @transaction.atomic
 def ensure_site() -> HomePage:
     """Make the home page the root of the default site, with the directory and the statement under it."""
-    from directory.setup import ensure_directory
 
     home = HomePage.objects.first()
     if home is None:

@@ -5,8 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "dev-only-not-secret-7c0b6f3e2a")
 
 from config.settings.base import *  # noqa: E402,F401,F403
-from config.settings.base import BASE_DIR, config  # noqa: E402
-from config.settings.base import INSTALLED_APPS  # noqa: E402
+from config.settings.base import BASE_DIR, INSTALLED_APPS, config  # noqa: E402
 
 # The demo (`load_demo`, `demo_code`) and the benchmarks (`bench_*`) sit above the domain apps and
 # never ship in production settings.
