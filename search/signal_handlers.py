@@ -9,15 +9,14 @@ from django.db.models.signals import post_delete, post_save
 from wagtail.signals import page_published, page_unpublished
 
 from directory.models import ActivityPage, ActivitySession, OrganisationPage, Venue
+from search.backends import get_search_backend, search_backend_aliases
+from search.tasks import update_search_index
 
 
 def _queue(activity_ids) -> None:
     ids = sorted({int(pk) for pk in activity_ids})
     if not ids:
         return
-    from search.backends import get_search_backend, search_backend_aliases
-    from search.tasks import update_search_index
-
     if not any(get_search_backend(alias).capabilities.needs_indexing for alias in search_backend_aliases()):
         return  # the database backend reads the tables directly
     transaction.on_commit(lambda: update_search_index.enqueue(ids))

@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+from directory.models import NeedTerm
 from search.types import SearchQuery, SearchResults, Sort
 
 EARTH_MEAN_RADIUS_MILES = 3958.7613
@@ -125,8 +126,6 @@ class Taxonomy:
 
     @classmethod
     def load(cls) -> Taxonomy:
-        from directory.models import NeedTerm
-
         names, slugs, parents, phrases = {}, {}, {}, {}
         for term_id, name, slug, parent_id, synonyms in NeedTerm.objects.values_list(
             "pk", "name", "slug", "parent_id", "synonyms"

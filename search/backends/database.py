@@ -13,6 +13,8 @@ misspellings; on SQLite, case-insensitive substring matching of crude word stems
 
 from __future__ import annotations
 
+from django.contrib.postgres.search import SearchQuery as TsQuery
+from django.contrib.postgres.search import SearchRank, SearchVector, SearchVectorExact, TrigramWordSimilarity
 from django.db import connection
 from django.db.models import (
     Case,
@@ -27,7 +29,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import ASin, Cast, Cos, ExtractHour, ExtractMinute, Least, Mod, Power, Radians, Sin, Sqrt
+from django.db.models.functions import Concat, ExtractHour, ExtractMinute, Greatest, Mod, Power
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from directory.choices import HowToJoin, Weekday
@@ -38,56 +41,17 @@ from search.backends.base import (
     Capabilities,
     Taxonomy,
     _stem,
-    bounding_box,
     half_distance_miles,
     query_words,
-    radius_of_curvature_miles,
 )
+from search.backends.hydration import hydrate
+from search.backends.orm import distance_expression, session_filter
 from search.types import Accessibility, DeliveryMode, FacetCount, SearchQuery, SearchResults, Sort
 
 MINUTES_PER_WEEK = 7 * 24 * 60
 # How alike a typed word and a word in a title or summary must be to count as a misspelling.
 TRIGRAM_WORD_SIMILARITY = 0.5
 _NeedLink = ActivityPage.needs.through
-
-
-def _float(expression):
-    return Cast(expression, FloatField())
-
-
-def distance_expression(query: SearchQuery, prefix: str = ""):
-    """Great-circle miles from the query's location to ``<prefix>venue``, in SQL (haversine)."""
-    location = query.location
-    radius = radius_of_curvature_miles(location.latitude)
-    lat = Radians(_float(F(f"{prefix}venue__latitude")))
-    lng = Radians(_float(F(f"{prefix}venue__longitude")))
-    lat0 = Value(location.latitude * 0.017453292519943295)
-    lng0 = Value(location.longitude * 0.017453292519943295)
-    half_chord = Power(Sin((lat - lat0) / 2), 2) + Cos(lat0) * Cos(lat) * Power(Sin((lng - lng0) / 2), 2)
-    # Least() guards asin against rounding just above 1 for antipodal points.
-    return Value(2 * radius) * ASin(Sqrt(Least(half_chord, Value(1.0))))
-
-
-def session_filter(query: SearchQuery, prefix: str = "") -> Q:
-    """What one session (and its venue) must satisfy for its activity to qualify."""
-    q = Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": timezone.localdate()})
-    if query.location is not None:
-        south, north, west, east = bounding_box(query.location.latitude, query.location.longitude, query.radius_miles)
-        q &= Q(**{f"{prefix}venue__latitude__range": (round(south, 6), round(north, 6))})
-        q &= Q(**{f"{prefix}venue__longitude__range": (round(west, 6), round(east, 6))})
-    if query.weekdays:
-        q &= Q(**{f"{prefix}weekday__in": sorted(query.weekdays)})
-    if query.times_of_day:
-        times = Q()
-        for period in query.times_of_day:
-            window = Q(**{f"{prefix}start_time__gte": period.starts_from})
-            if period.starts_before is not None:
-                window &= Q(**{f"{prefix}start_time__lt": period.starts_before})
-            times |= window
-        q &= times
-    for feature in query.accessibility:
-        q &= Q(**{f"{prefix}venue__{feature.value}": True})
-    return q
 
 
 def minutes_to_next_expression(prefix: str = ""):
@@ -154,11 +118,6 @@ class DatabaseSearchBackend(BaseSearchBackend):
         return self._substring_text(words, need_match, need_bonus)
 
     def _postgres_text(self, words, need_match, need_bonus):
-        from django.contrib.postgres.search import SearchQuery as TsQuery
-        from django.contrib.postgres.search import SearchRank, SearchVector, SearchVectorExact, TrigramWordSimilarity
-        from django.db.models.functions import Concat, Greatest
-        from django.db.models.lookups import GreaterThanOrEqual
-
         vector = (
             SearchVector("title", weight="A", config="english")
             + SearchVector("summary", weight="B", config="english")
@@ -236,8 +195,6 @@ class DatabaseSearchBackend(BaseSearchBackend):
         return tail
 
     def search(self, query: SearchQuery) -> SearchResults:
-        from search.backends.hydration import hydrate
-
         taxonomy = Taxonomy.load()
         activities = self.matching(query, taxonomy)
         has_text = "relevance" in activities.query.annotations
@@ -299,4 +256,4 @@ class DatabaseSearchBackend(BaseSearchBackend):
 
 SearchBackend = DatabaseSearchBackend
 
-__all__ = ["SearchBackend", "DatabaseSearchBackend", "distance_expression", "session_filter"]
+__all__ = ["SearchBackend", "DatabaseSearchBackend"]

@@ -18,12 +18,15 @@ from django.utils import timezone
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.dsl import Q, Search
 from elasticsearch.helpers import BulkIndexError, streaming_bulk
+from tqdm import tqdm
 
 from directory.choices import HowToJoin, Weekday
 from directory.selectors import hidden_cutoff, public_activities
 from search.analyzers import ENGLISH, analysis_settings
 from search.backends.base import BaseSearchBackend, Capabilities, SearchBackendUnavailable, Taxonomy, half_distance_miles, query_words
+from search.backends.hydration import hydrate
 from search.documents import MAPPING_VERSION, TEXT_FIELDS, build_documents, mapping, version_now
+from search.models import PendingIndexUpdate
 from search.types import Accessibility, DeliveryMode, FacetCount, SearchQuery, SearchResults, Sort
 
 logger = logging.getLogger(__name__)
@@ -180,8 +183,6 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         return search
 
     def search(self, query: SearchQuery) -> SearchResults:
-        from search.backends.hydration import hydrate
-
         taxonomy = Taxonomy.load()
         search = self._build(query, taxonomy)
         try:
@@ -286,10 +287,6 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
 
     def rebuild(self, *, progress: bool = False) -> int:
         """Fill a new index from the database and point the alias at it when complete."""
-        from tqdm import tqdm
-
-        from search.models import PendingIndexUpdate
-
         started = timezone.now()
         new_index = self._create_index()
         activities = public_activities().order_by("pk")

@@ -17,7 +17,7 @@ from directory.models import ActivityPage, ActivitySession, OrganisationPage
 from directory.schedules import next_occurrences
 from directory.selectors import public_activities
 from search.backends.base import Taxonomy
-from search.backends.database import distance_expression, session_filter
+from search.backends.orm import distance_expression, session_filter
 from search.types import Accessibility, DeliveryMode, Hit, NeedSummary, NextSession, SearchQuery, VenueSummary
 
 # Only what a hit shows (and what ``Page.get_url`` reads): a page row is wide.

@@ -23,7 +23,8 @@ def _dead_url() -> str:
 
 
 def _is_index_update(callback) -> bool:
-    return "update_search_index" in callback.__code__.co_freevars
+    code = callback.__code__
+    return "update_search_index" in code.co_names + code.co_freevars
 
 
 def test_an_editor_can_publish_while_the_search_engine_is_down(settings, activities, django_capture_on_commit_callbacks):
