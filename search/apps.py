@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from search.actions import autodiscover_result_actions
+
 
 class SearchConfig(AppConfig):
     name = "search"
@@ -7,6 +9,8 @@ class SearchConfig(AppConfig):
     verbose_name = "Search"
 
     def ready(self):
+        # Here, not at the top: the handlers import models, which Django loads after this module.
         from search import signal_handlers
 
         signal_handlers.connect()
+        autodiscover_result_actions()

@@ -4,10 +4,11 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from search.actions import providers_for, with_actions
 from search.backends import get_search_backend, search_backend_aliases
 from search.forms import SearchForm
 from search.selectors import search_activities
-from search.templatetags.signpost_maps import is_link_worker, results_map_data
+from search.templatetags.signpost_maps import results_map_data
 
 # What "drop a filter" suggests removing, in the order people are most likely to relax them.
 _RELAXABLE = [("day", "any day"), ("time", "any time of day"), ("access", "any access needs"), ("free", "paid activities too"),
@@ -15,10 +16,9 @@ _RELAXABLE = [("day", "any day"), ("time", "any time of day"), ("access", "any a
               ("age", "any age"), ("needs", "any need"), ("q", "any words")]
 
 
-
-
-def find(request, *, for_link_workers: bool = False):
-    """The residents' search: postcode, need and filters, a list with distances."""
+def find(request, *, for_link_workers: bool = False, action_providers=()):
+    """The residents' search: postcode, need and filters, a list with distances (and, in the link
+    workers' search, the actions ``action_providers`` offer on each result)."""
     form = SearchForm(request.GET or None)
     results = None
     suggestions = []
@@ -36,6 +36,7 @@ def find(request, *, for_link_workers: bool = False):
         {
             "form": form,
             "results": results,
+            "hits": with_actions(request, results.hits if results else (), action_providers),
             "suggestions": suggestions,
             "filter_groups": groups,
             "filters_open": any(o["checked"] for g in groups for o in g["options"]) or any(g["errors"] for g in groups),
@@ -61,10 +62,12 @@ def _location_errors_to_postcode(form) -> None:
 @login_required(login_url="wagtailadmin_login")
 def find_for_link_workers(request):
     """The same search for link workers, with places per session and how each activity is joined,
-    so they can choose with the person and refer."""
-    if not is_link_worker(request.user):
+    so they can choose with the person and refer. Who they are, and what they may do with a result,
+    the apps that offer those actions say (``search.actions``)."""
+    providers = providers_for(request.user)
+    if not providers:
         raise PermissionDenied("Only link workers use this search.")
-    return find(request, for_link_workers=True)
+    return find(request, for_link_workers=True, action_providers=providers)
 
 
 # Filter checkboxes and the facet (results) each one's counts come from.

@@ -1,4 +1,4 @@
-"""Maps as an enhancement: the data a page's map is drawn from, and who sees which call to action.
+"""Maps as an enhancement: the data a page's map is drawn from.
 
 A page with a map puts ``{{ map_data|json_script:"signpost-map-data" }}`` and an empty
 ``<div data-signpost-map></div>`` where the map belongs; ``site/static/js/map.js`` draws it with
@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 
 from directory.maps import coordinate as _coordinate
 from directory.maps import map_data
-from referrals.roles import LINK_WORKERS_GROUP
 
 register = template.Library()
 
@@ -53,11 +52,3 @@ def results_map_data(results) -> dict | None:
             "label": location.postcode or _("Your location"),
         }
     return map_data(label=_("Map of the activities found"), places=places, centre=centre)
-
-
-@register.filter
-def is_link_worker(user) -> bool:
-    """Whether a signed-in person searches and refers as a link worker (one query, only when signed in)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    return user.is_superuser or user.groups.filter(name=LINK_WORKERS_GROUP).exists()
