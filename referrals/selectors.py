@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from referrals.choices import Priority, StaffRole
+from referrals.choices import ConsentPurpose, Priority, StaffRole
 from referrals.choices import ReferralStatus as S
-from referrals.models import Alert, Notification, Referral, ReferralEvent
+from referrals.models import Alert, Consent, Notification, Referral, ReferralEvent, WellbeingScore
 from referrals.permissions import referrals_visible_to, team_referrals_visible_to
 from referrals.roles import Actor
 from referrals.workflow import FIRST_SESSION_PENDING, TRANSITIONS
@@ -251,3 +251,36 @@ def referrals_ready_for_activity(*, actor: Actor) -> QuerySet:
 def timeline(*, referral: Referral) -> list[ReferralEvent]:
     """Every step, oldest first: who, when, from, to and the note."""
     return list(referral.events.select_related("actor", "activity").order_by("at", "pk"))
+
+
+# For reports: reporting reads referrals through these, over referrals the policy let it count ----
+
+
+def referrals_among(referrals: QuerySet) -> QuerySet:
+    """The same referrals as a plain queryset (no joins or DISTINCT left to multiply an aggregate)."""
+    return Referral.objects.filter(pk__in=referrals.values("pk"))
+
+
+def referral_needs(referral_ids) -> QuerySet:
+    """The (``referral_id``, ``needterm_id``) rows of the needs named on the referrals with these ids
+    (a subquery such as ``referrals.values("pk")``, or a list)."""
+    return Referral.needs.through.objects.filter(referral_id__in=referral_ids)
+
+
+def naming_a_need() -> Exists:
+    """A filter for referrals that name at least one need."""
+    return Exists(Referral.needs.through.objects.filter(referral_id=OuterRef("pk")))
+
+
+def wellbeing_scores(referrals: QuerySet, *, before: datetime, stage: str | None = None) -> QuerySet:
+    """The ONS4 answers given for ``referrals`` before ``before`` (at one ``stage``, or any)."""
+    scores = WellbeingScore.objects.filter(referral__in=referrals.values("pk"), recorded_at__lt=before)
+    return scores if stage is None else scores.filter(stage=stage)
+
+
+def with_referral_consent_withdrawn() -> Q:
+    """Referrals whose consent to being referred was withdrawn (on the referral, or the person's general consent)."""
+    withdrawn = Consent.objects.filter(purpose=ConsentPurpose.REFERRAL, withdrawn_at__isnull=False)
+    return Q(pk__in=withdrawn.filter(referral__isnull=False).values("referral_id")) | Q(
+        resident_id__in=withdrawn.filter(referral__isnull=True).values("resident_id")
+    )

@@ -20,11 +20,11 @@ from datetime import date, datetime
 
 import xlsxwriter
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from referrals.choices import ConsentPurpose, Outcome, ReferralStatus, Source
-from referrals.models import Consent, Referral
+from referrals import selectors
+from referrals.choices import Outcome, ReferralStatus, Source
 from reporting.figures import Report, top_level_needs
 from reporting.gaps import AreaNeed
 from reporting.sql import EpochMillis, local_day
@@ -329,22 +329,12 @@ def age_band(born: date | None, on: date) -> str:
     return next((label for low, high, label in AGE_BANDS if low <= age <= high), "Not known")
 
 
-def withdrawn_consent(referrals: QuerySet) -> Q:
-    """Referrals whose consent to being referred was withdrawn (on the referral, or the person's general consent)."""
-    withdrawn = Consent.objects.filter(purpose=ConsentPurpose.REFERRAL, withdrawn_at__isnull=False)
-    return Q(pk__in=withdrawn.filter(referral__isnull=False).values("referral_id")) | Q(
-        resident_id__in=withdrawn.filter(referral__isnull=True).values("resident_id")
-    )
-
-
 def referral_extract(cohort: QuerySet) -> tuple[list[str], Iterable[list]]:
     """One row per referral in ``cohort`` (already filtered to the period), minus withdrawn consent."""
     tops = top_level_needs()
-    included = cohort.exclude(withdrawn_consent(cohort))
+    included = cohort.exclude(selectors.with_referral_consent_withdrawn())
     needs_of: dict[int, set[str]] = {}
-    for referral_id, need_id in Referral.needs.through.objects.filter(
-        referral__in=included.values("pk")
-    ).values_list("referral_id", "needterm_id"):
+    for referral_id, need_id in selectors.referral_needs(included.values("pk")).values_list("referral_id", "needterm_id"):
         needs_of.setdefault(referral_id, set()).add(tops[need_id][1])
     statuses, sources, outcomes = dict(ReferralStatus.choices), dict(Source.choices), dict(Outcome.choices)
 

@@ -35,8 +35,9 @@ from django.conf import settings
 from django.db.models import Case, Count, F, Q, QuerySet, When
 
 from directory.models import NeedTerm
+from referrals import selectors
 from referrals.choices import Source
-from referrals.models import Referral, WellbeingScore, WellbeingStage
+from referrals.models import WellbeingStage
 from referrals.working_days import LONDON, add_working_days
 from reporting.scope import ReportFilter, local_midnight
 from reporting.sql import EpochMillis, bucket, top_level_need
@@ -190,7 +191,7 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter) -> Report:
 
     # Counts are aggregates in the database, grouped by month and source in one pass; the medians
     # get plain numbers (milliseconds), never 50,000 datetimes turned into Python objects.
-    base = Referral.objects.filter(pk__in=cohort.values("pk")) if cohort.query.distinct else cohort
+    base = selectors.referrals_among(cohort) if cohort.query.distinct else cohort
     recorded = Q(attended_at__lt=end) | Q(did_not_attend_at__lt=end)
     # The first recorded outcome of a first session decides: a did-not-attend that was followed
     # by attending another activity still counts as a did-not-attend.
@@ -284,7 +285,7 @@ def _referrals_by_need(cohort: QuerySet, tops: dict[int, tuple[int, str]]) -> li
     """Referrals naming each top-level need (or a term under it), most first; counted in the database."""
     names = dict(tops.values())
     rows = (
-        Referral.needs.through.objects.filter(referral__in=cohort.values("pk"))
+        selectors.referral_needs(cohort.values("pk"))
         .annotate(top=top_level_need("needterm_id", tops))
         .values("top")
         .annotate(n=Count("referral_id", distinct=True))
@@ -295,9 +296,7 @@ def _referrals_by_need(cohort: QuerySet, tops: dict[int, tuple[int, str]]) -> li
 
 
 def _wellbeing(cohort: QuerySet, end: datetime, tops) -> tuple[list[WellbeingChange], dict]:
-    scores = WellbeingScore.objects.filter(referral__in=cohort.values("pk"), recorded_at__lt=end).values_list(
-        "referral_id", "stage", *ONS4
-    )
+    scores = selectors.wellbeing_scores(cohort, before=end).values_list("referral_id", "stage", *ONS4)
     by_referral: dict[int, dict[str, tuple]] = defaultdict(dict)
     for referral_id, stage, *values in scores:
         by_referral[referral_id][stage] = tuple(values)
@@ -309,11 +308,8 @@ def _wellbeing(cohort: QuerySet, end: datetime, tops) -> tuple[list[WellbeingCha
     overall = _changes(pairs.values())
     # The needs of those reviewed only (a fraction of the cohort).
     needs_of: dict[int, set[str]] = defaultdict(set)
-    through = Referral.needs.through
-    reviewed = WellbeingScore.objects.filter(
-        referral__in=cohort.values("pk"), recorded_at__lt=end, stage=WellbeingStage.REVIEW
-    ).values("referral_id")
-    for referral_id, need_id in through.objects.filter(referral_id__in=reviewed).values_list(
+    reviewed = selectors.wellbeing_scores(cohort, before=end, stage=WellbeingStage.REVIEW).values("referral_id")
+    for referral_id, need_id in selectors.referral_needs(reviewed).values_list(
         "referral_id", "needterm_id"
     ):
         if referral_id in pairs:

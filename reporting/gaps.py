@@ -17,11 +17,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from directory.models import ActivityPage, ActivitySession, Postcode
 from directory.selectors import public_activities
-from referrals.models import Referral
+from referrals import selectors
 from reporting.figures import top_level_needs
 from reporting.scope import ReportFilter
 from reporting.sql import PostcodeDistrict, top_level_need
@@ -53,11 +53,10 @@ def gaps_in_provision(*, referrals: QuerySet, filters: ReportFilter) -> list[Are
     config = settings.SIGNPOST_REPORTING
     cohort = filters.apply(referrals)
     tops = top_level_needs()
-    through = Referral.needs.through
     # Demand is counted in the database: referrals per district and top-level need.
     demand: dict[tuple[str, int], int] = {
         (row["district"], row["top"]): row["n"]
-        for row in through.objects.filter(referral__in=cohort.values("pk"))
+        for row in selectors.referral_needs(cohort.values("pk"))
         .annotate(district=PostcodeDistrict("referral__resident__postcode"), top=top_level_need("needterm_id", tops))
         .values("district", "top")
         .annotate(n=Count("referral_id", distinct=True))
@@ -70,8 +69,8 @@ def gaps_in_provision(*, referrals: QuerySet, filters: ReportFilter) -> list[Are
     # Where each district's demand is: the mean position of its referred residents' postcodes
     # (those who named a need), from the count of referrals at each postcode.
     with_needs = (
-        Referral.objects.filter(pk__in=cohort.values("pk"))
-        .filter(Exists(through.objects.filter(referral_id=OuterRef("pk"))))
+        selectors.referrals_among(cohort)
+        .filter(selectors.naming_a_need())
         .exclude(resident__postcode="")
     )
     at_postcode = dict(with_needs.values_list("resident__postcode").annotate(n=Count("pk")).order_by())
