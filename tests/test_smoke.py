@@ -1,6 +1,6 @@
 import pytest
 
-from directory.factories import make_activity, make_organisation, make_venue
+from factories.directory import make_activity, make_organisation, make_venue
 
 
 @pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 import pytest
 
-from directory.factories import make_activity, make_organisation, make_venue
+from factories.directory import make_activity, make_organisation, make_venue
 
 
 @pytest.fixture

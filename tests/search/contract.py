@@ -15,7 +15,7 @@ from django.utils import timezone
 from geopy.distance import geodesic
 
 from directory.choices import ActivityStatus, HowToJoin
-from directory.factories import make_activity, make_need, make_organisation, make_venue
+from factories.directory import make_activity, make_need, make_organisation, make_venue
 from search.backends.base import rank_key
 from search.types import Accessibility, DeliveryMode, Location, SearchQuery, Sort, TimeOfDay
 

@@ -1,7 +1,7 @@
 import pytest
 from bs4 import BeautifulSoup
 
-from directory.factories import make_activity, make_organisation, make_venue
+from factories.directory import make_activity, make_organisation, make_venue
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from directory.choices import ActivityStatus, HowToJoin
-from directory.factories import make_activity, make_organisation, make_venue
-from referrals.factories import make_link_worker, make_service
+from factories.directory import make_activity, make_organisation, make_venue
+from factories.referrals import make_link_worker, make_service
 
 pytestmark = pytest.mark.django_db
 
