@@ -124,3 +124,10 @@ class AuditAction(models.TextChoices):
     CHANGE = "change", "Changed"
     EXPORT = "export", "Exported"
     ANONYMISE = "anonymise", "Anonymised"
+
+
+class WellbeingStage(models.TextChoices):
+    """When the ONS4 wellbeing questions were asked."""
+
+    FIRST_CONVERSATION = "first_conversation", "First conversation"
+    REVIEW = "review", "Review"

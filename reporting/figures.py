@@ -34,10 +34,9 @@ from functools import lru_cache
 from django.conf import settings
 from django.db.models import Case, Count, F, Q, QuerySet, When
 
-from directory.models import NeedTerm
+from directory import selectors as directory
 from referrals import selectors
-from referrals.choices import Source
-from referrals.models import WellbeingStage
+from referrals.choices import Source, WellbeingStage
 from referrals.working_days import LONDON, add_working_days
 from reporting.scope import ReportFilter, local_midnight
 from reporting.sql import EpochMillis, bucket, top_level_need
@@ -171,7 +170,7 @@ def _deadline_on(received_on: date, working_days: int) -> tuple[int | None, int 
 
 def top_level_needs() -> dict[int, tuple[int, str]]:
     """Each need term's id to its top-level ancestor's (id, name)."""
-    terms = {pk: (parent, name) for pk, parent, name in NeedTerm.objects.values_list("pk", "parent_id", "name")}
+    terms = {pk: (parent, name) for pk, parent, name in directory.need_terms().values_list("pk", "parent_id", "name")}
 
     def top(pk):
         seen = set()

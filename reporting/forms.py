@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from directory.models import NeedTerm
+from directory import selectors as directory
 from referrals import permissions
 from referrals.choices import Source
 from referrals.roles import Actor
@@ -93,7 +93,7 @@ class ReportForm(forms.Form):
         super().__init__(data)
 
         self.today = today or timezone.localdate()
-        self.fields["need"].queryset = NeedTerm.objects.filter(parent__isnull=True).order_by("name")
+        self.fields["need"].queryset = directory.top_level_need_terms()
         self.fields["provider"].queryset = permissions.report_providers_for(actor, referrals).order_by("title")
         workers = permissions.report_link_workers_for(actor)
         if workers is None:

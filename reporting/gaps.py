@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
-from directory.models import ActivityPage, ActivitySession, Postcode
-from directory.selectors import public_activities
+from directory import selectors as directory
 from referrals import selectors
 from reporting.figures import top_level_needs
 from reporting.scope import ReportFilter
@@ -74,13 +73,7 @@ def gaps_in_provision(*, referrals: QuerySet, filters: ReportFilter) -> list[Are
         .exclude(resident__postcode="")
     )
     at_postcode = dict(with_needs.values_list("resident__postcode").annotate(n=Count("pk")).order_by())
-    positions = {}
-    known = sorted(at_postcode)
-    for offset in range(0, len(known), 500):  # in slices: SQLite limits a query's parameters
-        for postcode, lat, lng in Postcode.objects.filter(postcode__in=known[offset:offset + 500]).values_list(
-            "postcode", "latitude", "longitude"
-        ):
-            positions[postcode] = (float(lat), float(lng))
+    positions = directory.postcode_positions(sorted(at_postcode))
     weighted: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
     for postcode, count in at_postcode.items():
         if postcode in positions:
@@ -132,17 +125,13 @@ def gaps_in_provision(*, referrals: QuerySet, filters: ReportFilter) -> list[Are
 
 def _supply(tops) -> tuple[dict[int, dict[int, list[tuple[float, float]]]], dict[int, int]]:
     """For each top-level need: each in-person activity's venue positions, and the count of remote activities."""
-    activities = public_activities().filter(Q(capacity_per_session__isnull=True) | Q(capacity_per_session__gt=0))
+    activities = directory.public_activities().filter(Q(capacity_per_session__isnull=True) | Q(capacity_per_session__gt=0))
     activity_ids = set(activities.values_list("pk", flat=True))
     needs_of: dict[int, set[int]] = defaultdict(set)
-    for activity_id, need_id in ActivityPage.needs.through.objects.filter(activitypage_id__in=activity_ids).values_list(
-        "activitypage_id", "needterm_id"
-    ):
+    for activity_id, need_id in directory.activity_needs(activity_ids).values_list("activitypage_id", "needterm_id"):
         needs_of[activity_id].add(tops[need_id][0])
     places: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    for activity_id, lat, lng in ActivitySession.objects.filter(
-        activity_id__in=activity_ids, venue__latitude__isnull=False
-    ).values_list("activity_id", "venue__latitude", "venue__longitude"):
+    for activity_id, lat, lng in directory.activity_places(activity_ids):
         places[activity_id].append((float(lat), float(lng)))
     remote_ids = set(activities.filter(Q(online=True) | Q(by_phone=True)).values_list("pk", flat=True))
 

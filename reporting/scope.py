@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from directory.models import NeedTerm
+from directory import selectors as directory
 from reporting.models import ReportingArea
 
 
@@ -67,7 +67,7 @@ class ReportFilter:
                     match |= Q(resident__postcode__istartswith=prefix + " ")
             referrals = referrals.filter(match)
         if self.need_id:
-            needs = NeedTerm.objects.filter(pk=self.need_id).with_descendants()
+            needs = directory.need_with_descendants(self.need_id)
             referrals = referrals.filter(needs__in=needs).distinct()
         if self.source:
             referrals = referrals.filter(source=self.source)

@@ -4,6 +4,7 @@
 forbidden import, or one cycle, and lint-imports must fail and name it.
 """
 
+import re
 import shutil
 import subprocess
 import sys
@@ -72,3 +73,52 @@ def test_a_forbidden_import_breaks_make_lint(source_copy, probe, source, broken)
     assert result.returncode != 0
     assert broken in result.stdout
     assert "BROKEN" in result.stdout
+
+
+# Couplings that imports do not show follow the same layers: an app's templates load no template
+# tag library of an app above it and name none of its URLs, and neither does its Python code.
+LAYERS = ["reporting", "referrals", "search", "directory"]  # top to bottom, as in the contract
+
+
+def _tag_libraries(app: str) -> set[str]:
+    return {path.stem for path in (ROOT / app / "templatetags").glob("*.py") if path.stem != "__init__"}
+
+
+def _above(app: str) -> list[str]:
+    return LAYERS[: LAYERS.index(app)]
+
+
+def _loaded_libraries(text: str) -> set[str]:
+    return {name for match in re.findall(r"{%\s*load\s+([^%]+?)\s*%}", text) for name in match.split()}
+
+
+def _url_namespaces(text: str) -> set[str]:
+    return set(re.findall(r"""["']([a-z_]+):[a-z_]+["']""", text))
+
+
+@pytest.mark.parametrize("app", LAYERS)
+def test_templates_load_no_tags_and_name_no_urls_of_an_app_above(app):
+    forbidden_tags = {library for upper in _above(app) for library in _tag_libraries(upper)}
+    found = []
+    for template in sorted((ROOT / "templates" / app).rglob("*.html")):
+        text = template.read_text()
+        found += [f"{template.relative_to(ROOT)} loads {name}" for name in _loaded_libraries(text) & forbidden_tags]
+        found += [f"{template.relative_to(ROOT)} names {ns}: URLs" for ns in _url_namespaces(text) & set(_above(app))]
+    assert found == []
+
+
+@pytest.mark.parametrize("app", LAYERS)
+def test_python_code_names_no_urls_of_an_app_above(app):
+    found = [
+        f"{module.relative_to(ROOT)} names {ns}: URLs"
+        for module in sorted((ROOT / app).rglob("*.py"))
+        if "migrations" not in module.parts
+        for ns in _url_namespaces(module.read_text()) & set(_above(app))
+    ]
+    assert found == []
+
+
+def test_the_template_check_sees_a_forbidden_load_and_url():
+    text = "{% load i18n signpost_maps %}<a href=\"{% url 'referrals:caseload' %}\">"
+    assert "signpost_maps" in _loaded_libraries(text) & _tag_libraries("search")
+    assert _url_namespaces(text) & set(_above("search")) == {"referrals"}

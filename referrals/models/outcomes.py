@@ -6,12 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from referrals.choices import WellbeingStage
+
 _SCORE = [MinValueValidator(0), MaxValueValidator(10)]
-
-
-class WellbeingStage(models.TextChoices):
-    FIRST_CONVERSATION = "first_conversation", "First conversation"
-    REVIEW = "review", "Review"
 
 
 class WellbeingScore(models.Model):
