@@ -7,8 +7,8 @@ from django.views.decorators.cache import never_cache
 from search.actions import providers_for, with_actions
 from search.backends import get_search_backend, search_backend_aliases
 from search.forms import SearchForm
+from search.maps import results_map_data
 from search.selectors import search_activities
-from search.templatetags.signpost_maps import results_map_data
 
 # What "drop a filter" suggests removing, in the order people are most likely to relax them.
 _RELAXABLE = [("day", "any day"), ("time", "any time of day"), ("access", "any access needs"), ("free", "paid activities too"),

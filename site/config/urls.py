@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -17,6 +18,16 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("", include(search_api_urls)),
+    path(
+        "api/v1/schema/",
+        # The whole public API (search and referrals), and only ours: Wagtail's admin API views
+        # are not part of the public contract.
+        SpectacularAPIView.as_view(
+            urlconf=["search.api_urls", "referrals.api.urls"],
+            custom_settings={"TITLE": "Signpost API", "VERSION": "1"},
+        ),
+        name="api-schema",
+    ),
     path("", include("referrals.api.urls")),
     path("", include(referrals_urls)),
     path("", include(reporting_urls)),

@@ -1,4 +1,4 @@
-"""Maps as an enhancement: the data a page's map is drawn from.
+"""Maps as an enhancement: the data a page of search results draws its map from.
 
 A page with a map puts ``{{ map_data|json_script:"signpost-map-data" }}`` and an empty
 ``<div data-signpost-map></div>`` where the map belongs; ``site/static/js/map.js`` draws it with
@@ -8,13 +8,10 @@ address), so without JavaScript, or with a failed tile server, nothing is lost.
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django import template
 from django.utils.translation import gettext as _
 
 from directory.maps import coordinate as _coordinate
 from directory.maps import map_data
-
-register = template.Library()
 
 
 def _miles(value: float | None) -> float | None:
