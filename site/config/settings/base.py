@@ -212,7 +212,7 @@ SIGNPOST_REFERRALS = {
     "IDEMPOTENCY_KEY_HOURS": config("REFERRAL_IDEMPOTENCY_KEY_HOURS", default=24, cast=int),
 }
 
-# Commissioner reporting (referrals/reporting/).
+# Commissioner reporting (reporting/).
 SIGNPOST_REPORTING = {
     # Counts from 1 to this minus one are shown as "fewer than N" to commissioners and in their
     # exports, so that no one can be picked out.
