@@ -518,6 +518,9 @@ def _walk(spec: ReferralSpec, *, rng, service, resident, activity, triage: Actor
     referral = _tell_resident(referral, worker=lw)
     if target == S.RESIDENT_NOTIFIED:
         return referral
+    if target != S.CANCELLED:
+        # Attendance is recorded once the session has started; _move_into_the_past dates it properly.
+        referral = factories.first_session_held(referral)
     if target == S.DID_NOT_ATTEND:
         return step(services.referral_record_did_not_attend, referral=referral, actor=provider,
                     note="Did not come and did not ring.")

@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from directory.permissions import organisation_sync_editor_permissions
 from referrals import services
 from referrals.choices import ConsentPurpose, ContactRoute, Outcome, ReferralStatus, Source, StaffRole, Tier
-from referrals.models import Resident, SocialPrescribingService, StaffMembership
+from referrals.models import Referral, Resident, SocialPrescribingService, StaffMembership
 from referrals.roles import LINK_WORKERS_GROUP, SYSTEM, TRIAGE_GROUP, Actor, actor_for_user, ensure_staff_groups
 
 _sequence = itertools.count(1)
@@ -102,6 +102,14 @@ _PATH = [
 ]
 
 
+def first_session_held(referral, *, hours_ago: float = 1):
+    """Time passes: ``referral``'s first session (booked, as always, in the future) started
+    ``hours_ago``, so whether the person attended can be recorded."""
+    Referral.objects.filter(pk=referral.pk).update(first_session_at=timezone.now() - timedelta(hours=hours_ago))
+    referral.refresh_from_db()
+    return referral
+
+
 def make_referral(
     *,
     service,
@@ -171,6 +179,9 @@ def make_referral(
         referral = services.referral_mark_resident_notified(referral=referral, actor=SYSTEM)
     if status == ReferralStatus.RESIDENT_NOTIFIED:
         return referral
+    if status in (ReferralStatus.ATTENDED, ReferralStatus.DID_NOT_ATTEND, ReferralStatus.CLOSED):
+        # Attendance is known only once the session has started.
+        referral = first_session_held(referral)
     if status == ReferralStatus.ATTENDED:
         return services.referral_record_attendance(referral=referral, actor=provider)
     if status == ReferralStatus.DID_NOT_ATTEND:

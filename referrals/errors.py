@@ -18,6 +18,11 @@ class NotPermitted(ReferralError):
     """This person (or token, or link) does not own this step for this referral."""
 
 
+class FirstSessionNotStarted(InvalidTransition):
+    """Attendance at a first session that has not started yet: it cannot be known, and recording it
+    early would corrupt the attendance figure commissioners hold the service to."""
+
+
 class AlreadyUpdated(InvalidTransition):
     """The referral changed after the person's page showed it: they should look before acting."""
 

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from directory.choices import ActivityStatus
 from directory.schedules import next_occurrences
@@ -38,13 +39,13 @@ from referrals.choices import (
     StaffRole,
     Tier,
 )
-from referrals.errors import AlreadyUpdated, InvalidTransition, NotPermitted, ReferralError
+from referrals.errors import AlreadyUpdated, FirstSessionNotStarted, InvalidTransition, NotPermitted, ReferralError
 from referrals.models import Alert, Consent, Notification, Referral, ReferralEvent, Resident
 from referrals.notifications.outbox import queue_notifications
 from referrals.permissions import check_may_take, may_complete_task
 from referrals.roles import LINK_WORKERS_GROUP, SYSTEM, Actor, actor_for_user
 from referrals.validators import normalise_nhs_number
-from referrals.workflow import REALLOCATE, TRANSITIONS, Transition
+from referrals.workflow import REALLOCATE, TRANSITIONS, Transition, first_session_started
 
 logger = logging.getLogger(__name__)
 
@@ -412,10 +413,20 @@ def referral_mark_resident_notified(*, referral: Referral, actor: Actor, note: s
     return _step(referral, actor=actor, action="mark_resident_notified", note=note)
 
 
+def first_session_when(referral: Referral) -> str:
+    """When the first session starts, in words ("Wednesday 9 December 2026 at 10:30", local time)."""
+    return date_format(timezone.localtime(referral.first_session_at), "l j F Y \\a\\t H:i")
+
+
 def _attendance(action: str, referral: Referral, actor: Actor, note: str) -> Referral:
     first_time_field = "attended_at" if action == "record_attendance" else "did_not_attend_at"
 
     def change(r):
+        if not first_session_started(r, now=r.attendance_recorded_at):
+            raise FirstSessionNotStarted(
+                f"The first session is on {first_session_when(r)}. Record whether the person attended once it "
+                "has started."
+            )
         if getattr(r, first_time_field) is None:
             setattr(r, first_time_field, r.attendance_recorded_at)
 

@@ -7,6 +7,7 @@ cancelled first session can go back to "activity chosen" for another activity.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from referrals.choices import ReferralStatus as S
 from referrals.choices import StaffRole
@@ -79,6 +80,15 @@ PROVIDER_VISIBLE = frozenset(
     {S.SENT_TO_PROVIDER, S.ACCEPTED, S.DECLINED_BY_PROVIDER, *FIRST_SESSION_PENDING, S.ATTENDED,
      S.DID_NOT_ATTEND, S.CANCELLED}
 )
+
+
+# Whether the person attended can be recorded only once the first session has started.
+ATTENDANCE_STEPS = frozenset({"record_attendance", "record_did_not_attend"})
+
+
+def first_session_started(referral, *, now: datetime) -> bool:
+    """Whether ``referral``'s first session has started by ``now`` (so attendance can be recorded)."""
+    return referral.first_session_at is not None and referral.first_session_at <= now
 
 
 def available_actions(status: str) -> list[Transition]:

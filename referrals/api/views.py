@@ -397,7 +397,11 @@ class ReferralBookFirstSessionApi(ReferralStepApi):
                                                     session=chosen, note=note)
 
 
-@_step("record_attendance", inputs.ReferralRecordAttendanceInput, summary="Record that the person attended")
+_ONCE_STARTED = "Only once the first session has started (before it, a 409 says when it starts)."
+
+
+@_step("record_attendance", inputs.ReferralRecordAttendanceInput, summary="Record that the person attended",
+       description=_ONCE_STARTED)
 class ReferralRecordAttendanceApi(ReferralStepApi):
     action = "record_attendance"
     input_serializer = inputs.ReferralRecordAttendanceInput
@@ -406,7 +410,8 @@ class ReferralRecordAttendanceApi(ReferralStepApi):
         return services.referral_record_attendance(referral=referral, actor=actor, note=note)
 
 
-@_step("record_did_not_attend", inputs.ReferralRecordDidNotAttendInput, summary="Record that the person did not attend")
+@_step("record_did_not_attend", inputs.ReferralRecordDidNotAttendInput, summary="Record that the person did not attend",
+       description=_ONCE_STARTED)
 class ReferralRecordDidNotAttendApi(ReferralStepApi):
     action = "record_did_not_attend"
     input_serializer = inputs.ReferralRecordDidNotAttendInput

@@ -44,7 +44,7 @@ from referrals.permissions import provider_referrals_visible_to, referrals_visib
 from referrals.provider_summary import provider_listing, provider_summary
 from referrals.roles import actor_for_link
 from referrals.views.common import add_domain_error, refuses_with_403, staff_view, visible_referral
-from referrals.workflow import FIRST_SESSION_PENDING
+from referrals.workflow import FIRST_SESSION_PENDING, first_session_started
 
 S = ReferralStatus
 
@@ -171,7 +171,13 @@ def _render_referral(request, referral: Referral, *, bound: tuple[str, object] |
         if bound is not None and bound[0] == step:
             form = bound[1]
         action_url = reverse(f"referrals:{step_url_name(step)}", args=[referral.pk])
-        sections.append((step, _step_heading(step, summary), form, action_url))
+        not_yet = ""
+        if step == "attendance" and not first_session_started(referral, now=timezone.now()):
+            # Attendance cannot be known before the session: say when it can be recorded instead.
+            not_yet = _("You can confirm attendance once the first session has started, on %(starts)s.") % {
+                "starts": services.first_session_when(referral)
+            }
+        sections.append((step, _step_heading(step, summary), form, action_url, not_yet))
     if bound is not None and bound[1].errors:
         # Shown at the top even when the referral has moved on and the step is no longer offered.
         error_form = bound[1]

@@ -14,7 +14,7 @@ from referrals import services
 from referrals.alerts import open_alerts_for, raise_alerts, raise_alerts_task
 from referrals.choices import AlertKind
 from referrals.choices import ReferralStatus as S
-from factories.referrals import make_link_worker, make_referral, make_triage, provider_actor
+from factories.referrals import first_session_held, make_link_worker, make_referral, make_triage, provider_actor
 from referrals.models import Alert, Referral
 from referrals.roles import actor_for_user
 from referrals.working_days import add_working_days
@@ -254,11 +254,14 @@ def test_booking_a_new_first_session_clears_attendance_not_recorded(booked, acti
 
 @pytest.fixture
 def missed(booked, activity):
-    return services.referral_record_did_not_attend(referral=booked, actor=provider_actor(activity.organisation))
+    return services.referral_record_did_not_attend(
+        referral=first_session_held(booked), actor=provider_actor(activity.organisation)
+    )
 
 
 def test_did_not_attend_fires_when_it_is_recorded(booked, activity):
     assert AlertKind.DID_NOT_ATTEND not in open_kinds(booked)
+    first_session_held(booked)
     services.referral_record_did_not_attend(referral=booked, actor=provider_actor(activity.organisation))
     assert open_kinds(booked) == {AlertKind.DID_NOT_ATTEND}
     # The job agrees, and adds nothing.

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from factories import referrals as factories
+from factories.referrals import first_session_held
 from referrals import services
 from referrals.api.views import STEP_APIS
 from referrals.choices import SNOMED_REFERRED, AuditAction, ConsentMethod, ConsentPurpose
@@ -427,13 +428,19 @@ def test_a_provider_token_accepts_books_and_records_attendance(call, service, tr
     assert booked.status_code == 200, booked.json()
     assert booked.json()["status"] == "first_session_booked"
     assert booked.json()["first_session"]["note"] == "Meet at the café."
+    assert Referral.objects.get(pk=referral.pk).first_session_at == starts
 
+    # Before the session has started, whether the person came cannot be known.
+    too_early = call("post", step(referral, "record-attendance"), key=provider_key, data={})
+    assert too_early.status_code == 409
+    assert "Record whether the person attended once it has started" in too_early.json()["detail"]
+    assert Referral.objects.get(pk=referral.pk).status == S.FIRST_SESSION_BOOKED
+
+    first_session_held(referral)
     attended = call("post", step(referral, "record-attendance"), key=provider_key, data={})
     assert attended.status_code == 200
     assert attended.json()["status"] == "attended"
 
-    referral.refresh_from_db()
-    assert referral.first_session_at == starts
     labels = set(referral.events.filter(action__in=["provider_accept", "book_first_session", "record_attendance"])
                  .values_list("actor_label", flat=True))
     assert labels == {"API: Poole Walking Friends system"}
@@ -489,6 +496,7 @@ def test_recording_attendance_twice_is_200_both_times_and_one_event(call, servic
                                                                      provider_key):
     referral = sent_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
                              status=S.FIRST_SESSION_BOOKED)
+    first_session_held(referral)
 
     first = call("post", step(referral, "record-attendance"), key=provider_key, data={})
     second = call("post", step(referral, "record-attendance"), key=provider_key, data={})

@@ -13,7 +13,7 @@ from django.db import connection
 from referrals import services
 from referrals.choices import ReferralStatus as S
 from referrals.errors import InvalidTransition
-from factories.referrals import make_referral, provider_actor
+from factories.referrals import first_session_held, make_referral, provider_actor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -51,8 +51,9 @@ def _race(monkeypatch, *calls):
 def booked(service, triage, link_worker, activity):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")  # deselected on SQLite by tests/conftest.py
-    return make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
-                         status=S.FIRST_SESSION_BOOKED)
+    # A first session that has been held: whether the person came can now be recorded.
+    return first_session_held(make_referral(service=service, triage=triage, link_worker=link_worker,
+                                            activity=activity, status=S.FIRST_SESSION_BOOKED))
 
 
 def test_two_attendance_confirmations_at_once_record_it_once(monkeypatch, booked, activity):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from referrals import services, tasks
 from referrals.choices import Channel, ContactRoute, DeliveryStatus, NotificationKind
 from referrals.choices import ReferralStatus as S
-from factories.referrals import make_referral, make_resident, provider_actor
+from factories.referrals import first_session_held, make_referral, make_resident, provider_actor
 from referrals.models import Notification, Referral
 from referrals.notifications import delivery
 from referrals.notifications.delivery import deliver
@@ -395,7 +395,7 @@ def test_a_first_session_message_about_an_earlier_booking_is_not_sent(smtp, refe
 
 
 def test_a_sent_message_never_moves_a_referral_that_has_moved_on(referral_maker, organisation):
-    referral = referral_maker(S.FIRST_SESSION_BOOKED)
+    referral = first_session_held(referral_maker(S.FIRST_SESSION_BOOKED))
     services.referral_record_attendance(referral=referral, actor=provider_actor(organisation))
     notification = referral.notifications.get(kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT)
     assert services.referral_mark_resident_notified_by_message(notification=notification) is False
@@ -530,7 +530,7 @@ def test_the_notifications_partial_with_none():
 def test_every_message_template_renders_for_a_whole_pathway(referral_maker, organisation, link_worker, service):
     from referrals.roles import actor_for_user
 
-    referral = referral_maker(S.FIRST_SESSION_BOOKED)
+    referral = first_session_held(referral_maker(S.FIRST_SESSION_BOOKED))
     services.referral_record_attendance(referral=referral, actor=provider_actor(organisation))
     services.referral_close(referral=referral, actor=actor_for_user(link_worker), outcome="engaged")
     for notification in referral.notifications.all():

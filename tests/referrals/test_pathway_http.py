@@ -333,8 +333,11 @@ def walk_self_referral_to_closed(walk: Walk, *, data, triage, link_worker, provi
     page = walk.provider_page(provider_editor, referral)
     assert S.RESIDENT_NOTIFIED.label in page
     assert S.RESIDENT_NOTIFIED.label in walk.referral_page(link_worker, referral)
+    # Whether the person came cannot be known before the session: the page says when it can be.
+    assert "You can confirm attendance once the first session has started" in page
 
-    # The provider confirms attendance; the link worker is told in Signpost and by email.
+    # The session day comes. The provider confirms attendance; the link worker is told in Signpost and by email.
+    factories.first_session_held(referral)
     walk.post(provider_editor, f"/referrals/provider/{referral.pk}/attendance/",
               {"seen_status": S.RESIDENT_NOTIFIED, "attendance-attended": "attended"})
     assert status_of(referral) == S.ATTENDED
@@ -559,6 +562,7 @@ def test_did_not_attend_raises_an_alert_and_choosing_again_clears_it(
     walk.post(provider_editor, f"/referrals/provider/{referral.pk}/first-session/", first_session_data(S.ACCEPTED))
     assert status_of(referral) == S.RESIDENT_NOTIFIED
 
+    factories.first_session_held(referral)
     walk.post(provider_editor, f"/referrals/provider/{referral.pk}/attendance/",
               {"seen_status": S.RESIDENT_NOTIFIED, "attendance-attended": "did_not_attend",
                "attendance-note": "No sign of her."})

@@ -1,13 +1,14 @@
 """The pathway through the service functions: each step, its event, its notifications."""
 
+from datetime import datetime, timedelta
+
 import pytest
 from django.utils import timezone
-from datetime import timedelta
 
 from referrals import services
 from referrals.choices import SNOMED_DECLINED, SNOMED_REFERRED, Channel, NotificationKind, ReferralStatus as S
-from referrals.errors import InvalidTransition, NotPermitted, ReferralError
-from factories.referrals import ALL_CONSENTS, make_referral, make_resident
+from referrals.errors import FirstSessionNotStarted, InvalidTransition, NotPermitted, ReferralError
+from factories.referrals import ALL_CONSENTS, first_session_held, make_referral, make_resident
 
 
 def test_a_referral_walks_the_whole_pathway(service, triage, link_worker, activity, actors):
@@ -21,6 +22,7 @@ def test_a_referral_walks_the_whole_pathway(service, triage, link_worker, activi
     services.referral_book_first_session(
         referral=referral, actor=actors["provider"], starts_at=timezone.now() + timedelta(days=2)
     )
+    referral = first_session_held(referral)
     referral = services.referral_record_attendance(referral=referral, actor=actors["provider"])
     referral = services.referral_close(referral=referral, actor=actors["link_worker"], outcome="engaged")
 
@@ -43,10 +45,51 @@ def test_a_referral_walks_the_whole_pathway(service, triage, link_worker, activi
 def test_confirming_attendance_twice_records_it_once(service, triage, link_worker, activity, actors):
     referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
                              status=S.FIRST_SESSION_BOOKED)
+    first_session_held(referral)
     services.referral_record_attendance(referral=referral, actor=actors["provider"])
     services.referral_record_attendance(referral=referral, actor=actors["provider"])
     assert referral.events.filter(action="record_attendance").count() == 1
     assert referral.notifications.filter(kind=NotificationKind.ATTENDANCE_RECORDED, channel=Channel.INBOX).count() == 1
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Signpost's "now" (``timezone.now``), set by the test, in local time."""
+
+    class Clock:
+        moment = None
+
+        def at(self, *local):
+            self.moment = timezone.make_aware(datetime(*local))
+
+    clock = Clock()
+    monkeypatch.setattr(timezone, "now", lambda: clock.moment)
+    return clock
+
+
+@pytest.mark.parametrize("record", [services.referral_record_attendance, services.referral_record_did_not_attend])
+@pytest.mark.parametrize("who", ["provider", "link_worker"])
+def test_attendance_cannot_be_recorded_before_the_first_session_starts(
+    service, triage, link_worker, activity, actors, record, who, clock
+):
+    clock.at(2026, 12, 6, 9, 0)
+    referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
+                             status=S.FIRST_SESSION_BOOKED, first_session_at=timezone.make_aware(datetime(2026, 12, 9, 10, 30)))
+    clock.at(2026, 12, 9, 10, 29)
+    with pytest.raises(FirstSessionNotStarted) as refused:
+        record(referral=referral, actor=actors[who])
+    assert refused.value.message == (
+        "The first session is on Wednesday 9 December 2026 at 10:30. "
+        "Record whether the person attended once it has started."
+    )
+    referral.refresh_from_db()
+    assert referral.status == S.FIRST_SESSION_BOOKED
+    assert referral.attendance_recorded_at is None and referral.attended_at is None
+    assert not referral.events.filter(action__in=["record_attendance", "record_did_not_attend"]).exists()
+    assert not referral.alerts.exists()
+    # From the moment it starts, it can be.
+    clock.at(2026, 12, 9, 10, 30)
+    assert record(referral=referral, actor=actors[who]).status in (S.ATTENDED, S.DID_NOT_ATTEND)
 
 
 def test_a_step_out_of_order_is_refused_and_nothing_is_written(service, triage, link_worker, activity, actors):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from referrals import links, services
 from referrals.choices import AuditAction, ReferralStatus as S
 from referrals.errors import NotPermitted
-from factories.referrals import make_referral, make_resident
+from factories.referrals import first_session_held, make_referral, make_resident
 from referrals.models import ActionLink, AuditEntry, Referral
 from referrals.roles import actor_for_link
 
@@ -219,8 +219,13 @@ def test_accept_then_propose_a_session_then_confirm_attendance_all_by_links(clie
     attendance = offered_link(html)
     assert link_of(attendance).action == "record_attendance"
 
+    # Used too early, before the session, the link explains and stays usable.
+    response = client.post(attendance, {"attendance-attended": "attended"})
+    assert "Record whether the person attended once it has started" in response.content.decode()
+    assert status_of(referral) == S.FIRST_SESSION_BOOKED and link_of(attendance).used_at is None
+
     # Later: the session happened, and the person did not come (the attendance link records either answer).
-    Referral.objects.filter(pk=referral.pk).update(first_session_at=timezone.now() - timedelta(hours=3))
+    first_session_held(referral, hours_ago=3)
     assert "Did they come to the first session?" in client.get(attendance).content.decode()
     response = client.post(attendance, {"attendance-attended": "did_not_attend"})
     assert response.status_code == 200 and "did not come" in response.content.decode()

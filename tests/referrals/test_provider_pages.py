@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from referrals import services
 from referrals.choices import AlertKind, AuditAction, Channel, ConsentPurpose, NotificationKind, ReferralStatus as S
-from factories.referrals import make_provider_editor, make_referral, make_resident
+from factories.referrals import first_session_held, make_provider_editor, make_referral, make_resident
 from referrals.models import Alert, AuditEntry, Notification, Referral
 from referrals.roles import actor_for_user
 
@@ -309,13 +309,23 @@ def test_a_first_session_in_the_past_is_refused(provider, referral_at):
     assert referral.status == S.ACCEPTED and referral.first_session_at is None
 
 
-def _session_has_happened(referral):
-    Referral.objects.filter(pk=referral.pk).update(first_session_at=timezone.now() - timedelta(hours=2))
+def test_attendance_waits_for_the_first_session_to_start(provider, referral_at):
+    referral = referral_at(S.FIRST_SESSION_BOOKED)
+    page = provider.get(page_url(referral)).content.decode()
+    assert "You can confirm attendance once the first session has started, on " in page
+    assert "Did they come to the first session?" not in page
+    # A form posted anyway (an old tab, a crafted request) is refused with the same reason.
+    response = provider.post(step_url(referral, "attendance"), {"seen_status": S.FIRST_SESSION_BOOKED,
+                                                                "attendance-attended": "attended"})
+    assert response.status_code == 200
+    assert "Record whether the person attended once it has started" in response.content.decode()
+    referral.refresh_from_db()
+    assert referral.status == S.FIRST_SESSION_BOOKED and referral.attendance_recorded_at is None
 
 
 def test_confirming_attendance(provider, referral_at, provider_editor, link_worker):
     referral = referral_at(S.FIRST_SESSION_BOOKED)
-    _session_has_happened(referral)
+    first_session_held(referral)
     page = provider.get(page_url(referral)).content.decode()
     assert "Did they come to the first session?" in page
     response = provider.post(step_url(referral, "attendance"), {"seen_status": S.FIRST_SESSION_BOOKED,
@@ -329,7 +339,7 @@ def test_confirming_attendance(provider, referral_at, provider_editor, link_work
 
 def test_confirming_attendance_twice_records_it_once(provider, referral_at):
     referral = referral_at(S.FIRST_SESSION_BOOKED)
-    _session_has_happened(referral)
+    first_session_held(referral)
     data = {"seen_status": S.FIRST_SESSION_BOOKED, "attendance-attended": "attended"}
     assert provider.post(step_url(referral, "attendance"), data).status_code == 302
     assert provider.post(step_url(referral, "attendance"), data).status_code == 302
@@ -338,7 +348,7 @@ def test_confirming_attendance_twice_records_it_once(provider, referral_at):
 
 def test_recording_did_not_attend_raises_an_alert(provider, referral_at):
     referral = referral_at(S.FIRST_SESSION_BOOKED)
-    _session_has_happened(referral)
+    first_session_held(referral)
     response = provider.post(step_url(referral, "attendance"), {"seen_status": S.FIRST_SESSION_BOOKED,
                                                                 "attendance-attended": "did_not_attend"})
     assert response.status_code == 302

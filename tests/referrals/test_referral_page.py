@@ -16,7 +16,7 @@ from referrals.choices import (
     NotificationKind,
     ReferralStatus as S,
 )
-from factories.referrals import ALL_CONSENTS, make_link_worker, make_referral, make_triage
+from factories.referrals import ALL_CONSENTS, first_session_held, make_link_worker, make_referral, make_triage
 from referrals.models import Alert, AuditEntry, Consent
 
 
@@ -193,6 +193,13 @@ def test_the_link_worker_records_attendance_and_closes_with_feedback_to_the_refe
     assert {"record_attendance", "record_did_not_attend", "cancel_first_session", "mark_resident_notified"} <= \
         offered_steps(soup(client.get(url(referral))))
 
+    # Before the session has started, whether the person came cannot be known.
+    too_early = client.post(step(referral, "record_attendance"), {"record_attendance-note": "Loved it."})
+    assert "Record whether the person attended once it has started" in too_early.content.decode()
+    referral.refresh_from_db()
+    assert referral.status == S.FIRST_SESSION_BOOKED and not referral.events.filter(action="record_attendance")
+
+    first_session_held(referral)
     client.post(step(referral, "record_attendance"), {"record_attendance-note": "Loved it."})
     referral.refresh_from_db()
     assert referral.status == S.ATTENDED
@@ -208,6 +215,7 @@ def test_the_link_worker_records_attendance_and_closes_with_feedback_to_the_refe
 def test_did_not_attend_then_another_activity(service, triage, link_worker, activity, other_activity, sign_in):
     referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
                              status=S.FIRST_SESSION_BOOKED)
+    first_session_held(referral)
     client = sign_in(link_worker)
 
     client.post(step(referral, "record_did_not_attend"), {})
