@@ -73,8 +73,9 @@ def test_attendance_cannot_be_recorded_before_the_first_session_starts(
     service, triage, link_worker, activity, actors, record, who, clock
 ):
     clock.at(2026, 12, 6, 9, 0)
+    starts = timezone.make_aware(datetime(2026, 12, 9, 10, 30))
     referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
-                             status=S.FIRST_SESSION_BOOKED, first_session_at=timezone.make_aware(datetime(2026, 12, 9, 10, 30)))
+                             status=S.FIRST_SESSION_BOOKED, first_session_at=starts)
     clock.at(2026, 12, 9, 10, 29)
     with pytest.raises(FirstSessionNotStarted) as refused:
         record(referral=referral, actor=actors[who])
