@@ -283,7 +283,7 @@ def register_stale_listings_menu_item():
 def register_directory_admin_urls():
     return [
         path(
-            "directory/activities/<int:activity_id>/still-accurate/",
+            "directory/activities/<id:activity_id>/still-accurate/",
             admin_views.activity_confirm_accurate_view,
             name="directory_activity_confirm_accurate",
         ),

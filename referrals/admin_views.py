@@ -24,6 +24,7 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.reports import ReportView
 from wagtail.admin.widgets import Button
 
+from common.bounds import parse_id
 from referrals.audit import audit
 from referrals.choices import AuditAction
 from referrals.models import AuditEntry, Referral
@@ -81,7 +82,7 @@ class AuditTrailFilterSet(WagtailFilterSet):
         if not value:
             return queryset
         if value.isdigit():
-            return queryset.filter(referral_id=int(value))
+            return queryset.filter(referral_id=parse_id(value))
         return queryset.filter(referral_id__in=Referral.objects.filter(reference=value.upper()).values("pk"))
 
 

@@ -7,6 +7,7 @@ comma-separated (``needs=a,b``, as people type URLs).
 
 from django import forms
 
+from common.bounds import PageField
 from directory.choices import HowToJoin, Weekday
 from directory.geocoding import GeocodingError, locate_postcode
 from directory.models import NeedTerm
@@ -82,7 +83,7 @@ class SearchForm(forms.Form):
     join = ListField(label="How to join", choices=JOIN_CHOICES)
     capacity = forms.BooleanField(label="Places", required=False)
     sort = forms.ChoiceField(label="Sort by", required=False, choices=[(s.value, s.label) for s in Sort])
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = PageField(required=False, widget=forms.HiddenInput)
     page_size = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE, widget=forms.HiddenInput)
 
     # Older links (the home page's need list) use these names.

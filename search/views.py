@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 
 from search.actions import providers_for, with_actions
 from search.backends import get_search_backend, search_backend_aliases
+from search.backends.breaker import BreakerState, breaker_for
 from search.forms import SearchForm
 from search.maps import results_map_data
 from search.selectors import search_activities
@@ -126,12 +127,41 @@ def _suggestions(request, form) -> list[tuple[str, str]]:
 
 @never_cache
 def health(request):
-    """The state of each search backend. 200 while searches can be answered (perhaps by the
-    fallback, then "degraded"); 503 when none can."""
-    backends = {alias: get_search_backend(alias).health() for alias in search_backend_aliases()}
+    """The state of search, for monitoring: 200 only when the configured engine answers.
+
+    503 with ``"status": "degraded"`` when the engine is unreachable or unhealthy, or its
+    circuit breaker is open, and the fallback (the database) is answering searches instead;
+    503 with ``"status": "unavailable"`` when nothing can answer. Monitoring should treat any
+    status but 200 as not healthy. While the breaker is open the engine is not probed, so
+    that this check fails fast too.
+    """
     default = get_search_backend()
-    usable = backends["default"]["status"] == "ok" or (
-        default.params.get("FALLBACK") and backends.get(default.params["FALLBACK"], {}).get("status") == "ok"
-    )
-    status = "ok" if backends["default"]["status"] == "ok" else ("degraded" if usable else "unavailable")
-    return JsonResponse({"status": status, "backends": backends}, status=200 if usable else 503)
+    fallback = default.params.get("FALLBACK")
+    breaker = breaker_for("default", default.params).snapshot() if fallback else None
+    breaker_open = breaker is not None and breaker["state"] == BreakerState.OPEN
+    backends = {}
+    for alias in search_backend_aliases():
+        if alias == "default" and breaker_open:
+            backends[alias] = {"status": "not_checked", "why": "circuit breaker open"}
+        else:
+            backends[alias] = get_search_backend(alias).health()
+    engine = backends["default"]
+    body = {"engine": default.name}
+    if breaker is not None:
+        body["breaker"] = breaker
+    if engine["status"] == "ok" and not breaker_open:
+        return JsonResponse({"status": "ok", **body, "searches_answered_by": default.name, "backends": backends})
+    if breaker_open:
+        reason = (f"circuit breaker open: {default.name} failed {breaker['consecutive_failures']} times in a row; "
+                  f"it is tried again in {breaker['retry_in_seconds']} s")
+    elif engine["status"] == "unavailable":
+        reason = f"{default.name} unreachable ({engine.get('error', 'no answer')})"
+    else:
+        reason = f"{default.name} unhealthy ({engine['status']})"
+    if fallback and backends.get(fallback, {}).get("status") == "ok":
+        answered_by = get_search_backend(fallback).name
+        return JsonResponse({"status": "degraded", "reason": reason, **body, "searches_answered_by": answered_by,
+                             "message": f"Searches are answered by the {answered_by}; results may be less complete.",
+                             "backends": backends}, status=503)
+    return JsonResponse({"status": "unavailable", "reason": reason, **body, "searches_answered_by": None,
+                         "backends": backends}, status=503)

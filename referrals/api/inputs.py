@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from rest_framework import serializers
 
+from common.bounds import ApiIdField, ApiPageField
 from directory.models import NeedTerm
 from directory.postcodes import PostcodeError, normalise_postcode
 from referrals.choices import (
@@ -167,7 +168,7 @@ class ReferralRecordContactInput(NoteInput):
 
 
 class ReferralChooseActivityInput(serializers.Serializer):
-    activity = serializers.IntegerField(help_text="The activity's id (as the activity search API gives it).")
+    activity = ApiIdField(help_text="The activity's id (as the activity search API gives it).")
     note = serializers.CharField(**_NOTE)
 
 
@@ -188,7 +189,7 @@ class ReferralBookFirstSessionInput(serializers.Serializer):
     starts_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="When the first session starts (ISO 8601)."
     )
-    session = serializers.IntegerField(
+    session = ApiIdField(
         required=False, allow_null=True, default=None,
         help_text="Instead of starts_at: one of the activity's sessions, by id; its next date is used.",
     )
@@ -238,7 +239,7 @@ class ReferralListFilters(serializers.Serializer):
     updated_since = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="Only referrals changed since (ISO 8601)."
     )
-    page = serializers.IntegerField(required=False, default=1, min_value=1)
+    page = ApiPageField(required=False, default=1)
     page_size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=MAX_PAGE_SIZE)
 
     def validate_status(self, value: str) -> list[str]:

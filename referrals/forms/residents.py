@@ -76,7 +76,7 @@ class DateOfBirthField(forms.MultiValueField):
             raise forms.ValidationError("Year must include 4 numbers, like 1958", code="invalid_year")
         try:
             value = date(int(year), int(month), int(day))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: a day or month of many digits
             raise forms.ValidationError(f"{self.what} must be a real date", code="invalid") from None
         if value >= timezone.localdate():
             raise forms.ValidationError(f"{self.what} must be in the past", code="future")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django import forms
 
+from common.bounds import parse_id
 from directory.models import NeedTerm
 from referrals.forms.residents import Checkboxes, ResidentDetailsForm, need_option
 from referrals.intake import service_for_postcode
@@ -69,7 +70,8 @@ class SelfReferralForm(ResidentDetailsForm):
     )
     # The activity the person was looking at when they chose to refer themselves: kept as what
     # they are interested in; the link worker chooses the activity with them.
-    activity = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Only a hint: an id that names nothing is dropped, never an error the person cannot see or fix.
+    activity = forms.CharField(required=False, widget=forms.HiddenInput)
     consent_referral = forms.BooleanField(
         label="I agree to being referred to the social prescribing service",
         error_messages={"required": "Tick the box to agree to being referred, so that we can help you"},
@@ -101,6 +103,9 @@ class SelfReferralForm(ResidentDetailsForm):
         )
         self.service = None
         self.interested_in = activity
+
+    def clean_activity(self):
+        return parse_id(self.cleaned_data["activity"])
 
     def clean(self):
         data = super().clean()

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from common.bounds import parse_id
 from referrals import permissions, selectors, services
 from referrals.audit import audit_list_view, audit_view
 from referrals.choices import ConsentPurpose, StaffRole
@@ -287,8 +288,8 @@ def _render_referral(request, referral, *, failed: tuple[str, forms.Form] | None
             form = failed_form
         else:
             initial = {}
-            if transition.action == "choose_activity" and request.GET.get("activity", "").isdigit():
-                initial["activity"] = int(request.GET["activity"])
+            if transition.action == "choose_activity" and (activity_id := parse_id(request.GET.get("activity"))):
+                initial["activity"] = activity_id
             form = step.form(prefix=transition.action, initial=initial)
         steps.append({"action": transition.action, "step": step, "form": form, "open": bool(form.errors),
                       "url": reverse("referrals:referral_step", kwargs={"pk": referral.pk, "action": transition.action})})
@@ -383,8 +384,8 @@ urlpatterns = [
     path("", caseload, name="caseload"),
     path("refer/", refer_to_activity, name="refer_to_activity"),
     path("tasks/<uuid:pk>/done/", task_done, name="task_done"),
-    path("<int:pk>/", referral_page, name="referral"),
-    path("<int:pk>/steps/<slug:action>/", referral_step, name="referral_step"),
-    path("<int:pk>/consents/", consent_record, name="consent_record"),
-    path("<int:pk>/consents/<int:consent_pk>/withdraw/", consent_withdraw, name="consent_withdraw"),
+    path("<id:pk>/", referral_page, name="referral"),
+    path("<id:pk>/steps/<slug:action>/", referral_step, name="referral_step"),
+    path("<id:pk>/consents/", consent_record, name="consent_record"),
+    path("<id:pk>/consents/<id:consent_pk>/withdraw/", consent_withdraw, name="consent_withdraw"),
 ]

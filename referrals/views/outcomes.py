@@ -119,5 +119,5 @@ urlpatterns = [
 
 # Included at "referrals/": the link worker's form sits beside the referral page.
 referral_urlpatterns = [
-    path("<int:pk>/wellbeing/", record_wellbeing, name="record_wellbeing"),
+    path("<id:pk>/wellbeing/", record_wellbeing, name="record_wellbeing"),
 ]

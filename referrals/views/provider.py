@@ -389,10 +389,10 @@ def _link_post(request, token: str):
 
 urlpatterns = [
     path("", inbox, name="provider_inbox"),
-    path("<int:pk>/", referral_page, name="provider_referral"),
+    path("<id:pk>/", referral_page, name="provider_referral"),
     # One address per step (not "<step>/"), so walking the URL patterns finds every one.
     *[
-        path(f"<int:pk>/{step}/", referral_step, {"step": step}, name=step_url_name(step))
+        path(f"<id:pk>/{step}/", referral_step, {"step": step}, name=step_url_name(step))
         for step in STEPS
     ],
     path("link/<str:token>/", link, name="provider_link"),

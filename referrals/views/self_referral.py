@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.cache import never_cache
 
+from common.bounds import parse_id
 from directory.selectors import public_activities
 from referrals import services
 from referrals.choices import ConsentMethod, ConsentPurpose, ContactRoute, Source
@@ -44,11 +45,8 @@ RATE_SCOPE = "self_referral"
 
 def interested_activity(value):
     """The public activity ``value`` names (from ``?activity=`` or the hidden field), or None."""
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    return public_activities().filter(pk=pk).first()
+    pk = parse_id(value)
+    return None if pk is None else public_activities().filter(pk=pk).first()
 
 
 @never_cache

@@ -121,5 +121,5 @@ def _name(user) -> str:
 urlpatterns = [
     path("", triage_queue, name="triage_queue"),
     path("new/", new_referral, name="new_referral"),
-    path("<int:pk>/", triage_referral, name="triage_referral"),
+    path("<id:pk>/", triage_referral, name="triage_referral"),
 ]

@@ -639,3 +639,16 @@ def test_a_signed_in_provider_editor_gets_the_provider_summary(client, sign_in, 
     assert response.status_code == 200
     assert response.json()["view"] == "provider_summary"
     assert NHS_NUMBER not in response.content.decode()
+
+
+def test_ids_and_pages_too_large_for_the_database_are_a_400_naming_the_field(
+    client, sign_in, service, triage, link_worker, activity
+):
+    referral = factories.make_referral(service=service, triage=triage, link_worker=link_worker, status=S.CONTACTED)
+    sign_in(link_worker)
+    chosen = client.post(step(referral, "choose-activity"), data={"activity": 12345678901234567890},
+                         content_type="application/json")
+    assert chosen.status_code == 400 and "activity" in chosen.json()
+    listed = client.get(LIST, {"page": "4611686018427387904"})
+    assert listed.status_code == 400 and "page" in listed.json()
+    assert Referral.objects.get(pk=referral.pk).status == S.CONTACTED

@@ -352,3 +352,20 @@ def test_service_for_postcode_takes_the_longest_matching_prefix(home, postcode, 
     found = service_for_postcode(postcode)
 
     assert found == (services[expected] if expected else None)
+
+
+# Numbers too large for the database (issue 16: each of these was once a server error) -------
+
+
+def test_a_day_of_birth_of_many_digits_is_a_mistake_to_fix_not_an_error(client, service, form_data):
+    response = client.post(URL, form_data(date_of_birth_day="1234567890"))
+    assert response.status_code == 200
+    assert "Date of birth must be a real date" in error_summary(response)
+    assert_nothing_saved()
+
+
+def test_an_activity_id_too_large_is_ignored_and_the_referral_still_goes(client, service, form_data):
+    response = client.post(URL, form_data(activity="12345678901234567890"))
+    assert response.status_code == 302
+    referral = Referral.objects.get()
+    assert not referral.what_matters.startswith("Asked about:")

@@ -3,6 +3,24 @@
 import pytest
 
 from factories.directory import make_activity, make_organisation, make_venue
+from search.backends.breaker import reset_breakers
+from tests.search.loopback import LoopbackEngine
+
+
+@pytest.fixture(autouse=True)
+def fresh_breakers():
+    """Circuit breakers live for the whole process: no test may inherit another's verdict."""
+    reset_breakers()
+    yield
+    reset_breakers()
+
+
+@pytest.fixture
+def silent_server():
+    """A loopback server that accepts connections and never answers: a hung search engine."""
+    engine = LoopbackEngine()
+    yield engine
+    engine.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 import uuid
 from pathlib import Path
 
@@ -21,33 +20,6 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def silent_server():
-    """A loopback server that accepts connections and never answers: a hung search engine."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    held = []
-    stop = threading.Event()
-
-    def accept():
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join(timeout=2)
-    for connection in held:
-        connection.close()
-    listener.close()
-
-
 def _unused_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -62,7 +34,7 @@ def test_an_unreachable_engine_gives_database_answers(settings, activities):
 
 
 def test_a_slow_engine_is_not_waited_for(settings, activities, silent_server):
-    settings.SIGNPOST_SEARCH = elasticsearch_settings("slow", url=silent_server, timeout=0.3)
+    settings.SIGNPOST_SEARCH = elasticsearch_settings("slow", url=silent_server.url, timeout=0.3)
     results = search_activities(query=SearchQuery(location=HOME, radius_miles=10))
     assert results.degraded
     assert results.total == 2

@@ -96,15 +96,20 @@ def test_an_edit_during_a_rebuild_is_not_overwritten_by_the_rebuilds_older_read(
 @pytest.mark.elasticsearch
 def test_search_health_reports_elasticsearch(client, elasticsearch_backend, activities):
     elasticsearch_backend.rebuild()
-    body = client.get("/healthz/search/").json()
+    response = client.get("/healthz/search/")
+    assert response.status_code == 200
+    body = response.json()
     assert body["status"] == "ok"
     assert body["backends"]["default"]["status"] == "ok"
     assert body["backends"]["default"]["documents"] == 3
 
 
-def test_search_health_is_degraded_but_usable_when_elasticsearch_is_down(client, settings, db):
+def test_search_health_is_degraded_and_503_when_elasticsearch_is_down(client, settings, db):
+    # Searches still answer (from the database), but monitoring must see that something is wrong.
     settings.SIGNPOST_SEARCH = elasticsearch_settings("down", url=_dead_url(), timeout=0.5)
     response = client.get("/healthz/search/")
-    assert response.status_code == 200
+    assert response.status_code == 503
     assert response.json()["status"] == "degraded"
+    assert response.json()["reason"].startswith("elasticsearch unreachable")
+    assert response.json()["searches_answered_by"] == "database"
     assert response.json()["backends"]["default"]["status"] == "unavailable"

@@ -15,6 +15,7 @@ ALLOWED_HOSTS = config("ALLOWED_HOSTS", default=[], cast=list)
 CSRF_TRUSTED_ORIGINS = config("CSRF_TRUSTED_ORIGINS", default=[], cast=list)
 
 INSTALLED_APPS = [
+    "common",
     "pages",
     "directory",
     "referrals",
@@ -176,6 +177,10 @@ SIGNPOST_SEARCH = {
         # Seconds to wait for Elasticsearch before answering from the fallback instead.
         "TIMEOUT": config("SEARCH_TIMEOUT", default=1.5, cast=float),
         "FALLBACK": "database",
+        # After this many failures or timeouts in a row, searches go straight to the fallback
+        # for BREAKER_COOLDOWN seconds, then one search tries Elasticsearch again (per process).
+        "BREAKER_FAILURES": config("SEARCH_BREAKER_FAILURES", default=3, cast=int),
+        "BREAKER_COOLDOWN": config("SEARCH_BREAKER_COOLDOWN", default=30.0, cast=float),
     },
     "database": {"BACKEND": "search.backends.database"},
 }
