@@ -70,22 +70,6 @@ def honeypot_filled(data) -> bool:
     return bool((data.get(HONEYPOT_FIELD) or "").strip())
 
 
-def client_ip(request) -> str:
-    """The address the request came from.
-
-    Behind a reverse proxy every request comes from the proxy, so with
-    ``SIGNPOST_REFERRALS["TRUSTED_PROXY_COUNT"]`` set to the number of proxies in front of
-    Signpost, the client is read from ``X-Forwarded-For`` that many hops from the right
-    (the left end is whatever the client chose to send, so it is never trusted).
-    """
-    proxies = int(settings.SIGNPOST_REFERRALS.get("TRUSTED_PROXY_COUNT", 0) or 0)
-    if proxies > 0:
-        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _rate_key(scope: str, ip: str, *, now: float | None = None) -> str:
     # A hash, not the address: the cache need not hold anyone's IP address.
     window = int((now if now is not None else time.time()) // _RATE_WINDOW_SECONDS)

@@ -17,13 +17,13 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 
 from common.bounds import parse_id
+from common.requests import client_ip
 from directory.selectors import public_activities
 from referrals import services
 from referrals.choices import ConsentMethod, ConsentPurpose, ContactRoute, Source
 from referrals.errors import ReferralError
 from referrals.forms.self_referral import SelfReferralForm
 from referrals.intake import (
-    client_ip,
     count_attempt,
     honeypot_filled,
     rate_limited,

@@ -282,7 +282,7 @@ def test_honeypot_submissions_count_towards_the_limit(client, service, form_data
 
 
 def test_behind_a_proxy_the_limit_is_per_client_not_per_proxy(client, service, form_data, two_an_hour, settings):
-    settings.SIGNPOST_REFERRALS = {**settings.SIGNPOST_REFERRALS, "TRUSTED_PROXY_COUNT": 1}
+    settings.TRUSTED_PROXY_COUNT = 1
     for n in range(3):
         # The same proxy (REMOTE_ADDR), a different resident each time; a spoofed left-hand hop is ignored.
         response = client.post(

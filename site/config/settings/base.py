@@ -1,5 +1,6 @@
 """Settings shared by every environment. Production-safe: no debug, secrets only from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_otp",
+    "axes",
     "django_otp.plugins.otp_totp",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -61,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -140,6 +144,21 @@ TASKS = {
 LOGIN_URL = "wagtailadmin_login"
 OTP_TOTP_ISSUER = "Signpost"
 
+# Reverse proxies in front of Signpost that add to X-Forwarded-For (0: use the connection's
+# address); rate limits and sign-in throttling count against the address found this way.
+TRUSTED_PROXY_COUNT = config("TRUSTED_PROXY_COUNT", default=0, cast=int)
+
+# Sign-in throttling (django-axes): after SIGN_IN_FAILURE_LIMIT wrong passwords for one account
+# (from anywhere), or from one address (for any accounts), signing in is refused for
+# SIGN_IN_COOL_OFF_MINUTES, even with the right password; a successful sign-in clears the count.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = config("SIGN_IN_FAILURE_LIMIT", default=5, cast=int)
+AXES_COOLOFF_TIME = timedelta(minutes=config("SIGN_IN_COOL_OFF_MINUTES", default=15, cast=int))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "common.requests.client_ip"
+AXES_LOCKOUT_TEMPLATE = "pages/sign_in_locked.html"
+
 WAGTAIL_SITE_NAME = "Signpost"
 WAGTAILADMIN_BASE_URL = config("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
@@ -211,8 +230,6 @@ SIGNPOST_REFERRALS = {
     "NOTIFICATION_RETRY_SECONDS": config("NOTIFICATION_RETRY_SECONDS", default=60, cast=int),
     # Self-referrals from one address per hour before the form refuses more.
     "SELF_REFERRALS_PER_HOUR": config("SELF_REFERRALS_PER_HOUR", default=5, cast=int),
-    # Reverse proxies in front of Signpost that add to X-Forwarded-For (0: use the connection's address).
-    "TRUSTED_PROXY_COUNT": config("TRUSTED_PROXY_COUNT", default=0, cast=int),
     # How long the API remembers an Idempotency-Key on a new referral (a retry within it gets the same referral).
     "IDEMPOTENCY_KEY_HOURS": config("REFERRAL_IDEMPOTENCY_KEY_HOURS", default=24, cast=int),
 }
@@ -266,5 +283,7 @@ LOGGING = {
     "loggers": {
         "django_tasks": {"level": "WARNING"},
         "wagtail": {"level": "WARNING"},
+        # django-axes: lockouts (warnings) are kept; every failed attempt is in its AccessAttempt table.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -25,4 +25,4 @@ CACHES = {
     }
 }
 # Behind one reverse proxy, the client's address is the last one it adds to X-Forwarded-For.
-SIGNPOST_REFERRALS["TRUSTED_PROXY_COUNT"] = config("TRUSTED_PROXY_COUNT", default=1, cast=int)  # noqa: F405
+TRUSTED_PROXY_COUNT = config("TRUSTED_PROXY_COUNT", default=1, cast=int)

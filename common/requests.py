@@ -1,0 +1,19 @@
+"""Who sent a request: the address that rate limits and sign-in throttling count against."""
+
+from django.conf import settings
+
+
+def client_ip(request) -> str:
+    """The address the request came from.
+
+    Behind a reverse proxy every request comes from the proxy, so with ``TRUSTED_PROXY_COUNT``
+    set to the number of proxies in front of Signpost, the client is read from
+    ``X-Forwarded-For`` that many hops from the right (the left end is whatever the client chose
+    to send, so it is never trusted).
+    """
+    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0)
+    if proxies > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
