@@ -2,8 +2,10 @@
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 from config.env import config
 
@@ -42,6 +44,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_otp",
     "axes",
+    "csp",
     "django_otp.plugins.otp_totp",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -53,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "pages.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -160,6 +164,8 @@ AXES_CLIENT_IP_CALLABLE = "common.requests.client_ip"
 AXES_LOCKOUT_TEMPLATE = "pages/sign_in_locked.html"
 
 WAGTAIL_SITE_NAME = "Signpost"
+# No Gravatar: it would send a hash of each member of staff's email address to another site.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILADMIN_BASE_URL = config("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "rtf", "txt", "xlsx"]
@@ -211,6 +217,26 @@ SIGNPOST_MAP = {
     "ATTRIBUTION": config(
         "MAP_ATTRIBUTION", default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
     ),
+}
+
+# Content-Security-Policy (django-csp; pages.security explains the admin's allowance). Scripts and
+# styles only from this site (the two inline scripts in base.html carry the request's nonce);
+# images also from the map's tile server ("{s}." in its URL allows any subdomain).
+_tiles = urlsplit(SIGNPOST_MAP["TILE_URL"].replace("{s}.", "*."))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *([f"{_tiles.scheme}://{_tiles.netloc}"] if _tiles.netloc else [])],
+        # The NHS.UK frontend's Frutiger, from the NHS's own font server.
+        "font-src": [SELF, "https://assets.nhs.uk"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 # Referrals (referrals/).
