@@ -12,7 +12,7 @@ from search.backends.breaker import BreakerState, CircuitBreaker, breaker_for
 from search.selectors import search_activities
 from search.types import SearchQuery
 from tests.search.contract import HOME
-from tests.search.elasticsearch_node import URL, elasticsearch_settings, require_node
+from tests.search.elasticsearch_node import URL, elasticsearch_settings
 
 pytestmark = pytest.mark.django_db
 TIMEOUT = 0.3

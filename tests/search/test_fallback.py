@@ -14,7 +14,11 @@ from search.backends import get_search_backend
 from search.selectors import search_activities
 from search.types import SearchQuery
 from tests.search.contract import HOME
-from tests.search.elasticsearch_node import answers, elasticsearch_settings, require_node
+from tests.search.elasticsearch_node import (
+    answers,
+    elasticsearch_settings,
+    require_node,
+)
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
