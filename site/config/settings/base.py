@@ -148,6 +148,12 @@ TASKS = {
 LOGIN_URL = "wagtailadmin_login"
 OTP_TOTP_ISSUER = "Signpost"
 
+# A signed-in session ends after this long without a request (each request starts the clock
+# again), and when the browser closes.
+SESSION_COOKIE_AGE = config("IDLE_SESSION_MINUTES", default=30, cast=int) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
 # Reverse proxies in front of Signpost that add to X-Forwarded-For (0: use the connection's
 # address); rate limits and sign-in throttling count against the address found this way.
 TRUSTED_PROXY_COUNT = config("TRUSTED_PROXY_COUNT", default=0, cast=int)
