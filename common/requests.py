@@ -1,5 +1,7 @@
 """Who sent a request: the address that rate limits and sign-in throttling count against."""
 
+import ipaddress
+
 from django.conf import settings
 
 
@@ -17,3 +19,12 @@ def client_ip(request) -> str:
         if len(hops) >= proxies:
             return hops[-proxies]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def client_ip_address(request) -> str | None:
+    """``client_ip`` when it is a real IP address, else None (a request built in code, a garbled
+    proxy header): sign-in throttling stores it in an address column."""
+    try:
+        return str(ipaddress.ip_address(client_ip(request)))
+    except ValueError:
+        return None

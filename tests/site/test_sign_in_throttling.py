@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from common.requests import client_ip_address
+
 LOGIN = "/admin/login/"
 PASSWORD = "harbour-lights-42"
 
@@ -81,3 +83,14 @@ def test_the_address_counted_is_the_one_the_trusted_proxy_saw(staff, settings):
     assert other.post(LOGIN, {"username": "staff1", "password": PASSWORD}).status_code == 302
     same = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.99")
     assert same.post(LOGIN, {"username": "staff2", "password": PASSWORD}).status_code == 429
+
+
+@pytest.mark.parametrize(
+    "meta, expected",
+    [({"REMOTE_ADDR": "203.0.113.7"}, "203.0.113.7"), ({"REMOTE_ADDR": "2001:db8::1"}, "2001:db8::1"), ({}, None),
+     ({"REMOTE_ADDR": "not-an-address"}, None)],
+)
+def test_the_address_stored_for_throttling_is_a_real_address_or_none(rf, meta, expected):
+    request = rf.get("/")
+    request.META = meta
+    assert client_ip_address(request) == expected

@@ -166,7 +166,7 @@ AXES_FAILURE_LIMIT = config("SIGN_IN_FAILURE_LIMIT", default=5, cast=int)
 AXES_COOLOFF_TIME = timedelta(minutes=config("SIGN_IN_COOL_OFF_MINUTES", default=15, cast=int))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "common.requests.client_ip"
+AXES_CLIENT_IP_CALLABLE = "common.requests.client_ip_address"
 AXES_LOCKOUT_TEMPLATE = "pages/sign_in_locked.html"
 
 WAGTAIL_SITE_NAME = "Signpost"
