@@ -13,6 +13,7 @@ from rest_framework import serializers
 MAX_ID = 2**63 - 1
 # The deepest page of results anyone is shown; deeper pages are refused rather than computed.
 MAX_PAGE = 10_000
+_PAGE_ERRORS = {"max_value": f"Pages go up to {MAX_PAGE:,}.", "min_value": "Pages start at 1."}
 
 
 def parse_id(value) -> int | None:
@@ -56,8 +57,7 @@ class PageField(forms.IntegerField):
     def __init__(self, **kwargs):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_PAGE)
-        kwargs.setdefault("error_messages", {"max_value": f"Pages go up to {MAX_PAGE:,}.",
-                                             "min_value": "Pages start at 1."})
+        kwargs.setdefault("error_messages", _PAGE_ERRORS)
         super().__init__(**kwargs)
 
 
@@ -71,9 +71,10 @@ class ApiIdField(serializers.IntegerField):
 
 
 class ApiPageField(serializers.IntegerField):
-    """An API's page number from 1 to ``MAX_PAGE``."""
+    """An API's page number from 1 to ``MAX_PAGE``, refused in the same words as on the pages."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_PAGE)
+        kwargs.setdefault("error_messages", _PAGE_ERRORS)
         super().__init__(**kwargs)

@@ -182,9 +182,7 @@ def may_record_outcomes(actor: Actor, referral: Referral) -> bool:
     """Wellbeing answers and feedback come from the person (through their link), or their link worker."""
     if actor.has_role(RESIDENT_LINK) and actor.only_referral_id == referral.pk:
         return True
-    return actor.is_administrator or (
-        actor.has_role(StaffRole.LINK_WORKER) and referral.link_worker_id == actor.user_id
-    )
+    return may_send_outcome_questions(actor, referral)
 
 
 def may_send_outcome_questions(actor: Actor, referral: Referral) -> bool:

@@ -47,29 +47,29 @@ def test_the_contracts_hold_for_the_code_as_it_is():
 
 
 @pytest.mark.parametrize(
-    "probe, source, broken",
+    "probes, broken",
     [
-        ("directory/probe.py", "import referrals.models\n", "Apps in layers"),
-        ("search/probe.py", "from reporting import figures\n", "Apps in layers"),
-        ("referrals/probe.py", "from factories import referrals\n", "never imports the demo"),
-        ("directory/probe.py", "from config.settings import base\n", "settings package"),
-        ("directory/probe.py", "from directory import models\n", "No import cycles"),
+        ({"directory/probe.py": "import referrals.models"}, "Apps in layers"),
+        ({"search/probe.py": "from reporting import figures"}, "Apps in layers"),
+        ({"referrals/probe.py": "from factories import referrals"}, "never imports the demo"),
+        ({"directory/probe.py": "from config.settings import base"}, "settings package"),
+        # A cycle: the probe reaches the models and the models reach the probe.
+        ({"directory/probe.py": "from directory import models",
+          "directory/models/__init__.py": "from directory import probe  # noqa"}, "No import cycles"),
     ],
 )
-def test_a_forbidden_import_breaks_make_lint(source_copy, probe, source, broken):
-    path = source_copy / probe
-    if probe == "directory/probe.py" and "directory import models" in source:
-        # A cycle: models reaches the probe and the probe reaches models.
-        models_init = source_copy / "directory" / "models" / "__init__.py"
-        original = models_init.read_text()
-        models_init.write_text(original + "\nfrom directory import probe  # noqa\n")
-    path.write_text(source)
+def test_a_forbidden_import_breaks_make_lint(source_copy, probes, broken):
+    originals = {path: (source_copy / path).read_text() if (source_copy / path).exists() else None for path in probes}
+    for path, line in probes.items():
+        (source_copy / path).write_text((originals[path] or "") + f"\n{line}\n")
     try:
         result = lint_imports(source_copy)
     finally:
-        path.unlink()
-        if "directory import models" in source:
-            models_init.write_text(original)
+        for path, original in originals.items():
+            if original is None:
+                (source_copy / path).unlink()
+            else:
+                (source_copy / path).write_text(original)
     assert result.returncode != 0
     assert broken in result.stdout
     assert "BROKEN" in result.stdout

@@ -9,6 +9,8 @@ of its own, so there ``script-src`` and ``style-src`` also allow 'unsafe-inline'
 directive is as strict as on Signpost's pages).
 """
 
+from functools import cache
+
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.urls import reverse
@@ -36,5 +38,11 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
 
 
 def in_wagtail_admin(path: str) -> bool:
-    admin = reverse("wagtailadmin_home")
-    return path.startswith(admin) and not path.startswith(reverse("wagtailadmin_login"))
+    admin, sign_in = _admin_paths()
+    return path.startswith(admin) and not path.startswith(sign_in)
+
+
+@cache
+def _admin_paths() -> tuple[str, str]:
+    # Asked on every response: the URL configuration is read once, not per request.
+    return reverse("wagtailadmin_home"), reverse("wagtailadmin_login")
