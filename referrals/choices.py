@@ -124,6 +124,7 @@ class AuditAction(models.TextChoices):
     CHANGE = "change", "Changed"
     EXPORT = "export", "Exported"
     ANONYMISE = "anonymise", "Anonymised"
+    ERASE = "erase", "Erased"
 
 
 class WellbeingStage(models.TextChoices):

@@ -1,5 +1,5 @@
 from referrals.models.alerts import Alert
-from referrals.models.audit import AuditEntry
+from referrals.models.audit import AuditEntry, RoleChange
 from referrals.models.links import ActionLink
 from referrals.models.notifications import Notification
 from referrals.models.outcomes import ResidentFeedback, WellbeingScore, WellbeingStage
@@ -19,6 +19,7 @@ __all__ = [
     "ReferralEvent",
     "ResidentFeedback",
     "Resident",
+    "RoleChange",
     "SocialPrescribingService",
     "StaffMembership",
     "WellbeingScore",
