@@ -71,3 +71,21 @@ def postcodes(db):
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def sign_in(client):
+    """Sign ``user`` in to ``client`` with a verified second factor (a TOTP device), as everyone
+    signing in to the admin or the staff pages must."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def _sign_in(user, *, verified: bool = True):
+        client.force_login(user)
+        if verified:
+            device, _ = TOTPDevice.objects.get_or_create(user=user, name="Phone", defaults={"confirmed": True})
+            session = client.session
+            session["otp_device_id"] = device.persistent_id
+            session.save()
+        return client
+
+    return _sign_in

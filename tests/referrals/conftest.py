@@ -66,20 +66,3 @@ def actors(triage, link_worker, provider_editor):
         "link_worker": actor_for_user(link_worker),
         "provider": actor_for_user(provider_editor),
     }
-
-
-@pytest.fixture
-def sign_in(client):
-    """Sign ``user`` in to ``client`` with a verified second factor (a TOTP device), as staff must."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    def _sign_in(user, *, verified: bool = True):
-        client.force_login(user)
-        if verified:
-            device, _ = TOTPDevice.objects.get_or_create(user=user, name="Phone", defaults={"confirmed": True})
-            session = client.session
-            session["otp_device_id"] = device.persistent_id
-            session.save()
-        return client
-
-    return _sign_in
