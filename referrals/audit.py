@@ -8,8 +8,10 @@ from referrals.models import AuditEntry
 from referrals.roles import Actor
 
 
-def audit(actor: Actor, *, action: str, what: str, referral=None, resident=None, path: str = "") -> AuditEntry:
-    """Record that ``actor`` viewed or changed a resident's record."""
+def audit(
+    actor: Actor, *, action: str, what: str, referral=None, resident=None, path: str = "", reason: str = ""
+) -> AuditEntry:
+    """Record that ``actor`` viewed or changed a resident's record (``reason``: why, where the action needs one)."""
     resident_id = getattr(resident, "pk", resident)
     if resident_id is None and referral is not None:
         resident_id = referral.resident_id
@@ -21,6 +23,7 @@ def audit(actor: Actor, *, action: str, what: str, referral=None, resident=None,
         referral_id=getattr(referral, "pk", referral),
         what=what[:255],
         path=path[:500],
+        reason=reason,
     )
 
 

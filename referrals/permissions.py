@@ -12,6 +12,9 @@ reports and templates ask.
 - **New referrals** go into the service of the person (or token) making them.
 - **Reports.** Commissioners and triage report on their own service, providers on what was sent
   to them, administrators on everything; commissioners see small counts hidden.
+- **A resident's own data.** Exporting everything held about a resident (subject access) and
+  erasing it are for people only (never a token or an emailed link): the triage staff and the
+  administrators of the resident's own service. Link workers, providers and commissioners may not.
 
 Who is acting (their roles, service and organisations) is ``referrals.roles``; this module
 decides what that actor may do.
@@ -27,7 +30,7 @@ from django.db.models import Q, QuerySet
 from directory.models import OrganisationPage
 from referrals.choices import StaffRole
 from referrals.errors import NotPermitted
-from referrals.models import Notification, Referral, SocialPrescribingService
+from referrals.models import Notification, Referral, Resident, SocialPrescribingService
 from referrals.roles import LINK_WORKERS_GROUP, RESIDENT_LINK, Actor
 from referrals.workflow import PROVIDER_VISIBLE, REALLOCATE, SYSTEM, TRANSITIONS, Transition, available_actions
 
@@ -214,6 +217,47 @@ def service_for_new_referral(actor: Actor) -> SocialPrescribingService:
     if service is None:
         raise NotPermitted("You are not a member of a social prescribing service.")
     return service
+
+
+# A resident's own data: subject access and erasure ----------------------------------------
+
+# Who answers a resident's request for their data, or to erase it (administrators too: ``acts_as_any``).
+SUBJECT_ACCESS_ROLES = (StaffRole.TRIAGE,)
+
+
+def _answers_for_service(actor: Actor) -> bool:
+    """A person (not a token or an emailed link) in triage, or an administrator."""
+    return actor.user is not None and actor.only_referral_id is None and acts_as_any(actor, SUBJECT_ACCESS_ROLES)
+
+
+def residents_for_subject_access(actor: Actor, queryset: QuerySet | None = None) -> QuerySet:
+    """The residents (of ``queryset``, or all) whose data ``actor`` may export or erase: those of their own
+    service. Even an administrator answers only for a service they work for: nothing crosses services."""
+    residents = Resident.objects.all() if queryset is None else queryset
+    if not _answers_for_service(actor):
+        return residents.none()
+    return residents.filter(service_id__in=actor.service_ids)
+
+
+def may_export_resident(actor: Actor, resident: Resident) -> bool:
+    """Whether ``actor`` may export everything held about ``resident`` (a subject access request)."""
+    return _answers_for_service(actor) and resident.service_id in actor.service_ids
+
+
+def may_erase_resident(actor: Actor, resident: Resident) -> bool:
+    """Whether ``actor`` may erase ``resident``'s personal data: whoever answers their subject access
+    requests (they see what is held before removing it)."""
+    return may_export_resident(actor, resident)
+
+
+def check_may_export_resident(actor: Actor, resident: Resident) -> None:
+    if not may_export_resident(actor, resident):
+        raise NotPermitted("Only the triage team or an administrator of the person's service can export their data.")
+
+
+def check_may_erase_resident(actor: Actor, resident: Resident) -> None:
+    if not may_erase_resident(actor, resident):
+        raise NotPermitted("Only the triage team or an administrator of the person's service can erase their data.")
 
 
 # Reports ----------------------------------------------------------------------------------

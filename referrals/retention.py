@@ -8,7 +8,8 @@ A referral is finished when it is closed, or when the person declined social pre
   referrer's organisation and role) and loses its free text (notes, what matters, the
   outcome, decline and first-session notes) and the referrer's name, email and phone;
 - its notifications lose their recipients and bodies, and their subjects become the kind of
-  message (task subjects carry the resident's name);
+  message (task subjects carry the resident's name); one still waiting to be sent is not sent;
+- the person's feedback on their first session loses its comments (the score stays);
 - the notes in its event log are blanked with a queryset ``update()``: the log is append-only
   to everything else, and removing personal data is the one change it allows;
 - the resident, once none of their referrals is still in use (open, or finished within the
@@ -24,6 +25,11 @@ Each resident is done in one transaction, with their referrals locked and checke
 a run can stop part way, be run again, or run beside the pathway, and does each thing once.
 Every anonymisation is audit-logged (action "anonymise", by "Signpost"); the audit trail
 itself holds ids, not personal data, and is kept.
+
+Erasure on request (``referrals.subject_access``) removes the same data through the same two
+routines (``anonymise_referrals``, ``anonymise_resident``), at once rather than after the
+period, recorded as an erasure by the member of staff with their grounds (a ``Removal``).
+The policy, in words: ``docs/retention.md``.
 """
 
 from __future__ import annotations
@@ -39,14 +45,23 @@ from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from referrals.audit import audit
-from referrals.choices import AuditAction, NotificationKind
+from referrals.choices import AuditAction, DeliveryStatus, NotificationKind
 from referrals.choices import ReferralStatus as S
-from referrals.models import Consent, Notification, Referral, ReferralEvent, Resident
-from referrals.roles import SYSTEM
+from referrals.models import (
+    Consent,
+    Notification,
+    Referral,
+    ReferralEvent,
+    Resident,
+    ResidentFeedback,
+)
+from referrals.roles import SYSTEM, Actor
 
 logger = logging.getLogger(__name__)
 
 ANONYMISED = "Anonymised"
+# A referral in one of these is finished: nothing more will happen on it.
+FINISHED = (S.CLOSED, S.DECLINED_BY_PERSON)
 
 
 @dataclass
@@ -102,7 +117,29 @@ def _subject_by_kind() -> Case:
     )
 
 
-def _anonymise_referrals(referral_ids: list[int], *, now: datetime) -> None:
+@dataclass(frozen=True)
+class Removal:
+    """Why personal data is being removed, and so how the removal is recorded: at the end of the
+    retention period (by Signpost), or erased on request (by a member of staff, with their grounds)."""
+
+    actor: Actor
+    audit_action: str
+    event_action: str
+    event_note: str
+    # Said after "personal data removed" in the audit trail: "(retention)", "(erasure on request)".
+    cause: str
+    reason: str = ""
+
+
+RETENTION = Removal(
+    actor=SYSTEM, audit_action=AuditAction.ANONYMISE, event_action="anonymise",
+    event_note="Personal data removed at the end of the retention period.", cause="retention",
+)
+
+
+def anonymise_referrals(referral_ids: list[int], *, now: datetime, removal: Removal = RETENTION) -> None:
+    """Remove the personal data from these referrals, keeping what reporting needs; the caller holds
+    their locks (one transaction) and has decided they may go."""
     Referral.objects.filter(pk__in=referral_ids).update(
         notes="",
         what_matters="",
@@ -115,22 +152,29 @@ def _anonymise_referrals(referral_ids: list[int], *, now: datetime) -> None:
         anonymised_at=now,
         updated_at=now,
     )
+    # A message not yet sent (or a call not yet made) is to no one now: it is not sent.
+    Notification.objects.filter(referral_id__in=referral_ids, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED, last_error="Not sent: the person's details were removed."
+    )
     Notification.objects.filter(referral_id__in=referral_ids).update(
         recipient="", body="", subject=_subject_by_kind()
     )
+    # The person's own words about their first session; the score stays for reporting.
+    ResidentFeedback.objects.filter(referral_id__in=referral_ids).exclude(comments="").update(comments="")
     # The one change the append-only log allows: removing personal data from its notes.
     ReferralEvent.objects.filter(referral_id__in=referral_ids).exclude(note="").update(note="")
     for referral in Referral.objects.filter(pk__in=referral_ids).only("pk", "status", "resident_id"):
         ReferralEvent.objects.create(
-            referral=referral, at=now, actor_label=SYSTEM.label, action="anonymise",
-            from_status=referral.status, to_status=referral.status,
-            note="Personal data removed at the end of the retention period.",
+            referral=referral, at=now, actor=removal.actor.user, actor_label=removal.actor.label,
+            action=removal.event_action, from_status=referral.status, to_status=referral.status,
+            note=removal.event_note,
         )
-        audit(SYSTEM, action=AuditAction.ANONYMISE, what="referral: personal data removed (retention)",
-              referral=referral)
+        audit(removal.actor, action=removal.audit_action, referral=referral, reason=removal.reason,
+              what=f"referral: personal data removed ({removal.cause})")
 
 
-def _anonymise_resident(resident: Resident, *, now: datetime) -> None:
+def anonymise_resident(resident: Resident, *, now: datetime, removal: Removal = RETENTION) -> None:
+    """Remove the resident's personal data and their consents' (the postcode is cut to its district)."""
     Resident.objects.filter(pk=resident.pk).update(
         first_name=ANONYMISED,
         last_name=ANONYMISED,
@@ -145,8 +189,8 @@ def _anonymise_resident(resident: Resident, *, now: datetime) -> None:
         anonymised_at=now,
     )
     Consent.objects.filter(resident=resident).update(given_by=ANONYMISED, withdrawal_note="")
-    audit(SYSTEM, action=AuditAction.ANONYMISE, what="resident record: personal data removed (retention)",
-          resident=resident.pk)
+    audit(removal.actor, action=removal.audit_action, resident=resident.pk, reason=removal.reason,
+          what=f"resident record: personal data removed ({removal.cause})")
 
 
 def _process_resident(resident_id: int, *, cutoff: datetime, now: datetime, run: RetentionRun) -> None:
@@ -170,10 +214,10 @@ def _process_resident(resident_id: int, *, cutoff: datetime, now: datetime, run:
                 due.append(pk)
             else:
                 in_use = True
-        anonymise_resident = resident is not None and not in_use and bool(referrals)
+        resident_goes = resident is not None and not in_use and bool(referrals)
         run.referrals_anonymised += len(due)
         run.referral_ids.extend(due)
-        if anonymise_resident:
+        if resident_goes:
             run.residents_anonymised += 1
             run.resident_ids.append(resident_id)
         elif resident is not None and due:
@@ -181,11 +225,11 @@ def _process_resident(resident_id: int, *, cutoff: datetime, now: datetime, run:
         if run.dry_run:
             return
         if due:
-            _anonymise_referrals(due, now=now)
-        if anonymise_resident:
-            _anonymise_resident(resident, now=now)
+            anonymise_referrals(due, now=now)
+        if resident_goes:
+            anonymise_resident(resident, now=now)
     logger.info("Retention: resident %s, referrals %s anonymised%s", resident_id, due,
-                "" if anonymise_resident else " (resident kept: a referral is still in use)")
+                "" if resident_goes else " (resident kept: a referral is still in use)")
 
 
 def anonymise_closed_referrals(

@@ -2,12 +2,13 @@
 
 from django.urls import include, path
 
-from referrals.views import account, caseload, outcomes, provider, self_referral, triage
+from referrals.views import account, caseload, outcomes, provider, self_referral, subject_access, triage
 
 app_name = "referrals"
 
 urlpatterns = [
     path("refer-yourself/", include(self_referral.urlpatterns)),
+    path("referrals/residents/", include(subject_access.urlpatterns)),
     path("referrals/", include(caseload.urlpatterns)),
     path("referrals/triage/", include(triage.urlpatterns)),
     path("referrals/provider/", include(provider.urlpatterns)),

@@ -19,3 +19,13 @@ def may_see_reports(actor) -> bool:
 @register.filter
 def may_refer_to_activities(actor) -> bool:
     return actor is not None and permissions.may_refer_to_activities(actor)
+
+
+@register.filter
+def may_export_resident(actor, resident) -> bool:
+    return actor is not None and resident is not None and permissions.may_export_resident(actor, resident)
+
+
+@register.filter
+def may_erase_resident(actor, resident) -> bool:
+    return actor is not None and resident is not None and permissions.may_erase_resident(actor, resident)

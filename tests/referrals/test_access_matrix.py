@@ -74,6 +74,8 @@ def test_no_referral_page_shows_a_case_to_an_outsider(client, sign_in, case, out
     values = {"pk": case.pk, "referral_id": case.pk, "reference": case.reference, "resident_id": case.resident_id}
     pages = list(_paths(urls.urlpatterns, values=values))
     assert len(pages) >= 5, pages  # the walk found the pages
+    # Among them the resident's own data: the subject access export (page and JSON) and erasure.
+    assert {"subject_access", "subject_access_json", "erase_resident"} <= {name for _, name, _ in pages}
     failures = []
     for role, user in outsiders.items():
         client.logout()
@@ -87,6 +89,7 @@ def test_no_referral_page_shows_a_case_to_an_outsider(client, sign_in, case, out
                     failures.append(f"{role} {method.upper()} {path} ({name}): {response.status_code}")
     case.refresh_from_db()
     assert case.status == S.FIRST_SESSION_BOOKED
+    assert case.resident.last_name == RESIDENT_LAST and case.resident.anonymised_at is None
     assert not failures, "\n".join(failures)
 
 

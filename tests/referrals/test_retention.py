@@ -7,11 +7,13 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from referrals.choices import SNOMED_DECLINED, AuditAction, Outcome
+from referrals import outcomes
+from referrals.choices import SNOMED_DECLINED, AuditAction, DeliveryStatus, Outcome
 from referrals.choices import ReferralStatus as S
 from factories.referrals import make_referral, make_resident
-from referrals.models import AuditEntry, Consent, Notification, Referral, ReferralEvent, Resident
+from referrals.models import AuditEntry, Consent, Notification, Referral, ReferralEvent, Resident, ResidentFeedback
 from referrals.retention import anonymise_closed_referrals, postcode_district
+from referrals.roles import actor_for_user
 
 
 def years_ago(years: float):
@@ -194,3 +196,18 @@ def test_the_command_uses_the_period_given_and_prints_a_summary(make_finished):
 )
 def test_a_postcode_is_cut_to_its_district(postcode, district):
     assert postcode_district(postcode) == district
+
+
+def test_retention_also_removes_feedback_comments_and_stops_unsent_messages(make_finished, link_worker):
+    referral = make_finished(years=9)
+    outcomes.feedback_record(referral=referral, actor=actor_for_user(link_worker), satisfaction=4,
+                             comments="Margaret enjoyed it.")
+    assert Notification.objects.filter(referral=referral, status=DeliveryStatus.PENDING).exists()
+
+    anonymise_closed_referrals()
+
+    feedback = ResidentFeedback.objects.get(referral=referral)
+    assert feedback.comments == "" and feedback.satisfaction == 4
+    stopped = Notification.objects.filter(referral=referral, last_error__startswith="Not sent")
+    assert stopped.exists() and not Notification.objects.filter(referral=referral, status=DeliveryStatus.PENDING).exists()
+    assert set(stopped.values_list("status", flat=True)) == {DeliveryStatus.FAILED}
