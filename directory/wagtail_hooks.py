@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
@@ -15,6 +16,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet
 from wagtail.snippets.views.snippets import (
     CopyView,
+    CreateView,
     DeleteView,
     EditView,
     HistoryView,
@@ -74,11 +76,26 @@ class _OwnVenueOnly:
         return venue
 
 
-class VenueEditView(_OwnVenueOnly, EditView):
+class _CoordinateWarning:
+    """After saving, tell the editor when the postcode's centre replaced the coordinates they gave
+    (``VenueForm.coordinate_warning``), so a correction is never silent."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if form.coordinate_warning and not getattr(self, "expects_json_response", False):
+            messages.warning(self.request, f"{self.object}: {form.coordinate_warning}")
+        return response
+
+
+class VenueCreateView(_CoordinateWarning, CreateView):
     pass
 
 
-class VenueCopyView(CopyView):
+class VenueEditView(_CoordinateWarning, _OwnVenueOnly, EditView):
+    pass
+
+
+class VenueCopyView(_CoordinateWarning, CopyView):
     def get_object(self, queryset=None):
         # CopyView checks the policy itself, but answers with "permission denied".
         try:
@@ -165,6 +182,7 @@ class VenueViewSet(SnippetViewSet):
     search_fields = ["name", "postcode", "town"]
     search_backend_name = None
     ordering = ["name"]
+    add_view_class = VenueCreateView
     edit_view_class = VenueEditView
     copy_view_class = VenueCopyView
     delete_view_class = VenueDeleteView

@@ -23,6 +23,7 @@ from django.utils.text import slugify
 from wagtail.coreutils import find_available_slug
 from wagtail.models import Page
 
+from directory.coordinates import check_coordinates, postcode_centres
 from directory.geocoding import Coordinates, GeocodingError, locate_postcode
 from directory.models import ActivityPage, ActivitySession, DirectoryIndexPage, NeedTerm, OrganisationPage, Venue
 from directory.oruk.reading import service_from_oruk
@@ -99,7 +100,8 @@ class ImportPlan:
     # The organisation that looks after each new venue; None when several share it.
     venue_organisations: dict[str, str | None]
     terms: dict[str, TermData]
-    coordinates: dict[str, Coordinates]
+    # Where each venue goes: checked or looked up; None for a venue whose position was refused.
+    coordinates: dict[str, Coordinates | None]
     warnings: list[str] = field(default_factory=list)
 
 
@@ -154,7 +156,7 @@ def directory_import_plan(*, records: list, progress: Progress = no_progress) ->
             terms.setdefault(term.oruk_id, term)
 
     errors += _check_references(services, organisations, venues, terms, labels, warnings)
-    coordinates, geocoding_errors = _geocode(venues, labels)
+    coordinates, geocoding_errors = _place_venues(venues, labels, warnings)
     errors += geocoding_errors
     if errors:
         bad = len({line.split(": ", 1)[0] for line in errors if line.startswith("service ")})
@@ -225,25 +227,55 @@ def _check_references(services, organisations, venues, terms, labels, warnings) 
     return errors
 
 
-def _geocode(venues: dict[str, VenueData], labels: dict[str, str]) -> tuple[dict[str, Coordinates], list[str]]:
-    """Coordinates for venues the file gives none for: kept if we already have them for the
-    same postcode (an editor may have corrected them), otherwise looked up from the postcode."""
-    wanted = {oruk_id: venue for oruk_id, venue in venues.items() if not venue.has_coordinates and venue.fields["postcode"]}
+def _place_venues(
+    venues: dict[str, VenueData], labels: dict[str, str], warnings: list[str]
+) -> tuple[dict[str, Coordinates | None], list[str]]:
+    """Where each venue goes on the map, and the errors that stop the import.
+
+    Coordinates are checked (``directory.coordinates.check_coordinates``) whether the file gives
+    them or we kept them from before: outside the UK, or more than 2 km from the centre of a
+    postcode our table has, they give way to the postcode's centre, and a warning names the
+    service, the location and why; the record still imports (keeping the position it had, or
+    with none, if the postcode cannot place it either). Venues the file gives no coordinates
+    for keep what we already have for the same postcode (an editor may have corrected them),
+    otherwise they are looked up from the postcode, and a postcode we cannot place is an error.
+    """
     stored = {
         oruk_id: (postcode, latitude, longitude)
-        for oruk_id, postcode, latitude, longitude in Venue.objects.filter(oruk_id__in=wanted).values_list(
+        for oruk_id, postcode, latitude, longitude in Venue.objects.filter(oruk_id__in=list(venues)).values_list(
             "oruk_id", "postcode", "latitude", "longitude"
         )
     }
-    found: dict[str, Coordinates] = {}
+    centres = postcode_centres(venue.fields["postcode"] for venue in venues.values() if venue.fields["postcode"])
+    found: dict[str, Coordinates | None] = {}
+    wanted: dict[str, VenueData] = {}
+    for oruk_id, venue in venues.items():
+        postcode = venue.fields["postcode"]
+        postcode_before, latitude, longitude = stored.get(oruk_id, (None, None, None))
+        if venue.has_coordinates:
+            latitude, longitude = venue.latitude, venue.longitude
+        elif postcode_before != postcode or latitude is None or longitude is None:
+            if postcode:
+                wanted[oruk_id] = venue
+            continue
+        check = check_coordinates(latitude, longitude, postcode, centres=centres)
+        found[oruk_id], warning = check.coordinates, check.warning
+        if check.coordinates is None and venue.has_coordinates and postcode_before == postcode:
+            # Nothing can replace the file's position: keep the one we had, if it passes.
+            before = check_coordinates(*stored[oruk_id][1:], postcode, centres=centres)
+            if before.kept and before.coordinates is not None:
+                found[oruk_id], warning = before.coordinates, f"{check.problem}, so it keeps the position it had."
+        if warning:
+            where = "the position in the file" if venue.has_coordinates else "the position it had"
+            warnings.append(
+                f"{labels.get(oruk_id, 'location ' + oruk_id)}: {venue.path}: location {oruk_id} "
+                f"“{venue.fields['name']}” ({where}): {warning}"
+            )
+
     looked_up: dict[str, Coordinates | GeocodingError] = {}
     errors = []
     for oruk_id, venue in wanted.items():
         postcode = venue.fields["postcode"]
-        postcode_before, latitude, longitude = stored.get(oruk_id, (None, None, None))
-        if postcode_before == postcode and latitude is not None and longitude is not None:
-            found[oruk_id] = Coordinates(latitude, longitude)
-            continue
         if postcode not in looked_up:
             try:
                 looked_up[postcode] = locate_postcode(postcode)
@@ -403,8 +435,9 @@ def _apply_venues(plan: ImportPlan, organisations, tally: Tally) -> dict[str, Ve
     for oruk_id, data in plan.venues.items():
         fields = dict(data.fields)
         if oruk_id in plan.coordinates:
-            fields["latitude"] = plan.coordinates[oruk_id].latitude
-            fields["longitude"] = plan.coordinates[oruk_id].longitude
+            position = plan.coordinates[oruk_id]
+            fields["latitude"] = position.latitude if position else None
+            fields["longitude"] = position.longitude if position else None
         venue = venues.get(oruk_id)
         if venue is None:
             owner = plan.venue_organisations.get(oruk_id)

@@ -432,18 +432,6 @@ def _venue(location: dict, oruk_id: str, path: str, report: Report) -> VenueData
         "town": f"{address_path}.city",
         "directions": f"{path}.description",
     }
-    latitude, longitude = _number(location, "latitude"), _number(location, "longitude")
-    if (latitude is None) != (longitude is None):
-        report.error(f"{path}.latitude", "give both latitude and longitude, or neither to use the postcode")
-    elif latitude is not None:
-        if not -90 <= latitude <= 90:
-            report.error(f"{path}.latitude", f"{latitude!r} is not a latitude (-90 to 90)")
-        elif not -180 <= longitude <= 180:
-            report.error(f"{path}.longitude", f"{longitude!r} is not a longitude (-180 to 180)")
-        else:
-            six = Decimal("0.000001")
-            fields["latitude"] = Decimal(str(latitude)).quantize(six)
-            fields["longitude"] = Decimal(str(longitude)).quantize(six)
     fields.update(_accessibility(location))
     # Blank values whose source is missing altogether are reported by the schema check.
     absent = {"postcode"} if not postcode else set()
@@ -455,7 +443,16 @@ def _venue(location: dict, oruk_id: str, path: str, report: Report) -> VenueData
         absent.add("town")
     checked = {name: value for name, value in fields.items() if name not in absent}
     _check_fields(Venue, checked, paths, report)
-    return VenueData(oruk_id=oruk_id, path=path, fields=fields, postcode_path=postcode_path)
+    # Coordinates as given: the importer checks them against the UK and the postcode
+    # (directory.coordinates) and keeps the record, with a warning, when they are wrong.
+    return VenueData(
+        oruk_id=oruk_id,
+        path=path,
+        fields=fields,
+        postcode_path=postcode_path,
+        latitude=_number(location, "latitude"),
+        longitude=_number(location, "longitude"),
+    )
 
 
 def _accessibility(location: dict) -> dict:

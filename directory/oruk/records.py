@@ -42,8 +42,10 @@ service                                     ActivityPage (keyed by ``id``), a ch
 service_at_locations[].location             Venue (keyed by ``location.id``) when
                                             location_type is "physical"
   name, description                         name, directions
-  latitude, longitude                       latitude, longitude (else geocoded from the
-                                            postcode by the importer)
+  latitude, longitude                       latitude, longitude, if in the UK and within
+                                            2 km of the postcode's centre (else the
+                                            postcode's centre, with a warning); none given:
+                                            geocoded from the postcode by the importer
   addresses[] (the physical one, else the   address_1, address_2 (HSDS 3.0), town (city),
   first)                                    postcode (postal_code)
   accessibility[]                           step_free, accessible_toilet, hearing_loop,
@@ -215,10 +217,14 @@ class VenueData:
     path: str
     fields: dict
     postcode_path: str
+    # As the file gives them (numbers, unchecked); not in ``fields`` until the importer has
+    # checked them (``directory.coordinates.check_coordinates``).
+    latitude: float | None = None
+    longitude: float | None = None
 
     @property
     def has_coordinates(self) -> bool:
-        return self.fields.get("latitude") is not None
+        return self.latitude is not None or self.longitude is not None
 
 
 @dataclass

@@ -179,8 +179,8 @@ def test_the_admin_add_view_is_where_we_expect_it():
     assert reverse("wagtailsnippets_directory_venue:add") == VENUE_ADD_URL
 
 
-def test_adding_a_venue_with_an_unknown_postcode_shows_the_error_and_saves_nothing(admin_client, postcodes):
-    response = admin_client.post(VENUE_ADD_URL, venue_fields(postcode="BH15 9ZZ"))
+def test_adding_a_venue_with_an_unknown_postcode_shows_the_error_and_saves_nothing(admin_user, sign_in, postcodes):
+    response = sign_in(admin_user).post(VENUE_ADD_URL, venue_fields(postcode="BH15 9ZZ"))
 
     assert response.status_code == 200
     assert response.context["form"].errors["postcode"] == [
@@ -190,8 +190,8 @@ def test_adding_a_venue_with_an_unknown_postcode_shows_the_error_and_saves_nothi
     assert not Venue.objects.exists()
 
 
-def test_adding_a_venue_with_a_known_postcode_saves_it_on_the_map(admin_client, postcodes):
-    response = admin_client.post(VENUE_ADD_URL, venue_fields(postcode="ls11ur"))
+def test_adding_a_venue_with_a_known_postcode_saves_it_on_the_map(admin_user, sign_in, postcodes):
+    response = sign_in(admin_user).post(VENUE_ADD_URL, venue_fields(postcode="ls11ur"))
 
     assert response.status_code == 302, response.context["form"].errors if response.context else response
     venue = Venue.objects.get()

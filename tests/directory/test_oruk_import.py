@@ -416,3 +416,129 @@ def test_a_file_saved_with_a_byte_order_mark_is_read(home, postcodes, tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + (FIXTURES / "service_full.json").read_bytes())
     _import(path)
     assert ActivityPage.objects.filter(oruk_id=SERVICE_ID).exists()
+
+
+# Coordinates: in the UK and within 2 km of the postcode's centre, or the postcode wins (issue 16)
+
+POOLE_CENTRE = (Decimal("50.715400"), Decimal("-1.987100"))  # BH15 1AB in the `postcodes` fixture
+BELFAST = (54.5973, -5.9301)
+
+
+def _located(latitude, longitude, postcode: str = "BH15 1AB") -> dict:
+    service = _example()
+    location = service["service_at_locations"][0]["location"]
+    location["latitude"], location["longitude"] = latitude, longitude
+    location["addresses"][0]["postal_code"] = postcode
+    return service
+
+
+def _position(venue: Venue):
+    return (venue.latitude, venue.longitude)
+
+
+def _coordinate_warnings(err: str) -> list[str]:
+    return [line for line in err.splitlines() if LOCATION_ID in line]
+
+
+def test_an_imported_longitude_of_101_beside_bh15_1ab_gives_way_to_the_postcode_with_a_warning(
+    home, postcodes, tmp_path
+):
+    _, err = _import(_write(tmp_path, [_located(50.7154, 101)]))
+
+    # Nothing is lost: the record imports, placed at its postcode's centre.
+    assert ActivityPage.objects.filter(oruk_id=SERVICE_ID).exists()
+    assert _position(Venue.objects.get(oruk_id=LOCATION_ID)) == POOLE_CENTRE
+    assert _coordinate_warnings(err) == [
+        f"Warning: service {SERVICE_ID}: service_at_locations[0].location: location {LOCATION_ID} "
+        "“MyCity Civic Center” (the position in the file): The position (latitude 50.7154, longitude 101) is "
+        "outside the UK, so we used the centre of BH15 1AB instead."
+    ]
+
+
+def test_the_oruk_examples_own_coordinates_import_at_the_postcode_with_a_warning(home, postcodes, tmp_path):
+    # The published example has latitude 100, longitude 101: not on Earth.
+    _, err = _import(_write(tmp_path, [_located(100, 101)]))
+
+    assert _position(Venue.objects.get(oruk_id=LOCATION_ID)) == POOLE_CENTRE
+    assert "The latitude is not between -90 and 90 (latitude 100, longitude 101)" in err
+
+
+def test_imported_coordinates_5_km_from_the_postcode_give_way_to_it(home, postcodes, tmp_path):
+    _, err = _import(_write(tmp_path, [_located(50.760366, -1.987100)]))  # 5 km north
+
+    assert _position(Venue.objects.get(oruk_id=LOCATION_ID)) == POOLE_CENTRE
+    assert "is 5.0 km from the centre of the postcode BH15 1AB, more than the 2 km we allow" in err
+
+
+def test_imported_coordinates_1_km_from_the_postcode_are_kept(home, postcodes, tmp_path):
+    _, err = _import(_write(tmp_path, [_located(50.724393, -1.987100)]))  # 1 km north
+
+    assert _position(Venue.objects.get(oruk_id=LOCATION_ID)) == (Decimal("50.724393"), Decimal("-1.987100"))
+    assert _coordinate_warnings(err) == []
+
+
+def test_imported_coordinates_for_a_northern_irish_postcode_are_kept(home, postcodes, tmp_path):
+    # Code-Point Open has no BT postcodes: only the UK's outline applies.
+    _, err = _import(_write(tmp_path, [_located(*BELFAST, postcode="BT1 5GS")]))
+
+    assert _position(Venue.objects.get(oruk_id=LOCATION_ID)) == (Decimal("54.597300"), Decimal("-5.930100"))
+    assert _coordinate_warnings(err) == []
+
+
+def test_dublin_coordinates_for_a_postcode_we_cannot_place_import_with_no_position_and_a_warning(
+    home, postcodes, tmp_path
+):
+    _, err = _import(_write(tmp_path, [_located(53.3498, -6.2603, postcode="BT1 5GS")]))
+
+    assert ActivityPage.objects.filter(oruk_id=SERVICE_ID).exists()
+    assert _position(Venue.objects.get(oruk_id=LOCATION_ID)) == (None, None)
+    [warning] = _coordinate_warnings(err)
+    assert warning.endswith(
+        "The position (latitude 53.3498, longitude -6.2603) is outside the UK, so it has no position on the map. "
+        "Correct the latitude and longitude: our postcode table does not have BT1 5GS, so it cannot place it."
+    )
+
+
+def test_refused_coordinates_leave_a_venue_where_it_was_when_nothing_else_can_place_it(home, postcodes, tmp_path):
+    _import(_write(tmp_path, [_located(*BELFAST, postcode="BT1 5GS")]))
+
+    _, err = _import(_write(tmp_path, [_located(53.3498, -6.2603, postcode="BT1 5GS")]))
+
+    assert _position(Venue.objects.get(oruk_id=LOCATION_ID)) == (Decimal("54.597300"), Decimal("-5.930100"))
+    [warning] = _coordinate_warnings(err)
+    assert warning.endswith("is outside the UK, so it keeps the position it had.")
+
+
+def test_a_bad_position_stored_before_is_corrected_when_the_file_gives_none(home, postcodes, tmp_path):
+    # As the probe found: a longitude of 101 stored beside BH15 1AB by an earlier import.
+    _import(FIXTURES / "service_full.json")
+    Venue.objects.filter(oruk_id=LOCATION_ID).update(latitude=Decimal("50.7154"), longitude=Decimal("101"))
+
+    _, err = _import(FIXTURES / "service_full.json")
+
+    assert _position(Venue.objects.get(oruk_id=LOCATION_ID)) == POOLE_CENTRE
+    [warning] = _coordinate_warnings(err)
+    assert "(the position it had): The position (latitude 50.7154, longitude 101) is outside the UK" in warning
+
+
+@pytest.mark.parametrize("latitude", [1e300, -91])
+def test_impossible_imported_latitudes_never_stop_the_import(home, postcodes, tmp_path, latitude):
+    _import(_write(tmp_path, [_located(latitude, -1.9871)]))
+    assert _position(Venue.objects.get(oruk_id=LOCATION_ID)) == POOLE_CENTRE
+
+
+def test_an_imported_latitude_alone_gives_way_to_the_postcode(home, postcodes, tmp_path):
+    service = _located(50.7154, -1.9871)
+    del service["service_at_locations"][0]["location"]["longitude"]
+    _, err = _import(_write(tmp_path, [service]))
+
+    assert _position(Venue.objects.get(oruk_id=LOCATION_ID)) == POOLE_CENTRE
+    assert "Only the latitude was given (latitude 50.7154, longitude none)" in err
+
+
+def test_a_latitude_of_1e400_reads_as_infinity_and_gives_way_to_the_postcode(home, postcodes, tmp_path):
+    text = json.dumps([_located(50.7154, -1.9871)]).replace("50.7154", "1e400")
+    _, err = _import(_write(tmp_path, text))
+
+    assert _position(Venue.objects.get(oruk_id=LOCATION_ID)) == POOLE_CENTRE
+    assert "The latitude is not a number (latitude 'inf', longitude -1.9871)" in err
