@@ -77,7 +77,8 @@ S = ReferralStatus
 SEED = "signpost-demo-2026:referrals"
 
 # Demo users who see residents' data, and so sign in with a second factor.
-DEMO_TWO_FACTOR_USERS = ("linkworker", "triage", "editor", "admin")
+# Everyone who signs in gives a code, so every demo user has a demo authenticator.
+DEMO_TWO_FACTOR_USERS = ("moderator", "editor", "linkworker", "triage", "commissioner", "admin")
 DEMO_DEVICE_NAME = "Demo authenticator"
 
 SELF_REFERRAL_FORM = Actor(label="Self-referral form")

@@ -1,33 +1,41 @@
-"""The audit trail, for administrators: every view and change of a resident's record, newest first.
+"""Administrators' admin pages: the audit trail, the changes of access, and resetting a second factor.
 
-A Wagtail admin report (``AuditTrailView``) with filters (who, resident, referral, action,
-dates), pages of 50 and a CSV download of whatever the filters select. Only superusers
-(Signpost's administrators) see it, after their second factor; anyone else gets a 403.
-Downloading the trail is itself audit-logged.
+``AuditTrailView``: every view and change of a resident's record, newest first, with filters
+(who, resident, referral, action, dates), pages of 50 and a CSV download of whatever the
+filters select; downloading it is itself audit-logged. ``AccessChangesView``: every change
+of who may do what (``referrals.accounts``). ``ResetSecondFactorView``: an administrator's
+reset for someone who lost their phone and their recovery codes. Only superusers (Signpost's
+administrators) reach them, after their second factor; anyone else gets a 403.
 """
 
 from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpResponseForbidden
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.functional import cached_property
 from django.utils.http import urlencode
+from django.views.generic import TemplateView
+from django_otp import user_has_device
+from wagtail.admin import messages
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
-from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.ui.tables import BooleanColumn, Column, TitleColumn
+from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 from wagtail.admin.widgets import Button
 
 from common.bounds import parse_id
+from referrals import accounts
 from referrals.audit import audit
 from referrals.choices import AuditAction
-from referrals.models import AuditEntry, Referral
+from referrals.models import AuditEntry, Referral, RoleChange
 from referrals.roles import actor_for_user
 from referrals.views.common import two_factor_url
 
@@ -86,7 +94,24 @@ class AuditTrailFilterSet(WagtailFilterSet):
         return queryset.filter(referral_id__in=Referral.objects.filter(reference=value.upper()).values("pk"))
 
 
-class AuditTrailView(ReportView):
+class AdministratorsOnly:
+    """Superusers only, after their second factor; anyone else a plain 403 (raising
+    PermissionDenied would become Wagtail's redirect to the dashboard)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_superuser:
+            return HttpResponseForbidden(render_to_string("referrals/admin/forbidden.html", request=request))
+        if not request.user.is_verified():
+            return redirect(f"{two_factor_url(request.user)}?{urlencode({'next': request.get_full_path()})}")
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def permission_policy(self):
+        # Superusers only, checked in dispatch(); there is no model permission for these pages.
+        return None
+
+
+class AuditTrailView(AdministratorsOnly, ReportView):
     page_title = "Audit trail"
     header_icon = "history"
     template_name = "referrals/admin/audit_trail.html"
@@ -113,19 +138,6 @@ class AuditTrailView(ReportView):
         "referral_reference": "Referral reference",
         "path": "Page",
     }
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_superuser:
-            # A plain 403: raising PermissionDenied here would become Wagtail's redirect to the dashboard.
-            return HttpResponseForbidden(render_to_string("referrals/admin/forbidden.html", request=request))
-        if not request.user.is_verified():
-            return redirect(f"{two_factor_url(request.user)}?{urlencode({'next': request.get_full_path()})}")
-        return super().dispatch(request, *args, **kwargs)
-
-    @cached_property
-    def permission_policy(self):
-        # Superusers only, checked in dispatch(); there is no model permission for the trail.
-        return None
 
     def get_filename(self):
         return f"audit-trail-{timezone.localdate():%Y-%m-%d}"
@@ -202,3 +214,76 @@ class AuditTrailView(ReportView):
             ),
             Column("path", label="Page"),
         ]
+
+
+# Changes of access --------------------------------------------------------------------------
+
+
+class AccessChangesFilterSet(WagtailFilterSet):
+    person = django_filters.CharFilter(
+        label="Who", method="filter_person", help_text="Part of the name or username of who made or got the change."
+    )
+    at = django_filters.DateFromToRangeFilter(label="Date", widget=DateRangePickerWidget)
+
+    class Meta:
+        model = RoleChange
+        fields = []
+
+    def filter_person(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(changed_by_label__icontains=value) | Q(subject_label__icontains=value))
+
+
+class AccessChangesView(AdministratorsOnly, ReportView):
+    page_title = "Changes of access"
+    header_icon = "key"
+    template_name = "referrals/admin/access_changes.html"
+    index_url_name = "referrals_access_changes"
+    index_results_url_name = "referrals_access_changes_results"
+    model = RoleChange
+    filterset_class = AccessChangesFilterSet
+    paginate_by = 50
+    verbose_name_plural = "changes of access"
+    FORMATS = ()
+
+    def get_queryset(self):
+        return RoleChange.objects.order_by("-at", "-pk")
+
+    @cached_property
+    def columns(self):
+        return [
+            Column("at", label="When", accessor=_when),
+            Column("changed_by_label", label="Made by"),
+            BooleanColumn("verified", label="With security code"),
+            Column("subject_label", label="Account"),
+            Column("what", label="Change"),
+        ]
+
+
+# Resetting a second factor ----------------------------------------------------------------------
+
+
+class ResetSecondFactorView(AdministratorsOnly, WagtailAdminTemplateMixin, TemplateView):
+    template_name = "referrals/admin/reset_second_factor.html"
+    page_title = "Reset two-factor sign-in"
+    header_icon = "key"
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.account = get_object_or_404(get_user_model(), pk=kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            account=self.account, has_device=user_has_device(self.account, confirmed=None), **kwargs
+        )
+
+    def post(self, request, *args, **kwargs):
+        accounts.reset_second_factor(self.account)
+        messages.success(
+            request,
+            f"Two-factor sign-in is reset for {self.account.get_username()}. They set up an authenticator app "
+            "at their next sign-in. We have emailed the administrators.",
+        )
+        return redirect("wagtailusers_users:index")

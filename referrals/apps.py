@@ -7,6 +7,7 @@ class ReferralsConfig(AppConfig):
 
     def ready(self):
         # Here, not at the top: the handlers import models, which Django loads after this module.
-        from referrals import signal_handlers
+        from referrals import accounts, signal_handlers
 
         signal_handlers.connect()
+        accounts.connect()

@@ -34,8 +34,6 @@ from referrals.models import Notification, Referral, Resident, SocialPrescribing
 from referrals.roles import LINK_WORKERS_GROUP, RESIDENT_LINK, Actor
 from referrals.workflow import PROVIDER_VISIBLE, REALLOCATE, SYSTEM, TRANSITIONS, Transition, available_actions
 
-# Roles that see residents' personal data, and so must sign in with a second factor.
-RESIDENT_DATA_ROLES = frozenset({StaffRole.LINK_WORKER, StaffRole.TRIAGE, StaffRole.PROVIDER, StaffRole.ADMINISTRATOR})
 # Who keys in a new referral (into their own service).
 REFERRER_ROLES = (StaffRole.TRIAGE, StaffRole.LINK_WORKER)
 # Who opens the reports (administrators too).
@@ -55,8 +53,8 @@ def acts_as_any(actor: Actor, roles: Iterable[str]) -> bool:
 
 
 def must_prove_second_factor(actor: Actor) -> bool:
-    """Staff who see residents' data sign in with a second factor."""
-    return bool(actor.roles & RESIDENT_DATA_ROLES)
+    """Everyone who signs in proves a second factor (``referrals.middleware``); tokens and links do not sign in."""
+    return actor.user is not None
 
 
 def may_refer_to_activities(actor: Actor) -> bool:

@@ -18,11 +18,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
 from referrals import services
-from referrals.models import Notification
+from referrals.models import Notification, RoleChange
 from referrals.notifications.delivery import OUTCOMES, SENT, deliver
 
 logger = logging.getLogger(__name__)
@@ -94,3 +99,31 @@ def deliver_due_notifications(
 def deliver_due_notifications_task() -> dict[str, int]:
     """Send every email and text that is due; the counts are kept as the task's result."""
     return deliver_due_notifications()
+
+
+@task()
+def email_administrators_of_role_change(role_change_id: int) -> int:
+    """Tell every administrator (active superuser with an email address) of a change of access.
+
+    The person whose second factor was reset is told too: if they did not ask for it, they
+    should say so at once. Returns how many people were emailed.
+    """
+    change = RoleChange.objects.select_related("subject").get(pk=role_change_id)
+    recipients = set(
+        get_user_model()
+        .objects.filter(is_superuser=True, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if change.what.startswith("second factor reset") and change.subject is not None and change.subject.email:
+        recipients.add(change.subject.email)
+    if not recipients:
+        logger.warning("Access change %s: no administrator has an email address to tell", change.pk)
+        return 0
+    context = {
+        "change": change,
+        "trail_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("referrals_access_changes"),
+    }
+    subject = f"Signpost: access changed for {change.subject_label or 'a group'}"
+    send_mail(subject, render_to_string("referrals/account/role_change_email.txt", context), None, sorted(recipients))
+    return len(recipients)

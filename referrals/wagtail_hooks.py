@@ -1,8 +1,9 @@
-"""Referrals in the Wagtail admin: the audit trail report, for administrators only."""
+"""Referrals in the Wagtail admin: the audit trail, the changes of access and second factor resets, for administrators only."""
 
 from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.widgets import Button
 
 from referrals import admin_views
 
@@ -17,9 +18,36 @@ def register_audit_trail_menu_item():
     return AdministratorMenuItem("Audit trail", reverse("referrals_audit_trail"), icon_name="history", order=1200)
 
 
+@hooks.register("register_reports_menu_item")
+def register_access_changes_menu_item():
+    return AdministratorMenuItem("Changes of access", reverse("referrals_access_changes"), icon_name="key", order=1210)
+
+
+@hooks.register("register_user_listing_buttons")
+def reset_second_factor_button(user, request_user):
+    if request_user.is_superuser:
+        yield Button(
+            "Reset two-factor sign-in",
+            url=reverse("referrals_reset_second_factor", args=[user.pk]),
+            icon_name="key",
+            priority=60,
+        )
+
+
 @hooks.register("register_admin_urls")
 def register_referrals_admin_urls():
     return [
+        path("reports/access-changes/", admin_views.AccessChangesView.as_view(), name="referrals_access_changes"),
+        path(
+            "reports/access-changes/results/",
+            admin_views.AccessChangesView.as_view(results_only=True),
+            name="referrals_access_changes_results",
+        ),
+        path(
+            "users/<id:pk>/reset-two-factor/",
+            admin_views.ResetSecondFactorView.as_view(),
+            name="referrals_reset_second_factor",
+        ),
         path("reports/audit-trail/", admin_views.AuditTrailView.as_view(), name="referrals_audit_trail"),
         path(
             "reports/audit-trail/results/",

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 
 from pages.setup import ensure_site
+from tests.accounts import sign_in_verified
 
 
 def pytest_sessionstart(session):
@@ -76,16 +77,12 @@ def on_postgres():
 @pytest.fixture
 def sign_in(client):
     """Sign ``user`` in to ``client`` with a verified second factor (a TOTP device), as everyone
-    signing in to the admin or the staff pages must."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    signing in to the admin or the staff pages must; ``verified=False`` stops after the password."""
 
     def _sign_in(user, *, verified: bool = True):
-        client.force_login(user)
-        if verified:
-            device, _ = TOTPDevice.objects.get_or_create(user=user, name="Phone", defaults={"confirmed": True})
-            session = client.session
-            session["otp_device_id"] = device.persistent_id
-            session.save()
-        return client
+        if not verified:
+            client.force_login(user)
+            return client
+        return sign_in_verified(client, user)
 
     return _sign_in

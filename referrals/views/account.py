@@ -1,9 +1,12 @@
-"""Two-factor sign-in for staff who see residents' data: set up an authenticator app, then a code each session.
+"""Two-factor sign-in for everyone who signs in: set up an authenticator app, then a code each session.
 
-``staff_view`` sends a signed-in person here, with ``?next=`` the page they asked for:
-to set-up when they have no confirmed device, to verify when they have one. A right code
-marks the session verified (``django_otp.login``) and goes on to ``next`` if it is a page
-on this site, and otherwise to the person's own starting page.
+``referrals.middleware`` (and ``staff_view``) send a signed-in person here, with ``?next=`` the
+page they asked for: to set-up when they have no confirmed device, to verify when they have
+one. A right code marks the session verified (``django_otp.login``) and goes on to ``next``
+if it is a page on this site, and otherwise to the person's own starting page.
+
+Setting up an app also gives ten recovery codes, shown once, for a lost phone; each works once
+in place of the app's code. The recovery codes page shows how many are left and makes new ones.
 """
 
 import re
@@ -19,13 +22,17 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from referrals import accounts
 from referrals.choices import StaffRole
 from referrals.forms.account import SecurityCodeForm
 from referrals.roles import actor_for_user
 
 DEVICE_NAME = "Authenticator app"
+# Codes made at set-up (or on request), kept in the session only until the page shows them once.
+CODES_TO_SHOW = "signpost_recovery_codes_to_show"
 
 
 def _next_url(request) -> str:
@@ -44,7 +51,8 @@ def _next_url(request) -> str:
     ):
         if actor.has_role(role):
             return reverse(name)
-    return "/"
+    # Editors, moderators and commissioners start in the admin (it sends on whoever may not use it).
+    return reverse("wagtailadmin_home")
 
 
 def _with_next(url_name: str, request) -> str:
@@ -52,10 +60,12 @@ def _with_next(url_name: str, request) -> str:
     return reverse(url_name) + (f"?{urlencode({'next': wanted})}" if wanted else "")
 
 
-def _verified(request, device: TOTPDevice):
+def _verified(request, device, *, then: str | None = None):
     # A new session key once the second factor is proved, so a key planted earlier is worthless.
     request.session.cycle_key()
     django_otp.login(request, device)
+    if then is not None:
+        return redirect(_with_next(then, request))
     return redirect(_next_url(request))
 
 
@@ -94,7 +104,8 @@ def two_factor_setup(request):
         device = form.device
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        return _verified(request, device)
+        request.session[CODES_TO_SHOW] = accounts.issue_recovery_codes(request.user)
+        return _verified(request, device, then="referrals:recovery_codes")
     return render(
         request,
         "referrals/account/two_factor_setup.html",
@@ -114,18 +125,44 @@ def two_factor_verify(request):
         return redirect_to_login(request.get_full_path())
     if request.user.is_verified():
         return redirect(_next_url(request))
-    devices = TOTPDevice.objects.filter(user=request.user, confirmed=True).order_by("pk")
-    if not devices.exists():
+    devices = list(TOTPDevice.objects.filter(user=request.user, confirmed=True).order_by("pk"))
+    if not devices:
         return redirect(_with_next("referrals:two_factor_setup", request))
-    form = SecurityCodeForm(request.POST or None, devices=devices)
+    devices += StaticDevice.objects.filter(user=request.user, confirmed=True).order_by("pk")
+    form = SecurityCodeForm(request.POST or None, devices=devices, recovery=True)
     if request.method == "POST" and form.is_valid():
-        return _verified(request, form.device)
+        # After a recovery code, the person sees how many are left (and can make new ones).
+        return _verified(request, form.device, then="referrals:recovery_codes" if form.used_recovery_code else None)
     return render(
         request, "referrals/account/two_factor_verify.html", {"form": form, "next": request.GET.get("next", "")}
+    )
+
+
+@never_cache
+def recovery_codes(request):
+    """Codes just made, shown once; otherwise how many are left, and a button to make new ones."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not request.user.is_verified():  # the middleware sends such a session to its code first
+        return redirect(_with_next("referrals:two_factor_verify", request))
+    if request.method == "POST":
+        request.session[CODES_TO_SHOW] = accounts.issue_recovery_codes(request.user)
+        return redirect(_with_next("referrals:recovery_codes", request))
+    codes = request.session.pop(CODES_TO_SHOW, None)
+    return render(
+        request,
+        "referrals/account/recovery_codes.html",
+        {
+            "codes": codes,
+            "codes_left": accounts.recovery_codes_left(request.user),
+            "continue_url": _next_url(request),
+            "next": request.GET.get("next", ""),
+        },
     )
 
 
 urlpatterns = [
     path("two-factor/set-up/", two_factor_setup, name="two_factor_setup"),
     path("two-factor/", two_factor_verify, name="two_factor_verify"),
+    path("two-factor/recovery-codes/", recovery_codes, name="recovery_codes"),
 ]

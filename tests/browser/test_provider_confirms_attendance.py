@@ -24,6 +24,7 @@ from factories.referrals import (
     make_triage,
 )
 from referrals.models import Referral
+from tests.accounts import sign_in_verified
 from tests.browser.conftest import is_focused, tab_to
 
 pytestmark = pytest.mark.browser
@@ -111,16 +112,10 @@ def test_provider_accepts_proposes_a_session_and_confirms_attendance_by_keyboard
 def test_the_signed_in_inbox_and_referral_page_pass_the_checks(sent_referral, live_server, context, page, check_page):
     from django.conf import settings
     from django.test import Client
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     referral, editor = sent_referral
     # Signed in with a verified second factor, as staff must be (the sign-in pages are tested elsewhere).
-    client = Client()
-    client.force_login(editor)
-    device = TOTPDevice.objects.create(user=editor, name="Phone", confirmed=True)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
+    session = sign_in_verified(Client(), editor).session
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_server.url}])
 
     page.goto(f"{live_server.url}/referrals/provider/")

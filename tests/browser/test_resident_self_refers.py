@@ -15,6 +15,7 @@ from directory.selectors import public_activities
 from referrals.choices import ReferralStatus, Source
 from referrals.intake import service_for_postcode
 from referrals.models import Referral
+from tests.accounts import sign_in_verified
 from tests.browser.conftest import is_focused, tab_to
 
 pytestmark = pytest.mark.browser
@@ -127,17 +128,11 @@ def test_the_staff_form_for_a_referral_by_phone_is_accessible(demo, context, pag
     """Not the resident's journey, but its other door: triage keys in a GP's referral."""
     from django.conf import settings
     from django.test import Client
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from factories import referrals as factories
 
     triage = factories.make_triage(service=service_for_postcode(POSTCODE), username="browser-triage")
-    device = TOTPDevice.objects.create(user=triage, name="Phone", confirmed=True)
-    client = Client()
-    client.force_login(triage)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
+    session = sign_in_verified(Client(), triage).session
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": demo}])
 
     page.goto(f"{demo}/referrals/triage/new/")

@@ -17,6 +17,7 @@ from directory.choices import ActivityStatus
 from factories.directory import make_activity, make_organisation
 from directory.freshness import CONFIRM_ACCURATE_LOG_ACTION, activity_confirm_accurate, send_stale_reminders
 from directory.models import ActivityPage
+from tests.accounts import sign_in_verified
 from tests.directory.test_permissions import assert_denied, form_data, make_editor, make_moderator
 
 STALE_AFTER = settings.SIGNPOST["STALE_AFTER_DAYS"]
@@ -157,7 +158,7 @@ def test_stale_listings_are_hidden_from_the_public_after_the_grace_period(client
     assert "Beach walk" not in html
 
     # The editor still sees it in the admin, to put it right.
-    client.force_login(listings["poole_editor"])
+    sign_in_verified(client, listings["poole_editor"])
     assert client.get(reverse("wagtailadmin_pages:edit", args=[listings["hidden"].pk])).status_code == 200
 
 
@@ -168,7 +169,7 @@ def test_one_click_confirm_makes_a_hidden_listing_fresh_and_public(client, listi
     hidden = listings["hidden"]
     send_stale_reminders()
     revisions_before = hidden.revisions.count()
-    client.force_login(listings["poole_editor"])
+    sign_in_verified(client, listings["poole_editor"])
     explorer = reverse("wagtailadmin_explore", args=[listings["poole"].pk])
 
     response = client.post(_confirm_url(hidden), {"next": explorer})
@@ -194,7 +195,7 @@ def test_one_click_confirm_makes_a_hidden_listing_fresh_and_public(client, listi
 
 def test_confirmed_date_survives_publishing_an_earlier_draft(client, listings):
     stale = listings["stale"]
-    client.force_login(listings["poole_editor"])
+    sign_in_verified(client, listings["poole_editor"])
     edit_url = reverse("wagtailadmin_pages:edit", args=[stale.pk])
     # The editor saves a draft (the old review date in it), then confirms the listing.
     data = form_data(client.get(edit_url), "page-edit-form")
@@ -215,7 +216,7 @@ def test_confirmed_date_survives_publishing_an_earlier_draft(client, listings):
 
 def test_confirm_page_without_javascript_changes_nothing_until_posted(client, listings):
     stale = listings["stale"]
-    client.force_login(listings["poole_editor"])
+    sign_in_verified(client, listings["poole_editor"])
     response = client.get(_confirm_url(stale), {"next": "/admin/"})
     assert response.status_code == 200
     html = response.content.decode()
@@ -226,14 +227,14 @@ def test_confirm_page_without_javascript_changes_nothing_until_posted(client, li
 
 def test_confirm_needs_csrf(client, listings):
     csrf_client = Client(enforce_csrf_checks=True)
-    csrf_client.force_login(listings["poole_editor"])
+    sign_in_verified(csrf_client, listings["poole_editor"])
     assert csrf_client.post(_confirm_url(listings["stale"])).status_code == 403
     assert _reload(listings["stale"]).is_stale()
 
 
 def test_only_the_organisations_editors_and_moderators_can_confirm(client, listings):
     stale = listings["stale"]
-    client.force_login(listings["carers_editor"])
+    sign_in_verified(client, listings["carers_editor"])
     assert client.get(_confirm_url(stale)).status_code == 404
     assert client.post(_confirm_url(stale)).status_code == 404
     assert _reload(stale).is_stale()
@@ -246,13 +247,13 @@ def test_only_the_organisations_editors_and_moderators_can_confirm(client, listi
     with pytest.raises(PermissionDenied):
         activity_confirm_accurate(activity=stale, user=listings["carers_editor"])
 
-    client.force_login(make_moderator())
+    sign_in_verified(client, make_moderator())
     client.post(_confirm_url(stale))
     assert not _reload(stale).is_stale()
 
 
 def test_editors_find_the_button_on_their_activities(client, listings):
-    client.force_login(listings["poole_editor"])
+    sign_in_verified(client, listings["poole_editor"])
     stale = listings["stale"]
     explorer_html = client.get(reverse("wagtailadmin_explore", args=[listings["poole"].pk])).content.decode()
     assert _confirm_url(stale) in explorer_html
@@ -271,7 +272,7 @@ REPORT = "directory_stale_listings"
 
 def test_report_lists_stale_activities_oldest_first(client, listings):
     send_stale_reminders()
-    client.force_login(make_moderator())
+    sign_in_verified(client, make_moderator())
     response = client.get(reverse(REPORT))
     assert response.status_code == 200
     html = response.content.decode()
@@ -291,19 +292,19 @@ def test_report_lists_stale_activities_oldest_first(client, listings):
 
 
 def test_report_is_for_moderators(client, listings):
-    client.force_login(listings["poole_editor"])
+    sign_in_verified(client, listings["poole_editor"])
     assert_denied(client.get(reverse(REPORT)))
     assert reverse(REPORT) not in client.get(reverse("wagtailadmin_home")).content.decode()
 
-    client.force_login(make_moderator())
+    sign_in_verified(client, make_moderator())
     assert reverse(REPORT) in client.get(reverse("wagtailadmin_home")).content.decode()
 
 
 def test_confirmed_listing_leaves_the_report(client, listings):
-    client.force_login(listings["poole_editor"])
+    sign_in_verified(client, listings["poole_editor"])
     client.post(_confirm_url(listings["hidden"]))
     moderator = Client()
-    moderator.force_login(make_moderator())
+    sign_in_verified(moderator, make_moderator())
     html = moderator.get(reverse(REPORT)).content.decode()
     assert "Heath walk" in html
     assert "Beach walk" not in html

@@ -6,6 +6,7 @@ from wagtail.models import GroupPagePermission, PageLogEntry, Workflow
 
 from factories.directory import make_activity, make_organisation
 from directory.models import ActivityPage
+from tests.accounts import sign_in_verified
 from tests.directory.test_permissions import assert_denied, form_data, make_editor, make_moderator
 
 
@@ -75,7 +76,7 @@ def _public_html(client, page) -> str:
 def test_untrusted_editor_submits_and_the_change_waits_for_a_moderator(
     client, moderation_workflow, walk, editor, moderator
 ):
-    client.force_login(editor)
+    sign_in_verified(client, editor)
     html = client.get(_edit_url(walk)).content.decode()
     assert "Submit to Directory moderation" in html
     assert 'name="action-publish"' not in html
@@ -94,12 +95,12 @@ def test_untrusted_editor_submits_and_the_change_waits_for_a_moderator(
     task_state = walk.current_workflow_task_state
     approve = reverse("wagtailadmin_pages:workflow_action", args=[walk.pk, "approve", task_state.pk])
     for user in (editor, other):
-        client.force_login(user)
+        sign_in_verified(client, user)
         assert_denied(client.post(approve, {}))
     walk.refresh_from_db()
     assert walk.title == "Harbour walk" and walk.workflow_in_progress
 
-    client.force_login(moderator)
+    sign_in_verified(client, moderator)
     assert "Harbour walk and picnic" in client.get(reverse("wagtailadmin_home")).content.decode()
     response = client.post(approve, {"comment": "Thanks"})
     assert response.status_code in (200, 302)
@@ -112,7 +113,7 @@ def test_untrusted_editor_submits_and_the_change_waits_for_a_moderator(
 
 
 def test_untrusted_editor_posting_publish_only_saves_a_draft(client, walk, editor):
-    client.force_login(editor)
+    sign_in_verified(client, editor)
     _edit(client, walk, "publish", title="Published behind the moderators' backs")
 
     walk.refresh_from_db()
@@ -125,7 +126,7 @@ def test_untrusted_editor_posting_publish_only_saves_a_draft(client, walk, edito
 
 
 def test_untrusted_editor_cannot_publish_a_new_activity(client, poole, editor):
-    client.force_login(editor)
+    sign_in_verified(client, editor)
     add_url = reverse("wagtailadmin_pages:add", args=["directory", "activitypage", poole.pk])
     data = form_data(client.get(add_url), "page-edit-form")
     data.update(
@@ -144,7 +145,7 @@ def test_trusted_editor_publishes_directly(client, home, moderator):
     trusted = make_organisation("Poole Men's Shed", trusted=True)
     activity = make_activity(trusted, "Woodwork")
     editor = make_editor(trusted, "shed-editor")
-    client.force_login(editor)
+    sign_in_verified(client, editor)
     assert 'name="action-publish"' in client.get(_edit_url(activity)).content.decode()
 
     _edit(client, activity, "publish", title="Woodwork and repairs")
@@ -164,7 +165,7 @@ def _editors_can_publish(organisation) -> bool:
 
 def test_moderator_marks_an_organisation_trusted_and_back(client, poole, walk, editor, moderator):
     assert not _can_publish(editor, walk)
-    client.force_login(moderator)
+    sign_in_verified(client, moderator)
 
     _edit(client, poole, "publish", trusted="on")
 
@@ -185,7 +186,7 @@ def test_moderator_marks_an_organisation_trusted_and_back(client, poole, walk, e
 
 
 def test_trust_follows_the_published_revision_not_a_draft(client, poole, editor, moderator):
-    client.force_login(moderator)
+    sign_in_verified(client, moderator)
     _edit(client, poole, None, trusted="on")  # saved as a draft of the live page
 
     poole.refresh_from_db()
@@ -204,9 +205,9 @@ def test_moderator_approval_of_an_organisation_edit_keeps_it_untrusted(
     client, moderation_workflow, poole, editor, moderator
 ):
     """An editor's submission carries the current ``trusted`` value, which the editor cannot set."""
-    client.force_login(editor)
+    sign_in_verified(client, editor)
     _edit(client, poole, "submit", description="Walks around Poole harbour, every week.", trusted="on")
-    client.force_login(moderator)
+    sign_in_verified(client, moderator)
     task_state = poole.current_workflow_task_state
     client.post(reverse("wagtailadmin_pages:workflow_action", args=[poole.pk, "approve", task_state.pk]), {})
 

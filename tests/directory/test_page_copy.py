@@ -3,6 +3,7 @@ from django.contrib.auth.models import User
 
 from factories.directory import make_activity, make_organisation, make_venue
 from directory.models import ActivityPage
+from tests.accounts import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -10,7 +11,7 @@ pytestmark = pytest.mark.django_db
 def test_copying_an_activity_in_the_admin_makes_a_new_listing_with_its_own_oruk_id(client, home):
     organisation = make_organisation("Poole Walkers")
     walk = make_activity(organisation, "Wednesday walk", venue=make_venue())
-    client.force_login(User.objects.create_superuser("admin", "admin@example.org", "x"))
+    sign_in_verified(client, User.objects.create_superuser("admin", "admin@example.org", "x"))
 
     response = client.post(
         f"/admin/pages/{walk.pk}/copy/",

@@ -9,11 +9,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from wagtail.permissions import policy_registry
 
 from factories.directory import make_activity, make_organisation, make_venue
 from directory.models import Venue
 from directory.permissions import MODERATORS_GROUP, VenuePermissionPolicy
+from tests.accounts import current_code, sign_in_verified
 
 User = get_user_model()
 
@@ -93,7 +95,7 @@ def editor(directory):
 
 @pytest.fixture
 def editor_client(client, editor):
-    client.force_login(editor)
+    sign_in_verified(client, editor)
     return client
 
 
@@ -235,7 +237,7 @@ def test_venue_listing_shows_an_editor_only_their_venues(editor_client, director
 
 
 def test_moderator_sees_and_edits_every_venue(client, directory):
-    client.force_login(make_moderator())
+    sign_in_verified(client, make_moderator())
     html = client.get(reverse(VENUES_INDEX)).content.decode()
     assert all(name in html for name in ("Poole Park pavilion", "Dorchester Corn Exchange", "Poole Library"))
     assert client.get(_venue_url("edit", directory["carers_venue"])).status_code == 200
@@ -325,7 +327,7 @@ INVITE_URL = "directory_invite_editor"
 
 @pytest.fixture
 def moderator_client(client, home):
-    client.force_login(make_moderator())
+    sign_in_verified(client, make_moderator())
     return client
 
 
@@ -370,6 +372,14 @@ def test_moderator_invites_a_new_editor_who_sets_a_password(
     assert response.status_code == 302
     response = client.post(reverse("wagtailadmin_login"), {"username": user.username, "password": "harbour-lights-42"})
     assert response.status_code == 302
+
+    # With a password alone they reach nothing: first they set up their second factor.
+    edit_url = reverse("wagtailadmin_pages:edit", args=[directory["poole_walk"].pk])
+    assert client.get(edit_url)["Location"].startswith("/account/two-factor/set-up/?next=")
+    assert client.get(reverse("wagtailadmin_home"))["Location"].startswith("/account/two-factor/set-up/")
+    client.get("/account/two-factor/set-up/")
+    device = TOTPDevice.objects.get(user=user)
+    assert client.post("/account/two-factor/set-up/", {"code": current_code(device)}).status_code == 302
 
     # They are now an editor of Poole Walkers, and only of Poole Walkers.
     assert client.get(reverse("wagtailadmin_pages:edit", args=[directory["poole_walk"].pk])).status_code == 200

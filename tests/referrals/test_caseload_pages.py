@@ -7,6 +7,7 @@ from directory.choices import ActivityStatus
 from referrals.choices import AlertKind, Channel, ConsentPurpose, ContactRoute, DeliveryStatus, ReferralStatus as S
 from factories.referrals import ALL_CONSENTS, make_link_worker, make_referral, make_resident
 from referrals.models import Alert, AuditEntry, Notification
+from tests.accounts import sign_in_verified
 
 CASELOAD = "/referrals/"
 REFER = "/referrals/refer/"
@@ -181,7 +182,7 @@ def test_a_link_worker_without_a_verified_second_factor_is_sent_to_the_two_facto
 
 
 def test_link_workers_search_results_offer_refer_to_this_activity(link_worker, activity, client):
-    client.force_login(link_worker)
+    sign_in_verified(client, link_worker)
     response = client.get("/find/link-workers/", {"q": "health walk"})
     assert response.status_code == 200
     links = [a for a in soup(response).select("a") if a.get_text(strip=True).startswith("Refer to this activity")]

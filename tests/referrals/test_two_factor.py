@@ -1,4 +1,4 @@
-"""Two-factor sign-in: staff who see residents' data prove a code from an authenticator app once a session."""
+"""Two-factor sign-in: everyone who signs in proves a code from an authenticator app (or a recovery code) once a session."""
 
 import re
 from base64 import b32encode
@@ -8,14 +8,18 @@ import pytest
 from django.http import HttpResponse
 from django.urls import include, path
 from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from factories import referrals as factories
+from directory.permissions import MODERATORS_GROUP
+from referrals import accounts
 from referrals.roles import COMMISSIONERS_GROUP
 from referrals.views.common import staff_view
 
 SET_UP = "/account/two-factor/set-up/"
 VERIFY = "/account/two-factor/"
+RECOVERY_CODES = "/account/two-factor/recovery-codes/"
 
 
 @staff_view()
@@ -78,9 +82,16 @@ def test_set_up_shows_a_qr_code_and_the_key_then_a_right_code_confirms_and_goes_
     assert TOTPDevice.objects.filter(user=link_worker).count() == 1
 
     response = client.post(f"{SET_UP}?next=/staff-only/", {"code": code_for(device)})
-    assert response.status_code == 302 and response["Location"] == "/staff-only/"
+    # Next, the recovery codes, shown once, then on to the page asked for.
+    assert response.status_code == 302 and response["Location"] == f"{RECOVERY_CODES}?next=%2Fstaff-only%2F"
     device.refresh_from_db()
     assert device.confirmed
+    codes_page = client.get(response["Location"]).content.decode()
+    codes = sorted(StaticToken.objects.filter(device__user=link_worker).values_list("token", flat=True))
+    assert len(codes) == 10 and all(f"<code>{code}</code>" in codes_page for code in codes)
+    assert "We will not show these codes again" in codes_page and 'href="/staff-only/"' in codes_page
+    again = client.get(RECOVERY_CODES).content.decode()
+    assert not any(code in again for code in codes) and "You have 10 recovery codes left." in again
     assert client.get("/staff-only/").content.decode() == "Hello Lee Worker"
 
 
@@ -174,15 +185,50 @@ def test_both_pages_need_a_signed_in_person(client, db):
 
 
 @uses_test_page
-def test_a_commissioner_who_sees_no_residents_data_is_not_asked_for_a_second_factor(client, commissioner):
-    client.force_login(commissioner)
-    response = client.get("/staff-only/")
-    assert response.status_code == 200
+def test_everyone_who_signs_in_is_asked_commissioners_editors_and_moderators_too(
+    client, commissioner, provider_editor, triage
+):
+    moderator = factories.make_user("mo", groups=[MODERATORS_GROUP])
+    for user in (commissioner, provider_editor, triage, moderator):
+        client.force_login(user)
+        assert client.get("/staff-only/")["Location"].startswith(SET_UP)
+        # The admin too, whatever page: half signed in is not signed in.
+        for url in ("/admin/", "/admin/pages/", "/admin/users/", "/reports/"):
+            assert client.get(url)["Location"].startswith(f"{SET_UP}?next="), url
+        client.logout()
 
 
 @uses_test_page
-def test_provider_editors_and_triage_are_asked_too(client, provider_editor, triage):
-    for user in (provider_editor, triage):
-        client.force_login(user)
-        assert client.get("/staff-only/")["Location"].startswith(SET_UP)
-        client.logout()
+def test_a_recovery_code_signs_in_once_and_says_how_many_are_left(client, link_worker):
+    device = confirmed_device(link_worker)
+    codes = accounts.issue_recovery_codes(link_worker)
+    client.force_login(link_worker)
+    assert "or one of your recovery codes" in client.get(VERIFY).content.decode()
+
+    response = client.post(f"{VERIFY}?next=/staff-only/", {"code": codes[0].upper()})
+    assert response["Location"] == f"{RECOVERY_CODES}?next=%2Fstaff-only%2F"
+    page = client.get(response["Location"]).content.decode()
+    assert "You have 9 recovery codes left." in page and 'href="/staff-only/"' in page
+    assert client.get("/staff-only/").status_code == 200
+
+    client.logout()
+    client.force_login(link_worker)
+    used = client.post(VERIFY, {"code": codes[0]}).content.decode()
+    assert "That recovery code is not right, or it has been used." in used
+    # New codes replace the old: the old ones stop working.
+    assert client.post(VERIFY, {"code": code_for(device)}).status_code == 302
+    client.post(RECOVERY_CODES)
+    fresh = client.get(RECOVERY_CODES).content.decode()
+    assert codes[1] not in fresh and len(re.findall(r"<code>[a-z2-7]{8}</code>", fresh)) == 10
+    client.logout()
+    client.force_login(link_worker)
+    # The used code's wrong try above started django-otp's back-off: let it pass.
+    StaticDevice.objects.update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    assert "not right, or it has been used" in client.post(VERIFY, {"code": codes[1]}).content.decode()
+
+
+def test_a_code_that_is_neither_kind_says_what_to_enter(client, link_worker):
+    confirmed_device(link_worker)
+    client.force_login(link_worker)
+    html = client.post(VERIFY, {"code": "12ab"}).content.decode()
+    assert "Enter the 6-digit code from your authenticator app, or a recovery code of 8 letters and numbers." in html

@@ -2,6 +2,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from factories.directory import make_activity, make_organisation, make_venue
+from tests.accounts import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -98,11 +99,11 @@ def test_link_workers_see_places_per_session(client, django_user_model, activiti
     url = "/find/link-workers/"
     assert client.get(url, {"postcode": "BH15 1AB"}).status_code == 302  # signed-out: to the sign-in page
     resident = django_user_model.objects.create_user("resident", password="a long enough password")
-    client.force_login(resident)
+    sign_in_verified(client, resident)
     assert client.get(url).status_code == 403
     worker = django_user_model.objects.create_user("priya", password="a long enough password")
     worker.groups.add(Group.objects.get_or_create(name="Link workers")[0])
-    client.force_login(worker)
+    sign_in_verified(client, worker)
     activities["quay walk"].capacity_per_session = 12
     activities["quay walk"].save_revision().publish()
     page = _page(client.get(url, {"postcode": "BH15 1AB", "radius_miles": 10}))

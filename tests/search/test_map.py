@@ -9,6 +9,7 @@ from bs4 import BeautifulSoup
 from directory.choices import ActivityStatus, HowToJoin
 from factories.directory import make_activity, make_organisation, make_venue
 from factories.referrals import make_link_worker, make_service
+from tests.accounts import sign_in_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +67,7 @@ def test_the_find_page_maps_each_result_that_has_a_venue_with_coordinates(client
 
 
 def test_the_link_workers_search_has_the_same_map(client, activities):
-    client.force_login(make_link_worker(service=make_service()))
+    sign_in_verified(client, make_link_worker(service=make_service()))
     page = _page(client.get("/find/link-workers/", {"postcode": "BH15 1AB", "radius_miles": 10}))
     assert [place["title"] for place in _map_data(page)["places"]] == ["Quay walk", "Minster lunch club"]
 
@@ -255,7 +256,7 @@ def test_a_referral_only_activity_sends_residents_to_a_professional_or_a_link_wo
 
 def test_link_workers_are_offered_to_refer_someone(client, organisation, quay):
     activity = make_activity(organisation, "Quay walk", venue=quay, how_to_join=HowToJoin.REFERRAL_ONLY)
-    client.force_login(make_link_worker(service=make_service()))
+    sign_in_verified(client, make_link_worker(service=make_service()))
     join = _join(_page(client.get(activity.url)))
     assert join.find("a", string="Refer someone to this activity")["href"] == f"/referrals/refer/?activity={activity.pk}"
     assert join.find("a", string="Ask to join through Signpost") is None

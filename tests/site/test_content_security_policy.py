@@ -9,6 +9,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.accounts import sign_in_verified
 from tests.referrals.conftest import *  # noqa: F401,F403 - services, staff and activities
 
 STRICT = {
@@ -68,7 +69,7 @@ def test_the_inline_scripts_carry_the_nonce_of_their_response(client, home):
 @pytest.mark.django_db
 def test_inside_the_wagtail_admin_only_scripts_and_styles_are_relaxed(client, home):
     admin = get_user_model().objects.create_superuser("csp-admin", "csp@example.org", "x")
-    client.force_login(admin)
+    sign_in_verified(client, admin)
     response = client.get("/admin/")
     assert response.status_code == 200
     directives = policy(response)

@@ -7,11 +7,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from tests.accounts import sign_in_with_password_and_code
+
 
 @pytest.fixture
 def signed_in(client, db):
     user = get_user_model().objects.create_superuser("idle-admin", "idle@example.org", "harbour-lights-42")
-    assert client.post("/admin/login/", {"username": user.username, "password": "harbour-lights-42"}).status_code == 302
+    sign_in_with_password_and_code(client, user, "harbour-lights-42")
     return client
 
 
