@@ -1,18 +1,26 @@
 """An organisation editor changes an activity's summary and submits it; a moderator approves it;
 the public page then shows it. Once with a mouse, once with the keyboard alone.
 
+Both sign in with a second factor, as everyone does: with the mouse, the editor signs in for
+the first time (a newly invited editor) and sets up an authenticator app, then is shown their
+recovery codes; with the keyboard, they enter the code from the app they already have.
+
 The editor's organisation is not trusted, so its changes wait in the "Directory moderation"
 workflow. The Wagtail admin is Wagtail's own interface: axe runs on its pages too, but its
 findings are reported at the end of the run rather than failed (see conftest.py).
 """
 
 import re
+from base64 import b32decode
 
 import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from demo.users import DEMO_PASSWORD
 from directory.models import ActivityPage, OrganisationPage
+from tests.accounts import current_code
 from tests.browser.conftest import is_focused, tab_to
 
 pytestmark = pytest.mark.browser
@@ -35,7 +43,8 @@ def summary_field(page):
     return page.get_by_role("textbox", name=re.compile(r"^Summary\*?$"))
 
 
-def sign_in(page, base_url: str, username: str, *, keyboard: bool) -> None:
+def sign_in(page, base_url: str, username: str, *, keyboard: bool, check_page=None) -> None:
+    """The password, then the second factor (setting up the app first if the person has none)."""
     page.goto(f"{base_url}/admin/login/")
     username_field, password_field = page.get_by_label(re.compile(r"\bUsername\b")), page.get_by_label(re.compile(r"\bPassword\b"))
     if keyboard:
@@ -49,6 +58,30 @@ def sign_in(page, base_url: str, username: str, *, keyboard: bool) -> None:
         username_field.fill(username)
         password_field.fill(DEMO_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
+
+    expect(page).to_have_url(re.compile(r"/account/two-factor/"))
+    if "/set-up/" in page.url:
+        if check_page is not None:
+            check_page(page, "admin: set up two-factor sign-in")
+        # What the person's app does with the key shown on the page.
+        key = b32decode(page.locator(".signpost-secret").inner_text().replace(" ", ""))
+        code = f"{totp(key, step=30, t0=0, digits=6, drift=0):06d}"
+    else:
+        code = current_code(TOTPDevice.objects.get(user__username=username, confirmed=True))
+    code_field = page.get_by_label("Security code")
+    if keyboard:
+        tab_to(page, code_field)
+        page.keyboard.type(code)
+        page.keyboard.press("Enter")
+    else:
+        code_field.fill(code)
+        page.get_by_role("button", name="Continue").click()
+    if "/recovery-codes/" in page.url:
+        expect(page.get_by_role("heading", level=1)).to_have_text("Save your recovery codes")
+        expect(page.locator(".signpost-recovery-codes code")).to_have_count(10)
+        if check_page is not None:
+            check_page(page, "admin: recovery codes")
+        page.get_by_role("link", name="I have saved my codes, continue").click()
     expect(page).to_have_url(re.compile(r"/admin/$"))  # the dashboard, not the login form again
 
 
@@ -80,7 +113,9 @@ def test_editor_submits_and_moderator_approves(demo, browser, context, page, che
     page.goto(f"{demo}/admin/login/")
     if not keyboard:
         check_page(page, "admin-login", admin=True)
-    sign_in(page, demo, "editor", keyboard=keyboard)
+        # A newly invited editor: no authenticator app yet.
+        TOTPDevice.objects.filter(user__username="editor").delete()
+    sign_in(page, demo, "editor", keyboard=keyboard, check_page=None if keyboard else check_page)
     page.goto(edit_url)
     if not keyboard:
         check_page(page, "admin-edit-activity", admin=True)
