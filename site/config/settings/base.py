@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # After django-otp's, which says whether the session has proved its second factor.
     "referrals.middleware.SecondFactorMiddleware",
+    "pages.security.SignInLinkThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -171,6 +172,12 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "common.requests.client_ip_address"
 AXES_LOCKOUT_TEMPLATE = "pages/sign_in_locked.html"
+# The password reset form and the emailed password and invitation links (pages.security): at most
+# SIGN_IN_LINK_LIMIT tries per connection in SIGN_IN_LINK_WINDOW_MINUTES, and at most
+# PASSWORD_RESET_EMAILS_LIMIT reset emails asked for one address in that time.
+SIGN_IN_LINK_LIMIT = config("SIGN_IN_LINK_LIMIT", default=10, cast=int)
+SIGN_IN_LINK_WINDOW_MINUTES = config("SIGN_IN_LINK_WINDOW_MINUTES", default=15, cast=int)
+PASSWORD_RESET_EMAILS_LIMIT = config("PASSWORD_RESET_EMAILS_LIMIT", default=3, cast=int)
 
 WAGTAIL_SITE_NAME = "Signpost"
 # No Gravatar: it would send a hash of each member of staff's email address to another site.
