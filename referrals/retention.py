@@ -43,6 +43,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
+from django_tasks import task
 
 from referrals.audit import audit
 from referrals.choices import AuditAction, DeliveryStatus, NotificationKind
@@ -251,3 +252,14 @@ def anonymise_closed_referrals(
     for resident_id in progress(resident_ids) if progress else resident_ids:
         _process_resident(resident_id, cutoff=run.cutoff, now=now, run=run)
     return run
+
+
+@task()
+def anonymise_closed_referrals_task() -> dict[str, int]:
+    """The daily job for the worker (enqueued by ``pages.scheduler``): the counts are the task's result."""
+    run = anonymise_closed_referrals()
+    return {
+        "referrals_anonymised": run.referrals_anonymised,
+        "residents_anonymised": run.residents_anonymised,
+        "residents_kept": run.residents_kept,
+    }

@@ -26,6 +26,8 @@ SCHEDULE = (
     # Alerts: not contacted, no provider response, attendance not recorded, did not attend.
     Job("referrals.alerts.raise_alerts_task", timedelta(minutes=15)),
     Job("directory.tasks.send_stale_reminders_task", timedelta(days=1)),
+    # Retention: personal data leaves finished referrals past the retention period (docs/retention.md).
+    Job("referrals.retention.anonymise_closed_referrals_task", timedelta(days=1)),
 )
 
 

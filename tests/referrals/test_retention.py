@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from pages.scheduler import SCHEDULE, enqueue_due
 from referrals import outcomes
 from referrals.choices import SNOMED_DECLINED, AuditAction, DeliveryStatus, Outcome
 from referrals.choices import ReferralStatus as S
@@ -211,3 +212,17 @@ def test_retention_also_removes_feedback_comments_and_stops_unsent_messages(make
     stopped = Notification.objects.filter(referral=referral, last_error__startswith="Not sent")
     assert stopped.exists() and not Notification.objects.filter(referral=referral, status=DeliveryStatus.PENDING).exists()
     assert set(stopped.values_list("status", flat=True)) == {DeliveryStatus.FAILED}
+
+
+def test_the_worker_runs_retention_daily(make_finished):
+    """The scheduler enqueues the retention job once a day; the worker's run anonymises what is due."""
+    referral = make_finished(years=9)
+    recent = make_finished(years=1)
+    [job] = [job for job in SCHEDULE if job.task == "referrals.retention.anonymise_closed_referrals_task"]
+    assert job.every == timedelta(days=1)
+
+    last_run = {}
+    assert job.task in enqueue_due(last_run, schedule=[job])  # run at once by the tests' task backend
+    assert Resident.objects.get(pk=referral.resident_id).first_name == "Anonymised"
+    assert Referral.objects.get(pk=recent.pk).anonymised_at is None
+    assert enqueue_due(last_run, now=last_run[job.task] + timedelta(hours=23), schedule=[job]) == []
