@@ -109,6 +109,10 @@ class NotificationKind(models.TextChoices):
     ATTENDANCE_RECORDED = "attendance_recorded", "Attendance recorded"
     FEEDBACK_TO_REFERRER = "feedback_to_referrer", "Feedback to the referrer"
     OUTCOME_QUESTIONS = "outcome_questions", "Wellbeing or feedback questions for the person"
+    CONTACT_REMINDER = "contact_reminder", "Reminder of the next contact"
+    NOT_CONTACTABLE_TO_REFERRER = "not_contactable_to_referrer", "Could not be contacted: to the referrer"
+    CARE_PLAN_COPY = "care_plan_copy", "A copy of the care and support plan"
+    SAFEGUARDING_CONCERN = "safeguarding_concern", "Safeguarding concern for the safeguarding lead"
 
 
 class AlertKind(models.TextChoices):
@@ -116,6 +120,8 @@ class AlertKind(models.TextChoices):
     NO_PROVIDER_RESPONSE = "no_provider_response", "No response from the provider"
     ATTENDANCE_NOT_RECORDED = "attendance_not_recorded", "First session passed, attendance not recorded"
     DID_NOT_ATTEND = "did_not_attend", "Did not attend the first session"
+    PLAN_REVIEW_DUE = "plan_review_due", "A goal's review date has passed"
+    PAST_EXPECTED_LENGTH = "past_expected_length", "Past the expected length without a review"
 
 
 class AuditAction(models.TextChoices):
@@ -132,3 +138,33 @@ class WellbeingStage(models.TextChoices):
 
     FIRST_CONVERSATION = "first_conversation", "First conversation"
     REVIEW = "review", "Review"
+
+
+class ContactMethod(models.TextChoices):
+    """How a link worker met or reached the person."""
+
+    FACE_TO_FACE = "face_to_face", "Face to face"
+    PHONE = "phone", "Phone"
+    VIDEO = "video", "Video call"
+    HOME_VISIT = "home_visit", "Home visit"
+    GROUP = "group", "Group session"
+    ACCOMPANIED_VISIT = "accompanied_visit", "Accompanied visit to an activity"
+
+
+class ContactStatus(models.TextChoices):
+    """A booked contact, or what became of it."""
+
+    BOOKED = "booked", "Booked"
+    HELD = "held", "Held"
+    DID_NOT_ATTEND = "did_not_attend", "Did not attend"
+    COULD_NOT_REACH = "could_not_reach", "Could not reach"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class GoalStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    ACHIEVED = "achieved", "Achieved"
+    PARTLY_ACHIEVED = "partly_achieved", "Partly achieved"
+    NOT_ACHIEVED = "not_achieved", "Not achieved"
+    NO_LONGER_WANTED = "no_longer_wanted", "No longer wanted"

@@ -1,5 +1,14 @@
 from referrals.models.alerts import Alert
 from referrals.models.audit import AuditEntry, RoleChange
+from referrals.models.casework import (
+    CarePlan,
+    CarePlanVersion,
+    Contact,
+    ContactExpectation,
+    Goal,
+    PlanAction,
+    SafeguardingConcern,
+)
 from referrals.models.links import ActionLink
 from referrals.models.notifications import Notification
 from referrals.models.outcomes import ResidentFeedback, WellbeingScore, WellbeingStage
@@ -12,14 +21,21 @@ __all__ = [
     "Alert",
     "ApiToken",
     "AuditEntry",
+    "CarePlan",
+    "CarePlanVersion",
     "Consent",
+    "Contact",
+    "ContactExpectation",
+    "Goal",
     "IdempotentRequest",
     "Notification",
+    "PlanAction",
     "Referral",
     "ReferralEvent",
     "ResidentFeedback",
     "Resident",
     "RoleChange",
+    "SafeguardingConcern",
     "SocialPrescribingService",
     "StaffMembership",
     "WellbeingScore",

@@ -25,6 +25,15 @@ class SocialPrescribingService(models.Model):
     )
     email = models.EmailField(blank=True, help_text="The team's shared inbox, for copies of alerts.")
     phone = models.CharField(max_length=40, blank=True)
+    # Casework: after this many failed attempts at first contact, a referral can be closed as
+    # "could not be contacted" (and the referrer is told).
+    attempts_before_not_contactable = models.PositiveSmallIntegerField(
+        default=3, help_text="Failed attempts at first contact before the referral can be closed as not contactable."
+    )
+    safeguarding_lead_name = models.CharField(max_length=255, blank=True)
+    safeguarding_lead_email = models.EmailField(
+        blank=True, help_text="Told at once of every safeguarding concern a link worker records."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -45,6 +54,10 @@ class StaffMembership(models.Model):
     service = models.ForeignKey(SocialPrescribingService, on_delete=models.CASCADE, related_name="staff")
     languages = models.CharField(
         max_length=255, blank=True, help_text="Languages this person speaks besides English, comma-separated."
+    )
+    # Caseload per full-time link worker (the guide: 200-250 people a year) reads this.
+    hours_per_week = models.DecimalField(
+        max_digits=4, decimal_places=1, default=37.5, help_text="Contracted working hours a week (full time: 37.5)."
     )
 
     def __str__(self):
@@ -95,8 +108,11 @@ class ApiToken(models.Model):
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, *, name: str, service=None, organisation=None, created_by=None) -> tuple["ApiToken", str]:
-        """Create a token; returns it with the key, which is not stored and cannot be shown again."""
+    def issue(
+        cls, *, name: str, service=None, organisation=None, created_by=None, expires_at=None
+    ) -> tuple["ApiToken", str]:
+        """Create a token (refused after ``expires_at``, if given); returns it with the key, which is
+        not stored and cannot be shown again."""
         key = "sp_" + secrets.token_urlsafe(32)
         token = cls.objects.create(
             name=name,
@@ -105,8 +121,12 @@ class ApiToken(models.Model):
             service=service,
             organisation=organisation,
             created_by=created_by,
+            expires_at=expires_at,
         )
         return token, key
+
+    def has_expired(self, *, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
 
 
 class IdempotentRequest(models.Model):
