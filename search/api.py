@@ -5,14 +5,27 @@ the API and the page can never disagree. A bad parameter is an HTTP 400 that nam
 """
 
 from django.db import connection
-from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from search.forms import SearchForm
+from common.bounds import MAX_PAGE
+from common.patterns import NO_NUL, any_case, comma_separated
+from directory.choices import Weekday
+from search.forms import (
+    DEFAULT_RADIUS_MILES,
+    FLAG_VALUES,
+    JOIN_CHOICES,
+    MAX_AGE,
+    MIN_AGE,
+    MIN_RADIUS_MILES,
+    UK_LATITUDES,
+    UK_LONGITUDES,
+    SearchForm,
+)
 from search.selectors import search_activities
 from search.types import MAX_PAGE_SIZE, MAX_RADIUS_MILES, Accessibility, DeliveryMode, Sort, TimeOfDay
 
@@ -86,25 +99,59 @@ ErrorOutput = inline_serializer(
 )
 
 
+# What each parameter takes, stated as JSON Schema so the schema says every rule the form enforces.
+# Text may not hold NUL characters (refused as on every form); a multiple-value parameter is
+# comma-separated (empty items are ignored) or repeated; an empty parameter is the same as none
+# (the search page's form sends its empty fields: ``allowEmptyValue``, added by ``_SearchSchema``).
+def _text(max_length: int) -> dict:
+    return {"type": "string", "maxLength": max_length, "pattern": NO_NUL}
+
+
+def _flag() -> dict:
+    return {"type": "string", "enum": sorted(FLAG_VALUES)}
+
+
+_DAYS = [str(value) for value in Weekday.values] + [any_case(label) for label in Weekday.labels]
 _PARAMETERS = [
-    ("q", OpenApiTypes.STR, "Words to search for; synonyms from the needs taxonomy count."),
-    ("postcode", OpenApiTypes.STR, "A UK postcode to search around, e.g. BH15 1AB."),
-    ("latitude", OpenApiTypes.FLOAT, "Instead of a postcode: latitude (with longitude)."),
-    ("longitude", OpenApiTypes.FLOAT, "Instead of a postcode: longitude (with latitude)."),
-    ("radius_miles", OpenApiTypes.FLOAT, f"How far from the location, up to {MAX_RADIUS_MILES:g} miles. Default 3."),
-    ("needs", OpenApiTypes.STR, "Needs taxonomy terms by id, ORUK id or slug, comma-separated or repeated; each includes its children."),
-    ("day", OpenApiTypes.STR, "Days of the week: 0 (Monday) to 6, or names."),
-    ("time", OpenApiTypes.STR, f"Times of day: {', '.join(t.value for t in TimeOfDay)}."),
-    ("free", OpenApiTypes.BOOL, "Only free activities."),
-    ("delivery", OpenApiTypes.STR, f"How it is run: {', '.join(m.value for m in DeliveryMode)}."),
-    ("access", OpenApiTypes.STR, f"Venue features, all required: {', '.join(a.value for a in Accessibility)}."),
-    ("age", OpenApiTypes.INT, "The person's age."),
-    ("join", OpenApiTypes.STR, "How to join: self (no referral needed), drop_in, self_referral, referral_only."),
-    ("capacity", OpenApiTypes.BOOL, "Only activities with places (capacity not recorded as 0)."),
-    ("sort", OpenApiTypes.STR, f"{', '.join(s.value for s in Sort)} (nearest needs a location)."),
-    ("page", OpenApiTypes.INT, "Page number, from 1."),
-    ("page_size", OpenApiTypes.INT, f"Results a page, up to {MAX_PAGE_SIZE}. Default 20."),
+    ("q", _text(200), "Words to search for; synonyms from the needs taxonomy count."),
+    ("postcode", _text(16), "A UK postcode to search around, e.g. BH15 1AB; it must be one Signpost knows."),
+    ("latitude", {"type": "number", "minimum": UK_LATITUDES[0], "maximum": UK_LATITUDES[1]},
+     "Instead of a postcode: latitude, in the UK (give longitude too)."),
+    ("longitude", {"type": "number", "minimum": UK_LONGITUDES[0], "maximum": UK_LONGITUDES[1]},
+     "Instead of a postcode: longitude, in the UK (give latitude too)."),
+    ("radius_miles", {"type": "number", "minimum": MIN_RADIUS_MILES, "maximum": MAX_RADIUS_MILES},
+     f"How far from the location, from {MIN_RADIUS_MILES:g} up to {MAX_RADIUS_MILES:g} miles. Default {DEFAULT_RADIUS_MILES}."),
+    ("needs", {"type": "string", "pattern": NO_NUL},
+     "Needs taxonomy terms by id, ORUK id or slug, comma-separated or repeated; each includes its children. "
+     "Each must be a term of the taxonomy."),
+    ("day", {"type": "string", "pattern": comma_separated(_DAYS)}, "Days of the week: 0 (Monday) to 6, or names; comma-separated."),
+    ("time", {"type": "string", "pattern": comma_separated(t.value for t in TimeOfDay)},
+     f"Times of day, comma-separated: {', '.join(t.value for t in TimeOfDay)}."),
+    ("free", _flag(), "Only free activities: true or false (a checkbox's 'on' is true)."),
+    ("delivery", {"type": "string", "pattern": comma_separated(m.value for m in DeliveryMode)},
+     f"How it is run, comma-separated: {', '.join(m.value for m in DeliveryMode)}."),
+    ("access", {"type": "string", "pattern": comma_separated(a.value for a in Accessibility)},
+     f"Venue features, all required, comma-separated: {', '.join(a.value for a in Accessibility)}."),
+    ("age", {"type": "integer", "minimum": MIN_AGE, "maximum": MAX_AGE}, "The person's age."),
+    ("join", {"type": "string", "pattern": comma_separated(value for value, _ in JOIN_CHOICES)},
+     "How to join, comma-separated: self (no referral needed), drop_in, self_referral, referral_only."),
+    ("capacity", _flag(), "Only activities with places (capacity not recorded as 0): true or false."),
+    ("sort", {"type": "string", "enum": [s.value for s in Sort]}, f"{', '.join(s.value for s in Sort)} (nearest needs a location)."),
+    ("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, f"Page number, from 1 to {MAX_PAGE:,}."),
+    ("page_size", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}, f"Results a page, from 1 to {MAX_PAGE_SIZE}. Default 20."),
 ]
+
+
+class _SearchSchema(AutoSchema):
+    """Every parameter may be sent empty, meaning not given (``allowEmptyValue``), as the search
+    page's form sends its empty fields; drf-spectacular has no option for it."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        for parameter in (operation or {}).get("parameters", []):
+            if parameter["in"] == "query":
+                parameter["allowEmptyValue"] = True
+        return operation
 
 
 class ActivitySearchApi(APIView):
@@ -112,10 +159,16 @@ class ActivitySearchApi(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    schema = _SearchSchema()
 
     @extend_schema(
         operation_id="activities_search",
-        parameters=[OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=text) for name, kind, text in _PARAMETERS],
+        description=(
+            "Publicly listed activities, best match first. A parameter that breaks its rule is refused with "
+            "a 400 naming it; so is a postcode Signpost does not know, a need that is not in the taxonomy, "
+            "or a latitude without a longitude (or the other way round)."
+        ),
+        parameters=[OpenApiParameter(name, schema, OpenApiParameter.QUERY, description=text) for name, schema, text in _PARAMETERS],
         responses={200: SearchOutput, 400: ErrorOutput},
     )
     def get(self, request):

@@ -31,6 +31,11 @@ UK_LONGITUDES = (-8.7, 1.8)
 OUTSIDE_UK = "This location is outside the UK. Signpost lists activities in the UK: search by a UK postcode instead."
 
 DEFAULT_RADIUS_MILES = 3
+MIN_RADIUS_MILES = 0.1
+MIN_AGE, MAX_AGE = 0, 120
+# What a yes-or-no filter takes (the API's schema lists them): "on" is what a ticked checkbox sends.
+FLAG_TRUE, FLAG_FALSE = ("true", "1", "on"), ("false", "0")
+FLAG_VALUES = FLAG_TRUE + FLAG_FALSE
 RADIUS_CHOICES = [(1, "1 mile"), (3, "3 miles"), (5, "5 miles"), (10, "10 miles"), (25, "25 miles")]
 # "self" is the resident's shorthand for "I can join without a referral".
 JOIN_CHOICES = [("self", "I can join without a referral"), *HowToJoin.choices]
@@ -57,6 +62,38 @@ class ListField(forms.MultipleChoiceField):
         return values
 
 
+class _FlagCheckbox(forms.CheckboxInput):
+    """A checkbox that hands the field the text it was sent (Django's turns any text into a bool)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, check_test=lambda value: value is True or value in FLAG_TRUE)
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class FlagField(forms.BooleanField):
+    """A yes-or-no filter: true or false (1 or 0; "on" from a ticked checkbox). Anything else is
+    refused, where Django's BooleanField takes any text but "false" and "0" as yes."""
+
+    widget = _FlagCheckbox
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return False
+        if isinstance(value, str):
+            if value in FLAG_TRUE:
+                return True
+            if value in FLAG_FALSE:
+                return False
+            raise forms.ValidationError("Give true or false.", code="invalid")
+        return bool(value)
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label="Search for", required=False, max_length=200, help_text="For example: walking, lonely, art")
     postcode = forms.CharField(
@@ -67,7 +104,7 @@ class SearchForm(forms.Form):
     latitude = forms.FloatField(required=False, widget=forms.HiddenInput, error_messages={"invalid": "Latitude must be a number."})
     longitude = forms.FloatField(required=False, widget=forms.HiddenInput, error_messages={"invalid": "Longitude must be a number."})
     radius_miles = forms.FloatField(
-        label="How far can you travel?", required=False, min_value=0.1, max_value=MAX_RADIUS_MILES,
+        label="How far can you travel?", required=False, min_value=MIN_RADIUS_MILES, max_value=MAX_RADIUS_MILES,
         widget=forms.Select(choices=RADIUS_CHOICES),
     )
     needs = forms.CharField(required=False)  # replaced per instance: its choices come from the taxonomy
@@ -76,12 +113,12 @@ class SearchForm(forms.Form):
         aliases={label.lower(): str(value) for value, label in Weekday.choices},
     )
     time = ListField(label="Time of day", choices=[(t.value, t.label) for t in TimeOfDay])
-    free = forms.BooleanField(label="Cost", required=False)
+    free = FlagField(label="Cost")
     delivery = ListField(label="How it is run", choices=[(m.value, m.label) for m in DeliveryMode])
     access = ListField(label="Access needs", choices=[(a.value, a.label) for a in Accessibility])
-    age = forms.IntegerField(label="Age", required=False, min_value=0, max_value=120, widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    age = forms.IntegerField(label="Age", required=False, min_value=MIN_AGE, max_value=MAX_AGE, widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
     join = ListField(label="How to join", choices=JOIN_CHOICES)
-    capacity = forms.BooleanField(label="Places", required=False)
+    capacity = FlagField(label="Places")
     sort = forms.ChoiceField(label="Sort by", required=False, choices=[(s.value, s.label) for s in Sort])
     page = PageField(required=False, widget=forms.HiddenInput)
     page_size = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE, widget=forms.HiddenInput)

@@ -2,7 +2,7 @@
 
 A token (``Authorization: Token <key>`` or ``Bearer <key>``) acts for its service (as its
 referrer and triage team) or for its provider organisation; only the key's SHA-256 hash is
-stored, so the key is looked up by its hash. Staff signed in to Signpost may use the API
+stored, so the key is looked up by its hash. A revoked token, or one past its expiry, is refused. Staff signed in to Signpost may use the API
 from the browser too, with their own roles, and, as on the pages, a verified second factor
 if they can see residents' data.
 """
@@ -49,6 +49,11 @@ class ApiTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("This token is not valid.")
         if token.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This token has been revoked.")
+        if token.has_expired():
+            raise exceptions.AuthenticationFailed(
+                f"This token expired on {timezone.localtime(token.expires_at):%-d %B %Y at %H:%M}. "
+                "Ask the Signpost administrators for a new one."
+            )
         _note_use(token)
         # No user: the token acts through its Actor, which the permission below puts on the request.
         return AnonymousUser(), token
@@ -110,6 +115,7 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "description": (
                 "An API token for a social prescribing service or a provider organisation, sent as "
                 "`Authorization: Token <key>` (or `Bearer <key>`). Ask the Signpost administrators for one "
-                "(`manage.py create_api_token`); the key is shown once."
+                "(`manage.py create_api_token`, with `--expires` for a token that stops working on a date); the key "
+                "is shown once. A revoked or expired token is refused with a 401 that says which."
             ),
         }

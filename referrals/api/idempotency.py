@@ -24,8 +24,9 @@ from django.utils import timezone
 from referrals.models import ApiToken, IdempotentRequest, Referral
 
 HEADER = "Idempotency-Key"
-# Visible ASCII, up to 255 characters: a UUID is the usual choice.
-_VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+# Visible ASCII, up to 255 characters: a UUID is the usual choice. The schema states the pattern.
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+_VALID_KEY = re.compile(KEY_PATTERN)
 
 
 class KeyReused(Exception):

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.bounds import ApiIdField, ApiPageField
+from common.patterns import NO_NUL, NOT_BLANK, comma_separated
 from directory.models import NeedTerm
 from directory.postcodes import PostcodeError, normalise_postcode
 from referrals.choices import (
@@ -29,27 +33,65 @@ from referrals.validators import normalise_nhs_number
 _NOTE = {"required": False, "allow_blank": True, "max_length": 5000, "default": ""}
 
 
+class TextField(serializers.CharField):
+    """Text: a JSON string without NUL characters (DRF's CharField would also take a number and
+    make it text; both rules are in the schema, the second as a pattern)."""
+
+    default_error_messages = {"invalid": "Give text (a JSON string)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TextFieldSchema(OpenApiSerializerFieldExtension):
+    """States a ``TextField``'s rules as a pattern (drf-spectacular finds this class): no NUL
+    characters, and unless it may be blank, more than spaces (DRF trims text, then refuses it empty)."""
+
+    target_class = TextField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        schema.setdefault("pattern", NO_NUL if self.target.allow_blank else NOT_BLANK)
+        return schema
+
+
+class ReferralApiSchema(AutoSchema):
+    """drf-spectacular offers a text field that may be blank and has a pattern as ``oneOf`` [the
+    pattern, the empty string]; a ``TextField``'s pattern already takes the empty string, which
+    would then match both (and ``oneOf`` wants exactly one): the field keeps its plain schema."""
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        options = schema.get("oneOf")
+        if isinstance(field, TextField) and options and options[0].get("pattern") == NO_NUL:
+            del schema["oneOf"]
+            schema.update(options[0])
+
+
 # Creating a referral -----------------------------------------------------------------------
 
 
 class ResidentInput(serializers.Serializer):
-    first_name = serializers.CharField(max_length=100)
-    last_name = serializers.CharField(max_length=100)
+    first_name = TextField(max_length=100)
+    last_name = TextField(max_length=100)
     date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
-    nhs_number = serializers.CharField(
+    nhs_number = TextField(
         required=False, allow_blank=True, default="", max_length=20, help_text="10 digits; spaces allowed. Optional."
     )
-    address = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
-    postcode = serializers.CharField(required=False, allow_blank=True, default="", max_length=10)
-    phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    address = TextField(required=False, allow_blank=True, default="", max_length=1000)
+    postcode = TextField(required=False, allow_blank=True, default="", max_length=10)
+    phone = TextField(required=False, allow_blank=True, default="", max_length=40)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     preferred_contact = serializers.ChoiceField(
         choices=ContactRoute.choices, help_text="How the person wants to be told of their first session."
     )
-    language = serializers.CharField(required=False, default="English", max_length=100)
+    language = TextField(required=False, default="English", max_length=100)
     interpreter_needed = serializers.BooleanField(required=False, default=False)
-    accessibility_needs = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    gp_practice = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+    accessibility_needs = TextField(required=False, allow_blank=True, default="", max_length=5000)
+    gp_practice = TextField(required=False, allow_blank=True, default="", max_length=255)
 
     def validate_nhs_number(self, value: str) -> str:
         return normalise_nhs_number(value)
@@ -74,14 +116,14 @@ class ResidentInput(serializers.Serializer):
 
 
 class ReferrerInput(serializers.Serializer):
-    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
-    role = serializers.CharField(required=False, allow_blank=True, default="", max_length=255,
+    name = TextField(required=False, allow_blank=True, default="", max_length=255)
+    role = TextField(required=False, allow_blank=True, default="", max_length=255,
                                  help_text="For example, GP or practice nurse.")
-    organisation = serializers.CharField(required=False, allow_blank=True, default="", max_length=255,
+    organisation = TextField(required=False, allow_blank=True, default="", max_length=255,
                                          help_text="For example, the GP practice.")
     email = serializers.EmailField(required=False, allow_blank=True, default="",
                                    help_text="Feedback on what happened goes here, if the person agrees.")
-    phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    phone = TextField(required=False, allow_blank=True, default="", max_length=40)
 
 
 class ConsentsInput(serializers.Serializer):
@@ -94,7 +136,7 @@ class ConsentsInput(serializers.Serializer):
     )
     method = serializers.ChoiceField(choices=ConsentMethod.choices, required=False, default=ConsentMethod.API,
                                      help_text="How the person agreed.")
-    given_by = serializers.CharField(required=False, default="The person themselves", max_length=255,
+    given_by = TextField(required=False, default="The person themselves", max_length=255,
                                      help_text="The person, or who agreed for them.")
 
     def validate_referral(self, value: bool) -> bool:
@@ -108,12 +150,12 @@ class ReferralCreateInput(serializers.Serializer):
     source = serializers.ChoiceField(choices=Source.choices)
     referrer = ReferrerInput(required=False, help_text="The professional referring (not needed for a self-referral).")
     needs = serializers.ListField(
-        child=serializers.CharField(max_length=120), required=False, default=list,
+        child=TextField(max_length=120), required=False, default=list,
         help_text="Needs taxonomy terms, by slug (e.g. 'loneliness-and-isolation') or ORUK id.",
     )
-    what_matters = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000,
+    what_matters = TextField(required=False, allow_blank=True, default="", max_length=5000,
                                          help_text="What matters to the person, in their words.")
-    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000,
+    notes = TextField(required=False, allow_blank=True, default="", max_length=5000,
                                   help_text="For the social prescribing team; never shown to providers.")
     priority = serializers.ChoiceField(choices=Priority.choices, required=False, default=Priority.ROUTINE)
     consents = ConsentsInput()
@@ -151,16 +193,16 @@ def _field_errors(error: DjangoValidationError) -> dict:
 class NoteInput(serializers.Serializer):
     """A step that takes nothing but an optional note for the referral's timeline."""
 
-    note = serializers.CharField(**_NOTE)
+    note = TextField(**_NOTE)
 
 
 class ReferralTriageInput(serializers.Serializer):
     tier = serializers.ChoiceField(choices=Tier.choices)
-    link_worker = serializers.CharField(
+    link_worker = TextField(
         max_length=150, help_text="The username of a link worker of the referral's service."
     )
     priority = serializers.ChoiceField(choices=Priority.choices, required=False, allow_blank=True, default="")
-    note = serializers.CharField(**_NOTE)
+    note = TextField(**_NOTE)
 
 
 class ReferralRecordContactInput(NoteInput):
@@ -169,7 +211,7 @@ class ReferralRecordContactInput(NoteInput):
 
 class ReferralChooseActivityInput(serializers.Serializer):
     activity = ApiIdField(help_text="The activity's id (as the activity search API gives it).")
-    note = serializers.CharField(**_NOTE)
+    note = TextField(**_NOTE)
 
 
 class ReferralSendToProviderInput(NoteInput):
@@ -182,7 +224,7 @@ class ReferralAcceptInput(NoteInput):
 
 class ReferralDeclineInput(serializers.Serializer):
     reason = serializers.ChoiceField(choices=ProviderDeclineReason.choices)
-    note = serializers.CharField(**{**_NOTE, "help_text": "Needed when the reason is 'other'."})
+    note = TextField(**{**_NOTE, "help_text": "Needed when the reason is 'other'."})
 
 
 class ReferralBookFirstSessionInput(serializers.Serializer):
@@ -193,7 +235,7 @@ class ReferralBookFirstSessionInput(serializers.Serializer):
         required=False, allow_null=True, default=None,
         help_text="Instead of starts_at: one of the activity's sessions, by id; its next date is used.",
     )
-    note = serializers.CharField(**{**_NOTE, "help_text": "Anything the person should know: who meets them, what to bring."})
+    note = TextField(**{**_NOTE, "help_text": "Anything the person should know: who meets them, what to bring."})
 
     def validate(self, attrs: dict) -> dict:
         if attrs["starts_at"] is None and attrs["session"] is None:
@@ -212,7 +254,7 @@ class ReferralRecordDidNotAttendInput(NoteInput):
 
 
 class ReferralCancelFirstSessionInput(serializers.Serializer):
-    note = serializers.CharField(max_length=5000, help_text="Why the first session is cancelled.")
+    note = TextField(max_length=5000, help_text="Why the first session is cancelled.")
 
 
 class ReferralPersonDeclinesInput(NoteInput):
@@ -221,7 +263,7 @@ class ReferralPersonDeclinesInput(NoteInput):
 
 class ReferralCloseInput(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
-    note = serializers.CharField(**_NOTE)
+    note = TextField(**_NOTE)
 
 
 # Listing -------------------------------------------------------------------------------------
@@ -229,18 +271,47 @@ class ReferralCloseInput(serializers.Serializer):
 MAX_PAGE_SIZE = 100
 
 
+class _NotEmpty:
+    """A query parameter sent empty (``?updated_since=``) is refused, not taken as not sent (as DRF
+    does): the schema says it is a date and time, or a number, and an empty value is neither."""
+
+    def get_value(self, dictionary):
+        if self.field_name in dictionary and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+
+class _DateTimeParameter(_NotEmpty, serializers.DateTimeField):
+    pass
+
+
+class _PageParameter(_NotEmpty, ApiPageField):
+    pass
+
+
+class _PageSizeParameter(_NotEmpty, serializers.IntegerField):
+    pass
+
+
+# drf-spectacular offers the empty string beside the pattern (``oneOf``), so the pattern leaves it out.
+@extend_schema_field({"type": "string", "pattern": comma_separated(ReferralStatus.values, empty=False)})
+class _StatusList(serializers.CharField):
+    """Statuses, comma-separated (``ReferralListFilters.validate_status`` reads them)."""
+
+
 class ReferralListFilters(serializers.Serializer):
     """The list's query parameters."""
 
-    status = serializers.CharField(
+    status = _StatusList(
         required=False, default="", allow_blank=True,
         help_text=f"Only these statuses, comma-separated: {', '.join(ReferralStatus.values)}.",
     )
-    updated_since = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text="Only referrals changed since (ISO 8601)."
+    updated_since = _DateTimeParameter(
+        required=False, default=None, help_text="Only referrals changed since (ISO 8601).",
+        error_messages={"invalid": "Give a date and time (ISO 8601), e.g. 2026-01-31T09:00:00Z."},
     )
-    page = ApiPageField(required=False, default=1)
-    page_size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=MAX_PAGE_SIZE)
+    page = _PageParameter(required=False, default=1)
+    page_size = _PageSizeParameter(required=False, default=20, min_value=1, max_value=MAX_PAGE_SIZE)
 
     def validate_status(self, value: str) -> list[str]:
         wanted = [item.strip() for item in value.split(",") if item.strip()]

@@ -83,6 +83,7 @@ class ReferralApi(APIView):
 
     authentication_classes = AUTHENTICATION_CLASSES
     permission_classes = [ActsForSomeone]
+    schema = inputs.ReferralApiSchema()
     # JSON only: a referral's nested resident and consents have no form encoding.
     parser_classes = [JSONParser]
     # JSON out too: no browsable HTML pages of residents' details.
@@ -118,7 +119,7 @@ def _audited_output(request, referral: Referral, *, what: str) -> dict:
 
 
 _ERRORS = {
-    401: OpenApiResponse(outputs.ReferralErrorOutput, description="No token, or a token that is not valid or has been revoked."),
+    401: OpenApiResponse(outputs.ReferralErrorOutput, description="No token, or a token that is not valid, has expired or has been revoked."),
     403: OpenApiResponse(outputs.ReferralErrorOutput, description="The caller does not own this step for this referral."),
     404: OpenApiResponse(outputs.ReferralErrorOutput, description="No referral with this reference that the caller may see."),
 }
@@ -148,8 +149,11 @@ class ReferralCreateApi(ReferralApi):
         request=inputs.ReferralCreateInput,
         parameters=[
             OpenApiParameter(
-                idempotency.HEADER, str, OpenApiParameter.HEADER, required=False,
-                description="A key of your choosing (a UUID) that makes a retried request return the same referral.",
+                idempotency.HEADER, str, OpenApiParameter.HEADER, required=False, pattern=idempotency.KEY_PATTERN,
+                description=(
+                    "A key of your choosing (a UUID) that makes a retried request return the same referral: "
+                    "1 to 255 visible ASCII characters. Used again with a different body, it is refused (422)."
+                ),
             )
         ],
         responses={

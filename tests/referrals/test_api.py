@@ -652,3 +652,65 @@ def test_ids_and_pages_too_large_for_the_database_are_a_400_naming_the_field(
     listed = client.get(LIST, {"page": "4611686018427387904"})
     assert listed.status_code == 400 and "page" in listed.json()
     assert Referral.objects.get(pk=referral.pk).status == S.CONTACTED
+
+
+def test_an_expired_token_is_a_401_that_says_so(call, service, triage):
+    referral = factories.make_referral(service=service, triage=triage)
+    token, key = ApiToken.issue(name="Pilot system", service=service, expires_at=timezone.now() + timedelta(hours=1))
+    assert call("get", LIST, key=key).status_code == 200
+
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    for path in (LIST, detail(referral)):
+        response = call("get", path, key=key)
+        assert response.status_code == 401
+        assert response.json()["detail"].startswith("This token expired on ")
+        assert "Ask the Signpost administrators for a new one." in response.json()["detail"]
+        assert referral.reference not in response.content.decode()
+    assert call("post", step(referral, "triage"), key=key, data={}).status_code == 401
+
+
+def test_create_api_token_with_an_expiry(call, service):
+    out = StringIO()
+    call_command("create_api_token", "--name", "Pilot", "--service", service.slug, "--expires", "2099-03-31",
+                 stdout=out)
+
+    token = ApiToken.objects.get(name="Pilot")
+    assert timezone.localtime(token.expires_at).date().isoformat() == "2099-03-31"
+    assert "it expires on 31 March 2099 at 00:00" in out.getvalue().splitlines()[0]
+    assert call("get", LIST, key=out.getvalue().splitlines()[2].strip()).status_code == 200
+
+    call_command("create_api_token", "--name", "Forever", "--service", service.slug, stdout=(out := StringIO()))
+    assert ApiToken.objects.get(name="Forever").expires_at is None
+    assert "it does not expire" in out.getvalue()
+
+
+def test_create_api_token_refuses_an_expiry_that_is_not_a_future_date(service):
+    with pytest.raises(CommandError, match="takes a date"):
+        call_command("create_api_token", "--name", "X", "--service", service.slug, "--expires", "next week",
+                     stdout=StringIO())
+    with pytest.raises(CommandError, match="must be in the future"):
+        call_command("create_api_token", "--name", "X", "--service", service.slug, "--expires", "2020-01-01",
+                     stdout=StringIO())
+    assert not ApiToken.objects.exists()
+
+
+def test_an_empty_updated_since_is_a_400_that_says_what_it_takes(call, service_key):
+    response = call("get", LIST, key=service_key, data={"updated_since": ""})
+
+    assert response.status_code == 400
+    assert response.json() == {"updated_since": ["Give a date and time (ISO 8601), e.g. 2026-01-31T09:00:00Z."]}
+    for parameter in ("page", "page_size"):
+        assert "A valid integer is required." in call("get", LIST, key=service_key, data={parameter: ""}).json()[parameter]
+
+
+def test_text_must_be_a_string_without_nul_characters(call, service, service_key, triage):
+    referral = factories.make_referral(service=service, triage=triage)
+
+    as_number = call("post", step(referral, "person-declines"), key=service_key, data={"note": 0})
+    with_nul = call("post", step(referral, "person-declines"), key=service_key, data={"note": "No\x00thanks"})
+
+    assert as_number.status_code == 400 and as_number.json() == {"note": ["Give text (a JSON string)."]}
+    assert with_nul.status_code == 400 and "note" in with_nul.json()
+    referral.refresh_from_db()
+    assert referral.status == S.RECEIVED

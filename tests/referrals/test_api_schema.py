@@ -1,5 +1,7 @@
 """The referral API in the OpenAPI schema at /api/v1/schema/: its paths, request bodies and token scheme."""
 
+import re
+
 import pytest
 
 from referrals.api.views import STEP_APIS
@@ -86,3 +88,70 @@ def test_the_token_security_scheme_is_documented(schema):
         if path.startswith("/api/v1/referrals/"):
             for operation in operations.values():
                 assert {} not in operation["security"], path
+
+
+# Every rule the API enforces is in the schema ------------------------------------------------------
+
+
+def _parameters(schema, path: str, method: str = "get") -> dict:
+    return {parameter["name"]: parameter for parameter in schema["paths"][path][method]["parameters"]}
+
+
+def _pattern(parameter_schema: dict) -> str:
+    """The pattern of a parameter or field (drf-spectacular wraps a blank-allowing one in oneOf)."""
+    if "oneOf" in parameter_schema:
+        return next(option["pattern"] for option in parameter_schema["oneOf"] if "pattern" in option)
+    return parameter_schema["pattern"]
+
+
+def test_the_referral_list_states_its_bounds_statuses_and_date(schema):
+    parameters = _parameters(schema, "/api/v1/referrals/")
+    assert {key: parameters["page"]["schema"][key] for key in ("minimum", "maximum")} == {"minimum": 1, "maximum": 10_000}
+    assert {key: parameters["page_size"]["schema"][key] for key in ("minimum", "maximum")} == {"minimum": 1, "maximum": 100}
+    # A date and time, not "a date and time or nothing": an empty value is refused.
+    assert parameters["updated_since"]["schema"] == {"type": "string", "format": "date-time"}
+    status = re.compile(_pattern(parameters["status"]["schema"]))
+    assert status.match("received") and status.match("triaged, closed")
+    assert not status.match("lost") and not status.match("received,lost")
+
+
+def test_text_fields_state_that_nul_characters_and_blanks_are_refused(schema):
+    components = schema["components"]["schemas"]
+    note = components["ReferralCancelFirstSessionInput"]["properties"]["note"]  # required: not blank
+    assert re.match(note["pattern"], "Venue closed") and not re.match(note["pattern"], "   ")
+    assert not re.match(note["pattern"], "Venue\x00closed")
+    optional_note = components["ReferralAcceptInput"]["properties"]["note"]
+    assert re.match(optional_note["pattern"], "") and not re.match(optional_note["pattern"], "\x00")
+    for name in ("first_name", "last_name", "address", "gp_practice"):
+        assert "pattern" in components["ResidentInput"]["properties"][name], name
+
+
+def test_the_idempotency_key_states_its_format(schema):
+    header = _parameters(schema, "/api/v1/referrals/create/", "post")["Idempotency-Key"]
+    assert header["in"] == "header"
+    pattern = re.compile(header["schema"]["pattern"])
+    assert pattern.match("3f1c2a9e-6a7b-4c1d-9e8f-0a1b2c3d4e5f")
+    assert not pattern.match("") and not pattern.match("with space") and not pattern.match("x" * 256)
+    assert "422" in schema["paths"]["/api/v1/referrals/create/"]["post"]["responses"]
+
+
+def test_the_search_api_states_its_bounds(schema):
+    parameters = _parameters(schema, "/api/v1/activities/")
+
+    def bounds(name):
+        return parameters[name]["schema"]["minimum"], parameters[name]["schema"]["maximum"]
+
+    assert bounds("page") == (1, 10_000)
+    assert bounds("page_size") == (1, 100)
+    assert bounds("radius_miles") == (0.1, 50)
+    # The UK: Scilly to Shetland, County Fermanagh to Lowestoft.
+    assert bounds("latitude") == (49.8, 60.9)
+    assert bounds("longitude") == (-8.7, 1.8)
+    assert bounds("age") == (0, 120)
+    assert parameters["sort"]["schema"]["enum"] == ["best", "nearest", "soonest"]
+    assert set(parameters["free"]["schema"]["enum"]) == {"true", "false", "1", "0", "on"}
+    day = re.compile(parameters["day"]["schema"]["pattern"])
+    assert day.match("0,6") and day.match("Monday, tuesday") and not day.match("7") and not day.match("Mon")
+    assert not re.match(parameters["q"]["schema"]["pattern"], "walk\x00")
+    # The search page's form sends its empty fields: an empty parameter means "not given".
+    assert all(parameter["allowEmptyValue"] for parameter in parameters.values())

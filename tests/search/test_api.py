@@ -41,6 +41,9 @@ def test_needs_by_open_referral_id(client, activities, needs):
         ({"sort": "nearest"}, "sort"),
         ({"latitude": "50.7"}, "longitude"),
         ({"page_size": "1000"}, "page_size"),
+        # A yes-or-no filter takes true or false (as documented), not any text as yes.
+        ({"free": "2"}, "free"),
+        ({"capacity": "maybe"}, "capacity"),
     ],
 )
 def test_bad_parameters_are_a_400_that_names_them(client, activities, params, parameter):
@@ -58,3 +61,9 @@ def test_the_schema_documents_the_search(client, db):
     operation = schema["paths"]["/api/v1/activities/"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"postcode", "radius_miles", "needs", "q", "day", "free"}
     assert "400" in operation["responses"]
+
+
+def test_yes_or_no_filters_read_true_false_and_a_ticked_checkbox(client, activities):
+    for value in ("true", "1", "on", "false", "0", ""):
+        assert client.get("/api/v1/activities/", {"free": value}).status_code == 200, value
+    assert client.get("/find/", {"free": "on"}).status_code == 200
