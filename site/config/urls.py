@@ -15,6 +15,7 @@ from search import urls as search_urls
 
 urlpatterns = [
     path("healthz/", pages_views.health, name="health"),
+    path(".well-known/security.txt", pages_views.security_txt, name="security_txt"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("", include(search_api_urls)),
