@@ -172,6 +172,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "common.requests.client_ip_address"
 AXES_LOCKOUT_TEMPLATE = "pages/sign_in_locked.html"
+# Where to report a vulnerability, published at /.well-known/security.txt (a mailto: or https: URI).
+SECURITY_CONTACT = config("SECURITY_CONTACT", default="mailto:security@signpost.example")
 # The password reset form and the emailed password and invitation links (pages.security): at most
 # SIGN_IN_LINK_LIMIT tries per connection in SIGN_IN_LINK_WINDOW_MINUTES, and at most
 # PASSWORD_RESET_EMAILS_LIMIT reset emails asked for one address in that time.
