@@ -17,6 +17,7 @@ from django.utils.html import strip_tags
 
 from directory.calendar import session_rrule
 from directory.choices import ActivityStatus, HowToJoin
+from directory.models import NeedTerm
 from directory.oruk.records import (
     ACCESSIBILITY_FEATURES,
     ACCESSIBILITY_NOTES_LABEL,
@@ -146,11 +147,31 @@ def session_to_oruk(session, *, service_id: str, sal_id: str | None, attending: 
     return schedule
 
 
+def taxonomy_id(vocabulary: str) -> str:
+    """The ORUK id of a taxonomy: we keep only each term's vocabulary's name, so the id is
+    derived from it (stable while the name is)."""
+    return derived_id("taxonomy", vocabulary)
+
+
+def taxonomy_to_oruk(vocabulary: str, *, terms=None) -> dict:
+    """The ORUK taxonomy named ``vocabulary``; with ``terms``, listing them."""
+    if vocabulary == NeedTerm._meta.get_field("vocabulary").default:
+        description = "The needs an activity helps with: Signpost's own vocabulary."
+    else:
+        description = f"Terms imported from {vocabulary}."
+    data = {"id": taxonomy_id(vocabulary), "name": vocabulary, "description": description}
+    if terms is not None:
+        data["taxonomy_terms"] = [term_to_oruk(term) for term in terms]
+    return data
+
+
 def term_to_oruk(term) -> dict:
+    """The ORUK taxonomy term; its ``parent`` should be selected with it."""
     data = {"id": str(term.oruk_id), "name": term.name, "description": term.description}
     if term.parent_id is not None:
         data["parent_id"] = str(term.parent.oruk_id)
     data["taxonomy"] = term.vocabulary
+    data["taxonomy_id"] = taxonomy_id(term.vocabulary)
     return data
 
 
@@ -175,9 +196,27 @@ def _cost_options(activity, service_id: str) -> list[dict]:
     return options
 
 
-def service_to_oruk(activity, *, organisation, url: str | None = None, modified: datetime | None = None) -> dict:
-    """The ORUK 3.0 service for ``activity``; its ``sessions`` (with venues) and ``needs``
-    (with parents) should be prefetched."""
+def service_modified(activity, organisation) -> datetime | None:
+    """When the service last changed as ORUK shows it: its page's or its organisation's last
+    publication, whichever is later (``modified_after`` filters on the same rule)."""
+    times = [
+        moment
+        for moment in (
+            activity.last_published_at or activity.latest_revision_created_at,
+            organisation.last_published_at or organisation.latest_revision_created_at,
+        )
+        if moment is not None
+    ]
+    return max(times) if times else None
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def service_summary_to_oruk(activity, *, organisation, url: str | None = None, modified: datetime | None = None) -> dict:
+    """The service's own (one-to-one) fields and its organisation's: an item of a ``/services``
+    page (``service_list.json``). Needs nothing prefetched."""
     service_id = str(activity.oruk_id)
     summary = activity.summary.strip()
     body = rich_text_to_plain(activity.description)
@@ -200,16 +239,28 @@ def service_to_oruk(activity, *, organisation, url: str | None = None, modified:
     if activity.eligibility_notes:
         data["eligibility_description"] = activity.eligibility_notes
     data["assured_date"] = activity.last_reviewed.isoformat()
-    modified = modified or activity.last_published_at or activity.latest_revision_created_at
+    modified = modified or service_modified(activity, organisation)
     if modified is not None:
-        data["last_modified"] = modified.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+        data["last_modified"] = _utc(modified)
+    data["organization"] = {
+        name: value for name, value in organisation_to_oruk(organisation).items() if name != "organization_identifiers"
+    }
+    return data
+
+
+def service_to_oruk(activity, *, organisation, url: str | None = None, modified: datetime | None = None) -> dict:
+    """The ORUK 3.0 service for ``activity``, fully nested; its ``sessions`` (with venues) and
+    ``needs`` (with parents) should be prefetched."""
+    data = service_summary_to_oruk(activity, organisation=organisation, url=url, modified=modified)
+    service_id = data["id"]
+    del data["organization"]  # placed after the lists below, as before
 
     sessions = list(activity.sessions.all())
     venues = {}
     for session in sessions:
         if session.venue_id is not None:
             venues.setdefault(session.venue_id, session.venue)
-    sal_ids = {venue_pk: derived_id(service_id, "at", venue.oruk_id) for venue_pk, venue in venues.items()}
+    sal_ids = {venue_pk: service_at_location_id(service_id, venue) for venue_pk, venue in venues.items()}
     data["schedules"] = [
         session_to_oruk(
             session,
@@ -252,3 +303,33 @@ def service_to_oruk(activity, *, organisation, url: str | None = None, modified:
         for term in sorted(activity.needs.all(), key=lambda term: term.name)
     ]
     return data
+
+
+def service_at_location_id(service_id: str, venue) -> str:
+    """The id of a service at a location: derived from the two, as we store no such row."""
+    return derived_id(service_id, "at", venue.oruk_id)
+
+
+_LOCATION_SUMMARY_FIELDS = ("id", "location_type", "name", "description", "latitude", "longitude")
+
+
+def service_at_location_to_oruk(service: dict, venue, *, full: bool) -> dict:
+    """The service ``service`` at ``venue`` as an ORUK service_at_location. Without ``full``:
+    ``service`` is a summary (``service_summary_to_oruk``) and the location has its one-to-one
+    fields (``service_at_location_list.json``). With ``full``: ``service`` is fully nested
+    (``service_to_oruk``), its schedules narrowed to those at this venue, and the location has
+    its address and accessibility (``service_at_location.json``)."""
+    sal_id = service_at_location_id(service["id"], venue)
+    location = venue_to_oruk(venue)
+    if full:
+        service = {name: value for name, value in service.items() if name != "service_at_locations"}
+        service["schedules"] = [s for s in service["schedules"] if s.get("service_at_location_id") == sal_id]
+    else:
+        location = {name: value for name, value in location.items() if name in _LOCATION_SUMMARY_FIELDS}
+    return {
+        "id": sal_id,
+        "service_id": service["id"],
+        "location_id": location["id"],
+        "location": location,
+        "service": service,
+    }
