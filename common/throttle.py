@@ -4,6 +4,7 @@ For the actions that are not a password sign-in (django-axes throttles those): a
 password reset email, and opening the emailed password and invitation links.
 """
 
+import hashlib
 import time
 
 from django.core.cache import cache
@@ -14,7 +15,11 @@ def attempt(key: str, *, limit: int, window_seconds: int) -> int | None:
     seconds until the window ends (when attempts are allowed again)."""
     now = time.time()
     window = int(now // window_seconds)
-    cache_key = f"throttle:{key}:{window}"
+    # A digest, not the key: the key holds what people typed (an email address, NUL characters and
+    # all), which the database cache's 255-character key column could not always store (a 500 on
+    # PostgreSQL, or a count silently lost), and which the cache need not hold.
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    cache_key = f"throttle:{digest}:{window}"
     cache.add(cache_key, 0, timeout=window_seconds)
     try:
         count = cache.incr(cache_key)

@@ -4,10 +4,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
-from wagtail.documents import urls as wagtaildocs_urls
 
 from directory import urls as directory_urls
 from pages import views as pages_views
+from pages import wagtail_urls as pages_wagtail_urls
 from referrals import urls as referrals_urls
 from reporting import urls as reporting_urls
 from search import api_urls as search_api_urls
@@ -17,7 +17,8 @@ urlpatterns = [
     path("healthz/", pages_views.health, name="health"),
     path(".well-known/security.txt", pages_views.security_txt, name="security_txt"),
     path("admin/", include(wagtailadmin_urls)),
-    path("documents/", include(wagtaildocs_urls)),
+    # Wagtail's document URLs and password forms, kept from answering any input with a 500.
+    path("", include(pages_wagtail_urls)),
     path("", include(search_api_urls)),
     path(
         "api/v1/schema/",
