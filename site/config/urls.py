@@ -30,6 +30,7 @@ urlpatterns = [
         ),
         name="api-schema",
     ),
+    path("oruk/", include("search.oruk.urls")),
     path("", include("referrals.api.urls")),
     path("", include(referrals_urls)),
     path("", include(reporting_urls)),
