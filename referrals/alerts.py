@@ -17,7 +17,10 @@ The conditions:
 - attendance not recorded: the first session has started and nobody has said whether the
   person went;
 - did not attend: the person missed the first session and nobody has chosen another activity
-  or closed the referral yet.
+  or closed the referral yet;
+- past expected length: open, and more weeks have passed since the first held contact than the
+  service expects for the referral's tier (``ContactExpectation.within_weeks``), with no review
+  contact held (none is raised for a tier with no expectation set).
 
 It runs a fixed number of queries whatever the number of referrals, and can run as often as
 anyone likes: the partial unique constraint on ``Alert`` (one open alert of each kind per
@@ -33,15 +36,17 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
-from referrals.choices import AlertKind
+from referrals.choices import AlertKind, ContactStatus
 from referrals.choices import ReferralStatus as S
-from referrals.models import Alert, Referral
+from referrals.models import Alert, Contact, Referral
 from referrals.permissions import referrals_visible_to
 from referrals.roles import Actor
+from referrals.selectors import contact_progress
+from referrals.workflow import OPEN
 from referrals.working_days import add_working_days
 
 logger = logging.getLogger(__name__)
@@ -108,11 +113,19 @@ def _due_did_not_attend(now: datetime) -> set[int]:
     return set(_candidates(status=S.DID_NOT_ATTEND).values_list("pk", flat=True))
 
 
+def _due_past_expected_length(now: datetime) -> set[int]:
+    # Only referrals with a held contact can be past their length: the first held contact starts the clock.
+    held = Contact.objects.filter(referral=OuterRef("pk"), status=ContactStatus.HELD)
+    candidates = _candidates(status__in=sorted(OPEN), tier__gt="").filter(Exists(held))
+    return {pk for pk, progress in contact_progress(candidates, now=now).items() if progress.past_expected_length}
+
+
 CONDITIONS = {
     AlertKind.NOT_CONTACTED: _due_not_contacted,
     AlertKind.NO_PROVIDER_RESPONSE: _due_no_provider_response,
     AlertKind.ATTENDANCE_NOT_RECORDED: _due_attendance_not_recorded,
     AlertKind.DID_NOT_ATTEND: _due_did_not_attend,
+    AlertKind.PAST_EXPECTED_LENGTH: _due_past_expected_length,
 }
 
 

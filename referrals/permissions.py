@@ -200,6 +200,41 @@ def may_complete_task(actor: Actor, task: Notification) -> bool:
     return mine or team or actor.is_administrator
 
 
+# Casework: contacts and safeguarding ------------------------------------------------------
+
+
+def may_record_contacts(actor: Actor, referral: Referral) -> bool:
+    """Contacts with the person are recorded and booked by their allocated link worker (triage reads them)."""
+    return is_on_caseload_of(actor, referral)
+
+
+def check_may_record_contacts(actor: Actor, referral: Referral) -> None:
+    if not may_record_contacts(actor, referral):
+        raise NotPermitted("Only the person's link worker records and books their contacts.")
+
+
+def may_see_casework(actor: Actor, referral: Referral) -> bool:
+    """Contacts and safeguarding concerns are the social prescribing team's: never a provider's (nor a
+    token or link acting for one), even when the same person is also on the team elsewhere."""
+    if actor.only_referral_id is not None:
+        return False
+    return actor.is_administrator or actor.has_role(SYSTEM) or not sees_as_provider_only(actor, referral)
+
+
+def may_handle_safeguarding(actor: Actor, referral: Referral) -> bool:
+    """A safeguarding concern is raised and resolved by the person's link worker or their service's triage team."""
+    if actor.only_referral_id is not None:
+        return False
+    triage = actor.has_role(StaffRole.TRIAGE) and referral.service_id in actor.service_ids
+    return triage or is_on_caseload_of(actor, referral)
+
+
+def check_may_handle_safeguarding(actor: Actor, referral: Referral) -> None:
+    if not may_handle_safeguarding(actor, referral):
+        raise NotPermitted("Only the person's link worker or their service's triage team raise and resolve "
+                           "safeguarding concerns.")
+
+
 # New referrals ----------------------------------------------------------------------------
 
 

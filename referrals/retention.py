@@ -10,6 +10,8 @@ A referral is finished when it is closed, or when the person declined social pre
 - its notifications lose their recipients and bodies, and their subjects become the kind of
   message (task subjects carry the resident's name); one still waiting to be sent is not sent;
 - the person's feedback on their first session loses its comments (the score stays);
+- contacts lose their notes (when, how, how long and what happened stay); safeguarding concerns
+  lose what the concern was, what was done and how it was resolved (when stays);
 - the notes in its event log are blanked with a queryset ``update()``: the log is append-only
   to everything else, and removing personal data is the one change it allows;
 - the resident, once none of their referrals is still in use (open, or finished within the
@@ -50,11 +52,13 @@ from referrals.choices import AuditAction, DeliveryStatus, NotificationKind
 from referrals.choices import ReferralStatus as S
 from referrals.models import (
     Consent,
+    Contact,
     Notification,
     Referral,
     ReferralEvent,
     Resident,
     ResidentFeedback,
+    SafeguardingConcern,
 )
 from referrals.roles import SYSTEM, Actor
 
@@ -164,6 +168,12 @@ def anonymise_referrals(referral_ids: list[int], *, now: datetime, removal: Remo
     ResidentFeedback.objects.filter(referral_id__in=referral_ids).exclude(comments="").update(comments="")
     # The one change the append-only log allows: removing personal data from its notes.
     ReferralEvent.objects.filter(referral_id__in=referral_ids).exclude(note="").update(note="")
+    # Casework: contacts keep when, how, how long and what happened (reporting counts them), not their notes;
+    # safeguarding concerns keep when they were raised and resolved, not what they were.
+    Contact.objects.filter(referral_id__in=referral_ids).exclude(note="").update(note="")
+    SafeguardingConcern.objects.filter(referral_id__in=referral_ids).update(
+        concern=ANONYMISED, action_taken="", resolution=""
+    )
     for referral in Referral.objects.filter(pk__in=referral_ids).only("pk", "status", "resident_id"):
         ReferralEvent.objects.create(
             referral=referral, at=now, actor=removal.actor.user, actor_label=removal.actor.label,

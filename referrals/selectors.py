@@ -13,9 +13,19 @@ from datetime import datetime, timedelta
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from referrals.choices import ConsentPurpose, Priority, StaffRole
+from referrals.choices import ConsentPurpose, ContactStatus, Priority, StaffRole
 from referrals.choices import ReferralStatus as S
-from referrals.models import Alert, Consent, Notification, Referral, ReferralEvent, WellbeingScore
+from referrals.models import (
+    Alert,
+    Consent,
+    Contact,
+    ContactExpectation,
+    Notification,
+    Referral,
+    ReferralEvent,
+    SafeguardingConcern,
+    WellbeingScore,
+)
 from referrals.permissions import referrals_visible_to, team_referrals_visible_to
 from referrals.roles import Actor
 from referrals.workflow import FIRST_SESSION_PENDING, TRANSITIONS
@@ -66,7 +76,12 @@ STATUS_TAG = {
 def _with_open_alerts(referrals: QuerySet) -> QuerySet:
     return referrals.select_related("resident", "link_worker", "activity").prefetch_related(
         Prefetch("alerts", queryset=Alert.objects.open(), to_attr="open_alerts")
-    )
+    ).annotate(open_safeguarding=with_open_safeguarding_concern())
+
+
+def with_open_safeguarding_concern() -> Exists:
+    """An annotation: whether the referral has a safeguarding concern not yet resolved (the team's lists flag it)."""
+    return Exists(SafeguardingConcern.objects.filter(referral=OuterRef("pk"), resolved_at__isnull=True))
 
 
 # Working time -----------------------------------------------------------------------------
@@ -201,13 +216,16 @@ def caseload(*, actor: Actor, now: datetime | None = None) -> Caseload:
         .filter(~Q(status=S.CLOSED) | Q(closed_at__gte=since))
     ).order_by("received_at", "pk")
     groups = Caseload([], [], [], [])
+    referrals = list(referrals)
+    progress = contact_progress(referrals, now=now)
     for referral in referrals:
+        referral.contact_progress = progress[referral.pk]
         referral.next_step = NEXT_STEP.get(referral.status, "")
         referral.status_tag = STATUS_TAG.get(referral.status, "grey")
         referral.first_session_pending = referral.status in FIRST_SESSION_PENDING
         if referral.status == S.CLOSED:
             groups.closed_recently.append(referral)
-        elif referral.open_alerts:
+        elif referral.open_alerts or referral.open_safeguarding:
             groups.needs_action.append(referral)
         elif referral.status in WAITING_ON_PROVIDER:
             groups.waiting_on_provider.append(referral)
@@ -216,7 +234,7 @@ def caseload(*, actor: Actor, now: datetime | None = None) -> Caseload:
         else:
             groups.needs_action.append(referral)
     # Open alerts first, then the longest waiting.
-    groups.needs_action.sort(key=lambda r: (not r.open_alerts, r.received_at))
+    groups.needs_action.sort(key=lambda r: (not r.open_safeguarding, not r.open_alerts, r.received_at))
     groups.first_session_booked.sort(key=lambda r: (r.first_session_at or now))
     groups.closed_recently.sort(key=lambda r: r.closed_at or now, reverse=True)
     return groups
@@ -243,6 +261,93 @@ def referrals_ready_for_activity(*, actor: Actor) -> QuerySet:
         .select_related("resident", "activity")
         .order_by("received_at", "pk")
     )
+
+
+# Contacts ---------------------------------------------------------------------------------
+
+FAILED_CONTACTS = (ContactStatus.DID_NOT_ATTEND, ContactStatus.COULD_NOT_REACH)
+
+
+def has_held_contact(referral: Referral) -> bool:
+    return Contact.objects.filter(referral=referral, status=ContactStatus.HELD).exists()
+
+
+def failed_contact_attempts(referral: Referral) -> int:
+    """Attempts that did not reach the person (could not reach, did not attend) before any held contact."""
+    contacts = Contact.objects.filter(referral=referral)
+    first_held = contacts.filter(status=ContactStatus.HELD).order_by("at").values_list("at", flat=True).first()
+    failed = contacts.filter(status__in=FAILED_CONTACTS)
+    return (failed if first_held is None else failed.filter(at__lt=first_held)).count()
+
+
+@dataclass(frozen=True)
+class ContactProgress:
+    """Contacts held so far against what the service expects for the referral's tier."""
+
+    held: int
+    expectation: ContactExpectation | None
+    first_held_at: datetime | None
+    reviewed: bool
+    past_expected_length: bool
+
+    @property
+    def expected(self) -> str:
+        """"6-12" (or "1" when the service expects exactly one); blank with no expectation set."""
+        e = self.expectation
+        if e is None:
+            return ""
+        return str(e.min_contacts) if e.min_contacts == e.max_contacts else f"{e.min_contacts}-{e.max_contacts}"
+
+    @property
+    def summary(self) -> str:
+        if self.expectation is None:
+            return f"Contacts: {self.held} (no expectation set for this tier)"
+        return f"Contacts: {self.held} of {self.expected} within {self.expectation.within_weeks} weeks"
+
+
+def contact_progress(referrals, *, now: datetime | None = None) -> dict[int, ContactProgress]:
+    """Each referral's ``ContactProgress``, by id, in three queries whatever the number of referrals.
+
+    Past its expected length: open, with an expectation for its tier, more than ``within_weeks``
+    weeks since the first held contact, and no review contact held.
+    """
+    now = now or timezone.now()
+    rows = [(r.pk, r.service_id, r.tier, r.status) for r in referrals] if not isinstance(referrals, QuerySet) else list(
+        referrals.values_list("pk", "service_id", "tier", "status"))
+    ids = [row[0] for row in rows]
+    held = {}
+    for referral_id, at, is_review in (
+        Contact.objects.filter(referral_id__in=ids, status=ContactStatus.HELD).order_by("at")
+        .values_list("referral_id", "at", "is_review")
+    ):
+        count, first, reviewed = held.get(referral_id, (0, at, False))
+        held[referral_id] = (count + 1, first, reviewed or is_review)
+    expectations = {
+        (e.service_id, e.tier): e
+        for e in ContactExpectation.objects.filter(service_id__in={row[1] for row in rows})
+    }
+    progress = {}
+    for pk, service_id, tier, status in rows:
+        count, first, reviewed = held.get(pk, (0, None, False))
+        expectation = expectations.get((service_id, tier))
+        past = (
+            expectation is not None and first is not None and not reviewed
+            and status not in (S.CLOSED, S.DECLINED_BY_PERSON)
+            and now > first + timedelta(weeks=expectation.within_weeks)
+        )
+        progress[pk] = ContactProgress(count, expectation, first, reviewed, past)
+    return progress
+
+
+def contacts_of(referral: Referral) -> list[Contact]:
+    """A referral's contacts, newest first (booked ones to come at the top)."""
+    return list(referral.contacts.select_related("recorded_by").order_by("-at", "-pk"))
+
+
+def safeguarding_concerns_of(referral: Referral) -> list[SafeguardingConcern]:
+    """A referral's safeguarding concerns: open ones first, then newest first."""
+    concerns = list(referral.safeguarding_concerns.order_by("-raised_at", "-pk"))
+    return sorted(concerns, key=lambda c: not c.is_open)
 
 
 # One referral -----------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from referrals.models import Alert, Consent, Notification, Referral, ReferralEve
 from referrals.notifications.outbox import queue_notifications
 from referrals.permissions import check_may_take, may_complete_task
 from referrals.roles import LINK_WORKERS_GROUP, SYSTEM, Actor, actor_for_user
+from referrals.selectors import failed_contact_attempts, has_held_contact
 from referrals.validators import normalise_nhs_number
 from referrals.workflow import REALLOCATE, TRANSITIONS, Transition, first_session_started
 
@@ -464,12 +465,31 @@ def referral_close(*, referral: Referral, actor: Actor, outcome: str, note: str 
         raise ReferralError("Choose the outcome.", field="outcome")
 
     def change(r):
+        if outcome == Outcome.NOT_CONTACTABLE:
+            _check_enough_attempts(r)
         r.outcome, r.outcome_note = outcome, note
         if outcome == Outcome.DECLINED:
             r.snomed_code = SNOMED_DECLINED
 
+    # The referrer hears that the person could not be contacted in its own words (if they agreed to feedback).
+    notify = (NotificationKind.NOT_CONTACTABLE_TO_REFERRER if outcome == Outcome.NOT_CONTACTABLE
+              else NotificationKind.FEEDBACK_TO_REFERRER)
     return _step(referral, actor=actor, action="close", note=note, change=change,
-                 same=lambda r: r.outcome == outcome, notify=NotificationKind.FEEDBACK_TO_REFERRER)
+                 same=lambda r: r.outcome == outcome, notify=notify)
+
+
+def _check_enough_attempts(referral: Referral) -> None:
+    """"Could not be contacted" only after the service's number of failed attempts, none of them reaching the person."""
+    needed = referral.service.attempts_before_not_contactable
+    if has_held_contact(referral):
+        raise ReferralError("The person has been contacted (a contact was held), so the referral cannot be closed as "
+                            "“could not be contacted”. Choose another outcome.", field="outcome")
+    made = failed_contact_attempts(referral)
+    if made < needed:
+        raise ReferralError(
+            f"Record {needed} attempts to contact the person before closing as “could not be contacted”: "
+            f"{made} of {needed} so far (calls not answered, or contacts they did not attend).", field="outcome",
+        )
 
 
 def raise_alert(referral: Referral, kind: str) -> Alert | None:

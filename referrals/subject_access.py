@@ -217,6 +217,32 @@ def _referral(referral: Referral) -> dict:
             }
             for score in referral.wellbeing_scores.select_related("recorded_by").order_by("recorded_at", "pk")
         ],
+        "contacts": [
+            {
+                "at": contact.at,
+                "method": contact.get_method_display(),
+                "status": contact.get_status_display(),
+                "duration_minutes": contact.duration_minutes,
+                "review": contact.is_review,
+                "note": contact.note,
+                "recorded_by": contact.recorded_by_label,
+            }
+            for contact in referral.contacts.order_by("at", "pk")
+        ],
+        # The person's right of access covers these too; whether any is withheld (serious harm) is the
+        # safeguarding lead's decision before the export is handed over.
+        "safeguarding_concerns": [
+            {
+                "raised_at": concern.raised_at,
+                "raised_by": concern.raised_by_label,
+                "concern": concern.concern,
+                "action_taken": concern.action_taken,
+                "resolved_at": concern.resolved_at,
+                "resolved_by": concern.resolved_by_label,
+                "resolution": concern.resolution,
+            }
+            for concern in referral.safeguarding_concerns.order_by("raised_at", "pk")
+        ],
         "feedback": {
             "submitted_at": feedback.submitted_at,
             "satisfaction": feedback.satisfaction,

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from referrals.views import account, caseload, outcomes, provider, self_referral, subject_access, triage
+from referrals.views import casework  # contacts and safeguarding on the team's referral page
 
 app_name = "referrals"
 
@@ -10,6 +11,7 @@ urlpatterns = [
     path("refer-yourself/", include(self_referral.urlpatterns)),
     path("referrals/residents/", include(subject_access.urlpatterns)),
     path("referrals/", include(caseload.urlpatterns)),
+    path("referrals/", include(casework.urlpatterns)),
     path("referrals/triage/", include(triage.urlpatterns)),
     path("referrals/provider/", include(provider.urlpatterns)),
     path("account/", include(account.urlpatterns)),

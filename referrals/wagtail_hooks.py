@@ -62,7 +62,7 @@ def register_referrals_admin_urls():
 from wagtail.snippets.models import register_snippet  # noqa: E402
 from wagtail.snippets.views.snippets import SnippetViewSet  # noqa: E402
 
-from referrals.models import SocialPrescribingService, StaffMembership  # noqa: E402
+from referrals.models import ContactExpectation, SocialPrescribingService, StaffMembership  # noqa: E402
 
 
 class SocialPrescribingServiceViewSet(SnippetViewSet):
@@ -81,5 +81,16 @@ class StaffMembershipViewSet(SnippetViewSet):
     list_filter = ["service"]
 
 
+class ContactExpectationViewSet(SnippetViewSet):
+    """How many contacts each service expects per tier, and over how many weeks (the caseload's "3 of 6-12")."""
+
+    model = ContactExpectation
+    icon = "date"
+    menu_label = "Contact expectations"
+    list_display = ["service", "tier", "min_contacts", "max_contacts", "within_weeks"]
+    list_filter = ["service", "tier"]
+
+
 register_snippet(SocialPrescribingServiceViewSet)
 register_snippet(StaffMembershipViewSet)
+register_snippet(ContactExpectationViewSet)

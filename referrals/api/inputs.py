@@ -19,7 +19,9 @@ from directory.models import NeedTerm
 from directory.postcodes import PostcodeError, normalise_postcode
 from referrals.choices import (
     ConsentMethod,
+    ContactMethod,
     ContactRoute,
+    ContactStatus,
     Outcome,
     Priority,
     ProviderDeclineReason,
@@ -264,6 +266,47 @@ class ReferralPersonDeclinesInput(NoteInput):
 class ReferralCloseInput(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     note = TextField(**_NOTE)
+
+
+# Casework: contacts and safeguarding concerns ------------------------------------------------
+
+
+class ContactCreateInput(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="When the contact happened, or is booked for (ISO 8601, with an offset).")
+    method = serializers.ChoiceField(choices=ContactMethod.choices)
+    status = serializers.ChoiceField(
+        choices=[(value, label) for value, label in ContactStatus.choices if value != ContactStatus.CANCELLED],
+        help_text="'booked' books a contact in the future (the person is reminded the day before); 'held', "
+                  "'did_not_attend' or 'could_not_reach' record one that has happened.",
+    )
+    duration_minutes = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=600,
+        help_text="How long it lasted, 1 to 600 minutes: needed for a held contact.",
+    )
+    is_review = serializers.BooleanField(required=False, default=False,
+                                         help_text="The review before discharge.")
+    note = serializers.CharField(**{**_NOTE, "help_text": "For the social prescribing team: never shown to providers."})
+
+
+class ContactResultInput(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[(value, label) for value, label in ContactStatus.choices if value != ContactStatus.BOOKED],
+        help_text="What became of a booked contact.",
+    )
+    duration_minutes = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=600,
+        help_text="How long it lasted, 1 to 600 minutes: needed for a held contact.",
+    )
+    note = serializers.CharField(**_NOTE)
+
+
+class ConcernRaiseInput(serializers.Serializer):
+    concern = serializers.CharField(max_length=5000, help_text="What the concern is. Never sent by email.")
+    action_taken = serializers.CharField(**_NOTE)
+
+
+class ConcernResolveInput(serializers.Serializer):
+    resolution = serializers.CharField(max_length=5000, help_text="How the concern was resolved.")
 
 
 # Listing -------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from rest_framework import serializers
 from referrals.choices import (
     ConsentMethod,
     ConsentPurpose,
+    ContactMethod,
     ContactRoute,
+    ContactStatus,
     Priority,
     ProviderDeclineReason,
     ReferralStatus,
@@ -193,3 +195,44 @@ class ReferralErrorOutput(serializers.Serializer):
     detail = serializers.CharField()
 
 
+# Casework: contacts and safeguarding concerns (the team's only: never in a provider's view) ----------
+
+
+class ContactOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    method = serializers.ChoiceField(choices=ContactMethod.choices)
+    status = serializers.ChoiceField(choices=ContactStatus.choices)
+    duration_minutes = serializers.IntegerField(allow_null=True)
+    is_review = serializers.BooleanField()
+    note = serializers.CharField()
+    recorded_by = serializers.CharField()
+    reminder_queued_at = serializers.DateTimeField(allow_null=True)
+
+
+class ContactListOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    held = serializers.IntegerField(help_text="Contacts held so far.")
+    expected = serializers.CharField(help_text="What the service expects for the tier (\"6-12\"); blank if none is set.")
+    within_weeks = serializers.IntegerField(allow_null=True)
+    past_expected_length = serializers.BooleanField()
+    failed_attempts = serializers.IntegerField(help_text="Attempts that did not reach the person before any held contact.")
+    attempts_before_not_contactable = serializers.IntegerField()
+    results = ContactOutput(many=True, help_text="Newest first.")
+
+
+class ConcernOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    raised_at = serializers.DateTimeField()
+    raised_by = serializers.CharField()
+    concern = serializers.CharField()
+    action_taken = serializers.CharField()
+    open = serializers.BooleanField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolved_by = serializers.CharField()
+    resolution = serializers.CharField()
+
+
+class ConcernListOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    results = ConcernOutput(many=True, help_text="Open ones first, then newest first.")

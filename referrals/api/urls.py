@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from referrals.api.views import STEP_APIS, ReferralCreateApi, ReferralDetailApi, ReferralListApi
+from referrals.api.views import CASEWORK_APIS, STEP_APIS, ReferralCreateApi, ReferralDetailApi, ReferralListApi
 
 urlpatterns = [
     path("api/v1/referrals/", ReferralListApi.as_view(), name="api-referral-list"),
@@ -11,5 +11,9 @@ urlpatterns = [
     *[
         path(f"api/v1/referrals/<str:reference>/{segment}/", api.as_view(), name=f"api-referral-{segment}")
         for segment, api in STEP_APIS.items()
+    ],
+    *[
+        path(f"api/v1/referrals/<str:reference>/{route}", api.as_view(), name=name)
+        for route, (api, name) in CASEWORK_APIS.items()
     ],
 ]

@@ -22,14 +22,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler, set_rollback
 
 from directory.models import ActivityPage, ActivitySession
-from referrals import services
+from referrals import contacts, safeguarding, selectors, services
 from referrals.api import idempotency, inputs, outputs, representations
 from referrals.api.authentication import AUTHENTICATION_CLASSES, ActsForSomeone
 from referrals.audit import audit_view
+from referrals.choices import ContactStatus
 from referrals.errors import InvalidTransition, NotPermitted, ReferralError
 from referrals.models import Referral
 from referrals.permissions import (
+    check_may_handle_safeguarding,
+    check_may_record_contacts,
     check_may_take,
+    may_see_casework,
     referrals_visible_to,
     sees_as_provider_only,
     service_for_new_referral,
@@ -452,6 +456,176 @@ class ReferralCloseApi(ReferralStepApi):
 
     def perform(self, *, referral, actor, outcome, note):
         return services.referral_close(referral=referral, actor=actor, outcome=outcome, note=note)
+
+
+# Casework: contacts and safeguarding concerns ----------------------------------------------------
+# The social prescribing team's only: a provider (or its token) that sees the referral is refused (403),
+# anyone else gets a 404. Reads are audited; changes go through ``referrals.contacts`` and
+# ``referrals.safeguarding``, which audit them and ask the policy as the pages do.
+
+
+def _casework_referral(request, reference: str) -> Referral:
+    referral = _visible_referral(request, reference)
+    if not may_see_casework(request.actor, referral):
+        raise NotPermitted("Contacts and safeguarding concerns are for the social prescribing team only.")
+    return referral
+
+
+def _contact_output(contact) -> dict:
+    return {
+        "id": contact.pk, "at": contact.at, "method": contact.method, "status": contact.status,
+        "duration_minutes": contact.duration_minutes, "is_review": contact.is_review, "note": contact.note,
+        "recorded_by": contact.recorded_by_label, "reminder_queued_at": contact.reminder_queued_at,
+    }
+
+
+def _contacts_output(request, referral: Referral) -> dict:
+    audit_view(request.actor, what="API: contacts", referral=referral, request=request)
+    progress = selectors.contact_progress([referral])[referral.pk]
+    return {
+        "reference": referral.reference,
+        "held": progress.held,
+        "expected": progress.expected,
+        "within_weeks": progress.expectation.within_weeks if progress.expectation else None,
+        "past_expected_length": progress.past_expected_length,
+        "failed_attempts": selectors.failed_contact_attempts(referral),
+        "attempts_before_not_contactable": referral.service.attempts_before_not_contactable,
+        "results": [_contact_output(contact) for contact in selectors.contacts_of(referral)],
+    }
+
+
+def _concern_output(concern) -> dict:
+    return {
+        "id": concern.pk, "raised_at": concern.raised_at, "raised_by": concern.raised_by_label,
+        "concern": concern.concern, "action_taken": concern.action_taken, "open": concern.is_open,
+        "resolved_at": concern.resolved_at, "resolved_by": concern.resolved_by_label,
+        "resolution": concern.resolution,
+    }
+
+
+def _concerns_output(request, referral: Referral) -> dict:
+    audit_view(request.actor, what="API: safeguarding concerns", referral=referral, request=request)
+    return {"reference": referral.reference,
+            "results": [_concern_output(concern) for concern in selectors.safeguarding_concerns_of(referral)]}
+
+
+_CASEWORK_ERRORS = {
+    400: _BAD_INPUT, 401: _ERRORS[401],
+    403: OpenApiResponse(outputs.ReferralErrorOutput, description="A provider, or someone who may not do this."),
+    404: _ERRORS[404],
+    409: OpenApiResponse(outputs.ReferralErrorOutput, description="The referral (or the contact or concern) is not "
+                         "at a point where this can happen."),
+}
+
+
+class ReferralContactsApi(ReferralApi):
+    @extend_schema(
+        operation_id="referrals_contacts_list", summary="List contacts",
+        description="Every contact and attempt, newest first, with contacts held so far against what the service "
+                    "expects for the tier. The social prescribing team only.",
+        parameters=[_REFERENCE], responses={200: outputs.ContactListOutput, **_CASEWORK_ERRORS}, tags=["casework"],
+    )
+    def get(self, request, reference: str):
+        referral = _casework_referral(request, reference)
+        return Response(_contacts_output(request, referral))
+
+    @extend_schema(
+        operation_id="referrals_contacts_create", summary="Record or book a contact",
+        description="The person's link worker records a contact that happened (held, did not attend, could not "
+                    "reach) or books one in the future (status 'booked'). The first held contact moves a triaged "
+                    "referral to contacted.",
+        parameters=[_REFERENCE], request=inputs.ContactCreateInput,
+        responses={201: outputs.ContactListOutput, **_CASEWORK_ERRORS}, tags=["casework"],
+    )
+    def post(self, request, reference: str):
+        referral = _casework_referral(request, reference)
+        check_may_record_contacts(request.actor, referral)
+        serializer = inputs.ContactCreateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["status"] == ContactStatus.BOOKED:
+            contacts.contact_book(referral=referral, actor=request.actor, at=data["at"], method=data["method"],
+                                  note=data["note"], is_review=data["is_review"])
+        else:
+            contacts.contact_record(referral=referral, actor=request.actor, at=data["at"], method=data["method"],
+                                    status=data["status"], duration_minutes=data["duration_minutes"],
+                                    note=data["note"], is_review=data["is_review"])
+        return Response(_contacts_output(request, referral), status=status.HTTP_201_CREATED)
+
+
+class ReferralContactResultApi(ReferralApi):
+    @extend_schema(
+        operation_id="referrals_contacts_result", summary="Record what became of a booked contact",
+        description="Held, did not attend, could not reach, or cancelled. Only a booked contact takes a result; "
+                    "one that has not happened yet can only be cancelled.",
+        parameters=[_REFERENCE, OpenApiParameter("contact_id", int, OpenApiParameter.PATH)],
+        request=inputs.ContactResultInput, responses={200: outputs.ContactListOutput, **_CASEWORK_ERRORS},
+        tags=["casework"],
+    )
+    def post(self, request, reference: str, contact_id: int):
+        referral = _casework_referral(request, reference)
+        check_may_record_contacts(request.actor, referral)
+        contact = referral.contacts.filter(pk=contact_id).first()
+        if contact is None:
+            raise exceptions.NotFound("No contact with this id on this referral.")
+        serializer = inputs.ContactResultInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contacts.contact_record_result(contact=contact, actor=request.actor, **serializer.validated_data)
+        return Response(_contacts_output(request, referral))
+
+
+class ReferralConcernsApi(ReferralApi):
+    @extend_schema(
+        operation_id="referrals_safeguarding_list", summary="List safeguarding concerns",
+        description="The social prescribing team only; never a provider.",
+        parameters=[_REFERENCE], responses={200: outputs.ConcernListOutput, **_CASEWORK_ERRORS}, tags=["casework"],
+    )
+    def get(self, request, reference: str):
+        referral = _casework_referral(request, reference)
+        return Response(_concerns_output(request, referral))
+
+    @extend_schema(
+        operation_id="referrals_safeguarding_raise", summary="Raise a safeguarding concern",
+        description="The person's link worker or the service's triage team. The service's safeguarding lead is "
+                    "emailed at once with the reference and a link, never the concern.",
+        parameters=[_REFERENCE], request=inputs.ConcernRaiseInput,
+        responses={201: outputs.ConcernListOutput, **_CASEWORK_ERRORS}, tags=["casework"],
+    )
+    def post(self, request, reference: str):
+        referral = _casework_referral(request, reference)
+        check_may_handle_safeguarding(request.actor, referral)
+        serializer = inputs.ConcernRaiseInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        safeguarding.concern_raise(referral=referral, actor=request.actor, **serializer.validated_data)
+        return Response(_concerns_output(request, referral), status=status.HTTP_201_CREATED)
+
+
+class ReferralConcernResolveApi(ReferralApi):
+    @extend_schema(
+        operation_id="referrals_safeguarding_resolve", summary="Resolve a safeguarding concern",
+        parameters=[_REFERENCE, OpenApiParameter("concern_id", int, OpenApiParameter.PATH)],
+        request=inputs.ConcernResolveInput, responses={200: outputs.ConcernListOutput, **_CASEWORK_ERRORS},
+        tags=["casework"],
+    )
+    def post(self, request, reference: str, concern_id: int):
+        referral = _casework_referral(request, reference)
+        check_may_handle_safeguarding(request.actor, referral)
+        concern = referral.safeguarding_concerns.filter(pk=concern_id).first()
+        if concern is None:
+            raise exceptions.NotFound("No safeguarding concern with this id on this referral.")
+        serializer = inputs.ConcernResolveInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        safeguarding.concern_resolve(concern=concern, actor=request.actor, **serializer.validated_data)
+        return Response(_concerns_output(request, referral))
+
+
+# Casework routes after /api/v1/referrals/<reference>/ (urls.py builds them), with their names.
+CASEWORK_APIS = {
+    "contacts/": (ReferralContactsApi, "api-referral-contacts"),
+    "contacts/<id:contact_id>/result/": (ReferralContactResultApi, "api-referral-contact-result"),
+    "safeguarding/": (ReferralConcernsApi, "api-referral-safeguarding"),
+    "safeguarding/<id:concern_id>/resolve/": (ReferralConcernResolveApi, "api-referral-safeguarding-resolve"),
+}
 
 
 # The steps' URL segments, in the pathway's order (urls.py builds the routes from this).

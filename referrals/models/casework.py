@@ -10,6 +10,7 @@ Changes go through the services in ``referrals.casework``; nothing here sends or
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -38,6 +39,11 @@ class ContactExpectation(models.Model):
 
     def __str__(self):
         return f"{self.service}: {self.get_tier_display()}, {self.min_contacts}-{self.max_contacts} in {self.within_weeks} weeks"
+
+    def clean(self):
+        # Said in words here: the check constraint's own message names only the constraint.
+        if self.min_contacts and self.max_contacts and self.min_contacts > self.max_contacts:
+            raise ValidationError({"max_contacts": "The most contacts cannot be fewer than the fewest."})
 
 
 class Contact(models.Model):

@@ -118,6 +118,15 @@ def _to_referrer(referral) -> list[dict]:
     return [{"channel": Channel.EMAIL, "recipient": referral.referrer_email}]
 
 
+def _to_safeguarding_lead(referral) -> list[dict]:
+    """The service's safeguarding lead; without one, the team's shared inbox; without that, its Signpost inbox."""
+    service = referral.service
+    address = service.safeguarding_lead_email or service.email
+    if address:
+        return [{"channel": Channel.EMAIL, "recipient": address}]
+    return [{"channel": Channel.INBOX, "service": service}]
+
+
 _PLANS = {
     NotificationKind.SELF_REFERRAL_RECEIVED: _to_resident,
     NotificationKind.NEW_REFERRAL_FOR_PROVIDER: _to_provider,
@@ -127,4 +136,7 @@ _PLANS = {
     NotificationKind.ATTENDANCE_RECORDED: _to_link_worker,
     NotificationKind.FEEDBACK_TO_REFERRER: _to_referrer,
     NotificationKind.OUTCOME_QUESTIONS: _to_resident,
+    NotificationKind.CONTACT_REMINDER: _to_resident,
+    NotificationKind.NOT_CONTACTABLE_TO_REFERRER: _to_referrer,
+    NotificationKind.SAFEGUARDING_CONCERN: _to_safeguarding_lead,
 }

@@ -40,6 +40,7 @@ from referrals.forms.caseload import (
     live_activities,
 )
 from referrals.models import Consent, Notification
+from referrals.views.casework_sections import casework_context
 from referrals.views.common import add_domain_error, refusal_message, staff_view, visible_referral
 
 TEAM = (StaffRole.LINK_WORKER, StaffRole.TRIAGE)
@@ -120,15 +121,9 @@ class Step:
     hint: str = ""
 
 
+# First contact ("record_contact") is not a step here: it is recording a held contact in the page's
+# Contacts section (``referrals.views.casework``), which takes the step.
 STEPS: dict[str, Step] = {
-    "record_contact": Step(
-        NoteForm,
-        lambda r, a, d: services.referral_record_contact(referral=r, actor=a, note=d["note"]),
-        gettext_lazy("Record first contact"),
-        gettext_lazy("Record contact"),
-        gettext_lazy("First contact recorded."),
-        gettext_lazy("You have spoken to the person (by phone, in person or by message)."),
-    ),
     "choose_activity": Step(
         ChooseActivityForm,
         lambda r, a, d: services.referral_choose_activity(referral=r, actor=a, activity=d["activity"], note=d["note"]),
@@ -322,6 +317,7 @@ def _render_referral(request, referral, *, failed: tuple[str, forms.Form] | None
             "failed_form": failed_form,
             "status_tag": selectors.STATUS_TAG.get(referral.status, "grey"),
             "next_step": selectors.NEXT_STEP.get(referral.status, ""),
+            **casework_context(request, referral, failed=failed),
         },
     )
 

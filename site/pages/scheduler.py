@@ -25,6 +25,7 @@ SCHEDULE = (
     Job("referrals.tasks.deliver_due_notifications_task", timedelta(minutes=1)),
     # Alerts: not contacted, no provider response, attendance not recorded, did not attend.
     Job("referrals.alerts.raise_alerts_task", timedelta(minutes=15)),
+    Job("referrals.contacts.queue_contact_reminders_task", timedelta(hours=1)),
     Job("directory.tasks.send_stale_reminders_task", timedelta(days=1)),
     # Retention: personal data leaves finished referrals past the retention period (docs/retention.md).
     Job("referrals.retention.anonymise_closed_referrals_task", timedelta(days=1)),

@@ -47,6 +47,21 @@ def case(service, triage, link_worker, activity):
                                    resident=resident, status=S.FIRST_SESSION_BOOKED)
 
 
+CASEWORK_WORDS = "Quartermaine casework: worried about her nephew"
+
+
+def _casework_values(case) -> dict:
+    """A contact and a safeguarding concern on the case, so their pages and operations have ids to try."""
+    from django.utils import timezone
+
+    from referrals.models import Contact, SafeguardingConcern
+
+    contact = Contact.objects.create(referral=case, at=timezone.now(), method="phone", recorded_by_label="Lee",
+                                     note=CASEWORK_WORDS)
+    concern = SafeguardingConcern.objects.create(referral=case, concern=CASEWORK_WORDS, raised_by_label="Lee")
+    return {"contact_pk": contact.pk, "contact_id": contact.pk, "concern_pk": concern.pk, "concern_id": concern.pk}
+
+
 @pytest.fixture
 def outsiders(other_service, service, other_organisation):
     from directory.permissions import MODERATORS_GROUP
@@ -72,6 +87,7 @@ def test_no_referral_page_shows_a_case_to_an_outsider(client, sign_in, case, out
     from referrals import urls
 
     values = {"pk": case.pk, "referral_id": case.pk, "reference": case.reference, "resident_id": case.resident_id}
+    values = {**values, **_casework_values(case)}
     pages = list(_paths(urls.urlpatterns, values=values))
     assert len(pages) >= 5, pages  # the walk found the pages
     # Among them the resident's own data: the subject access export (page and JSON) and erasure.
@@ -102,6 +118,8 @@ def test_no_api_operation_shows_a_case_to_another_service_or_organisation(client
         "another organisation's token": ApiToken.issue(name="Other provider", organisation=other_organisation)[1],
     }
     operations = list(_paths(urls.urlpatterns, values={"reference": case.reference, "pk": case.pk}))
+    casework = {"reference": case.reference, **_casework_values(case)}
+    operations += [op for op in _paths(urls.urlpatterns, values=casework) if op not in operations]
     assert len(operations) >= 10, operations
     failures = []
     for role, key in tokens.items():
@@ -115,4 +133,34 @@ def test_no_api_operation_shows_a_case_to_another_service_or_organisation(client
                     failures.append(f"{role} {method.upper()} {path} ({name}): {response.status_code}")
     case.refresh_from_db()
     assert case.status == S.FIRST_SESSION_BOOKED
+    assert not failures, "\n".join(failures)
+
+
+def test_the_case_s_own_provider_never_sees_its_contacts_or_safeguarding(client, sign_in, case, provider_editor,
+                                                                         organisation):
+    """The provider the case was sent to sees its summary, never its contacts or safeguarding concerns: every
+    casework page and operation answers 403 or 404 and shows none of it."""
+    from referrals import urls as page_urls
+    from referrals.api import urls as api_urls
+
+    values = {"pk": case.pk, "reference": case.reference, **_casework_values(case)}
+    casework = ("contacts", "safeguarding")
+    pages = [(p, n) for p, n, _ in _paths(page_urls.urlpatterns, values=values) if any(w in p for w in casework)]
+    operations = [(p, n) for p, n, _ in _paths(api_urls.urlpatterns, values=values) if any(w in p for w in casework)]
+    assert len(pages) >= 6 and len(operations) >= 4, (pages, operations)
+    failures = []
+    sign_in(provider_editor)
+    for path, name in pages:
+        for method in ("get", "post"):
+            response = getattr(client, method)(path)
+            if CASEWORK_WORDS in response.content.decode() or response.status_code not in (403, 404, 405):
+                failures.append(f"provider {method.upper()} {path} ({name}): {response.status_code}")
+    key = ApiToken.issue(name="The case's provider", organisation=organisation)[1]
+    for path, name in operations:
+        for method in ("get", "post"):
+            response = getattr(client, method)(path, HTTP_AUTHORIZATION=f"Token {key}", content_type="application/json",
+                                               data={"concern": "x", "resolution": "x", "status": "cancelled"})
+            if CASEWORK_WORDS in response.content.decode() or response.status_code not in (403, 404, 405):
+                failures.append(f"provider token {method.upper()} {path} ({name}): {response.status_code}")
+    assert case.contacts.get().status == "booked" and case.safeguarding_concerns.get().is_open
     assert not failures, "\n".join(failures)

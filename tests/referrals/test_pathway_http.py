@@ -124,6 +124,16 @@ class Walk:
         response = self.post(user, f"/referrals/{referral.pk}/steps/{action}/", data)
         assert response["Location"] == f"/referrals/{referral.pk}/"
 
+    def record_contact(self, user, referral: Referral, note: str) -> None:
+        """First contact: a held phone call recorded in the referral page's Contacts section."""
+        today = timezone.localdate()
+        response = self.post(user, f"/referrals/{referral.pk}/contacts/", {
+            "contact-status": "held", "contact-day": today.day, "contact-month": today.month,
+            "contact-year": today.year, "contact-time": "00:00", "contact-method": "phone",
+            "contact-duration_minutes": "15", "contact-note": note,
+        })
+        assert response["Location"] == f"/referrals/{referral.pk}/#contacts"
+
     def referral_page(self, user, referral: Referral) -> str:
         page = self.get(user, f"/referrals/{referral.pk}/", referral=referral)
         assert referral.resident.first_name in page
@@ -148,7 +158,7 @@ class Walk:
     def contact_and_send(self, referral: Referral, *, link_worker, activity, contact: bool = True) -> None:
         """The link worker's part: contact (if not yet made), choose the activity together, send it."""
         if contact:
-            self.step(link_worker, referral, "record_contact", {"record_contact-note": "Rang her; she'd like to walk."})
+            self.record_contact(link_worker, referral, "Rang her; she'd like to walk.")
             assert status_of(referral) == S.CONTACTED
         self.step(link_worker, referral, "choose_activity", {"choose_activity-activity": activity.pk})
         assert status_of(referral) == S.ACTIVITY_CHOSEN and referral.activity_id == activity.pk
@@ -607,7 +617,7 @@ def test_the_alert_job_flags_a_referral_not_contacted_within_two_working_days(
     caseload = walk.caseload(link_worker)
     assert referral.reference in caseload and NOT_CONTACTED_LABEL in caseload
 
-    walk.step(link_worker, referral, "record_contact", {"record_contact-note": "Spoke to her at last."})
+    walk.record_contact(link_worker, referral, "Spoke to her at last.")
     assert status_of(referral) == S.CONTACTED
     alert.refresh_from_db()
     assert alert.cleared_at is not None and alert.cleared_by_action == "record_contact"

@@ -86,16 +86,23 @@ def test_recording_first_contact_moves_the_referral_and_clears_the_alert(service
     referral = make_referral(service=service, triage=triage, link_worker=link_worker, status=S.TRIAGED)
     Alert.objects.create(referral=referral, kind=AlertKind.NOT_CONTACTED)
 
-    response = sign_in(link_worker).post(step(referral, "record_contact"), {"record_contact-note": "Rang, chatted."},
-                                         follow=True)
+    # First contact is a held contact recorded in the page's Contacts section (the old step's form is gone).
+    assert soup(sign_in(link_worker).get(url(referral))).select_one("details#record-contact[open]") is not None
+    now = timezone.localtime()
+    response = sign_in(link_worker).post(f"{url(referral)}contacts/", {
+        "contact-status": "held", "contact-day": now.day, "contact-month": now.month, "contact-year": now.year,
+        "contact-time": "00:00", "contact-method": "phone", "contact-duration_minutes": "20",
+        "contact-note": "Rang, chatted.",
+    }, follow=True)
 
     referral.refresh_from_db()
     assert referral.status == S.CONTACTED and referral.contacted_at is not None
     event = referral.events.get(action="record_contact")
-    assert event.actor == link_worker and event.from_status == S.TRIAGED and event.note == "Rang, chatted."
+    assert event.actor == link_worker and event.from_status == S.TRIAGED and event.note == "Phone, 20 minutes"
+    assert referral.contacts.get().note == "Rang, chatted."
     assert not referral.alerts.open().exists()
-    assert response.redirect_chain[-1][0] == url(referral)
-    assert "First contact recorded." in soup(response).select_one(".nhsuk-notification-banner--success").get_text()
+    assert response.redirect_chain[-1][0] == url(referral) + "#contacts"
+    assert "Contact recorded." in soup(response).select_one(".nhsuk-notification-banner--success").get_text()
 
 
 def test_choosing_an_activity_then_sending_it_to_the_provider(contacted, link_worker, activity, sign_in):
@@ -267,7 +274,7 @@ def test_a_step_the_actor_does_not_own_is_forbidden(contacted, triage, activity,
     events = contacted.events.count()
 
     assert client.post(step(contacted, "choose_activity"), {"choose_activity-activity": activity.pk}).status_code == 403
-    assert client.post(step(contacted, "record_contact"), {}).status_code == 403
+    assert client.post(f"{url(contacted)}contacts/", {}).status_code == 403
     contacted.refresh_from_db()
     assert contacted.status == S.CONTACTED and contacted.activity is None and contacted.events.count() == events
 
