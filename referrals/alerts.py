@@ -20,7 +20,10 @@ The conditions:
   or closed the referral yet;
 - past expected length: open, and more weeks have passed since the first held contact than the
   service expects for the referral's tier (``ContactExpectation.within_weeks``), with no review
-  contact held (none is raised for a tier with no expectation set).
+  contact held (none is raised for a tier with no expectation set);
+- plan review due: a goal in the person's care and support plan has passed its review date and
+  has not ended (achieved, not achieved, no longer wanted); cleared when the date moves or the
+  goal ends (``referrals.care_plans`` clears it at once when a change leaves no goal due).
 
 It runs a fixed number of queries whatever the number of referrals, and can run as often as
 anyone likes: the partial unique constraint on ``Alert`` (one open alert of each kind per
@@ -40,9 +43,9 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
-from referrals.choices import AlertKind, ContactStatus
+from referrals.choices import AlertKind, ContactStatus, GoalStatus
 from referrals.choices import ReferralStatus as S
-from referrals.models import Alert, Contact, Referral
+from referrals.models import Alert, Contact, Goal, Referral
 from referrals.permissions import referrals_visible_to
 from referrals.roles import Actor
 from referrals.selectors import contact_progress
@@ -52,6 +55,8 @@ from referrals.working_days import add_working_days
 logger = logging.getLogger(__name__)
 
 CLEARED_BY_JOB = "raise_alerts"
+# A goal with one of these statuses needs no review (as ``referrals.care_plans.ENDED``, a layer above).
+GOALS_ENDED = (GoalStatus.ACHIEVED, GoalStatus.NOT_ACHIEVED, GoalStatus.NO_LONGER_WANTED)
 # Rows per UPDATE when clearing: keeps the IN list well inside every database's limits.
 _BATCH = 500
 
@@ -120,11 +125,22 @@ def _due_past_expected_length(now: datetime) -> set[int]:
     return {pk for pk, progress in contact_progress(candidates, now=now).items() if progress.past_expected_length}
 
 
+def _due_plan_review(now: datetime) -> set[int]:
+    """Open referrals with a goal whose review date has passed and that has not ended (achieved, not
+    achieved, no longer wanted). Cleared when the date moves on or the goal ends."""
+    goals_due = Goal.objects.filter(review_on__lt=timezone.localdate(now)).exclude(status__in=GOALS_ENDED)
+    return set(
+        _candidates(status__in=sorted(OPEN), anonymised_at__isnull=True,
+                    pk__in=goals_due.values("plan__referral_id")).values_list("pk", flat=True)
+    )
+
+
 CONDITIONS = {
     AlertKind.NOT_CONTACTED: _due_not_contacted,
     AlertKind.NO_PROVIDER_RESPONSE: _due_no_provider_response,
     AlertKind.ATTENDANCE_NOT_RECORDED: _due_attendance_not_recorded,
     AlertKind.DID_NOT_ATTEND: _due_did_not_attend,
+    AlertKind.PLAN_REVIEW_DUE: _due_plan_review,
     AlertKind.PAST_EXPECTED_LENGTH: _due_past_expected_length,
 }
 

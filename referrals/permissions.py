@@ -200,6 +200,38 @@ def may_complete_task(actor: Actor, task: Notification) -> bool:
     return mine or team or actor.is_administrator
 
 
+# The care and support plan ----------------------------------------------------------------
+
+
+def may_see_care_plan(actor: Actor, referral: Referral) -> bool:
+    """The plan is built with the person by their link worker: they see it, and so do the triage staff
+    of its service (read-only, to cover and to supervise) and administrators. Never a provider, a
+    token or link acting for one, or another link worker (not even the one who made the referral)."""
+    if actor.only_referral_id is not None:
+        return False
+    if actor.is_administrator:
+        return True
+    if actor.has_role(StaffRole.TRIAGE) and referral.service_id in actor.service_ids:
+        return True
+    return is_on_caseload_of(actor, referral)
+
+
+def may_change_care_plan(actor: Actor, referral: Referral) -> bool:
+    """Only the person's allocated link worker changes their plan, or sends them a copy: it is agreed
+    between the two of them."""
+    return actor.only_referral_id is None and is_on_caseload_of(actor, referral)
+
+
+def check_may_see_care_plan(actor: Actor, referral: Referral) -> None:
+    if not may_see_care_plan(actor, referral):
+        raise NotPermitted("Only the person's link worker and their service's triage team see the plan.")
+
+
+def check_may_change_care_plan(actor: Actor, referral: Referral) -> None:
+    if not may_change_care_plan(actor, referral):
+        raise NotPermitted("Only the person's link worker changes their plan.")
+
+
 # Casework: contacts and safeguarding ------------------------------------------------------
 
 

@@ -12,6 +12,8 @@ A referral is finished when it is closed, or when the person declined social pre
 - the person's feedback on their first session loses its comments (the score stays);
 - contacts lose their notes (when, how, how long and what happened stay); safeguarding concerns
   lose what the concern was, what was done and how it was resolved (when stays);
+- the care and support plan loses what matters, its goals' and actions' words and who does
+  them (statuses and dates stay); each kept version's words and snapshot become a marker;
 - the notes in its event log are blanked with a queryset ``update()``: the log is append-only
   to everything else, and removing personal data is the one change it allows;
 - the resident, once none of their referrals is still in use (open, or finished within the
@@ -51,9 +53,13 @@ from referrals.audit import audit
 from referrals.choices import AuditAction, DeliveryStatus, NotificationKind
 from referrals.choices import ReferralStatus as S
 from referrals.models import (
+    CarePlan,
+    CarePlanVersion,
     Consent,
     Contact,
+    Goal,
     Notification,
+    PlanAction,
     Referral,
     ReferralEvent,
     Resident,
@@ -163,6 +169,15 @@ def anonymise_referrals(referral_ids: list[int], *, now: datetime, removal: Remo
     )
     Notification.objects.filter(referral_id__in=referral_ids).update(
         recipient="", body="", subject=_subject_by_kind()
+    )
+    # The care and support plan: its words go (what matters, goals, actions and who does them); the
+    # goals' statuses and dates stay for reporting. Each kept version's words and snapshot are replaced
+    # by a marker: like the event log, the one change the append-only history allows.
+    CarePlan.objects.filter(referral_id__in=referral_ids).update(what_matters="")
+    Goal.objects.filter(plan__referral_id__in=referral_ids).update(description="")
+    PlanAction.objects.filter(plan__referral_id__in=referral_ids).update(description="", who="")
+    CarePlanVersion.objects.filter(plan__referral_id__in=referral_ids).update(
+        change=ANONYMISED, content={"anonymised": True}
     )
     # The person's own words about their first session; the score stays for reporting.
     ResidentFeedback.objects.filter(referral_id__in=referral_ids).exclude(comments="").update(comments="")

@@ -29,7 +29,7 @@ from django.utils import timezone
 from referrals.audit import audit
 from referrals.choices import AuditAction
 from referrals.errors import ReferralError
-from referrals.models import AuditEntry, Consent, Referral, Resident
+from referrals.models import AuditEntry, CarePlan, Consent, Referral, Resident
 from referrals.permissions import check_may_erase_resident, check_may_export_resident
 from referrals.retention import (
     FINISHED,
@@ -257,6 +257,7 @@ def _referral(referral: Referral) -> dict:
             }
             for alert in referral.alerts.select_related("cleared_by").order_by("raised_at", "pk")
         ],
+        "care_plan": _care_plan(referral),
         # That a link was emailed, to whom and whether it was used: never its id or token.
         "provider_links": [
             {
@@ -267,6 +268,31 @@ def _referral(referral: Referral) -> dict:
                 "used_at": link.used_at,
             }
             for link in referral.action_links.select_related("organisation").order_by("created_at")
+        ],
+    }
+
+
+def _care_plan(referral: Referral) -> dict | None:
+    """The person's care and support plan as it stands, and every version of it kept (the history)."""
+    plan = CarePlan.objects.filter(referral=referral).first()
+    if plan is None:
+        return None
+    return {
+        "created_at": plan.created_at,
+        "what_matters": plan.what_matters,
+        "goals": [
+            {"description": goal.description, "status": goal.get_status_display(), "review_on": goal.review_on}
+            for goal in plan.goals.order_by("created_at", "pk")
+        ],
+        "actions": [
+            {"description": action.description, "who": action.who, "due_on": action.due_on,
+             "done_at": action.done_at}
+            for action in plan.actions.order_by("created_at", "pk")
+        ],
+        "history": [
+            {"version": version.number, "at": version.at, "by": version.actor_label, "change": version.change,
+             "content": version.content}
+            for version in plan.versions.order_by("number")
         ],
     }
 
@@ -283,10 +309,11 @@ def _audit_entry(entry: AuditEntry, references: dict[int, str]) -> dict:
 
 
 def _link_pattern() -> re.Pattern:
-    """Any URL to a page that acts on a signed token in its path (a provider's link, a resident's answers)."""
+    """Any URL to a page that acts on a signed token in its path (a provider's link, a resident's answers,
+    the person's copy of their plan)."""
     prefixes = [
         re.escape(reverse(name, args=["TOKEN"]).split("TOKEN")[0])
-        for name in ("referrals:provider_link", "referrals:resident_answers")
+        for name in ("referrals:provider_link", "referrals:resident_answers", "referrals:care_plan_public")
     ]
     return re.compile(r"\S*(?:" + "|".join(prefixes) + r")[^\s/]+/?")
 

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from referrals.views import account, caseload, outcomes, provider, self_referral, subject_access, triage
+from referrals.views import account, care_plan, caseload, outcomes, provider, self_referral, subject_access, triage
 from referrals.views import casework  # contacts and safeguarding on the team's referral page
 
 app_name = "referrals"
@@ -17,4 +17,6 @@ urlpatterns = [
     path("account/", include(account.urlpatterns)),
     path("answers/", include(outcomes.urlpatterns)),
     path("referrals/", include(outcomes.referral_urlpatterns)),
+    path("referrals/", include(care_plan.referral_urlpatterns)),
+    path("your-plan/", include(care_plan.public_urlpatterns)),
 ]

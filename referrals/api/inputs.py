@@ -22,6 +22,7 @@ from referrals.choices import (
     ContactMethod,
     ContactRoute,
     ContactStatus,
+    GoalStatus,
     Outcome,
     Priority,
     ProviderDeclineReason,
@@ -364,3 +365,43 @@ class ReferralListFilters(serializers.Serializer):
         return wanted
 
 
+
+
+# The care and support plan ---------------------------------------------------------------------
+
+
+class CarePlanWhatMattersInput(serializers.Serializer):
+    what_matters = TextField(allow_blank=True, max_length=5000,
+                             help_text="What matters to the person, in their words (may be blank).")
+
+
+class CarePlanGoalInput(serializers.Serializer):
+    """A new goal; to change one, send only what changes."""
+
+    description = TextField(max_length=1000, help_text="The goal, in the person's words.")
+    status = serializers.ChoiceField(choices=GoalStatus.choices, required=False, default=GoalStatus.NOT_STARTED)
+    review_on = serializers.DateField(required=False, allow_null=True, default=None,
+                                      help_text="When to review it: today or later, within 2 years.")
+
+
+class CarePlanGoalChangeInput(serializers.Serializer):
+    description = TextField(max_length=1000, required=False)
+    status = serializers.ChoiceField(choices=GoalStatus.choices, required=False)
+    review_on = serializers.DateField(required=False, allow_null=True,
+                                      help_text="A new date: today or later, within 2 years (null: none).")
+
+
+class CarePlanActionInput(serializers.Serializer):
+    description = TextField(max_length=1000, help_text="What will be done.")
+    who = TextField(max_length=255, help_text="Who will do it: the person, their daughter, the link worker.")
+    due_on = serializers.DateField(required=False, allow_null=True, default=None,
+                                   help_text="By when: today or later, within 2 years.")
+    goal = ApiIdField(required=False, allow_null=True, default=None, help_text="The goal it is towards, by id.")
+
+
+class CarePlanActionChangeInput(serializers.Serializer):
+    description = TextField(max_length=1000, required=False)
+    who = TextField(max_length=255, required=False)
+    due_on = serializers.DateField(required=False, allow_null=True)
+    goal = ApiIdField(required=False, allow_null=True)
+    done = serializers.BooleanField(required=False, help_text="true marks it done; false, not done after all.")

@@ -13,6 +13,7 @@ from referrals.choices import (
     ContactMethod,
     ContactRoute,
     ContactStatus,
+    GoalStatus,
     Priority,
     ProviderDeclineReason,
     ReferralStatus,
@@ -193,6 +194,63 @@ class ReferralPageOutput(serializers.Serializer):
 
 class ReferralErrorOutput(serializers.Serializer):
     detail = serializers.CharField()
+
+
+
+
+# The care and support plan ---------------------------------------------------------------------
+
+
+class CarePlanGoalOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    description = serializers.CharField()
+    status = serializers.ChoiceField(choices=GoalStatus.choices)
+    status_label = serializers.CharField()
+    review_on = serializers.DateField(allow_null=True)
+
+
+class CarePlanActionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    description = serializers.CharField()
+    who = serializers.CharField()
+    due_on = serializers.DateField(allow_null=True)
+    done_at = serializers.DateTimeField(allow_null=True)
+    goal_id = serializers.IntegerField(allow_null=True)
+
+
+class CarePlanConnectionOutput(serializers.Serializer):
+    kind = serializers.CharField(help_text="'activity' today; other kinds of service to come.")
+    title = serializers.CharField()
+    provider = serializers.CharField()
+    status = serializers.CharField()
+    first_session_at = serializers.DateTimeField(allow_null=True)
+
+
+class CarePlanContentOutput(serializers.Serializer):
+    what_matters = serializers.CharField()
+    goals = CarePlanGoalOutput(many=True)
+    actions = CarePlanActionOutput(many=True)
+    connections = CarePlanConnectionOutput(many=True)
+
+
+class CarePlanOutput(CarePlanContentOutput):
+    reference = serializers.CharField(help_text="The referral's reference.")
+    version = serializers.IntegerField(help_text="The number of the latest version (each change makes one).")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class CarePlanVersionOutput(serializers.Serializer):
+    number = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    by = serializers.CharField()
+    change = serializers.CharField(help_text="What changed, in words.")
+    content = CarePlanContentOutput(help_text="The whole plan as it stood after this change.")
+
+
+class CarePlanHistoryOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    versions = CarePlanVersionOutput(many=True, help_text="Oldest first.")
 
 
 # Casework: contacts and safeguarding concerns (the team's only: never in a provider's view) ----------

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler, set_rollback
 
 from directory.models import ActivityPage, ActivitySession
-from referrals import contacts, safeguarding, selectors, services
+from referrals import care_plans, contacts, safeguarding, selectors, services
 from referrals.api import idempotency, inputs, outputs, representations
 from referrals.api.authentication import AUTHENTICATION_CLASSES, ActsForSomeone
 from referrals.audit import audit_view
@@ -30,8 +30,10 @@ from referrals.choices import ContactStatus
 from referrals.errors import InvalidTransition, NotPermitted, ReferralError
 from referrals.models import Referral
 from referrals.permissions import (
+    check_may_change_care_plan,
     check_may_handle_safeguarding,
     check_may_record_contacts,
+    check_may_see_care_plan,
     check_may_take,
     may_see_casework,
     referrals_visible_to,
@@ -643,3 +645,156 @@ STEP_APIS = {
     "person-declines": ReferralPersonDeclinesApi,
     "close": ReferralCloseApi,
 }
+
+
+# The care and support plan ---------------------------------------------------------------------
+# Read by the person's link worker and their service's triage (or its token); changed only by the
+# link worker; never seen by a provider (403). Each change is a version (``referrals.care_plans``).
+
+
+def _plan_output(plan) -> dict:
+    return {
+        "reference": plan.referral.reference,
+        **care_plans.plan_content(plan),
+        "version": plan.versions.order_by("-number").values_list("number", flat=True).first() or 0,
+        "created_at": plan.created_at,
+        "updated_at": plan.updated_at,
+    }
+
+
+_PLAN_ERRORS = {
+    401: _ERRORS[401],
+    403: OpenApiResponse(outputs.ReferralErrorOutput, description="Only the person's link worker changes the plan; "
+                         "their service's triage team reads it; providers never see it."),
+    404: OpenApiResponse(outputs.ReferralErrorOutput, description="No referral with this reference that the caller "
+                         "may see, or no plan (or goal, or action) yet."),
+}
+_PLAN_CHANGED = {
+    200: outputs.CarePlanOutput, 400: _BAD_INPUT, **_PLAN_ERRORS,
+    409: OpenApiResponse(outputs.ReferralErrorOutput, description="The plan is not started, or the referral is finished."),
+}
+_GOAL_ID = OpenApiParameter("goal_id", int, OpenApiParameter.PATH, description="The goal's id (as the plan gives it).")
+_ACTION_ID = OpenApiParameter("action_id", int, OpenApiParameter.PATH, description="The action's id (as the plan gives it).")
+
+
+class CarePlanApiBase(ReferralApi):
+    def _referral(self, request, reference: str, *, change: bool) -> Referral:
+        referral = _visible_referral(request, reference)
+        # Refused before the input is read: an outsider learns nothing.
+        (check_may_change_care_plan if change else check_may_see_care_plan)(request.actor, referral)
+        return referral
+
+    def _plan(self, referral: Referral):
+        plan = care_plans.plan_for(referral)
+        if plan is None:
+            raise exceptions.NotFound("This referral has no plan yet.")
+        return plan
+
+    def _changed(self, request, referral: Referral) -> Response:
+        plan = self._plan(referral)
+        audit_view(request.actor, what="API: care and support plan after a change", referral=referral, request=request)
+        return Response(_plan_output(plan))
+
+
+class CarePlanApi(CarePlanApiBase):
+    @extend_schema(operation_id="referrals_plan_retrieve", summary="Read the care and support plan",
+                   parameters=[_REFERENCE], responses={200: outputs.CarePlanOutput, **_PLAN_ERRORS}, tags=["care plans"])
+    def get(self, request, reference: str):
+        referral = self._referral(request, reference, change=False)
+        plan = self._plan(referral)
+        audit_view(request.actor, what="API: care and support plan", referral=referral, request=request)
+        return Response(_plan_output(plan))
+
+    @extend_schema(operation_id="referrals_plan_start", summary="Start the care and support plan",
+                   description="What matters is filled in from the referral. Starting a plan that exists changes nothing.",
+                   parameters=[_REFERENCE], request=None, responses=_PLAN_CHANGED, tags=["care plans"])
+    def post(self, request, reference: str):
+        referral = self._referral(request, reference, change=True)
+        care_plans.care_plan_start(referral=referral, actor=request.actor)
+        return self._changed(request, referral)
+
+
+class CarePlanWhatMattersApi(CarePlanApiBase):
+    @extend_schema(operation_id="referrals_plan_what_matters", summary="Change what matters to the person",
+                   parameters=[_REFERENCE], request=inputs.CarePlanWhatMattersInput, responses=_PLAN_CHANGED,
+                   tags=["care plans"])
+    def post(self, request, reference: str):
+        referral = self._referral(request, reference, change=True)
+        serializer = inputs.CarePlanWhatMattersInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        care_plans.care_plan_change_what_matters(referral=referral, actor=request.actor, **serializer.validated_data)
+        return self._changed(request, referral)
+
+
+class CarePlanGoalAddApi(CarePlanApiBase):
+    @extend_schema(operation_id="referrals_plan_goal_add", summary="Add a goal", parameters=[_REFERENCE],
+                   request=inputs.CarePlanGoalInput, responses=_PLAN_CHANGED, tags=["care plans"])
+    def post(self, request, reference: str):
+        referral = self._referral(request, reference, change=True)
+        serializer = inputs.CarePlanGoalInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        care_plans.goal_add(referral=referral, actor=request.actor, **serializer.validated_data)
+        return self._changed(request, referral)
+
+
+class CarePlanGoalApi(CarePlanApiBase):
+    @extend_schema(operation_id="referrals_plan_goal_change", summary="Change a goal",
+                   description="Send only what changes: its words, status or review date.",
+                   parameters=[_REFERENCE, _GOAL_ID], request=inputs.CarePlanGoalChangeInput,
+                   responses=_PLAN_CHANGED, tags=["care plans"])
+    def post(self, request, reference: str, goal_id: int):
+        referral = self._referral(request, reference, change=True)
+        if not self._plan(referral).goals.filter(pk=goal_id).exists():
+            raise exceptions.NotFound("This plan has no such goal.")
+        serializer = inputs.CarePlanGoalChangeInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        care_plans.goal_edit(referral=referral, actor=request.actor, goal_id=goal_id, **serializer.validated_data)
+        return self._changed(request, referral)
+
+
+class CarePlanActionAddApi(CarePlanApiBase):
+    @extend_schema(operation_id="referrals_plan_action_add", summary="Add an action (who does what by when)",
+                   parameters=[_REFERENCE], request=inputs.CarePlanActionInput, responses=_PLAN_CHANGED,
+                   tags=["care plans"])
+    def post(self, request, reference: str):
+        referral = self._referral(request, reference, change=True)
+        serializer = inputs.CarePlanActionInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        care_plans.action_add(referral=referral, actor=request.actor, goal_id=data.pop("goal"), **data)
+        return self._changed(request, referral)
+
+
+class CarePlanActionApi(CarePlanApiBase):
+    @extend_schema(operation_id="referrals_plan_action_change", summary="Change an action, or mark it done",
+                   description="Send only what changes; \"done\": true marks it done.",
+                   parameters=[_REFERENCE, _ACTION_ID], request=inputs.CarePlanActionChangeInput,
+                   responses=_PLAN_CHANGED, tags=["care plans"])
+    def post(self, request, reference: str, action_id: int):
+        referral = self._referral(request, reference, change=True)
+        if not self._plan(referral).actions.filter(pk=action_id).exists():
+            raise exceptions.NotFound("This plan has no such action.")
+        serializer = inputs.CarePlanActionChangeInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "goal" in data:
+            data["goal_id"] = data.pop("goal")
+        care_plans.action_edit(referral=referral, actor=request.actor, action_id=action_id, **data)
+        return self._changed(request, referral)
+
+
+class CarePlanHistoryApi(CarePlanApiBase):
+    @extend_schema(operation_id="referrals_plan_history", summary="Read the plan's history (every version)",
+                   parameters=[_REFERENCE], responses={200: outputs.CarePlanHistoryOutput, **_PLAN_ERRORS},
+                   tags=["care plans"])
+    def get(self, request, reference: str):
+        referral = self._referral(request, reference, change=False)
+        plan = self._plan(referral)
+        audit_view(request.actor, what="API: care and support plan history", referral=referral, request=request)
+        return Response({
+            "reference": referral.reference,
+            "versions": [
+                {"number": v.number, "at": v.at, "by": v.actor_label, "change": v.change, "content": v.content}
+                for v in plan.versions.order_by("number")
+            ],
+        })

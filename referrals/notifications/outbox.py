@@ -139,4 +139,5 @@ _PLANS = {
     NotificationKind.CONTACT_REMINDER: _to_resident,
     NotificationKind.NOT_CONTACTABLE_TO_REFERRER: _to_referrer,
     NotificationKind.SAFEGUARDING_CONCERN: _to_safeguarding_lead,
+    NotificationKind.CARE_PLAN_COPY: _to_resident,
 }

@@ -29,3 +29,8 @@ def may_export_resident(actor, resident) -> bool:
 @register.filter
 def may_erase_resident(actor, resident) -> bool:
     return actor is not None and resident is not None and permissions.may_erase_resident(actor, resident)
+
+
+@register.filter
+def may_see_care_plan(actor, referral) -> bool:
+    return actor is not None and referral is not None and permissions.may_see_care_plan(actor, referral)

@@ -43,8 +43,30 @@ def _paths(patterns, *, values):
 def case(service, triage, link_worker, activity):
     """A referral in the middle of the pathway, with a first session booked: every actor has something to try."""
     resident = factories.make_resident(service=service, first_name=RESIDENT_FIRST, last_name=RESIDENT_LAST)
-    return factories.make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
-                                   resident=resident, status=S.FIRST_SESSION_BOOKED)
+    referral = factories.make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
+                                       resident=resident, status=S.FIRST_SESSION_BOOKED)
+    _with_a_plan(referral, link_worker)
+    return referral
+
+
+PLAN_WORDS = "Walk to the harbour with Zebedee's neighbour"
+
+
+def _with_a_plan(referral, link_worker):
+    """A care and support plan with a goal and an action, so the plan's pages and operations have ids to try."""
+    from referrals import care_plans
+    from referrals.roles import actor_for_user
+
+    worker = actor_for_user(link_worker)
+    care_plans.care_plan_start(referral=referral, actor=worker)
+    goal = care_plans.goal_add(referral=referral, actor=worker, description=PLAN_WORDS)
+    care_plans.action_add(referral=referral, actor=worker, description=PLAN_WORDS, who="Zebedee", goal_id=goal.pk)
+
+
+def _plan_values(case) -> dict:
+    """The care plan's ids in URLs: its goal, its action, and its first version."""
+    plan = case.care_plan
+    return {"goal_id": plan.goals.get().pk, "action_id": plan.actions.get().pk, "number": 1}
 
 
 CASEWORK_WORDS = "Quartermaine casework: worried about her nephew"
@@ -86,7 +108,8 @@ def _leaks(response, case) -> bool:
 def test_no_referral_page_shows_a_case_to_an_outsider(client, sign_in, case, outsiders):
     from referrals import urls
 
-    values = {"pk": case.pk, "referral_id": case.pk, "reference": case.reference, "resident_id": case.resident_id}
+    values = {"pk": case.pk, "referral_id": case.pk, "reference": case.reference, "resident_id": case.resident_id,
+              **_plan_values(case)}
     values = {**values, **_casework_values(case)}
     pages = list(_paths(urls.urlpatterns, values=values))
     assert len(pages) >= 5, pages  # the walk found the pages
@@ -117,7 +140,8 @@ def test_no_api_operation_shows_a_case_to_another_service_or_organisation(client
         "another service's token": ApiToken.issue(name="Other service", service=other_service)[1],
         "another organisation's token": ApiToken.issue(name="Other provider", organisation=other_organisation)[1],
     }
-    operations = list(_paths(urls.urlpatterns, values={"reference": case.reference, "pk": case.pk}))
+    operations = list(_paths(urls.urlpatterns, values={"reference": case.reference, "pk": case.pk,
+                                                       **_plan_values(case)}))
     casework = {"reference": case.reference, **_casework_values(case)}
     operations += [op for op in _paths(urls.urlpatterns, values=casework) if op not in operations]
     assert len(operations) >= 10, operations
@@ -133,6 +157,34 @@ def test_no_api_operation_shows_a_case_to_another_service_or_organisation(client
                     failures.append(f"{role} {method.upper()} {path} ({name}): {response.status_code}")
     case.refresh_from_db()
     assert case.status == S.FIRST_SESSION_BOOKED
+    assert not failures, "\n".join(failures)
+
+
+def test_the_case_s_own_provider_never_sees_its_care_and_support_plan(client, sign_in, case, provider_editor,
+                                                                     organisation, link_worker):
+    """The provider the case was sent to sees its summary, never the plan: every plan page and operation."""
+    from referrals import urls as page_urls
+    from referrals.api import urls as api_urls
+
+    values = {"pk": case.pk, "reference": case.reference, **_plan_values(case)}
+    pages = [(path, name) for path, name, _ in _paths(page_urls.urlpatterns, values=values) if "plan" in path]
+    operations = [(path, name) for path, name, _ in _paths(api_urls.urlpatterns, values=values) if "/plan/" in path]
+    assert len(pages) >= 10 and len(operations) >= 7, (pages, operations)
+    failures = []
+    sign_in(provider_editor)
+    for path, name in pages:
+        for method in ("get", "post"):
+            response = getattr(client, method)(path)
+            if PLAN_WORDS in response.content.decode() or response.status_code not in (403, 404, 405):
+                failures.append(f"provider {method.upper()} {path} ({name}): {response.status_code}")
+    key = ApiToken.issue(name="The case's provider", organisation=organisation)[1]
+    for path, name in operations:
+        for method in ("get", "post"):
+            response = getattr(client, method)(path, HTTP_AUTHORIZATION=f"Token {key}", content_type="application/json",
+                                               data={"description": "x", "who": "x", "done": True})
+            if PLAN_WORDS in response.content.decode() or response.status_code not in (403, 404, 405):
+                failures.append(f"provider token {method.upper()} {path} ({name}): {response.status_code}")
+    assert case.care_plan.versions.count() == 3
     assert not failures, "\n".join(failures)
 
 
