@@ -156,6 +156,12 @@ class ActivityPage(Page):
         max_length=255, default="English", help_text="Languages the activity is run in, separated by commas."
     )
     capacity_per_session = models.PositiveSmallIntegerField(null=True, blank=True)
+    service_areas = models.TextField(
+        "areas it covers",
+        blank=True,
+        help_text="For an activity that comes to people rather than meeting at a venue: the towns, wards or "
+        "districts it covers, one a line.",
+    )
 
     contact_name = models.CharField(max_length=255, blank=True)
     contact_email = models.EmailField(blank=True)
@@ -190,6 +196,7 @@ class ActivityPage(Page):
                 FieldRowPanel([FieldPanel("in_person"), FieldPanel("online"), FieldPanel("by_phone")]),
                 FieldPanel("languages"),
                 FieldPanel("capacity_per_session"),
+                FieldPanel("service_areas"),
             ],
             heading="Taking part",
         ),
@@ -204,6 +211,7 @@ class ActivityPage(Page):
     search_fields = Page.search_fields + [
         index.SearchField("summary"),
         index.SearchField("description"),
+        index.SearchField("service_areas"),
         index.FilterField("status"),
     ]
     parent_page_types = ["directory.OrganisationPage"]
@@ -239,6 +247,10 @@ class ActivityPage(Page):
     @property
     def language_list(self) -> list[str]:
         return [language.strip() for language in self.languages.split(",") if language.strip()]
+
+    @property
+    def service_area_list(self) -> list[str]:
+        return [area.strip() for area in self.service_areas.splitlines() if area.strip()]
 
     @property
     def delivery_modes(self) -> list[str]:

@@ -1,10 +1,17 @@
-"""Importing a directory from Open Referral UK 3.0 JSON.
+"""Importing a directory from Open Referral UK 3.0 JSON: a file, or an ORUK API.
+
+``import_feed`` is the entry point (the command and any scheduled harvesting call it): it
+reads a file or fetches an API's services (``directory.oruk.fetching``), then plans and
+applies them, and returns an ``ImportReport``. Real feeds' common deviations are mended
+with a warning first (``directory.oruk.deviations``), and HTML is cleaned
+(``directory.oruk.cleaning``).
 
 Two steps. ``directory_import_plan`` reads the whole file and checks every record (JSON
 Schema, then our own rules, then what needs the database: organisations and terms named
 only by id, postcodes to geocode) and raises ``ImportFileError`` listing every problem, so
 an invalid file changes nothing. ``directory_import_apply`` then writes the plan in one
-transaction, keyed by ORUK ids, so importing the same file again updates in place.
+transaction, keyed by ORUK ids, so importing the same file again updates in place. With
+``skip_invalid`` the plan leaves out the invalid records instead, each reported with why.
 Pages are published through revisions so their Wagtail history shows the import.
 
 Reading each record is ``directory.oruk.reading``; what maps to what, and why, is in
@@ -17,6 +24,8 @@ import codecs
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 
 from django.db import transaction
 from django.utils.text import slugify
@@ -26,9 +35,12 @@ from wagtail.models import Page
 from directory.coordinates import check_coordinates, postcode_centres
 from directory.geocoding import Coordinates, GeocodingError, locate_postcode
 from directory.models import ActivityPage, ActivitySession, DirectoryIndexPage, NeedTerm, OrganisationPage, Venue
+from directory.oruk.deviations import UK_TIME, Deviations, tolerate, uk_datetime
+from directory.oruk.fetching import FeedClient, is_url, services_from_api
 from directory.oruk.reading import service_from_oruk
 from directory.oruk.records import OrganisationData, Report, ServiceData, TermData, VenueData
 from directory.oruk.schemas import page_validator, schema_errors, service_validator
+from directory.selectors import directory_index
 
 Progress = Callable[..., Iterable]
 
@@ -92,6 +104,18 @@ def records_from_json(text: str | bytes) -> list:
 # --- Checking everything -------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A record left out by ``skip_invalid``, and every reason."""
+
+    label: str  # "service <id>", or "service #<n> (no id)"
+    oruk_id: str | None
+    reasons: tuple[str, ...]
+
+    def __str__(self):
+        return f"{self.label}: {'; '.join(self.reasons)}"
+
+
 @dataclass
 class ImportPlan:
     services: list[ServiceData]
@@ -103,6 +127,7 @@ class ImportPlan:
     # Where each venue goes: checked or looked up; None for a venue whose position was refused.
     coordinates: dict[str, Coordinates | None]
     warnings: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 def _label(record, number: int) -> str:
@@ -110,20 +135,34 @@ def _label(record, number: int) -> str:
     return f"service {oruk_id}" if isinstance(oruk_id, str) and oruk_id.strip() else f"service #{number} (no id)"
 
 
-def directory_import_plan(*, records: list, progress: Progress = no_progress) -> ImportPlan:
-    """Check every record and everything they refer to; raise ``ImportFileError`` listing every problem."""
-    errors: list[str] = []
-    warnings: list[str] = []
-    services: list[ServiceData] = []
-    labels: dict[str, str] = {}  # ORUK id of anything -> label of the first record that has it
+# Problems are kept as (record number, message): a record is what --skip-invalid leaves out.
+Found = list[tuple[int | None, str]]
+
+
+def directory_import_plan(
+    *, records: list, progress: Progress = no_progress, skip_invalid: bool = False
+) -> ImportPlan:
+    """Check every record and everything they refer to.
+
+    Without ``skip_invalid`` any problem raises ``ImportFileError`` listing every problem.
+    With it the records that have problems are left out (``ImportPlan.skipped``, with their
+    reasons) and the checks run again on the rest, since a record left out may have been the
+    one describing an organisation or location that another names by id.
+    """
+    deviations = Deviations()
+    labels: dict[int, str] = {}
+    errors: dict[int, list[str]] = {}
+    warnings: dict[int, list[str]] = {}
+    read: list[tuple[int, ServiceData]] = []
     first_record: dict[str, int] = {}
     validator = service_validator()
 
     for number, record in enumerate(progress(records, total=len(records), desc="Checking"), start=1):
-        label = _label(record, number)
+        labels[number] = _label(record, number)
         if not isinstance(record, dict):
-            errors.append(f"{label}: expected a service object, found {type(record).__name__}")
+            errors[number] = [f"expected a service object, found {type(record).__name__}"]
             continue
+        record = tolerate(record, deviations)
         report = Report()
         for path, message in schema_errors(validator, record):
             report.error(path, message)
@@ -133,19 +172,74 @@ def directory_import_plan(*, records: list, progress: Progress = no_progress) ->
                 report.error("id", f"the file has this service twice (records {first_record[service.oruk_id]} and {number})")
             else:
                 first_record[service.oruk_id] = number
-                services.append(service)
-        errors += [f"{label}: {problem}" for problem in report.errors]
-        warnings += [f"{label}: {problem}" for problem in report.warnings]
-        if service is not None:
-            for item in [service.organisation, *service.venues, *service.terms]:
-                if item is not None:
-                    labels.setdefault(item.oruk_id, label)
+                read.append((number, service))
+        if report.errors:
+            errors[number] = [str(problem) for problem in report.errors]
+        if report.warnings:
+            warnings[number] = [str(problem) for problem in report.warnings]
 
+    while True:
+        active = [(n, s) for n, s in read if n not in errors] if skip_invalid else read
+        found_errors: Found = []
+        found_warnings: Found = []
+        gathered = _gather(active)
+        found_errors += _check_references(active, gathered, found_warnings)
+        coordinates, geocoding_errors = _place_venues(gathered["venues"], gathered["owners"], found_warnings)
+        found_errors += geocoding_errors
+        for number, message in found_errors:
+            errors.setdefault(number, []).append(message)
+        if not (skip_invalid and found_errors):
+            break  # with skip_invalid: until the records left have no problems
+
+    def line(number, message):
+        return f"{labels[number] if number is not None else 'the file'}: {message}"
+
+    if errors and not skip_invalid:
+        problems = [line(number, message) for number in sorted(errors) for message in errors[number]]
+        raise ImportFileError(
+            f"Nothing was imported: {len(problems)} problem{'s' if len(problems) != 1 else ''} in "
+            f"{len(errors)} of {len(records)} service record{'s' if len(records) != 1 else ''}.",
+            problems,
+        )
+    skipped = [
+        Skipped(
+            label=labels[number],
+            oruk_id=_id_of(records[number - 1]),
+            reasons=tuple(errors[number]),
+        )
+        for number in sorted(errors)
+    ]
+    kept = {number for number, _ in active}
+    return ImportPlan(
+        services=[service for _, service in active],
+        organisations=gathered["organisations"],
+        venues=gathered["venues"],
+        venue_organisations={
+            venue_id: next(iter(users)) if len(users) == 1 else None
+            for venue_id, users in gathered["venue_users"].items()
+        },
+        terms=gathered["terms"],
+        coordinates=coordinates,
+        warnings=deviations.warnings()
+        + [line(number, message) for number in sorted(warnings) if number in kept for message in warnings[number]]
+        + [line(number, message) for number, message in found_warnings],
+        skipped=skipped,
+    )
+
+
+def _id_of(record) -> str | None:
+    oruk_id = record.get("id") if isinstance(record, dict) else None
+    return oruk_id.strip() if isinstance(oruk_id, str) and oruk_id.strip() else None
+
+
+def _gather(services: list[tuple[int, ServiceData]]) -> dict:
+    """What the records describe, each by ORUK id, and the first record that has each."""
     organisations: dict[str, OrganisationData] = {}
     venues: dict[str, VenueData] = {}
     venue_users: dict[str, set] = {}
     terms: dict[str, TermData] = {}
-    for service in services:
+    owners: dict[str, int] = {}  # ORUK id of anything -> number of the first record that has it
+    for number, service in services:
         if service.organisation is not None:
             organisations.setdefault(service.organisation.oruk_id, service.organisation)
         for venue in service.venues:
@@ -154,65 +248,64 @@ def directory_import_plan(*, records: list, progress: Progress = no_progress) ->
             venue_users.setdefault(venue_id, set()).add(service.organisation_oruk_id)
         for term in service.terms:
             terms.setdefault(term.oruk_id, term)
-
-    errors += _check_references(services, organisations, venues, terms, labels, warnings)
-    coordinates, geocoding_errors = _place_venues(venues, labels, warnings)
-    errors += geocoding_errors
-    if errors:
-        bad = len({line.split(": ", 1)[0] for line in errors if line.startswith("service ")})
-        raise ImportFileError(
-            f"Nothing was imported: {len(errors)} problem{'s' if len(errors) != 1 else ''} in "
-            f"{bad} of {len(records)} service record{'s' if len(records) != 1 else ''}.",
-            errors,
-        )
-    return ImportPlan(
-        services=services,
-        organisations=organisations,
-        venues=venues,
-        venue_organisations={
-            venue_id: next(iter(users)) if len(users) == 1 else None for venue_id, users in venue_users.items()
-        },
-        terms=terms,
-        coordinates=coordinates,
-        warnings=warnings,
-    )
+        for item in [service.organisation, *service.venues, *service.terms]:
+            if item is not None:
+                owners.setdefault(item.oruk_id, number)
+    return {
+        "organisations": organisations,
+        "venues": venues,
+        "venue_users": venue_users,
+        "terms": terms,
+        "owners": owners,
+    }
 
 
-def _check_references(services, organisations, venues, terms, labels, warnings) -> list[str]:
+def _check_references(services: list[tuple[int, ServiceData]], gathered: dict, warnings: Found) -> Found:
     """Organisations, locations and terms named only by id must be in the file or the directory."""
-    errors = []
-    wanted_organisations = {s.organisation_oruk_id for s in services if s.organisation is None} - set(organisations)
+    organisations, venues, terms, owners = (
+        gathered["organisations"],
+        gathered["venues"],
+        gathered["terms"],
+        gathered["owners"],
+    )
+    errors: Found = []
+    wanted_organisations = {s.organisation_oruk_id for _, s in services if s.organisation is None} - set(organisations)
     known_organisations = set(organisations) | set(
         OrganisationPage.objects.filter(oruk_id__in=wanted_organisations).values_list("oruk_id", flat=True)
     )
-    wanted_venues = {ref for s in services for ref, _ in s.location_refs} - set(venues)
+    wanted_venues = {ref for _, s in services for ref, _ in s.location_refs} - set(venues)
     known_venues = set(Venue.objects.filter(oruk_id__in=wanted_venues).values_list("oruk_id", flat=True))
     # The whole vocabulary (a few hundred terms at most): every id and its parent's, to
     # resolve references and to follow chains of parents when looking for loops.
     stored_terms = dict(NeedTerm.objects.values_list("oruk_id", "parent__oruk_id"))
-    for service in services:
-        label = f"service {service.oruk_id}"
+    for number, service in services:
         missing = service.organisation_oruk_id not in known_organisations
         # Without any organisation id the schema check (or our own) has already said so.
         if service.organisation is None and service.organisation_oruk_id is not None and missing:
             errors.append(
-                f"{label}: organization_id: no organisation {service.organisation_oruk_id!r} in the file or the "
-                "directory; include the organization object"
+                (
+                    number,
+                    f"organization_id: no organisation {service.organisation_oruk_id!r} in the file or the "
+                    "directory; include the organization object",
+                )
             )
         for ref, path in service.location_refs:
             if ref not in venues and ref not in known_venues:
-                errors.append(f"{label}: {path}: no location {ref!r} in the file or the directory")
+                errors.append((number, f"{path}: no location {ref!r} in the file or the directory"))
         for ref, path in service.term_refs:
             if ref not in terms and ref not in stored_terms:
-                errors.append(f"{label}: {path}: no taxonomy term {ref!r} in the file or the directory")
+                errors.append((number, f"{path}: no taxonomy term {ref!r} in the file or the directory"))
 
     # Parents: link what we can find, and refuse loops (a term that is its own ancestor).
     parents = dict(stored_terms)
     for term in terms.values():
         if term.parent_oruk_id and term.parent_oruk_id not in terms and term.parent_oruk_id not in stored_terms:
             warnings.append(
-                f"{labels[term.oruk_id]}: {term.path}.parent_id: {term.parent_oruk_id!r} is not in the file or the "
-                "directory, so the term keeps the parent it has (none, if it is new)"
+                (
+                    owners[term.oruk_id],
+                    f"{term.path}.parent_id: {term.parent_oruk_id!r} is not in the file or the "
+                    "directory, so the term keeps the parent it has (none, if it is new)",
+                )
             )
             continue
         parents[term.oruk_id] = term.parent_oruk_id
@@ -220,7 +313,7 @@ def _check_references(services, organisations, venues, terms, labels, warnings) 
         seen, current = {term.oruk_id}, parents.get(term.oruk_id)
         while current is not None:
             if current in seen:
-                errors.append(f"{labels[term.oruk_id]}: {term.path}.parent_id: makes a loop of parent terms")
+                errors.append((owners[term.oruk_id], f"{term.path}.parent_id: makes a loop of parent terms"))
                 break
             seen.add(current)
             current = parents.get(current)
@@ -228,8 +321,8 @@ def _check_references(services, organisations, venues, terms, labels, warnings) 
 
 
 def _place_venues(
-    venues: dict[str, VenueData], labels: dict[str, str], warnings: list[str]
-) -> tuple[dict[str, Coordinates | None], list[str]]:
+    venues: dict[str, VenueData], owners: dict[str, int], warnings: Found
+) -> tuple[dict[str, Coordinates | None], Found]:
     """Where each venue goes on the map, and the errors that stop the import.
 
     Coordinates are checked (``directory.coordinates.check_coordinates``) whether the file gives
@@ -268,12 +361,14 @@ def _place_venues(
         if warning:
             where = "the position in the file" if venue.has_coordinates else "the position it had"
             warnings.append(
-                f"{labels.get(oruk_id, 'location ' + oruk_id)}: {venue.path}: location {oruk_id} "
-                f"“{venue.fields['name']}” ({where}): {warning}"
+                (
+                    owners[oruk_id],
+                    f"{venue.path}: location {oruk_id} “{venue.fields['name']}” ({where}): {warning}",
+                )
             )
 
     looked_up: dict[str, Coordinates | GeocodingError] = {}
-    errors = []
+    errors: Found = []
     for oruk_id, venue in wanted.items():
         postcode = venue.fields["postcode"]
         if postcode not in looked_up:
@@ -284,8 +379,7 @@ def _place_venues(
         result = looked_up[postcode]
         if isinstance(result, GeocodingError):
             errors.append(
-                f"{labels.get(oruk_id, 'location ' + oruk_id)}: {venue.postcode_path}: {result} "
-                "Or give the location's latitude and longitude."
+                (owners[oruk_id], f"{venue.postcode_path}: {result} Or give the location's latitude and longitude.")
             )
         else:
             found[oruk_id] = result
@@ -310,10 +404,36 @@ class Tally:
 
 
 @dataclass
-class ImportResult:
+class ImportReport:
+    """What an import did. ``activities`` maps each imported service's ORUK id to
+    "created", "updated" or "unchanged"; ``skipped`` lists the records ``skip_invalid`` left
+    out; ``not_modified`` counts records left out as unchanged since ``modified_after``."""
+
     services: int
     counts: dict[str, Tally]
     warnings: list[str]
+    activities: dict[str, str] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
+    not_modified: int = 0
+    source: str = ""
+
+    def _with(self, outcome: str) -> list[str]:
+        return [oruk_id for oruk_id, done in self.activities.items() if done == outcome]
+
+    @property
+    def created(self) -> list[str]:
+        return self._with("created")
+
+    @property
+    def updated(self) -> list[str]:
+        return self._with("updated")
+
+    @property
+    def unchanged(self) -> list[str]:
+        return self._with("unchanged")
+
+
+ImportResult = ImportReport  # its name before feeds (issue 14)
 
 
 def _assign(instance, fields: dict) -> bool:
@@ -342,8 +462,9 @@ def directory_import_apply(
             "sessions", "needs"
         )
     }
+    activities = {}
     for service in progress(plan.services, total=len(plan.services), desc="Importing"):
-        _apply_service(
+        activities[service.oruk_id] = _apply_service(
             service,
             page=existing.get(service.oruk_id),
             organisation=organisations[service.organisation_oruk_id],
@@ -351,16 +472,75 @@ def directory_import_apply(
             terms=terms,
             counts=counts,
         )
-    return ImportResult(services=len(plan.services), counts=counts, warnings=plan.warnings)
+    return ImportReport(
+        services=len(plan.services),
+        counts=counts,
+        warnings=plan.warnings,
+        activities=activities,
+        skipped=plan.skipped,
+    )
 
 
 def directory_import(
-    *, records: list, index: DirectoryIndexPage, progress: Progress = no_progress
-) -> ImportResult:
+    *, records: list, index: DirectoryIndexPage, progress: Progress = no_progress, skip_invalid: bool = False
+) -> ImportReport:
     """Check then import ``records`` under ``index``; raises ``ImportFileError`` (and changes
-    nothing) if any is invalid."""
-    plan = directory_import_plan(records=records, progress=progress)
+    nothing) if any is invalid, unless ``skip_invalid``, which imports the others."""
+    plan = directory_import_plan(records=records, progress=progress, skip_invalid=skip_invalid)
     return directory_import_apply(plan=plan, index=index, progress=progress)
+
+
+def import_feed(
+    source: str | Path,
+    *,
+    index: DirectoryIndexPage | None = None,
+    modified_after: datetime | None = None,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+    client: FeedClient | None = None,
+) -> ImportReport:
+    """Import an ORUK 3.0 feed: a JSON file (a list of services, one service or a page of
+    them) or an ORUK API's base URL (``https://…``; its pages are followed and each service
+    fetched in full by ``client``, a polite ``FeedClient`` unless given).
+
+    ``modified_after`` (a naive value is UK local time) is passed to the API and also
+    applied to each record's ``last_modified``, so a feed that ignores it costs no extra
+    requests and a file can be imported incrementally too. Everything is read and checked
+    before anything is written, in one transaction: ``FeedError`` (the feed could not be
+    read) and ``ImportFileError`` (what it holds cannot be imported) both leave the
+    directory as it was. New organisations go under ``index``, the directory's index page.
+    """
+    progress = progress or no_progress
+    if index is None:
+        index = directory_index()
+        if index is None:
+            raise ImportFileError("The site has no directory to import into yet: run manage.py setup_site first.")
+    if modified_after is not None and modified_after.tzinfo is None:
+        modified_after = modified_after.replace(tzinfo=UK_TIME)
+
+    def changed(record) -> bool:
+        if modified_after is None or not isinstance(record, dict):
+            return True
+        modified = uk_datetime(record["last_modified"]) if isinstance(record.get("last_modified"), str) else None
+        return modified is None or modified > modified_after
+
+    if is_url(str(source)):
+        records = services_from_api(
+            str(source), client=client or FeedClient(), modified_after=modified_after, keep=changed, progress=progress
+        )
+        left_out = 0
+    else:
+        try:
+            text = Path(source).read_bytes()
+        except OSError as error:
+            raise ImportFileError(f"Cannot read {source}: {error.strerror or error}") from error
+        every = records_from_json(text)
+        records = [record for record in every if changed(record)]
+        left_out = len(every) - len(records)
+    report = directory_import(records=records, index=index, progress=progress, skip_invalid=skip_invalid)
+    report.not_modified = left_out
+    report.source = str(source)
+    return report
 
 
 def _unique_slug(name: str, taken: set[str]) -> str:
@@ -450,7 +630,11 @@ def _apply_venues(plan: ImportPlan, organisations, tally: Tally) -> dict[str, Ve
             tally.unchanged += 1
             continue
         # Ids are unique by construction (we looked them up); skip the per-row unique query.
-        venue.full_clean(validate_unique=False)
+        if "postcode" in data.tolerated:
+            # No address, only coordinates: Venue.clean() would ask for the postcode.
+            venue.clean_fields(exclude=list(data.tolerated))
+        else:
+            venue.full_clean(exclude=list(data.tolerated), validate_unique=False)
         venue.save()
     return venues
 
@@ -470,7 +654,7 @@ def _session_signature(session: ActivitySession) -> tuple:
     )
 
 
-def _apply_service(service: ServiceData, *, page, organisation, venues, terms, counts) -> None:
+def _apply_service(service: ServiceData, *, page, organisation, venues, terms, counts) -> str:
     tally, session_tally = counts["activities"], counts["sessions"]
     needs = [terms[term.oruk_id] for term in service.terms] + [terms[ref] for ref, _ in service.term_refs]
     if page is None:
@@ -489,7 +673,7 @@ def _apply_service(service: ServiceData, *, page, organisation, venues, terms, c
         _publish(page)
         tally.created += 1
         session_tally.created += len(service.sessions)
-        return
+        return "created"
 
     moved = not page.path.startswith(organisation.path) or page.depth != organisation.depth + 1
     if moved:
@@ -526,6 +710,7 @@ def _apply_service(service: ServiceData, *, page, organisation, venues, terms, c
     session_tally.updated += updated
     session_tally.removed += len(before)
     session_tally.unchanged += len(sessions) - added - updated
+    return "updated" if changed or sessions_changed or needs_changed else "unchanged"
 
 
 def _move(page: ActivityPage, organisation: OrganisationPage) -> None:
@@ -538,17 +723,25 @@ def _move(page: ActivityPage, organisation: OrganisationPage) -> None:
     page.move(organisation, pos="last-child")
 
 
-def summary_lines(result: ImportResult) -> list[str]:
+def summary_lines(result: ImportReport) -> list[str]:
     lines = [f"Imported {result.services} service{'s' if result.services != 1 else ''}:"]
     width = max(len(kind) for kind in result.counts)
     lines += [f"  {kind.ljust(width)}  {tally}" for kind, tally in result.counts.items()]
+    if result.not_modified:
+        lines.append(f"Left out {result.not_modified} not modified since the date given.")
+    if result.skipped:
+        lines.append(f"Skipped {len(result.skipped)} invalid service{'s' if len(result.skipped) != 1 else ''}:")
+        lines += [f"  {skipped}" for skipped in result.skipped]
     return lines
 
 
 __all__ = [
     "ImportFileError",
     "ImportPlan",
+    "ImportReport",
     "ImportResult",
+    "Skipped",
+    "import_feed",
     "directory_import",
     "directory_import_apply",
     "directory_import_plan",

@@ -14,10 +14,18 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.html import escape
 
 from directory.choices import Frequency, HowToJoin, WeekOfMonth
 from directory.models import ActivityPage, NeedTerm, OrganisationPage, Venue
+from directory.oruk.cleaning import (
+    clean_html,
+    looks_like_html,
+    paragraphs_html,
+    phone_number,
+    plain_text,
+    without_first_paragraph,
+)
+from directory.oruk.deviations import uk_datetime
 from directory.oruk.records import (
     ACCESSIBILITY_FEATURES,
     ACCESSIBILITY_NOTES_LABEL,
@@ -140,16 +148,23 @@ def _shorten(text: str, length: int) -> str:
 
 
 def summary_and_description(text: str, *, fallback: str) -> tuple[str, str]:
-    """Split ORUK's single description into our summary and rich-text description."""
-    paragraphs = split_paragraphs(text)
+    """Split ORUK's single description into our summary and rich-text description.
+
+    HTML is cleaned (``directory.oruk.cleaning``) and kept as rich text; the summary is
+    plain text either way.
+    """
+    cleaned = clean_html(text) if looks_like_html(text) else None
+    paragraphs = split_paragraphs(plain_text(cleaned) if cleaned is not None else text)
     if not paragraphs:
-        return _shorten(fallback, _SUMMARY_LENGTH), f"<p>{escape(fallback)}</p>"
+        return _shorten(fallback, _SUMMARY_LENGTH), paragraphs_html([fallback])
     if len(paragraphs) > 1 and len(paragraphs[0]) <= _SUMMARY_LENGTH:
         summary, body = paragraphs[0], paragraphs[1:]
+        if cleaned is not None:
+            return summary, without_first_paragraph(cleaned, summary)
     else:
         first_sentence = re.split(r"(?<=[.!?])\s+", paragraphs[0], maxsplit=1)[0]
         summary, body = _shorten(first_sentence, _SUMMARY_LENGTH), paragraphs
-    return summary, "".join(f"<p>{escape(part).replace(chr(10), '<br/>')}</p>" for part in body)
+    return summary, cleaned if cleaned is not None else paragraphs_html(body)
 
 
 def _found(pattern: str, text: str) -> bool:
@@ -202,23 +217,22 @@ def service_from_oruk(record: dict, report: Report) -> ServiceData | None:
         report.error("maximum_age", "must be the same as or more than minimum_age")
 
     if isinstance(record.get("eligibility_description"), str):
-        fields["eligibility_notes"] = _text(record, "eligibility_description")
+        fields["eligibility_notes"] = plain_text(_text(record, "eligibility_description"))
         paths["eligibility_notes"] = "eligibility_description"
 
     _cost(record, fields, paths, report)
     _languages(record, fields, paths, report)
-    _contact(record, fields, paths)
+    _contact(record, fields, paths, report)
 
     reviewed = _parse_date(record.get("assured_date"), "assured_date", report)
     if reviewed is None and isinstance(record.get("last_modified"), str):
-        try:
-            modified = datetime.fromisoformat(record["last_modified"])
-            reviewed = timezone.localdate(modified) if timezone.is_aware(modified) else modified.date()
-        except ValueError:
-            pass  # reported by the schema check
+        modified = uk_datetime(record["last_modified"])  # None: reported by the schema check
+        if modified is not None:
+            reviewed = timezone.localdate(modified)
     if reviewed is not None:
         fields["last_reviewed"] = reviewed
 
+    _service_areas(record, fields, paths, report)
     locations = _locations(record, service, report)
     delivery = _delivery(record, locations)
     fields.update(delivery)
@@ -245,7 +259,7 @@ def _organisation(record: dict, report: Report) -> tuple[OrganisationData | None
     name = _text(data, "name")
     fields = {
         "title": name,
-        "description": _text(data, "description") or name,
+        "description": plain_text(_text(data, "description")) or name,
         "email": _text(data, "email"),
         "website": _text(data, "website"),
     }
@@ -337,22 +351,52 @@ def _languages(record: dict, fields: dict, paths: dict, report: Report) -> None:
         paths["languages"] = "languages"
 
 
-def _contact(record: dict, fields: dict, paths: dict) -> None:
-    contacts = [contact for _, contact in _objects(record, "contacts")]
-    emails = [_text(record, "email")] + [_text(contact, "email") for contact in contacts]
-    phones = [_text(phone, "number") for _, phone in _objects(record, "phones")]
-    for contact in contacts:
-        phones += [_text(phone, "number") for _, phone in _objects(contact, "phones")]
-    names = [_text(contact, "name") for contact in contacts]
+def _contact(record: dict, fields: dict, paths: dict, report: Report) -> None:
+    contacts = [(index, contact) for index, contact in _objects(record, "contacts")]
+    emails = [_text(record, "email")] + [_text(contact, "email") for _, contact in contacts]
+    phones = [(f"phones[{i}].number", _text(phone, "number")) for i, phone in _objects(record, "phones")]
+    for index, contact in contacts:
+        phones += [
+            (f"contacts[{index}].phones[{i}].number", _text(phone, "number")) for i, phone in _objects(contact, "phones")
+        ]
+    names = [_text(contact, "name") for _, contact in contacts]
     for name, values, path in (
         ("contact_email", emails, "email"),
-        ("contact_phone", phones, "phones"),
         ("contact_name", names, "contacts[0].name"),
     ):
         value = next((v for v in values if v), None)
         if value is not None:
             fields[name] = value
             paths[name] = path
+    for path, text in phones:
+        if not text:
+            continue
+        # Publishers write opening hours and labels beside the number ("01202 123456
+        # (Mon-Fri)", "Freephone 0800 123 4567"): keep the number, say what was left out.
+        number, words = phone_number(text)
+        if not number:
+            report.warn(path, f"ignored: {text!r} has no phone number in it")
+            continue
+        if words:
+            report.warn(path, f"kept the number {number} and left out the words {words!r}")
+        fields["contact_phone"] = number
+        paths["contact_phone"] = path
+        break
+
+
+def _service_areas(record: dict, fields: dict, paths: dict, report: Report) -> None:
+    """The areas a service covers, by name (one a line); their extents (GeoJSON, KML) are not read."""
+    if "service_areas" not in record:
+        return  # the file does not say: keep what an earlier import stored
+    names = []
+    for index, area in _objects(record, "service_areas"):
+        name = plain_text(_text(area, "name"))
+        if not name:
+            report.warn(f"service_areas[{index}]", "ignored: we list an area by its name, and it has none")
+        elif name not in names:
+            names.append(name)
+    fields["service_areas"] = "\n".join(names)
+    paths["service_areas"] = "service_areas"
 
 
 def _locations(record: dict, service: ServiceData, report: Report) -> dict:
@@ -404,9 +448,9 @@ def _venue(location: dict, oruk_id: str, path: str, report: Report) -> VenueData
     chosen = next(((i, a) for i, a in addresses if a.get("address_type") == "physical"), None) or (
         addresses[0] if addresses else None
     )
+    latitude, longitude = _number(location, "latitude"), _number(location, "longitude")
     if chosen is None:
-        report.error(f"{path}.addresses", "a physical location needs an address with a postcode")
-        return None
+        return _unaddressed_venue(location, oruk_id, path, report, latitude, longitude)
     index, address = chosen
     address_path = f"{path}.addresses[{index}]"
     postcode_path = f"{address_path}.postal_code"
@@ -423,7 +467,7 @@ def _venue(location: dict, oruk_id: str, path: str, report: Report) -> VenueData
         "address_2": _text(address, "address_2"),
         "town": _text(address, "city"),
         "postcode": postcode or "",
-        "directions": _text(location, "description"),
+        "directions": plain_text(_text(location, "description")),
     }
     paths = {
         "name": f"{path}.name",
@@ -439,9 +483,14 @@ def _venue(location: dict, oruk_id: str, path: str, report: Report) -> VenueData
         absent.add("address_1")
         if not fields["name"]:
             absent.add("name")
+    tolerated = set()
     if not isinstance(address.get("city"), str):
         absent.add("town")
-    checked = {name: value for name, value in fields.items() if name not in absent}
+    elif not fields["town"]:
+        # Seen in councils' feeds: the postcode and first line place the venue well enough.
+        report.warn(f"{address_path}.city", "is blank: the venue is listed without a town")
+        tolerated.add("town")
+    checked = {name: value for name, value in fields.items() if name not in absent | tolerated}
     _check_fields(Venue, checked, paths, report)
     # Coordinates as given: the importer checks them against the UK and the postcode
     # (directory.coordinates) and keeps the record, with a warning, when they are wrong.
@@ -450,8 +499,41 @@ def _venue(location: dict, oruk_id: str, path: str, report: Report) -> VenueData
         path=path,
         fields=fields,
         postcode_path=postcode_path,
-        latitude=_number(location, "latitude"),
-        longitude=_number(location, "longitude"),
+        latitude=latitude,
+        longitude=longitude,
+        tolerated=frozenset(tolerated),
+    )
+
+
+def _unaddressed_venue(location: dict, oruk_id: str, path: str, report: Report, latitude, longitude):
+    """A location with coordinates and no address (a park's meeting point), which ORUK allows."""
+    if latitude is None and longitude is None:
+        report.error(
+            f"{path}.addresses", "a physical location needs an address with a postcode, or its latitude and longitude"
+        )
+        return None
+    fields = {
+        "name": _text(location, "name"),
+        "address_1": "",
+        "address_2": "",
+        "town": "",
+        "postcode": "",
+        "directions": plain_text(_text(location, "description")),
+        **_accessibility(location),
+    }
+    if not fields["name"]:
+        report.error(f"{path}.name", "is required for a location without an address: it is all we can show")
+        return None
+    _check_fields(Venue, {"name": fields["name"]}, {"name": f"{path}.name"}, report)
+    report.warn(f"{path}.addresses", "none given: the venue is placed by its latitude and longitude alone")
+    return VenueData(
+        oruk_id=oruk_id,
+        path=path,
+        fields=fields,
+        postcode_path=f"{path}.addresses",
+        latitude=latitude,
+        longitude=longitude,
+        tolerated=frozenset({"address_1", "town", "postcode"}),
     )
 
 

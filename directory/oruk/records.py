@@ -33,7 +33,9 @@ service                                     ActivityPage (keyed by ``id``), a ch
   email                                     contact_email
   contacts[0].name                          contact_name
   phones[].number (HSDS 3.0)                contact_phone (else contacts[].phones[])
-  assured_date, else last_modified          last_reviewed
+  assured_date, else last_modified          last_reviewed (a last_modified without an
+                                            offset is UK local time)
+  service_areas[].name                      service_areas (one a line: "Covers: …")
   attributes[].taxonomy_term                needs -> NeedTerm (keyed by the term's id;
   (and a ``taxonomy_terms`` list)           name, description, taxonomy -> vocabulary,
                                             parent_id -> parent)
@@ -45,7 +47,9 @@ service_at_locations[].location             Venue (keyed by ``location.id``) whe
   latitude, longitude                       latitude, longitude, if in the UK and within
                                             2 km of the postcode's centre (else the
                                             postcode's centre, with a warning); none given:
-                                            geocoded from the postcode by the importer
+                                            geocoded from the postcode by the importer;
+                                            with no address at all they place the venue
+                                            alone (its address fields left blank)
   addresses[] (the physical one, else the   address_1, address_2 (HSDS 3.0), town (city),
   first)                                    postcode (postal_code)
   accessibility[]                           step_free, accessible_toilet, hearing_loop,
@@ -62,6 +66,17 @@ Decisions where the schema and our model differ
   languages, eligibility notes, cost, contact details and last reviewed date. Fields with
   no ORUK counterpart at all (carers_welcome, conditions, capacity_per_session, bus stops
   and routes, trusted, logo) are never touched by an import and are not exported.
+* **Feeds as they are.** Real feeds' deviations are read with a warning, not refused:
+  timestamps without an offset (UK local time), ages of -1 (no limit), fields the schema
+  does not define (ignored) -- each said once per import (``directory.oruk.deviations``);
+  words beside a phone number (the number kept), a blank city, a location with
+  coordinates and no address -- each said per record. HTML in the description is cleaned
+  to rich text (``directory.oruk.cleaning``): paragraphs, bold, italic, lists and http,
+  https, mailto and tel links; headings become bold paragraphs. HTML in plain-text fields
+  (an organisation's description, eligibility, directions, area names) is reduced to text.
+* **Service areas.** A service that comes to people (home visits, a phone line for a
+  district) lists the areas it covers by name; the activity page says "Covers: …". An
+  area's ``extent`` (GeoJSON, KML) is not read: we search by distance to venues, not areas.
 * **Summary and description.** ORUK has one free-text description; we have a one-line
   summary and a rich-text description. On export the description is the summary, a blank
   line, then the description as plain text. On import, when the text has several
@@ -116,7 +131,7 @@ Decisions where the schema and our model differ
   contacts, languages, phones, accessibility entries, service_at_locations, attributes)
   get UUIDv5 ids derived from their owner's id, so repeated exports are stable.
 * **Not imported:** service url (the service's own page; we export our page's URL there),
-  accreditations, alert, funding, service_areas, assurer_email, organization logo, uri
+  accreditations, alert, funding, service areas' extents, assurer_email, organization logo, uri
   and parent_organization_id, and address region/state_province/country (we export
   ``country: "GB"`` and an empty ``state_province``, which the schema requires).
 """
@@ -221,6 +236,9 @@ class VenueData:
     # checked them (``directory.coordinates.check_coordinates``).
     latitude: float | None = None
     longitude: float | None = None
+    # Fields a feed may leave blank although our venue form asks for them (a blank city;
+    # no address at all when the location has coordinates): read with a warning.
+    tolerated: frozenset = frozenset()
 
     @property
     def has_coordinates(self) -> bool:
