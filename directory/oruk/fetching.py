@@ -37,7 +37,7 @@ MAX_PAGES = 10_000  # a server whose pages never end
 # Keys only a full service has; a list item with none of them is a summary.
 _FULL_SERVICE_KEYS = ("service_at_locations", "schedules", "service_areas", "attributes", "contacts", "cost_options")
 
-USER_AGENT = "Signpost ORUK importer (+https://github.com/signpost)"
+USER_AGENT = "Signpost ORUK importer"
 
 
 class FeedError(Exception):
