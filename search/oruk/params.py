@@ -138,7 +138,9 @@ def _moment(data, name: str) -> datetime | None:
         if timezone.is_naive(moment):
             # As the importer reads a feed's timestamps without an offset: UK local time.
             moment = timezone.make_aware(moment, timezone.get_default_timezone())
-        moment.astimezone(dt_timezone.utc)  # out of range near year 1 or 9999
+        # In UTC: PostgreSQL refuses offsets beyond 15:59, which ISO 8601 allows (and out of
+        # range near year 1 or 9999 is refused here).
+        moment = moment.astimezone(dt_timezone.utc)
     except (ValueError, OverflowError):
         raise OrukQueryError(
             name, "must be a date and time (ISO 8601), like 2025-06-01T09:00:00Z; without an offset it is UK time."

@@ -69,6 +69,8 @@ def test_filters(client, directory):
     assert _names(client, end_time="11:30") == walk_and_sheds
     # Incremental harvesting: changed since; an organisation's change counts for its services.
     assert _names(client, modified_after=(timezone.now() + timedelta(minutes=5)).isoformat()) == set()
+    # Any offset ISO 8601 allows (PostgreSQL stores none beyond 15:59).
+    assert _names(client, modified_after="2020-01-01T10:00:00+16:35") == PUBLIC
     since = timezone.now()
     carers = directory["activities"]["cafe"].get_parent()
     carers.save_revision().publish()
