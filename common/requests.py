@@ -28,3 +28,18 @@ def client_ip_address(request) -> str | None:
         return str(ipaddress.ip_address(client_ip(request)))
     except ValueError:
         return None
+
+
+# Sign-in throttling (django-axes) stores the username tried in a column of this many characters.
+SIGN_IN_USERNAME_LENGTH = 255
+
+
+def client_username(request, credentials=None) -> str | None:
+    """The username a sign-in tried, as sign-in throttling counts and stores it
+    (``AXES_USERNAME_CALLABLE``): cut to its column's size. Django's sign-in form does not enforce
+    the username's length, so a very long one reached that column (a 500 on PostgreSQL); no
+    account's name is that long, so cutting it joins no real account's count."""
+    username = (credentials or {}).get("username")
+    if username is None and request is not None:
+        username = request.POST.get("username")
+    return None if username is None else str(username)[:SIGN_IN_USERNAME_LENGTH]
