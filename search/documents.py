@@ -18,9 +18,18 @@ from search.analyzers import ENGLISH, ENGLISH_WITH_SYNONYMS
 from search.types import Accessibility, DeliveryMode
 
 # Bump when the mapping changes: rebuild_search_index then creates a fresh index.
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 
-TEXT_FIELDS = {"title": 3.0, "needs_text": 2.0, "summary": 2.0, "conditions": 2.0, "organisation": 1.0, "description": 1.0}
+TEXT_FIELDS = {
+    "title": 3.0,
+    "needs_text": 2.0,
+    "summary": 2.0,
+    "conditions": 2.0,
+    "organisation": 1.0,
+    "description": 1.0,
+    # The areas an activity with no venue covers (from an Open Referral UK feed's service areas).
+    "service_areas": 1.0,
+}
 
 
 def _text(**extra):
@@ -96,6 +105,7 @@ def build_documents(activities: list[ActivityPage]) -> list[dict]:
             "summary": activity.summary,
             "description": strip_tags(activity.description or ""),
             "conditions": activity.conditions,
+            "service_areas": activity.service_areas,
             "organisation": organisation.title if organisation else "",
             "needs_text": " ".join(f"{name} {synonyms.replace(',', ' ')}" for _, name, synonyms in needs.get(activity.pk, [])),
         }

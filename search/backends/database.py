@@ -123,6 +123,7 @@ class DatabaseSearchBackend(BaseSearchBackend):
             + SearchVector("summary", weight="B", config="english")
             + SearchVector("conditions", weight="B", config="english")
             + SearchVector("description", weight="C", config="english")
+            + SearchVector("service_areas", weight="C", config="english")
         )
         tsquery = None
         for word in words:
@@ -143,7 +144,7 @@ class DatabaseSearchBackend(BaseSearchBackend):
         return match, relevance
 
     def _substring_text(self, words, need_match, need_bonus):
-        weights = {"title": 3, "summary": 2, "conditions": 2, "description": 1}
+        weights = {"title": 3, "summary": 2, "conditions": 2, "description": 1, "service_areas": 1}
         match = Q(need_match)
         parts = []
         for word in words:

@@ -72,7 +72,7 @@ class SearchBackendContract:
                 ),
                 "befriending": make_activity(
                     org, "Telephone befriending", needs=[needs["loneliness"]], summary="A weekly chat with a volunteer.",
-                    sessions=[], in_person=False, by_phone=True,
+                    sessions=[], in_person=False, by_phone=True, service_areas="Broadstone\nCanford Heath",
                 ),
                 # Never to be found:
                 "paused": make_activity(org, "Paused walking group", needs=[needs["walking"]], status=ActivityStatus.PAUSED,
@@ -127,6 +127,10 @@ class SearchBackendContract:
         results = backend.search(SearchQuery(text="befriending"))
         assert self.titles(results) == ["Telephone befriending"]
         assert results.hits[0].distance_miles is None
+
+    def test_an_activity_with_no_venue_is_found_by_the_areas_it_covers(self, backend, directory):
+        results = backend.search(SearchQuery(text="Broadstone"))
+        assert self.titles(results) == ["Telephone befriending"], self.titles(results)
 
     # -- needs and text --------------------------------------------------------------------
     def test_a_need_includes_its_children(self, backend, directory):
