@@ -3,6 +3,7 @@
 import ipaddress
 
 from django.conf import settings
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def client_ip(request) -> str:
@@ -43,3 +44,17 @@ def client_username(request, credentials=None) -> str | None:
     if username is None and request is not None:
         username = request.POST.get("username")
     return None if username is None else str(username)[:SIGN_IN_USERNAME_LENGTH]
+
+
+def local_next_url(request) -> str | None:
+    """``next`` (from the form or the query) when it is a path on this site, else None.
+
+    Only a path: a bare word such as ``0`` would otherwise be read by ``redirect()`` as the name
+    of a URL pattern (a 500), and another site's address must never be followed.
+    """
+    wanted = str(request.POST.get("next") or request.GET.get("next") or "")
+    if wanted.startswith("/") and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return None

@@ -6,11 +6,14 @@ Each input here once gave a server error (issue 16); the bounds are kept once, i
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from wagtail.documents import get_document_model
 from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
 
 from common.bounds import parse_id
+from factories.referrals import make_link_worker, make_service
 from pages.models import StandardPage
+from tests.accounts import current_code
 
 HUGE = "4611686018427387904"  # 2**62: fits Python, not SQLite's or PostgreSQL's integers once multiplied
 TWENTY_DIGITS = "12345678901234567890"  # more than any 64-bit integer
@@ -148,3 +151,14 @@ def test_parse_id_refuses_what_names_no_row(value):
 @pytest.mark.parametrize("value, expected", [("1", 1), (" 42 ", 42), ("9223372036854775807", 2**63 - 1), (7, 7)])
 def test_parse_id_reads_ids(value, expected):
     assert parse_id(value) == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("next_url", ["0", "caseload", "https://evil.example/", "//evil.example/"])
+def test_a_next_address_that_is_not_a_path_on_this_site_is_ignored(client, next_url):
+    """``next=0`` was read by redirect() as a URL pattern's name: a 500 after the second factor."""
+    worker = make_link_worker(service=make_service(), username="nextcheck")
+    device = TOTPDevice.objects.create(user=worker, name="Phone", confirmed=True)
+    client.force_login(worker)
+    response = client.post("/account/two-factor/", {"code": current_code(device), "next": next_url})
+    assert response.status_code == 302 and response["Location"] == "/referrals/"

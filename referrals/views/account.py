@@ -18,13 +18,14 @@ import qrcode.image.svg
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from common.requests import local_next_url
 from referrals import accounts
 from referrals.choices import StaffRole
 from referrals.forms.account import SecurityCodeForm
@@ -37,10 +38,8 @@ CODES_TO_SHOW = "signpost_recovery_codes_to_show"
 
 def _next_url(request) -> str:
     """Where to go after a right code: ``next`` if it is on this site, else the person's starting page."""
-    wanted = request.POST.get("next") or request.GET.get("next") or ""
-    if wanted and url_has_allowed_host_and_scheme(
-        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
+    wanted = local_next_url(request)
+    if wanted:
         return wanted
     actor = actor_for_user(request.user)
     for role, name in (

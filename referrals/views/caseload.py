@@ -20,12 +20,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from common.bounds import parse_id
+from common.requests import local_next_url
 from referrals import permissions, selectors, services
 from referrals.audit import audit_list_view, audit_view
 from referrals.choices import ConsentPurpose, StaffRole
@@ -99,11 +99,7 @@ def task_done(request, pk):
 
 
 def _safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return default
+    return local_next_url(request) or default
 
 
 # One referral -----------------------------------------------------------------------------

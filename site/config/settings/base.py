@@ -171,6 +171,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=config("SIGN_IN_COOL_OFF_MINUTES", default
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "common.requests.client_ip_address"
+# Usernames are stored cut to the column's 255 characters (a longer one is simply wrong).
+AXES_USERNAME_CALLABLE = "common.requests.client_username"
 AXES_LOCKOUT_TEMPLATE = "pages/sign_in_locked.html"
 # Where to report a vulnerability, published at /.well-known/security.txt (a mailto: or https: URI).
 SECURITY_CONTACT = config("SECURITY_CONTACT", default="mailto:security@signpost.example")
@@ -276,6 +278,8 @@ SIGNPOST_REFERRALS = {
     "SELF_REFERRALS_PER_HOUR": config("SELF_REFERRALS_PER_HOUR", default=5, cast=int),
     # How long the API remembers an Idempotency-Key on a new referral (a retry within it gets the same referral).
     "IDEMPOTENCY_KEY_HOURS": config("REFERRAL_IDEMPOTENCY_KEY_HOURS", default=24, cast=int),
+    # Days the link in a text to the person's copy of their care and support plan works for.
+    "CARE_PLAN_LINK_DAYS": config("REFERRAL_CARE_PLAN_LINK_DAYS", default=14, cast=int),
 }
 
 # Commissioner reporting (reporting/).
