@@ -162,3 +162,14 @@ def test_a_next_address_that_is_not_a_path_on_this_site_is_ignored(client, next_
     client.force_login(worker)
     response = client.post("/account/two-factor/", {"code": current_code(device), "next": next_url})
     assert response.status_code == 302 and response["Location"] == "/referrals/"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/referrals/SP-AAAAAAA/plan/goals/99999999999999999999/",
+     "/api/v1/referrals/SP-AAAAAAA/plan/actions/99999999999999999999/",
+     "/api/v1/referrals/SP-AAAAAAA/contacts/99999999999999999999/result/"],
+)
+def test_casework_ids_too_large_for_the_database_are_not_found(client, path):
+    assert client.post(path, {}, content_type="application/json").status_code == 404
