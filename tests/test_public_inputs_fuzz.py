@@ -256,7 +256,8 @@ PAGE_TEMPLATES = [
     "/activities/{seg}/sessions.ics", "/venues/{seg}/", "/documents/{seg}/{seg}", "/documents/{seg}/report.pdf",
     "/documents/authenticate_with_password/{seg}/", "/_util/authenticate_with_password/{seg}/{seg}/",
     "/{seg}/", "/directory/{seg}/", "{organisation}{seg}/", "{activity}{seg}/", "/answers/{seg}/",
-    "/referrals/provider/link/{seg}/",
+    "/referrals/provider/link/{seg}/", "/your-plan/{seg}/", "/oruk/{seg}", "/oruk/services/{seg}",
+    "/.well-known/security.txt",
     # The sign-in pages and their emailed links: public, though under /admin/ and /account/.
     "/admin/login/", "/admin/password_reset/", "/admin/password_reset/done/", "/admin/password_reset/complete/",
     "/admin/password_reset/confirm/{seg}/{seg}/", "/account/two-factor/", "/account/two-factor/set-up/",
