@@ -81,19 +81,23 @@ def venue_to_oruk(venue) -> dict:
     if venue.latitude is not None and venue.longitude is not None:
         location["latitude"] = float(venue.latitude)
         location["longitude"] = float(venue.longitude)
-    address = {
-        "id": derived_id(oruk_id, "address"),
-        "location_id": oruk_id,
-        "address_1": venue.address_1,
-        "city": venue.town,
-        "state_province": "",
-        "postal_code": venue.postcode,
-        "country": "GB",
-        "address_type": "physical",
-    }
-    if venue.address_2:
-        address["address_2"] = venue.address_2
-    location["addresses"] = [address]
+    if venue.postcode:
+        address = {
+            "id": derived_id(oruk_id, "address"),
+            "location_id": oruk_id,
+            "address_1": venue.address_1,
+            "city": venue.town,
+            "state_province": "",
+            "postal_code": venue.postcode,
+            "country": "GB",
+            "address_type": "physical",
+        }
+        if venue.address_2:
+            address["address_2"] = venue.address_2
+        location["addresses"] = [address]
+    # Without a postcode (a meeting point imported with coordinates and no address) there is
+    # no address to give: the profile requires an address's postal_code, and allows a
+    # location with none, placed by its latitude and longitude.
     accessibility = [
         {"id": derived_id(oruk_id, "accessibility", name), "location_id": oruk_id, "description": label}
         for name, (label, _) in ACCESSIBILITY_FEATURES.items()
@@ -283,6 +287,12 @@ def service_to_oruk(activity, *, organisation, url: str | None = None, modified:
         {"id": derived_id(service_id, "language", name.lower()), "service_id": service_id, "name": name}
         | ({"code": LANGUAGE_CODES[name]} if name in LANGUAGE_CODES else {})
         for name in activity.language_list
+    ]
+    # Always present, empty too, so that a harvester clears areas an activity no longer covers
+    # (the importer keeps its areas when a service says nothing about them).
+    data["service_areas"] = [
+        {"id": derived_id(service_id, "area", name), "service_id": service_id, "name": name}
+        for name in activity.service_area_list
     ]
     data["organization"] = organisation_to_oruk(organisation)
     data["cost_options"] = _cost_options(activity, service_id)
