@@ -6,7 +6,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 FRONTEND := site/static/nhsuk/.built
 
-.PHONY: frontend demo test test-sqlite test-postgres test-elasticsearch elasticsearch bench-search bench-pages bench-reporting venv lint format clean lock
+.PHONY: frontend demo test test-sqlite test-postgres test-elasticsearch elasticsearch bench-search bench-oruk bench-pages bench-reporting venv lint format clean lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,17 @@ bench-search: $(STAMP)
 	  c.execute(\"SELECT 1 FROM pg_database WHERE datname = 'signpost_bench'\").fetchone() or c.execute('CREATE DATABASE signpost_bench')"
 	DATABASE_URL=$(BENCH_DB)/signpost_bench $(BIN)/python manage.py migrate --noinput -v 0
 	DATABASE_URL=$(BENCH_DB)/signpost_bench $(BIN)/python manage.py bench_search
+
+## ORUK API benchmark: /oruk/services and /oruk/service_at_locations near a postcode (and each by id)
+## on BENCH_N activities (default 50,000; the bench-search database, generated once) on PostgreSQL:
+## p50, p95 and SQL queries per page, printed and written to BENCH_OUT (benchmarks/results/oruk.json).
+bench-oruk: export DEBUG = false
+bench-oruk: $(STAMP)
+	scripts/postgres.sh
+	$(BIN)/python -c "import psycopg; c = psycopg.connect('$(BENCH_DB)/postgres', autocommit=True); \
+	  c.execute(\"SELECT 1 FROM pg_database WHERE datname = 'signpost_bench'\").fetchone() or c.execute('CREATE DATABASE signpost_bench')"
+	DATABASE_URL=$(BENCH_DB)/signpost_bench $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=$(BENCH_DB)/signpost_bench $(BIN)/python manage.py bench_oruk
 
 ## Page budgets: server time (in-process, 200 requests), SQL queries and gzip bytes of HTML, CSS and
 ## JavaScript for the home, search and activity pages, on a fresh scratch SQLite demo in var/; written to BENCH_OUT.

@@ -17,7 +17,13 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 
-from directory.models import ActivityPage, ActivitySession, NeedTerm, OrganisationPage, Venue
+from directory.models import (
+    ActivityPage,
+    ActivitySession,
+    NeedTerm,
+    OrganisationPage,
+    Venue,
+)
 from directory.oruk.writing import rich_text_to_plain
 from directory.selectors import public_activities
 
