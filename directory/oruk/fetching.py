@@ -12,12 +12,13 @@ it raises ``FeedError`` with what it asked for and what went wrong.
 last (or is empty), and fetches ``/services/{id}`` for each item that is a summary (the
 ORUK ``service_list`` shape, which has no locations, schedules, areas or needs). A feed is
 read whole before anything is written, so a feed that fails half way changes nothing.
+``service_ids_from_api`` reads the same pages for the ids alone (harvesting's full pass).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
@@ -146,6 +147,20 @@ def is_summary(item) -> bool:
     return isinstance(item, dict) and not any(key in item for key in _FULL_SERVICE_KEYS)
 
 
+def _list_items(base: str, *, client: FeedClient, params: dict) -> Iterator[list]:
+    """Each page's ``contents`` from ``{base}/services``, until the page says it is the last."""
+    for number in range(1, MAX_PAGES + 1):
+        page = client.get_json(f"{base}/services", {**params, "page": number})
+        if not isinstance(page, dict) or not isinstance(page.get("contents"), list):
+            raise FeedError(f"{base}/services?page={number} is not a page of services (an object with `contents`).")
+        contents = page["contents"]
+        yield contents
+        total_pages = page.get("total_pages")
+        if not contents or page.get("last_page") is True or (isinstance(total_pages, int) and number >= total_pages):
+            return
+    raise FeedError(f"{base}/services has more than {MAX_PAGES} pages; is it paginating?")
+
+
 def services_from_api(
     url: str,
     *,
@@ -161,20 +176,8 @@ def services_from_api(
     if modified_after is not None:
         params["modified_after"] = modified_after.isoformat()
     items: list = []
-    total = None
-    for number in range(1, MAX_PAGES + 1):
-        page = client.get_json(f"{base}/services", {**params, "page": number})
-        if not isinstance(page, dict) or not isinstance(page.get("contents"), list):
-            raise FeedError(f"{base}/services?page={number} is not a page of services (an object with `contents`).")
-        if total is None and isinstance(page.get("total_items"), int):
-            total = page["total_items"]
-        contents = page["contents"]
+    for contents in _list_items(base, client=client, params=params):
         items += [item for item in contents if not isinstance(item, dict) or keep(item)]
-        total_pages = page.get("total_pages")
-        if not contents or page.get("last_page") is True or (isinstance(total_pages, int) and number >= total_pages):
-            break
-    else:
-        raise FeedError(f"{base}/services has more than {MAX_PAGES} pages; is it paginating?")
 
     services = []
     items_iter = progress(items, total=len(items), desc="Fetching") if progress else items
@@ -187,3 +190,18 @@ def services_from_api(
         else:
             services.append(item)
     return services
+
+
+def service_ids_from_api(url: str, *, client: FeedClient) -> set[str]:
+    """The id of every service the API at ``url`` lists (its pages only, nothing fetched in
+    full), as the importer keys them (trimmed, lower case). Raises ``FeedError`` when a page
+    cannot be read or an item has no id: a partial list would look like services leaving."""
+    base = api_base(url)
+    ids: set[str] = set()
+    for contents in _list_items(base, client=client, params={"per_page": PER_PAGE}):
+        for item in contents:
+            oruk_id = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(oruk_id, str) or not oruk_id.strip():
+                raise FeedError(f"{base}/services lists an item without an id, so the feed's ids cannot be read whole.")
+            ids.add(oruk_id.strip().lower())
+    return ids

@@ -490,31 +490,33 @@ def directory_import(
     return directory_import_apply(plan=plan, index=index, progress=progress)
 
 
-def import_feed(
+@dataclass
+class FeedRecords:
+    """What ``read_feed`` found: the service records to import, and how many it left out as
+    not modified since ``modified_after`` (counted for files only: an API is asked not to
+    send them)."""
+
+    records: list
+    not_modified: int = 0
+
+
+def read_feed(
     source: str | Path,
     *,
-    index: DirectoryIndexPage | None = None,
     modified_after: datetime | None = None,
-    skip_invalid: bool = False,
     progress: Progress | None = None,
     client: FeedClient | None = None,
-) -> ImportReport:
-    """Import an ORUK 3.0 feed: a JSON file (a list of services, one service or a page of
-    them) or an ORUK API's base URL (``https://…``; its pages are followed and each service
-    fetched in full by ``client``, a polite ``FeedClient`` unless given).
+) -> FeedRecords:
+    """The service records of an ORUK 3.0 feed: a JSON file (a list of services, one service
+    or a page of them) or an ORUK API's base URL (``https://…``; its pages are followed and
+    each service fetched in full by ``client``, a polite ``FeedClient`` unless given).
 
     ``modified_after`` (a naive value is UK local time) is passed to the API and also
     applied to each record's ``last_modified``, so a feed that ignores it costs no extra
-    requests and a file can be imported incrementally too. Everything is read and checked
-    before anything is written, in one transaction: ``FeedError`` (the feed could not be
-    read) and ``ImportFileError`` (what it holds cannot be imported) both leave the
-    directory as it was. New organisations go under ``index``, the directory's index page.
+    requests and a file can be imported incrementally too. Nothing is written; raises
+    ``FeedError`` (the feed could not be read) or ``ImportFileError`` (the file cannot be).
     """
     progress = progress or no_progress
-    if index is None:
-        index = directory_index()
-        if index is None:
-            raise ImportFileError("The site has no directory to import into yet: run manage.py setup_site first.")
     if modified_after is not None and modified_after.tzinfo is None:
         modified_after = modified_after.replace(tzinfo=UK_TIME)
 
@@ -528,17 +530,41 @@ def import_feed(
         records = services_from_api(
             str(source), client=client or FeedClient(), modified_after=modified_after, keep=changed, progress=progress
         )
-        left_out = 0
-    else:
-        try:
-            text = Path(source).read_bytes()
-        except OSError as error:
-            raise ImportFileError(f"Cannot read {source}: {error.strerror or error}") from error
-        every = records_from_json(text)
-        records = [record for record in every if changed(record)]
-        left_out = len(every) - len(records)
-    report = directory_import(records=records, index=index, progress=progress, skip_invalid=skip_invalid)
-    report.not_modified = left_out
+        return FeedRecords(records=records)
+    try:
+        text = Path(source).read_bytes()
+    except OSError as error:
+        raise ImportFileError(f"Cannot read {source}: {error.strerror or error}") from error
+    every = records_from_json(text)
+    records = [record for record in every if changed(record)]
+    return FeedRecords(records=records, not_modified=len(every) - len(records))
+
+
+def import_feed(
+    source: str | Path,
+    *,
+    index: DirectoryIndexPage | None = None,
+    modified_after: datetime | None = None,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+    client: FeedClient | None = None,
+) -> ImportReport:
+    """Import an ORUK 3.0 feed (a file or an API's base URL, read by ``read_feed``).
+
+    Everything is read and checked before anything is written, in one transaction:
+    ``FeedError`` (the feed could not be read) and ``ImportFileError`` (what it holds cannot
+    be imported) both leave the directory as it was. New organisations go under ``index``,
+    the directory's index page. Scheduled harvesting (``directory.harvesting``) uses
+    ``read_feed`` and the two steps below itself, to decide per record first.
+    """
+    progress = progress or no_progress
+    if index is None:
+        index = directory_index()
+        if index is None:
+            raise ImportFileError("The site has no directory to import into yet: run manage.py setup_site first.")
+    feed = read_feed(source, modified_after=modified_after, progress=progress, client=client)
+    report = directory_import(records=feed.records, index=index, progress=progress, skip_invalid=skip_invalid)
+    report.not_modified = feed.not_modified
     report.source = str(source)
     return report
 
@@ -739,12 +765,14 @@ __all__ = [
     "ImportFileError",
     "ImportPlan",
     "ImportReport",
+    "FeedRecords",
     "ImportResult",
     "Skipped",
     "import_feed",
     "directory_import",
     "directory_import_apply",
     "directory_import_plan",
+    "read_feed",
     "records_from_json",
     "summary_lines",
 ]
