@@ -1,4 +1,5 @@
-"""The directory's own Wagtail admin views: "still accurate", inviting editors, the stale-listings report."""
+"""The directory's own Wagtail admin views: "still accurate", inviting editors, the stale-listings report,
+claiming a harvested listing."""
 
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.models import Page
 
 from directory.freshness import activity_confirm_accurate
+from directory.harvesting import ClaimError, claimable_organisations, listing_claim, may_claim
 from directory.models import ActivityPage, OrganisationPage
 from directory.permissions import editor_invite, editor_invite_check, is_directory_moderator
 from directory.selectors import stale_activities
@@ -227,3 +229,74 @@ class StaleListingsReportView(ReportView):
                 _date(timezone.localdate(activity.stale_reminder_sent_at)) if activity.stale_reminder_sent_at else "Not yet"
             )
         return activities
+
+
+# Claiming a harvested listing ----------------------------------------------------------------
+
+
+class ClaimListingForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        queryset=OrganisationPage.objects.none(),
+        empty_label=None,
+        help_text="The organisation that keeps this listing up to date from now on. The listing moves under its page.",
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        self.fields["organisation"].error_messages["invalid_choice"] = "Choose an organisation from the list."
+
+
+class ClaimListingView(WagtailAdminTemplateMixin, FormView):
+    """Claim a harvested listing: an editor for their organisation, a moderator for any."""
+
+    form_class = ClaimListingForm
+    template_name = "directory/admin/claim_listing.html"
+    page_title = "Claim this listing"
+    header_icon = "lock"
+
+    def dispatch(self, request, *args, activity_id, **kwargs):
+        self.activity = get_object_or_404(ActivityPage, pk=activity_id)
+        if not may_claim(user=request.user, activity=self.activity):
+            # As for other organisations' pages: do not confirm that the listing exists.
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": self.page_title}]
+
+    def get_page_subtitle(self):
+        return self.activity.title
+
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "organisations": claimable_organisations(user=self.request.user, activity=self.activity),
+        }
+
+    def get_initial(self):
+        return {"organisation": self.activity.get_parent().pk}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            activity=self.activity,
+            harvest=self.activity.harvest,
+            action_url=reverse("directory_claim_listing", args=[self.activity.pk]),
+            submit_button_label="Claim this listing",
+            submit_button_active_label="Claiming…",
+        )
+        return context
+
+    def form_valid(self, form):
+        organisation = form.cleaned_data["organisation"]
+        try:
+            listing_claim(activity=self.activity, organisation=organisation, user=self.request.user)
+        except ClaimError as error:
+            messages.error(self.request, str(error))
+            return redirect("wagtailadmin_pages:edit", self.activity.pk)
+        messages.success(
+            self.request,
+            f"“{self.activity.title}” is now {organisation.title}’s listing: the feed will no longer change it.",
+        )
+        return redirect("wagtailadmin_pages:edit", self.activity.pk)

@@ -22,6 +22,9 @@ _MODERATOR_PERMISSIONS = [
     ("directory", "change_needterm"),
     ("directory", "delete_needterm"),
     ("directory", "view_needterm"),
+    # Feeds are managed by administrators; moderators read them and every run's report.
+    ("directory", "view_feed"),
+    ("directory", "view_harvestrun"),
 ]
 _MODERATOR_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "lock_page", "unlock_page"]
 

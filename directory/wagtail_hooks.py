@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import messages
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
@@ -11,23 +13,27 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import ObjectList
 from wagtail.admin.widgets import Button, ListingButton
 from wagtail.models import Page
+from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import policy_registry, register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet
 from wagtail.snippets.views.snippets import (
     CopyView,
+    InspectView,
     CreateView,
     DeleteView,
     EditView,
     HistoryView,
     SnippetViewSet,
+    SnippetViewSetGroup,
     UsageView,
 )
 
 from directory import admin_views
 from directory.forms import VenueForm
 from directory.freshness import CONFIRM_ACCURATE_LOG_ACTION
-from directory.models import ActivityPage, NeedTerm, OrganisationPage, Venue
+from directory.harvesting import CLAIM_LOG_ACTION, may_claim
+from directory.models import ActivityPage, Feed, HarvestedListing, HarvestRun, NeedTerm, OrganisationPage, Venue
 from directory.permissions import (
     VenuePermissionPolicy,
     is_directory_moderator,
@@ -267,6 +273,7 @@ def confirm_accurate_header_button(page, user, view_name, next_url=None):
 @hooks.register("register_log_actions")
 def register_directory_log_actions(actions):
     actions.register_action(CONFIRM_ACCURATE_LOG_ACTION, "Confirm still accurate", "Confirmed as still accurate")
+    actions.register_action(CLAIM_LOG_ACTION, "Claim a harvested listing", "Claimed from its feed")
 
 
 # Inviting editors ----------------------------------------------------------------------------
@@ -307,6 +314,11 @@ def register_directory_admin_urls():
         ),
         path("directory/invite-editor/", admin_views.EditorInviteView.as_view(), name="directory_invite_editor"),
         path(
+            "directory/activities/<id:activity_id>/claim/",
+            admin_views.ClaimListingView.as_view(),
+            name="directory_claim_listing",
+        ),
+        path(
             "reports/stale-listings/",
             admin_views.StaleListingsReportView.as_view(),
             name="directory_stale_listings",
@@ -317,3 +329,95 @@ def register_directory_admin_urls():
             name="directory_stale_listings_results",
         ),
     ]
+
+
+# Harvesting feeds ----------------------------------------------------------------------------
+
+
+class _ReadOnlyPolicy(ModelPermissionPolicy):
+    """Runs are written by harvesting alone: anyone with the view permission reads them, nobody
+    (not even a superuser) adds, changes or deletes one in the admin."""
+
+    def user_has_permission(self, user, action):
+        return action == "view" and super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return "view" in actions and super().user_has_permission(user, "view")
+
+
+register_permission_policy(HarvestRun, _ReadOnlyPolicy(HarvestRun))
+
+
+class FeedViewSet(SnippetViewSet):
+    model = Feed
+    icon = "download"
+    menu_label = "Feeds"
+    list_display = ["name", "base_url", "active", "every_hours", "last_run_at", "last_success_at"]
+    search_fields = ["name", "base_url"]
+    search_backend_name = None
+    inspect_view_enabled = True
+
+
+class HarvestRunInspectView(InspectView):
+    def get_field_label(self, field_name, field):
+        return "Report" if field_name == "report" else super().get_field_label(field_name, field)
+
+    def get_report_display_value(self):
+        lines = self.object.report_lines()
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in lines)))
+
+
+class HarvestRunViewSet(SnippetViewSet):
+    model = HarvestRun
+    icon = "list-ul"
+    menu_label = "Harvest runs"
+    list_display = ["feed", "started_at", "kind", "outcome"]
+    list_filter = ["feed", "kind"]
+    ordering = ["-started_at"]
+    inspect_view_enabled = True
+    inspect_view_class = HarvestRunInspectView
+    inspect_view_fields = ["feed", "kind", "started_at", "finished_at", "report"]
+
+
+class FeedsGroup(SnippetViewSetGroup):
+    items = (FeedViewSet, HarvestRunViewSet)
+    menu_label = "Feeds"
+    menu_icon = "download"
+    menu_order = 290
+
+
+register_snippet(FeedsGroup)
+
+
+def _harvest(page):
+    if not issubclass(page.specific_class or Page, ActivityPage):
+        return None
+    return HarvestedListing.objects.filter(activity_id=page.pk).select_related("feed", "claimed_by").first()
+
+
+@hooks.register("register_page_header_buttons")
+def claim_listing_header_button(page, user, view_name, next_url=None):
+    harvest = _harvest(page)
+    if harvest is not None and not harvest.claimed and may_claim(user=user, activity=page.specific):
+        yield Button(
+            "Claim this listing", url=reverse("directory_claim_listing", args=[page.pk]), icon_name="lock", priority=7
+        )
+
+
+@hooks.register("before_edit_page")
+def tell_editors_the_listing_is_harvested(request, page):
+    harvest = _harvest(page)
+    if harvest is None or request.method != "GET":
+        return None
+    when = f"{timezone.localtime(harvest.last_harvested_at):%-d %B %Y}"
+    if harvest.claimed:
+        by = harvest.claimed_by.title if harvest.claimed_by else "an organisation"
+        messages.info(request, f"This listing came from {harvest.feed.name}. {by} has claimed it, so the feed no longer changes it.")
+    else:
+        messages.warning(
+            request,
+            f"This listing is harvested from {harvest.feed.name} (last on {when}). The feed keeps it up to date: "
+            "changes made here are overwritten by the feed's next update unless the listing is claimed "
+            "(“Claim this listing”).",
+        )
+    return None

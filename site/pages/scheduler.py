@@ -27,6 +27,8 @@ SCHEDULE = (
     Job("referrals.alerts.raise_alerts_task", timedelta(minutes=15)),
     Job("referrals.contacts.queue_contact_reminders_task", timedelta(hours=1)),
     Job("directory.tasks.send_stale_reminders_task", timedelta(days=1)),
+    # Harvest the ORUK feeds that are due (each has its own interval; directory/harvesting.py).
+    Job("directory.tasks.harvest_due_feeds_task", timedelta(minutes=15)),
     # Retention: personal data leaves finished referrals past the retention period (docs/retention.md).
     Job("referrals.retention.anonymise_closed_referrals_task", timedelta(days=1)),
 )
