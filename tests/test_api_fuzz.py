@@ -95,6 +95,10 @@ DOCUMENTED = {
     "POST /api/v1/referrals/{reference}/decline/": {"note"},
     # starts_at or a session of the referral's activity, not both; in the future.
     "POST /api/v1/referrals/{reference}/book-first-session/": {"starts_at", "session"},
+    # Closing as "could not be contacted" only after the service's number of failed attempts.
+    "POST /api/v1/referrals/{reference}/close/": {"outcome"},
+    # A booked contact is in the future (within a year); a held one is not, and not before the referral.
+    "POST /api/v1/referrals/{reference}/contacts/": {"at", "duration_minutes"},
     # A postcode that exists; latitude and longitude together; needs in the taxonomy.
     "GET /api/v1/activities/": {"postcode", "latitude", "longitude", "needs"},
 }

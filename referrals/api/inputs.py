@@ -265,7 +265,11 @@ class ReferralPersonDeclinesInput(NoteInput):
 
 
 class ReferralCloseInput(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    outcome = serializers.ChoiceField(
+        choices=Outcome.choices,
+        help_text="'not_contactable' only once the service's number of failed attempts at first contact "
+                  "(attempts_before_not_contactable, 3 unless set) has been recorded, and never after a held contact.",
+    )
     note = TextField(**_NOTE)
 
 
@@ -273,7 +277,11 @@ class ReferralCloseInput(serializers.Serializer):
 
 
 class ContactCreateInput(serializers.Serializer):
-    at = serializers.DateTimeField(help_text="When the contact happened, or is booked for (ISO 8601, with an offset).")
+    at = serializers.DateTimeField(
+        help_text="When the contact happened, or is booked for (ISO 8601, with an offset). A booked contact is in "
+                  "the future, within a year; one that happened is not in the future, nor before the referral "
+                  "was received.",
+    )
     method = serializers.ChoiceField(choices=ContactMethod.choices)
     status = serializers.ChoiceField(
         choices=[(value, label) for value, label in ContactStatus.choices if value != ContactStatus.CANCELLED],
@@ -286,7 +294,7 @@ class ContactCreateInput(serializers.Serializer):
     )
     is_review = serializers.BooleanField(required=False, default=False,
                                          help_text="The review before discharge.")
-    note = serializers.CharField(**{**_NOTE, "help_text": "For the social prescribing team: never shown to providers."})
+    note = TextField(**{**_NOTE, "help_text": "For the social prescribing team: never shown to providers."})
 
 
 class ContactResultInput(serializers.Serializer):
@@ -298,16 +306,16 @@ class ContactResultInput(serializers.Serializer):
         required=False, allow_null=True, default=None, min_value=1, max_value=600,
         help_text="How long it lasted, 1 to 600 minutes: needed for a held contact.",
     )
-    note = serializers.CharField(**_NOTE)
+    note = TextField(**_NOTE)
 
 
 class ConcernRaiseInput(serializers.Serializer):
-    concern = serializers.CharField(max_length=5000, help_text="What the concern is. Never sent by email.")
-    action_taken = serializers.CharField(**_NOTE)
+    concern = TextField(max_length=5000, help_text="What the concern is. Never sent by email.")
+    action_taken = TextField(**_NOTE)
 
 
 class ConcernResolveInput(serializers.Serializer):
-    resolution = serializers.CharField(max_length=5000, help_text="How the concern was resolved.")
+    resolution = TextField(max_length=5000, help_text="How the concern was resolved.")
 
 
 # Listing -------------------------------------------------------------------------------------

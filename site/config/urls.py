@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.conf.urls.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -36,6 +36,8 @@ urlpatterns = [
     path("", include(reporting_urls)),
     path("", include(directory_urls)),
     path("", include(search_urls)),
+    # After every API route: the rest of /api/ is a JSON 404, never a page.
+    re_path(r"^api/(?P<path>.*)$", pages_views.api_not_found, name="api_not_found"),
 ]
 
 if settings.DEBUG:

@@ -5,6 +5,7 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 
 @never_cache
@@ -29,3 +30,13 @@ def security_txt(request):
         f"Canonical: {request.build_absolute_uri()}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@csrf_exempt
+def api_not_found(request, path=""):
+    """Any address under /api/ that no API route takes: a JSON 404, whatever the method.
+
+    Without it the address would fall through to Wagtail's page serving: an HTML 404, or for a
+    POST without a CSRF token an HTML 403, neither of which an API client expects.
+    """
+    return JsonResponse({"detail": "Not found."}, status=404)
