@@ -35,6 +35,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from demo.casework import build_demo_casework
 from demo.catalogue import FIRST_NAMES, LAST_NAMES
 from demo.places import AREAS
 from directory.models import OrganisationPage, Postcode
@@ -225,6 +226,9 @@ REFERRALS = (
        alerts=(AlertKind.ATTENDANCE_NOT_RECORDED,)),
     _r("dorset", S.ATTENDED, 14, route=ContactRoute.TEXT, link_worker=LW, session_in_days=-5,
        language="Polish", interpreter=True),
+    # Fourteen weeks in, still going to the group, no review yet: past the 12 weeks Dorset expects,
+    # and a plan goal past its review date (demo.casework; the tracking job raises both alerts).
+    _r("dorset", S.ATTENDED, 98, link_worker=LW, session_in_days=-85),
     _r("dorset", S.DID_NOT_ATTEND, 12, link_worker=LW, session_in_days=-3),
     _r("dorset", S.CANCELLED, 10, route=ContactRoute.PHONE, link_worker=LW, session_in_days=-1),
     _r("dorset", S.DECLINED_BY_PERSON, 7, source=Source.SELF, link_worker=LW),
@@ -375,6 +379,7 @@ def _build_all(*, plan, editor) -> None:
             gp_practice=resident.gp_practice, now=now,
         )
         _move_into_the_past(referral, spec, now=now)
+    build_demo_casework(services_by_area, now=now, concern_for=LW)
     # The tracking job, as the worker would run it next: it agrees with the alerts above (the
     # ages leave room for weekends and bank holidays), so it raises nothing new on the demo.
 

@@ -21,8 +21,20 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from demo.referrals import DEMO_TWO_FACTOR_USERS, demo_service_names, demo_totp_key, demo_totp_secret
 from referrals.alerts import run_alerts
-from referrals.choices import AlertKind, ContactRoute, ReferralStatus, Source
-from referrals.models import Alert, Consent, Notification, Referral, ReferralEvent, Resident, StaffMembership
+from referrals.choices import AlertKind, ContactRoute, ContactStatus, ReferralStatus, Source
+from referrals.models import (
+    Alert,
+    CarePlan,
+    Consent,
+    Contact,
+    ContactExpectation,
+    Notification,
+    Referral,
+    ReferralEvent,
+    Resident,
+    SafeguardingConcern,
+    StaffMembership,
+)
 from referrals.permissions import referrals_visible_to
 from referrals.roles import actor_for_user
 from tests.accounts import sign_in_verified
@@ -103,6 +115,13 @@ def test_open_alerts_of_every_kind_on_referrals_that_earned_them(demo):
             assert now - referral.sent_to_provider_at > timezone.timedelta(days=5)
         elif alert.kind == AlertKind.ATTENDANCE_NOT_RECORDED:
             assert referral.first_session_at < now and referral.attendance_recorded_at is None
+        elif alert.kind == AlertKind.PLAN_REVIEW_DUE:
+            assert referral.care_plan.goals.filter(review_on__lt=timezone.localdate(now)).exists()
+        elif alert.kind == AlertKind.PAST_EXPECTED_LENGTH:
+            first = referral.contacts.filter(status=ContactStatus.HELD).order_by("at").first()
+            expected = ContactExpectation.objects.get(service=referral.service, tier=referral.tier)
+            assert now - first.at > timezone.timedelta(weeks=expected.within_weeks)
+            assert not referral.contacts.filter(is_review=True).exists()
         else:
             assert referral.status == ReferralStatus.DID_NOT_ATTEND
     # A late first contact: its alert was raised, then cleared by the contact.
@@ -220,3 +239,15 @@ def test_the_demo_commissioner_sees_the_services_figures_on_the_reports(demo, cl
     report = build_report(referrals=referrals, filters=ReportFilter(start=start, end=end))
     assert report.referred == referrals.count() > 0
     assert response.context["report"].referred == report.referred
+
+
+def test_the_demo_shows_casework(demo):
+    """Contacts against what each service expects, plans, and an open safeguarding concern."""
+    worker = user("linkworker")
+    caseload = Referral.objects.filter(link_worker=worker)
+    assert Contact.objects.filter(referral__in=caseload, status=ContactStatus.HELD).count() >= 10
+    assert Contact.objects.filter(referral__in=caseload, status=ContactStatus.BOOKED, at__gt=timezone.now()).exists()
+    assert CarePlan.objects.filter(referral__in=caseload).exists()
+    assert SafeguardingConcern.objects.filter(referral__in=caseload, resolved_at__isnull=True).count() == 1
+    assert ContactExpectation.objects.filter(service__name__startswith="Dorset", tier="one_to_one",
+                                             min_contacts=6, max_contacts=12, within_weeks=12).exists()
