@@ -49,7 +49,8 @@ service_at_locations[].location             Venue (keyed by ``location.id``) whe
                                             postcode's centre, with a warning); none given:
                                             geocoded from the postcode by the importer;
                                             with no address at all they place the venue
-                                            alone (its address fields left blank)
+                                            alone (its address fields left blank), and
+                                            such a venue is exported without addresses
   addresses[] (the physical one, else the   address_1, address_2 (HSDS 3.0), town (city),
   first)                                    postcode (postal_code)
   accessibility[]                           step_free, accessible_toilet, hearing_loop,
@@ -77,6 +78,8 @@ Decisions where the schema and our model differ
 * **Service areas.** A service that comes to people (home visits, a phone line for a
   district) lists the areas it covers by name; the activity page says "Covers: …". An
   area's ``extent`` (GeoJSON, KML) is not read: we search by distance to venues, not areas.
+  On export they are ``service_areas[].name``, always listed (empty when none), so a harvest
+  clears areas no longer covered.
 * **Summary and description.** ORUK has one free-text description; we have a one-line
   summary and a rich-text description. On export the description is the summary, a blank
   line, then the description as plain text. On import, when the text has several
