@@ -63,6 +63,20 @@ def _refused(form, error: ReferralError) -> None:
     add_plan_error(form, error.field, refusal_message(error))
 
 
+def _saved(request, form, change, *, message: str, url: str):
+    """``change(cleaned_data)`` if the form is valid: the redirect to ``url`` when it is made, else
+    None with the refusal on the form (the caller shows the form again)."""
+    if not form.is_valid():
+        return None
+    try:
+        change(form.cleaned_data)
+    except ReferralError as error:
+        _refused(form, error)
+        return None
+    messages.success(request, message)
+    return redirect(url)
+
+
 # The plan -------------------------------------------------------------------------------------
 
 
@@ -114,16 +128,10 @@ def plan_start(request, pk):
 def what_matters_change(request, pk):
     referral = _referral(request, pk, what="care and support plan")
     form = WhatMattersForm(request.POST, prefix="what")
-    if form.is_valid():
-        try:
-            care_plans.care_plan_change_what_matters(referral=referral, actor=request.actor,
-                                                     what_matters=form.cleaned_data["what_matters"])
-        except ReferralError as error:
-            _refused(form, error)
-        else:
-            messages.success(request, "What matters to the person saved.")
-            return redirect(_plan_url(referral, "what-matters"))
-    return _render_plan(request, referral, failed=("what_form", form))
+    saved = _saved(request, form, lambda data: care_plans.care_plan_change_what_matters(
+        referral=referral, actor=request.actor, what_matters=data["what_matters"]),
+        message="What matters to the person saved.", url=_plan_url(referral, "what-matters"))
+    return saved or _render_plan(request, referral, failed=("what_form", form))
 
 
 @require_POST
@@ -131,17 +139,10 @@ def what_matters_change(request, pk):
 def goal_add(request, pk):
     referral = _referral(request, pk, what="care and support plan")
     form = GoalForm(request.POST, prefix="goal")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            care_plans.goal_add(referral=referral, actor=request.actor, description=data["description"],
-                                status=data["status"], review_on=data["review_on"])
-        except ReferralError as error:
-            _refused(form, error)
-        else:
-            messages.success(request, "Goal added.")
-            return redirect(_plan_url(referral, "goals"))
-    return _render_plan(request, referral, failed=("goal_form", form))
+    saved = _saved(request, form, lambda data: care_plans.goal_add(
+        referral=referral, actor=request.actor, description=data["description"], status=data["status"],
+        review_on=data["review_on"]), message="Goal added.", url=_plan_url(referral, "goals"))
+    return saved or _render_plan(request, referral, failed=("goal_form", form))
 
 
 @staff_view(*TEAM)
@@ -154,17 +155,12 @@ def goal_edit(request, pk, goal_id):
     permissions.check_may_change_care_plan(request.actor, referral)
     if request.method == "POST":
         form = GoalForm(request.POST, prefix="goal")
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                care_plans.goal_edit(referral=referral, actor=request.actor, goal_id=goal.pk,
-                                     description=data["description"], status=data["status"],
-                                     review_on=data["review_on"])
-            except ReferralError as error:
-                _refused(form, error)
-            else:
-                messages.success(request, "Goal saved.")
-                return redirect(_plan_url(referral, "goals"))
+        saved = _saved(request, form, lambda data: care_plans.goal_edit(
+            referral=referral, actor=request.actor, goal_id=goal.pk, description=data["description"],
+            status=data["status"], review_on=data["review_on"]),
+            message="Goal saved.", url=_plan_url(referral, "goals"))
+        if saved:
+            return saved
     else:
         form = GoalForm(prefix="goal", initial={"description": goal.description, "status": goal.status,
                                                 **GoalForm.initial_for(goal.review_on)})
@@ -178,17 +174,11 @@ def action_add(request, pk):
     referral = _referral(request, pk, what="care and support plan")
     plan = _plan_or_404(referral)
     form = ActionForm(request.POST, prefix="action", goals=plan.goals.all())
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            care_plans.action_add(referral=referral, actor=request.actor, description=data["description"],
-                                  who=data["who"], due_on=data["due_on"], goal_id=data["goal"] or None)
-        except ReferralError as error:
-            _refused(form, error)
-        else:
-            messages.success(request, "Action added.")
-            return redirect(_plan_url(referral, "actions"))
-    return _render_plan(request, referral, failed=("action_form", form))
+    saved = _saved(request, form, lambda data: care_plans.action_add(
+        referral=referral, actor=request.actor, description=data["description"], who=data["who"],
+        due_on=data["due_on"], goal_id=data["goal"] or None),
+        message="Action added.", url=_plan_url(referral, "actions"))
+    return saved or _render_plan(request, referral, failed=("action_form", form))
 
 
 @staff_view(*TEAM)
@@ -202,17 +192,12 @@ def action_edit(request, pk, action_id):
     goals = plan.goals.all()
     if request.method == "POST":
         form = ActionForm(request.POST, prefix="action", goals=goals)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                care_plans.action_edit(referral=referral, actor=request.actor, action_id=action.pk,
-                                       description=data["description"], who=data["who"], due_on=data["due_on"],
-                                       goal_id=data["goal"] or None)
-            except ReferralError as error:
-                _refused(form, error)
-            else:
-                messages.success(request, "Action saved.")
-                return redirect(_plan_url(referral, "actions"))
+        saved = _saved(request, form, lambda data: care_plans.action_edit(
+            referral=referral, actor=request.actor, action_id=action.pk, description=data["description"],
+            who=data["who"], due_on=data["due_on"], goal_id=data["goal"] or None),
+            message="Action saved.", url=_plan_url(referral, "actions"))
+        if saved:
+            return saved
     else:
         form = ActionForm(prefix="action", goals=goals, initial={
             "description": action.description, "who": action.who, "goal": str(action.goal_id or ""),
