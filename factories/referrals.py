@@ -14,9 +14,20 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from directory.permissions import organisation_sync_editor_permissions
-from referrals import services
-from referrals.choices import ConsentPurpose, ContactRoute, Outcome, ReferralStatus, Source, StaffRole, Tier
-from referrals.models import Referral, Resident, SocialPrescribingService, StaffMembership
+from referrals import contacts, services
+from referrals.choices import (
+    ConnectionStatus,
+    ConsentPurpose,
+    ContactMethod,
+    ContactRoute,
+    ContactStatus,
+    DischargeReason,
+    ReferralStatus,
+    Source,
+    StaffRole,
+    Tier,
+)
+from referrals.models import Connection, Referral, Resident, SocialPrescribingService, StaffMembership
 from referrals.roles import LINK_WORKERS_GROUP, SYSTEM, TRIAGE_GROUP, Actor, actor_for_user, ensure_staff_groups
 
 _sequence = itertools.count(1)
@@ -90,24 +101,87 @@ def provider_actor(organisation) -> Actor:
                  organisation_ids=frozenset({organisation.pk}))
 
 
-# The order of the pathway make_referral walks, and where each status leaves it.
-_PATH = [
-    ReferralStatus.RECEIVED,
-    ReferralStatus.TRIAGED,
-    ReferralStatus.CONTACTED,
-    ReferralStatus.ACTIVITY_CHOSEN,
-    ReferralStatus.SENT_TO_PROVIDER,
-    ReferralStatus.ACCEPTED,
-    ReferralStatus.FIRST_SESSION_BOOKED,
-]
+def first_session_held(connection, *, hours_ago: float = 1):
+    """Time passes: ``connection``'s first session (booked, as always, in the future) started
+    ``hours_ago``, so whether the person attended can be recorded. Given a referral, its latest connection."""
+    if isinstance(connection, Referral):
+        connection = connection.connections.order_by("-number").first()
+    Connection.objects.filter(pk=connection.pk).update(first_session_at=timezone.now() - timedelta(hours=hours_ago))
+    connection.refresh_from_db()
+    return connection
 
 
-def first_session_held(referral, *, hours_ago: float = 1):
-    """Time passes: ``referral``'s first session (booked, as always, in the future) started
-    ``hours_ago``, so whether the person attended can be recorded."""
-    Referral.objects.filter(pk=referral.pk).update(first_session_at=timezone.now() - timedelta(hours=hours_ago))
-    referral.refresh_from_db()
-    return referral
+def only_connection(referral) -> Connection:
+    """The referral's one connection (most tests walk a single activity)."""
+    return referral.connections.select_related("activity", "provider").get()
+
+
+def make_connection(*, referral, status: str = ConnectionStatus.ACTIVITY_CHOSEN, activity=None, link_worker=None,
+                    first_session_at=None) -> Connection:
+    """A connection of ``referral`` (in support) to ``activity``, walked to ``status`` by the service functions,
+    as the link worker and the provider who own each step."""
+    worker = actor_for_user(link_worker or referral.link_worker)
+    connection = services.connection_choose_activity(referral=referral, actor=worker, activity=activity)
+    if status == ConnectionStatus.ACTIVITY_CHOSEN:
+        return connection
+    connection = services.connection_send_to_provider(connection=connection, actor=worker)
+    if status == ConnectionStatus.SENT_TO_PROVIDER:
+        return connection
+    provider = provider_actor(activity.organisation)
+    if status == ConnectionStatus.WITHDRAWN:
+        return services.connection_withdraw(connection=connection, actor=worker, note="Not the right time.")
+    if status == ConnectionStatus.DECLINED_BY_PROVIDER:
+        return services.connection_provider_decline(connection=connection, actor=provider, reason="full")
+    connection = services.connection_provider_accept(connection=connection, actor=provider)
+    if status == ConnectionStatus.ACCEPTED:
+        return connection
+    connection = services.connection_book_first_session(
+        connection=connection, actor=provider, starts_at=first_session_at or timezone.now() + timedelta(days=3)
+    )
+    connection.refresh_from_db()
+    if status == ConnectionStatus.FIRST_SESSION_BOOKED:
+        return connection
+    if connection.status == ConnectionStatus.FIRST_SESSION_BOOKED:
+        # The notification is sent after commit; tests and the demo move on without waiting for it.
+        connection = services.connection_mark_resident_notified(connection=connection, actor=SYSTEM)
+    if status == ConnectionStatus.RESIDENT_NOTIFIED:
+        return connection
+    if status == ConnectionStatus.CANCELLED:
+        return services.connection_cancel_first_session(connection=connection, actor=provider, note="Venue closed.")
+    # Attendance is known only once the session has started.
+    connection = first_session_held(connection)
+    if status == ConnectionStatus.ATTENDED:
+        return services.connection_record_attendance(connection=connection, actor=provider)
+    if status == ConnectionStatus.DID_NOT_ATTEND:
+        return services.connection_record_did_not_attend(connection=connection, actor=provider)
+    raise ValueError(f"make_connection cannot reach {status}")
+
+
+def make_signpost(*, referral, service_name: str = "Citizens Advice Poole", outcome: str = "",
+                  link_worker=None) -> Connection:
+    """A signpost of ``referral`` to a service outside the directory, with ``outcome`` if given."""
+    worker = actor_for_user(link_worker or referral.link_worker)
+    connection = services.connection_signpost(referral=referral, actor=worker, service_name=service_name,
+                                              service_contact="0800 144 8848")
+    if outcome:
+        connection = services.connection_record_signpost_outcome(connection=connection, actor=worker, outcome=outcome)
+    return connection
+
+
+def hold_review(referral, *, link_worker=None):
+    """The link worker holds the review with the person (a held contact marked as the review)."""
+    worker = actor_for_user(link_worker or referral.link_worker)
+    return contacts.contact_record(referral=referral, actor=worker, at=timezone.now() - timedelta(minutes=5),
+                                   method=ContactMethod.PHONE, status=ContactStatus.HELD, duration_minutes=30,
+                                   is_review=True, note="Reviewed the plan together.")
+
+
+def discharge(referral, *, reason: str = DischargeReason.GOALS_MET, note: str = "", actor=None):
+    """Discharge ``referral`` as its link worker would: preview the summary, then confirm what was shown."""
+    actor = actor or actor_for_user(referral.link_worker)
+    summary = services.referral_discharge_preview(referral=referral, actor=actor, reason=reason, note=note)
+    return services.referral_discharge(referral=referral, actor=actor, reason=reason, note=note,
+                                       fingerprint=summary["fingerprint"])
 
 
 def make_referral(
@@ -123,9 +197,13 @@ def make_referral(
     consents=None,
     first_session_at=None,
     referrer=None,
-    outcome: str = Outcome.ENGAGED,
+    discharge_reason: str = DischargeReason.GOALS_MET,
 ):
-    """A referral in ``status``, got there by the service functions, as the staff who own each step."""
+    """A referral in ``status``, got there by the service functions, as the staff who own each step.
+
+    ``status`` is the referral's own (received ... discharged), or a connection's (accepted, attended...):
+    then the referral is in support with one connection, to ``activity``, in that status. A discharged
+    referral had one activity, attended, and (for goals met) a review."""
     resident = resident or make_resident(service=service)
     triage = triage or make_triage(service=service)
     referrer_actor = actor_for_user(triage)
@@ -155,40 +233,14 @@ def make_referral(
         return referral
     if activity is None:
         raise ValueError(f"A referral in {status} needs an activity.")
-    referral = services.referral_choose_activity(referral=referral, actor=worker, activity=activity)
-    if status == ReferralStatus.ACTIVITY_CHOSEN:
+    if status in ConnectionStatus.values:
+        make_connection(referral=referral, status=status, activity=activity, first_session_at=first_session_at)
+        referral.refresh_from_db()
         return referral
-    referral = services.referral_send_to_provider(referral=referral, actor=worker)
-    if status == ReferralStatus.SENT_TO_PROVIDER:
-        return referral
-    provider = provider_actor(activity.organisation)
-    if status == ReferralStatus.DECLINED_BY_PROVIDER:
-        return services.referral_provider_decline(referral=referral, actor=provider, reason="full")
-    referral = services.referral_provider_accept(referral=referral, actor=provider)
-    if status == ReferralStatus.ACCEPTED:
-        return referral
-    referral = services.referral_book_first_session(
-        referral=referral, actor=provider, starts_at=first_session_at or timezone.now() + timedelta(days=3)
-    )
-    referral.refresh_from_db()
-    if status == ReferralStatus.FIRST_SESSION_BOOKED:
-        return referral
-    if referral.status == ReferralStatus.FIRST_SESSION_BOOKED:
-        # The notification is sent after commit; tests and the demo move on without waiting for it.
-
-        referral = services.referral_mark_resident_notified(referral=referral, actor=SYSTEM)
-    if status == ReferralStatus.RESIDENT_NOTIFIED:
-        return referral
-    if status in (ReferralStatus.ATTENDED, ReferralStatus.DID_NOT_ATTEND, ReferralStatus.CLOSED):
-        # Attendance is known only once the session has started.
-        referral = first_session_held(referral)
-    if status == ReferralStatus.ATTENDED:
-        return services.referral_record_attendance(referral=referral, actor=provider)
-    if status == ReferralStatus.DID_NOT_ATTEND:
-        return services.referral_record_did_not_attend(referral=referral, actor=provider)
-    if status == ReferralStatus.CANCELLED:
-        return services.referral_cancel_first_session(referral=referral, actor=provider, note="Venue closed.")
-    if status == ReferralStatus.CLOSED:
-        referral = services.referral_record_attendance(referral=referral, actor=provider)
-        return services.referral_close(referral=referral, actor=worker, outcome=outcome)
+    if status == ReferralStatus.DISCHARGED:
+        make_connection(referral=referral, status=ConnectionStatus.ATTENDED, activity=activity,
+                        first_session_at=first_session_at)
+        if discharge_reason == DischargeReason.GOALS_MET:
+            hold_review(referral)
+        return discharge(referral, reason=discharge_reason)
     raise ValueError(f"make_referral cannot reach {status}")

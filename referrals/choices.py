@@ -6,9 +6,25 @@ SNOMED_DECLINED = "871711000000103"  # Social prescribing declined
 
 
 class ReferralStatus(models.TextChoices):
+    """The referral's own steps (``referrals.workflow.TRANSITIONS``); each activity or service the person
+    is connected to has its own (``ConnectionStatus``)."""
+
     RECEIVED = "received", "Received"
     TRIAGED = "triaged", "Triaged"
-    CONTACTED = "contacted", "Contacted"
+    CONTACTED = "contacted", "In support"
+    DECLINED_BY_PERSON = "declined_by_person", "Person declined"
+    DISCHARGED = "discharged", "Discharged"
+
+
+class ConnectionKind(models.TextChoices):
+    ACTIVITY = "activity", "An activity in the directory"
+    SIGNPOST = "signpost", "A service outside the directory"
+
+
+class ConnectionStatus(models.TextChoices):
+    """One connection's steps (``referrals.workflow.CONNECTION_TRANSITIONS``): the provider's hand-over
+    for an activity, or a signpost and what came of it."""
+
     ACTIVITY_CHOSEN = "activity_chosen", "Activity chosen"
     SENT_TO_PROVIDER = "sent_to_provider", "Sent to provider"
     ACCEPTED = "accepted", "Accepted by provider"
@@ -18,8 +34,10 @@ class ReferralStatus(models.TextChoices):
     ATTENDED = "attended", "Attended"
     DID_NOT_ATTEND = "did_not_attend", "Did not attend"
     CANCELLED = "cancelled", "First session cancelled"
-    DECLINED_BY_PERSON = "declined_by_person", "Person declined"
-    CLOSED = "closed", "Closed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    SIGNPOSTED = "signposted", "Signposted"
+    TOOK_UP = "took_up", "Took up the service"
+    DID_NOT_TAKE_UP = "did_not_take_up", "Did not take up the service"
 
 
 class Source(models.TextChoices):
@@ -66,13 +84,13 @@ class ProviderDeclineReason(models.TextChoices):
     OTHER = "other", "Another reason"
 
 
-class Outcome(models.TextChoices):
-    ENGAGED = "engaged", "Engaged with the activity"
-    SIGNPOSTED = "signposted", "Signposted elsewhere"
-    NEEDS_MET = "needs_met", "Needs met without an activity"
-    DECLINED = "declined", "Declined social prescribing"
+class DischargeReason(models.TextChoices):
+    GOALS_MET = "goals_met", "Goals met"
+    PERSON_DECLINED = "person_declined", "Person declined"
     NOT_CONTACTABLE = "not_contactable", "Could not be contacted"
-    DID_NOT_ENGAGE = "did_not_engage", "Did not engage"
+    MOVED_AWAY = "moved_away", "Moved away"
+    REFERRED_ELSEWHERE = "referred_elsewhere", "Referred to another service"
+    DIED = "died", "Died"
     OTHER = "other", "Other"
 
 
@@ -113,6 +131,7 @@ class NotificationKind(models.TextChoices):
     NOT_CONTACTABLE_TO_REFERRER = "not_contactable_to_referrer", "Could not be contacted: to the referrer"
     CARE_PLAN_COPY = "care_plan_copy", "A copy of the care and support plan"
     SAFEGUARDING_CONCERN = "safeguarding_concern", "Safeguarding concern for the safeguarding lead"
+    CONNECTION_WITHDRAWN = "connection_withdrawn", "Referral withdrawn: to the provider"
 
 
 class AlertKind(models.TextChoices):

@@ -32,7 +32,7 @@ from referrals.choices import (
     ContactMethod,
     ContactStatus,
     NotificationKind,
-    Outcome,
+    DischargeReason,
 )
 from referrals.choices import ReferralStatus as S
 from referrals.errors import InvalidTransition, ReferralError
@@ -221,13 +221,12 @@ def attempts_needed(referral: Referral) -> int:
     return referral.service.attempts_before_not_contactable
 
 
-def referral_close_not_contactable(*, referral: Referral, actor: Actor, note: str = "") -> Referral:
-    """Close the referral as "could not be contacted" once enough attempts failed; the referrer is told.
-
-    The attempts are checked again inside the close step (``services.referral_close``), under its lock.
-    """
+def discharge_not_contactable_preview(*, referral: Referral, actor: Actor, note: str = "") -> dict:
+    """The discharge summary for "could not be contacted", once enough attempts failed (checked again,
+    under the referral's lock, when the discharge is confirmed)."""
     check_may_record_contacts(actor, referral)
-    return services.referral_close(referral=referral, actor=actor, outcome=Outcome.NOT_CONTACTABLE, note=note)
+    return services.referral_discharge_preview(referral=referral, actor=actor, reason=DischargeReason.NOT_CONTACTABLE,
+                                               note=note)
 
 
 # The day-before reminder --------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Signed, single-use, expiring links for providers: one action on one referral, without signing in.
+"""Signed, single-use, expiring links for providers: one action on one connection, without signing in.
 
 The URL carries an ``ActionLink`` id signed with the site's secret key. Verifying checks
 the signature (tampering), the expiry and whether it has been used; using it performs the
@@ -13,7 +13,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from referrals.choices import ReferralStatus
+from referrals.choices import ConnectionStatus
 from referrals.errors import ReferralError
 from referrals.models import ActionLink
 from referrals.workflow import FIRST_SESSION_PENDING
@@ -23,13 +23,13 @@ _SALT = "referrals.provider-action-link"
 # The provider actions an emailed link may perform.
 LINK_ACTIONS = ("provider_accept", "provider_decline", "book_first_session", "record_attendance")
 
-# The statuses a link was sent for: once the referral has moved on (by the other link in the
+# The statuses a link was sent for: once the connection has moved on (by the other link in the
 # same email, or in the inbox), the link no longer acts, even where the workflow would allow it
 # (declining after accepting, say).
 LINK_ACTS_FROM = {
-    "provider_accept": {ReferralStatus.SENT_TO_PROVIDER},
-    "provider_decline": {ReferralStatus.SENT_TO_PROVIDER},
-    "book_first_session": {ReferralStatus.ACCEPTED},
+    "provider_accept": {ConnectionStatus.SENT_TO_PROVIDER},
+    "provider_decline": {ConnectionStatus.SENT_TO_PROVIDER},
+    "book_first_session": {ConnectionStatus.ACCEPTED},
     "record_attendance": set(FIRST_SESSION_PENDING),
 }
 # After a step done by a link, the link offered for the next one.
@@ -52,13 +52,14 @@ def link_lifetime() -> timedelta:
     return timedelta(days=settings.SIGNPOST_REFERRALS["ACTION_LINK_DAYS"])
 
 
-def issue_link(referral, action: str) -> str:
-    """A new link for ``action`` on ``referral``; returns its absolute URL."""
+def issue_link(connection, action: str) -> str:
+    """A new link for ``action`` on ``connection``; returns its absolute URL."""
     if action not in LINK_ACTIONS:
         raise ValueError(f"No emailed link performs {action!r}.")
     link = ActionLink.objects.create(
-        referral=referral,
-        organisation=referral.provider,
+        referral_id=connection.referral_id,
+        connection=connection,
+        organisation=connection.provider,
         action=action,
         expires_at=timezone.now() + link_lifetime(),
     )
@@ -66,9 +67,9 @@ def issue_link(referral, action: str) -> str:
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("referrals:provider_link", args=[token])
 
 
-def issue_provider_links(referral) -> dict[str, str]:
+def issue_provider_links(connection) -> dict[str, str]:
     """The links a new-referral email carries: accept, and decline."""
-    return {"accept": issue_link(referral, "provider_accept"), "decline": issue_link(referral, "provider_decline")}
+    return {"accept": issue_link(connection, "provider_accept"), "decline": issue_link(connection, "provider_decline")}
 
 
 def verify_link(token: str, *, for_update: bool = False) -> ActionLink:
@@ -77,7 +78,7 @@ def verify_link(token: str, *, for_update: bool = False) -> ActionLink:
         link_id = signing.loads(token, salt=_SALT)
     except signing.BadSignature:
         raise LinkInvalid("This link is not valid. It may have been copied wrongly or changed.") from None
-    links = ActionLink.objects.select_related("referral", "organisation")
+    links = ActionLink.objects.select_related("referral", "connection", "organisation")
     if for_update:
         links = links.select_for_update(of=("self",))
     link = links.filter(pk=link_id).first()

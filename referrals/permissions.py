@@ -30,18 +30,21 @@ from django.db.models import Q, QuerySet
 from directory.models import OrganisationPage
 from referrals.choices import StaffRole
 from referrals.errors import NotPermitted
-from referrals.models import Notification, Referral, Resident, SocialPrescribingService
+from referrals.models import Connection, Notification, Referral, Resident, SocialPrescribingService
 from referrals.roles import LINK_WORKERS_GROUP, RESIDENT_LINK, Actor
-from referrals.workflow import PROVIDER_VISIBLE, REALLOCATE, SYSTEM, TRANSITIONS, Transition, available_actions
+from referrals.workflow import (
+    ALL_STEPS,
+    PROVIDER_VISIBLE,
+    SYSTEM,
+    Transition,
+    available_actions,
+    available_connection_actions,
+)
 
 # Who keys in a new referral (into their own service).
 REFERRER_ROLES = (StaffRole.TRIAGE, StaffRole.LINK_WORKER)
 # Who opens the reports (administrators too).
 REPORT_ROLES = (StaffRole.COMMISSIONER, StaffRole.TRIAGE, StaffRole.PROVIDER)
-
-# Every step an actor may be asked about: the workflow's transitions and the steps that do not
-# move the referral.
-_STEPS = {**TRANSITIONS, REALLOCATE.action: REALLOCATE}
 
 
 # Staff pages ------------------------------------------------------------------------------
@@ -77,10 +80,16 @@ def _team(actor: Actor) -> Q:
 
 
 def _as_provider(actor: Actor) -> Q:
-    """The referrals ``actor`` sees as a provider: those with their organisations, from the moment they were sent."""
+    """The referrals ``actor`` sees as a provider: those with a connection sent to their organisations."""
     if actor.has_role(StaffRole.PROVIDER) and actor.organisation_ids:
-        return Q(provider_id__in=actor.organisation_ids, status__in=PROVIDER_VISIBLE)
+        return Q(pk__in=_provider_connections(actor.organisation_ids).values("referral_id"))
     return Q(pk__in=[])
+
+
+def _provider_connections(organisation_ids, queryset: QuerySet | None = None) -> QuerySet:
+    connections = Connection.objects.all() if queryset is None else queryset
+    connections = connections.filter(provider__isnull=False, status__in=PROVIDER_VISIBLE)
+    return connections if organisation_ids is None else connections.filter(provider_id__in=organisation_ids)
 
 
 def referrals_visible_to(actor: Actor, queryset: QuerySet | None = None) -> QuerySet:
@@ -103,15 +112,21 @@ def team_referrals_visible_to(actor: Actor, queryset: QuerySet | None = None) ->
     return referrals.filter(_team(actor))
 
 
+def provider_connections_visible_to(actor: Actor, queryset: QuerySet | None = None) -> QuerySet:
+    """The connections ``actor`` sees as a provider (their inbox: one item per connection): those sent to
+    their organisations (to any organisation, for an administrator). Someone who is also a link
+    worker or in triage sees their other referrals on those pages, not here. An emailed link sees
+    its one connection."""
+    connections = _provider_connections(None if actor.is_administrator else actor.organisation_ids, queryset)
+    if actor.only_connection_id is not None:
+        connections = connections.filter(pk=actor.only_connection_id)
+    return connections.filter(referral__in=referrals_visible_to(actor))
+
+
 def provider_referrals_visible_to(actor: Actor, queryset: QuerySet | None = None) -> QuerySet:
-    """The referrals ``actor`` sees as a provider: sent to their organisations (to any organisation,
-    for an administrator). Someone who is also a link worker or in triage sees their other
-    referrals on those pages, not here."""
+    """The referrals with a connection ``actor`` sees as a provider."""
     referrals = Referral.objects.all() if queryset is None else queryset
-    referrals = referrals.filter(provider__isnull=False, status__in=PROVIDER_VISIBLE)
-    if not actor.is_administrator:
-        referrals = referrals.filter(provider_id__in=actor.organisation_ids)
-    return referrals_visible_to(actor, referrals)
+    return referrals.filter(pk__in=provider_connections_visible_to(actor).values("referral_id"))
 
 
 def sees_as_provider_only(actor: Actor, referral: Referral) -> bool:
@@ -136,15 +151,19 @@ def is_on_caseload_of(actor: Actor, referral: Referral) -> bool:
 
 
 def _step(step: Transition | str) -> Transition:
-    return _STEPS[step] if isinstance(step, str) else step
+    return ALL_STEPS[step] if isinstance(step, str) else step
 
 
-def may_take(actor: Actor, referral: Referral, step: Transition | str) -> bool:
-    """Whether ``actor`` owns ``step`` (a transition or its action) for this referral, whatever its status now."""
+def may_take(actor: Actor, referral: Referral, step: Transition | str, connection: Connection | None = None) -> bool:
+    """Whether ``actor`` owns ``step`` (a transition or its action) for this referral (and, for a connection's
+    step, this connection), whatever its status now. A provider owns a connection's steps only once it
+    was sent to their organisation; a new connection (``connection`` None) is never theirs."""
     transition = _step(step)
     if actor.only_referral_id is not None and (
         actor.only_referral_id != referral.pk or transition.action not in actor.only_actions
     ):
+        return False
+    if actor.only_connection_id is not None and (connection is None or connection.pk != actor.only_connection_id):
         return False
     for owner in transition.owners:
         if owner == SYSTEM and actor.has_role(SYSTEM):
@@ -153,27 +172,38 @@ def may_take(actor: Actor, referral: Referral, step: Transition | str) -> bool:
             return True
         if owner == StaffRole.LINK_WORKER and is_on_caseload_of(actor, referral):
             return True
-        if owner == StaffRole.PROVIDER and actor.has_role(owner) and referral.provider_id in actor.organisation_ids:
+        if (owner == StaffRole.PROVIDER and actor.has_role(owner) and connection is not None
+                and connection.provider_id in actor.organisation_ids):
             return True
     return False
 
 
-def check_may_take(actor: Actor, referral: Referral, step: Transition | str) -> None:
-    """Refuse (``NotPermitted``) a step ``actor`` does not own for this referral."""
+def check_may_take(actor: Actor, referral: Referral, step: Transition | str,
+                   connection: Connection | None = None) -> None:
+    """Refuse (``NotPermitted``) a step ``actor`` does not own for this referral (or connection)."""
     transition = _step(step)
-    if not may_take(actor, referral, transition):
+    if not may_take(actor, referral, transition, connection):
         raise NotPermitted(f"You cannot do this step ({transition.label or transition.action}) for this referral.")
 
 
-def can(actor: Actor, referral: Referral, step: Transition | str) -> bool:
-    """Whether ``actor`` can take ``step`` on this referral now: it follows the referral's status, and it is theirs."""
+def can(actor: Actor, referral: Referral, step: Transition | str, connection: Connection | None = None) -> bool:
+    """Whether ``actor`` can take ``step`` now: it follows the status (the connection's, for its steps), and it is theirs."""
     transition = _step(step)
-    return referral.status in transition.sources and may_take(actor, referral, transition)
+    status = (connection.status if connection is not None else "") if transition.on_connection else referral.status
+    return status in transition.sources and may_take(actor, referral, transition, connection)
 
 
 def next_actions(actor: Actor, referral: Referral) -> list[Transition]:
-    """The steps that can follow the referral's status and that ``actor`` owns, in the workflow's order."""
+    """The referral's steps that can follow its status and that ``actor`` owns, in the workflow's order."""
     return [t for t in available_actions(referral.status) if may_take(actor, referral, t)]
+
+
+def next_connection_actions(actor: Actor, connection: Connection) -> list[Transition]:
+    """A connection's steps that can follow its status and that ``actor`` owns, in the workflow's order."""
+    referral = connection.referral
+    if not referral.is_open:
+        return []
+    return [t for t in available_connection_actions(connection.status) if may_take(actor, referral, t, connection)]
 
 
 # Outcomes and tasks -----------------------------------------------------------------------
@@ -343,7 +373,7 @@ def reportable_referrals(actor: Actor) -> QuerySet:
     if (actor.has_role(StaffRole.COMMISSIONER) or actor.has_role(StaffRole.TRIAGE)) and actor.service_ids:
         visible |= Q(service_id__in=actor.service_ids)
     if actor.has_role(StaffRole.PROVIDER) and actor.organisation_ids:
-        visible |= Q(provider_id__in=actor.organisation_ids)
+        visible |= Q(pk__in=Connection.objects.filter(provider_id__in=actor.organisation_ids).values("referral_id"))
     return referrals.filter(visible)
 
 
@@ -363,7 +393,8 @@ def report_providers_for(actor: Actor, referrals: QuerySet) -> QuerySet:
     if actor.is_administrator:
         return OrganisationPage.objects.all()
     if actor.has_role(StaffRole.COMMISSIONER) or actor.has_role(StaffRole.TRIAGE):
-        return OrganisationPage.objects.filter(pk__in=referrals.values("provider_id"))
+        return OrganisationPage.objects.filter(
+            pk__in=Connection.objects.filter(referral__in=referrals).values("provider_id"))
     return OrganisationPage.objects.filter(pk__in=actor.organisation_ids)
 
 

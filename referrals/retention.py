@@ -1,12 +1,14 @@
 """Retention: personal data leaves Signpost when a finished referral passes the retention period.
 
-A referral is finished when it is closed, or when the person declined social prescribing;
+A referral is finished when the person is discharged, or when they declined social prescribing;
 ``RETENTION_DAYS`` (``SIGNPOST_REFERRALS``) after that it is anonymised:
 
 - the referral keeps what reporting needs (statuses, every time stamp, needs, source,
-  priority, tier, activity and provider, outcome and decline codes, the SNOMED CT code, the
-  referrer's organisation and role) and loses its free text (notes, what matters, the
-  outcome, decline and first-session notes) and the referrer's name, email and phone;
+  priority, tier, its connections' activities, providers and statuses, the discharge reason
+  and decline codes, the SNOMED CT code, the referrer's organisation and role) and loses its
+  free text (notes, what matters, the discharge note, the connections' decline, first-session
+  and outcome notes) and the referrer's name, email and phone; its discharge summary keeps
+  only its reason;
 - its notifications lose their recipients and bodies, and their subjects become the kind of
   message (task subjects carry the resident's name); one still waiting to be sent is not sent;
 - the person's feedback on their first session loses its comments (the score stays);
@@ -57,6 +59,8 @@ from referrals.models import (
     CarePlanVersion,
     Consent,
     Contact,
+    Connection,
+    DischargeSummary,
     Goal,
     Notification,
     PlanAction,
@@ -72,7 +76,7 @@ logger = logging.getLogger(__name__)
 
 ANONYMISED = "Anonymised"
 # A referral in one of these is finished: nothing more will happen on it.
-FINISHED = (S.CLOSED, S.DECLINED_BY_PERSON)
+FINISHED = (S.DISCHARGED, S.DECLINED_BY_PERSON)
 
 
 @dataclass
@@ -92,7 +96,7 @@ def retention_days() -> int:
 
 
 def _finished_before(cutoff: datetime) -> Q:
-    return Q(status=S.CLOSED, closed_at__lt=cutoff) | Q(status=S.DECLINED_BY_PERSON, declined_at__lt=cutoff)
+    return Q(status=S.DISCHARGED, discharged_at__lt=cutoff) | Q(status=S.DECLINED_BY_PERSON, declined_at__lt=cutoff)
 
 
 def referrals_due(cutoff: datetime, queryset: QuerySet | None = None) -> QuerySet:
@@ -157,11 +161,17 @@ def anonymise_referrals(referral_ids: list[int], *, now: datetime, removal: Remo
         referrer_name="",
         referrer_email="",
         referrer_phone="",
-        outcome_note="",
-        provider_decline_note="",
-        first_session_note="",
+        discharge_note="",
         anonymised_at=now,
         updated_at=now,
+    )
+    # Connections keep what happened and when (reporting counts them), not the notes about the person.
+    Connection.objects.filter(referral_id__in=referral_ids).update(
+        provider_decline_note="", first_session_note="", outcome_note="", updated_at=now
+    )
+    # The discharge summary as sent names the person and quotes the plan: only the reason stays.
+    DischargeSummary.objects.filter(referral_id__in=referral_ids).update(
+        note="", content={"anonymised": True}, prepared_by_label=ANONYMISED
     )
     # A message not yet sent (or a call not yet made) is to no one now: it is not sent.
     Notification.objects.filter(referral_id__in=referral_ids, status=DeliveryStatus.PENDING).update(
@@ -226,14 +236,14 @@ def _process_resident(resident_id: int, *, cutoff: datetime, now: datetime, run:
             Referral.objects.select_for_update()
             .filter(resident_id=resident_id)
             .order_by("pk")
-            .values_list("pk", "status", "closed_at", "declined_at", "anonymised_at")
+            .values_list("pk", "status", "discharged_at", "declined_at", "anonymised_at")
         )
         resident = Resident.objects.select_for_update().filter(pk=resident_id, anonymised_at__isnull=True).first()
         due, in_use = [], False
-        for pk, status, closed_at, declined_at, anonymised_at in referrals:
+        for pk, status, discharged_at, declined_at, anonymised_at in referrals:
             if anonymised_at is not None:
                 continue
-            finished = (status == S.CLOSED and closed_at and closed_at < cutoff) or (
+            finished = (status == S.DISCHARGED and discharged_at and discharged_at < cutoff) or (
                 status == S.DECLINED_BY_PERSON and declined_at and declined_at < cutoff
             )
             if finished:

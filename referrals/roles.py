@@ -46,6 +46,8 @@ class Actor:
     organisation_ids: frozenset[int] = frozenset()
     # An emailed link may do one thing to one referral, and nothing else.
     only_referral_id: int | None = None
+    # ... and, for a provider's link, to one connection of it.
+    only_connection_id: int | None = None
     only_actions: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -123,5 +125,6 @@ def actor_for_link(link) -> Actor:
         roles=frozenset({StaffRole.PROVIDER}),
         organisation_ids=frozenset({link.organisation_id}),
         only_referral_id=link.referral_id,
+        only_connection_id=link.connection_id,
         only_actions=frozenset({link.action}) | LINK_ALSO_PERMITS.get(link.action, frozenset()),
     )

@@ -14,9 +14,11 @@ from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefet
 from django.utils import timezone
 
 from referrals.choices import ConsentPurpose, ContactStatus, Priority, StaffRole
+from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
 from referrals.models import (
     Alert,
+    Connection,
     Consent,
     Contact,
     ContactExpectation,
@@ -28,30 +30,26 @@ from referrals.models import (
 )
 from referrals.permissions import referrals_visible_to, team_referrals_visible_to
 from referrals.roles import Actor
-from referrals.workflow import FIRST_SESSION_PENDING, TRANSITIONS
+from referrals.workflow import CONNECTING, CONNECTION_OPEN, FIRST_SESSION_PENDING, OPEN
 
-# A referral a link worker may point at another activity.
-CAN_TAKE_AN_ACTIVITY = TRANSITIONS["choose_activity"].sources
-WAITING_ON_PROVIDER = (S.SENT_TO_PROVIDER, S.ACCEPTED)
-# How long a closed referral stays on the caseload page.
-RECENTLY_CLOSED_DAYS = 30
-
-# What the link worker (or someone else) does next, in a few words, by status.
+# What the link worker does next, by the referral's status (and, in support, by its connections: ``next_step``).
 NEXT_STEP = {
     S.RECEIVED: "Triage the referral",
     S.TRIAGED: "Make first contact",
-    S.CONTACTED: "Choose an activity together",
-    S.ACTIVITY_CHOSEN: "Send the referral to the provider",
-    S.SENT_TO_PROVIDER: "Waiting for the provider to respond",
-    S.ACCEPTED: "Waiting for the provider to propose a first session",
-    S.DECLINED_BY_PROVIDER: "Choose another activity together",
-    S.FIRST_SESSION_BOOKED: "Make sure the person knows about the first session",
-    S.RESIDENT_NOTIFIED: "Waiting for the first session",
-    S.ATTENDED: "Close the referral with its outcome",
-    S.DID_NOT_ATTEND: "Follow up: choose another activity, or close",
-    S.CANCELLED: "Choose another activity, or close",
-    S.DECLINED_BY_PERSON: "Close the referral",
-    S.CLOSED: "No further steps",
+    S.CONTACTED: "Connect the person to activities and services",
+    S.DECLINED_BY_PERSON: "Discharge",
+    S.DISCHARGED: "No further steps",
+}
+CONNECTION_NEXT_STEP = {
+    C.ACTIVITY_CHOSEN: "Send the referral to the provider",
+    C.SENT_TO_PROVIDER: "Waiting for the provider to respond",
+    C.ACCEPTED: "Waiting for the provider to propose a first session",
+    C.DECLINED_BY_PROVIDER: "Choose another activity together",
+    C.FIRST_SESSION_BOOKED: "Make sure the person knows about the first session",
+    C.RESIDENT_NOTIFIED: "Waiting for the first session",
+    C.DID_NOT_ATTEND: "Follow up: choose another activity, or review",
+    C.CANCELLED: "Choose another activity, or review",
+    C.SIGNPOSTED: "Find out whether the person took up the service",
 }
 
 # The colour of each status's tag (NHS.UK frontend tag modifiers).
@@ -59,22 +57,50 @@ STATUS_TAG = {
     S.RECEIVED: "blue",
     S.TRIAGED: "blue",
     S.CONTACTED: "aqua-green",
-    S.ACTIVITY_CHOSEN: "aqua-green",
-    S.SENT_TO_PROVIDER: "purple",
-    S.ACCEPTED: "purple",
-    S.DECLINED_BY_PROVIDER: "orange",
-    S.FIRST_SESSION_BOOKED: "green",
-    S.RESIDENT_NOTIFIED: "green",
-    S.ATTENDED: "green",
-    S.DID_NOT_ATTEND: "red",
-    S.CANCELLED: "orange",
     S.DECLINED_BY_PERSON: "grey",
-    S.CLOSED: "grey",
+    S.DISCHARGED: "grey",
+    C.ACTIVITY_CHOSEN: "aqua-green",
+    C.SENT_TO_PROVIDER: "purple",
+    C.ACCEPTED: "purple",
+    C.DECLINED_BY_PROVIDER: "orange",
+    C.FIRST_SESSION_BOOKED: "green",
+    C.RESIDENT_NOTIFIED: "green",
+    C.ATTENDED: "green",
+    C.DID_NOT_ATTEND: "red",
+    C.CANCELLED: "orange",
+    C.WITHDRAWN: "grey",
+    C.SIGNPOSTED: "aqua-green",
+    C.TOOK_UP: "green",
+    C.DID_NOT_TAKE_UP: "orange",
 }
 
 
+WAITING_ON_PROVIDER = (C.SENT_TO_PROVIDER, C.ACCEPTED)
+
+
+def next_step(referral: Referral, connections) -> str:
+    """What the link worker does next for ``referral``: the referral's step, or, in support, its
+    connections' (the first that waits on them, else the first that waits on someone else)."""
+    if referral.status != S.CONTACTED:
+        return NEXT_STEP.get(referral.status, "")
+    if not connections:
+        return NEXT_STEP[S.CONTACTED]
+    open_ones = [c for c in connections if c.status in CONNECTION_OPEN]
+    for connection in open_ones:
+        if connection.status in (C.ACTIVITY_CHOSEN, C.FIRST_SESSION_BOOKED, C.SIGNPOSTED):
+            return f"{connection.name}: {CONNECTION_NEXT_STEP[connection.status].lower()}"
+    if open_ones:
+        first = open_ones[0]
+        return f"{first.name}: {CONNECTION_NEXT_STEP[first.status].lower()}"
+    last = connections[-1]
+    return CONNECTION_NEXT_STEP.get(last.status, "Review with the person, then discharge")
+
+
+
+
 def _with_open_alerts(referrals: QuerySet) -> QuerySet:
-    return referrals.select_related("resident", "link_worker", "activity").prefetch_related(
+    return referrals.select_related("resident", "link_worker").prefetch_related(
+        Prefetch("connections", queryset=Connection.objects.select_related("activity", "provider").order_by("number")),
         Prefetch("alerts", queryset=Alert.objects.open(), to_attr="open_alerts")
     ).annotate(open_safeguarding=with_open_safeguarding_concern())
 
@@ -140,13 +166,13 @@ def triage_queue(*, actor: Actor) -> list[Referral]:
 
 def service_open_referrals(*, actor: Actor) -> list[Referral]:
     """The service's other open referrals (already triaged), with their link worker; alerts first."""
-    open_statuses = [s for s in S.values if s not in (S.RECEIVED, S.CLOSED, S.DECLINED_BY_PERSON)]
+    open_statuses = sorted(OPEN - {S.RECEIVED})
     rows = list(
         _with_open_alerts(team_referrals_visible_to(actor).filter(status__in=open_statuses)).order_by("received_at", "pk")
     )
     rows.sort(key=lambda r: (not r.open_alerts,))
     for referral in rows:
-        referral.next_step = NEXT_STEP.get(referral.status, "")
+        referral.next_step = next_step(referral, list(referral.connections.all()))
     return rows
 
 
@@ -167,7 +193,7 @@ def link_worker_choices(*, referral: Referral, link_workers) -> list[LinkWorkerC
     open_counts = {
         row["link_worker"]: row["n"]
         for row in Referral.objects.filter(link_worker__in=users)
-        .exclude(status__in=[S.CLOSED, S.DECLINED_BY_PERSON])
+        .filter(status__in=sorted(OPEN))
         .values("link_worker")
         .annotate(n=Count("pk"))
     }
@@ -207,36 +233,42 @@ class Caseload:
 
 
 def caseload(*, actor: Actor, now: datetime | None = None) -> Caseload:
-    """The link worker's own referrals, grouped by who has the next move."""
+    """The link worker's own referrals, grouped by who has the next move: them, a provider (every open
+    connection is with a provider), or a first session coming up; and those discharged lately."""
     now = now or timezone.now()
     since = now - timedelta(days=RECENTLY_CLOSED_DAYS)
     referrals = _with_open_alerts(
         referrals_visible_to(actor)
         .filter(link_worker_id=actor.user_id)
-        .filter(~Q(status=S.CLOSED) | Q(closed_at__gte=since))
+        .filter(~Q(status=S.DISCHARGED) | Q(discharged_at__gte=since))
     ).order_by("received_at", "pk")
     groups = Caseload([], [], [], [])
     referrals = list(referrals)
     progress = contact_progress(referrals, now=now)
     for referral in referrals:
+        connections = list(referral.connections.all())
+        open_connections = [c for c in connections if c.status in CONNECTION_OPEN]
         referral.contact_progress = progress[referral.pk]
-        referral.next_step = NEXT_STEP.get(referral.status, "")
+        referral.next_step = next_step(referral, connections)
         referral.status_tag = STATUS_TAG.get(referral.status, "grey")
-        referral.first_session_pending = referral.status in FIRST_SESSION_PENDING
-        if referral.status == S.CLOSED:
+        pending = [c for c in open_connections if c.status in FIRST_SESSION_PENDING]
+        referral.first_session_at = min((c.first_session_at for c in pending), default=None)
+        referral.first_session_pending = bool(pending)
+        if referral.status == S.DISCHARGED:
             groups.closed_recently.append(referral)
         elif referral.open_alerts or referral.open_safeguarding:
             groups.needs_action.append(referral)
-        elif referral.status in WAITING_ON_PROVIDER:
+        elif open_connections and all(c.status in WAITING_ON_PROVIDER for c in open_connections):
             groups.waiting_on_provider.append(referral)
-        elif referral.first_session_pending:
+        elif open_connections and all(c.status in WAITING_ON_PROVIDER or c.status in FIRST_SESSION_PENDING
+                                      for c in open_connections):
             groups.first_session_booked.append(referral)
         else:
             groups.needs_action.append(referral)
     # Open alerts first, then the longest waiting.
     groups.needs_action.sort(key=lambda r: (not r.open_safeguarding, not r.open_alerts, r.received_at))
     groups.first_session_booked.sort(key=lambda r: (r.first_session_at or now))
-    groups.closed_recently.sort(key=lambda r: r.closed_at or now, reverse=True)
+    groups.closed_recently.sort(key=lambda r: r.discharged_at or now, reverse=True)
     return groups
 
 
@@ -257,8 +289,8 @@ def referrals_ready_for_activity(*, actor: Actor) -> QuerySet:
     """The link worker's referrals that can take an activity now (for "Refer to this activity")."""
     return (
         referrals_visible_to(actor)
-        .filter(link_worker_id=actor.user_id, status__in=sorted(CAN_TAKE_AN_ACTIVITY))
-        .select_related("resident", "activity")
+        .filter(link_worker_id=actor.user_id, status__in=sorted(CONNECTING))
+        .select_related("resident")
         .order_by("received_at", "pk")
     )
 
@@ -270,6 +302,10 @@ FAILED_CONTACTS = (ContactStatus.DID_NOT_ATTEND, ContactStatus.COULD_NOT_REACH)
 
 def has_held_contact(referral: Referral) -> bool:
     return Contact.objects.filter(referral=referral, status=ContactStatus.HELD).exists()
+
+
+def has_held_review(referral: Referral) -> bool:
+    return Contact.objects.filter(referral=referral, status=ContactStatus.HELD, is_review=True).exists()
 
 
 def failed_contact_attempts(referral: Referral) -> int:

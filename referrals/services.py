@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -28,29 +28,46 @@ from referrals.choices import (
     AlertKind,
     AuditAction,
     Channel,
+    ConnectionKind,
+    ConnectionStatus,
     ConsentMethod,
     ConsentPurpose,
     DeliveryStatus,
+    DischargeReason,
     NotificationKind,
-    Outcome,
     ProviderDeclineReason,
-    ReferralStatus,
     Source,
     StaffRole,
     Tier,
 )
 from referrals.errors import AlreadyUpdated, FirstSessionNotStarted, InvalidTransition, NotPermitted, ReferralError
-from referrals.models import Alert, Consent, Notification, Referral, ReferralEvent, Resident
+from referrals.discharge import build_discharge_summary
+from referrals.models import Alert, Connection, Consent, DischargeSummary, Notification, Referral, ReferralEvent, Resident
 from referrals.notifications.outbox import queue_notifications
 from referrals.permissions import check_may_take, may_complete_task
 from referrals.roles import LINK_WORKERS_GROUP, SYSTEM, Actor, actor_for_user
-from referrals.selectors import failed_contact_attempts, has_held_contact
+from referrals.selectors import failed_contact_attempts, has_held_contact, has_held_review
 from referrals.validators import normalise_nhs_number
-from referrals.workflow import REALLOCATE, TRANSITIONS, Transition, first_session_started
+from referrals.workflow import (
+    CONNECTING,
+    CONNECTION_ENDED,
+    CONNECTION_OPEN,
+    CONNECTION_TRANSITIONS,
+    OPEN,
+    REALLOCATE,
+    SIGNPOST_OUTCOMES,
+    TRANSITIONS,
+    WITH_PROVIDER,
+    Transition,
+    first_session_started,
+)
 
 logger = logging.getLogger(__name__)
 
-# The alerts each step resolves.
+# A first session more than a year away is almost always a mistyped year.
+MAX_FIRST_SESSION_AHEAD = timedelta(days=366)
+
+# The alerts each step resolves (a connection's step, only that connection's).
 _CLEARS = {
     "record_contact": {AlertKind.NOT_CONTACTED},
     "provider_accept": {AlertKind.NO_PROVIDER_RESPONSE},
@@ -59,10 +76,12 @@ _CLEARS = {
     "record_did_not_attend": {AlertKind.ATTENDANCE_NOT_RECORDED},
     "cancel_first_session": {AlertKind.ATTENDANCE_NOT_RECORDED},
     "book_first_session": {AlertKind.ATTENDANCE_NOT_RECORDED},
-    "choose_activity": {AlertKind.DID_NOT_ATTEND},
+    "withdraw": {AlertKind.NO_PROVIDER_RESPONSE, AlertKind.ATTENDANCE_NOT_RECORDED, AlertKind.DID_NOT_ATTEND},
     "person_declines": set(AlertKind),
-    "close": set(AlertKind),
+    "discharge": set(AlertKind),
 }
+# Choosing another activity answers a missed first session, whichever connection it was.
+_CLEARS_ON_REFERRAL = {"choose_activity": {AlertKind.DID_NOT_ATTEND}, "signpost": {AlertKind.DID_NOT_ATTEND}}
 
 
 def _validation_error(error: ValidationError) -> ReferralError:
@@ -76,7 +95,7 @@ def _step(
     referral: Referral, *, actor: Actor, action: str, note: str = "", change=None, same=None, notify=None,
     then=None,
 ) -> Referral:
-    """Run one state-machine step on a locked copy of ``referral`` and return it.
+    """Run one of the referral's own steps on a locked copy of ``referral`` and return it.
 
     ``change(locked)`` applies the step's own fields (and may refuse by raising
     ``ReferralError``); ``same(locked)`` says whether a repeat of an idempotent step asks for
@@ -86,9 +105,7 @@ def _step(
     """
     transition: Transition = TRANSITIONS[action]
     with transaction.atomic():
-        locked = Referral.objects.select_for_update(of=("self",)).select_related("resident", "provider", "activity").get(
-            pk=referral.pk
-        )
+        locked = _lock_referral(referral)
         check_may_take(actor, locked, transition)
         if locked.status == transition.target and transition.idempotent and (same is None or same(locked)):
             return locked
@@ -99,27 +116,17 @@ def _step(
             )
         from_status = locked.status
         now = timezone.now()
-        # Stamped first, so a step's own fields can take the same moment (see _attendance).
+        # Stamped first, so a step's own fields can take the same moment.
         if transition.stamp and (transition.stamp_latest or getattr(locked, transition.stamp) is None):
             setattr(locked, transition.stamp, now)
         if change is not None:
             change(locked)
         locked.status = transition.target
-        try:
-            locked.full_clean(exclude=["resident", "service"])
-        except ValidationError as error:
-            raise _validation_error(error) from None
+        _full_clean(locked, exclude=["resident", "service"])
         locked.save()
         ReferralEvent.objects.create(
-            referral=locked,
-            at=now,
-            actor=actor.user,
-            actor_label=actor.label,
-            action=action,
-            from_status=from_status,
-            to_status=locked.status,
-            activity=locked.activity,
-            note=note,
+            referral=locked, at=now, actor=actor.user, actor_label=actor.label, action=action,
+            from_status=from_status, to_status=locked.status, note=note,
         )
         clear_alerts(locked, kinds=_CLEARS.get(action, set()), actor=actor, action=action)
         audit(actor, action=AuditAction.CHANGE, what=f"referral: {transition.label or action}", referral=locked)
@@ -128,6 +135,82 @@ def _step(
         if notify is not None:
             queue_notifications(locked, notify)
     return locked
+
+
+def _lock_referral(referral: Referral) -> Referral:
+    return Referral.objects.select_for_update(of=("self",)).select_related("resident", "service").get(pk=referral.pk)
+
+
+def _full_clean(instance, *, exclude=()) -> None:
+    try:
+        instance.full_clean(exclude=list(exclude))
+    except ValidationError as error:
+        raise _validation_error(error) from None
+
+
+def _refuse_unless_open(referral: Referral, label: str) -> None:
+    if not referral.is_open:
+        raise InvalidTransition(
+            f"This referral is {referral.get_status_display().lower()}, so its connections cannot change "
+            f"({label.lower()}). Someone may have updated it: reload the page."
+        )
+
+
+def _connection_step(
+    connection: Connection, *, actor: Actor, action: str, note: str = "", change=None, same=None, notify=None,
+    then=None,
+) -> Connection:
+    """Run one of a connection's steps (``CONNECTION_TRANSITIONS``) on a locked copy and return it.
+
+    The referral is locked first, then the connection (always in that order, as ``_step`` and
+    discharge do), so two people acting on one connection at once take turns: the second sees
+    what the first did. Otherwise as ``_step``.
+    """
+    transition: Transition = CONNECTION_TRANSITIONS[action]
+    with transaction.atomic():
+        referral = _lock_referral(connection.referral)
+        locked = Connection.objects.select_for_update(of=("self",)).select_related("activity", "provider").get(
+            pk=connection.pk, referral=referral
+        )
+        locked.referral = referral
+        check_may_take(actor, referral, transition, locked)
+        if locked.status == transition.target and transition.idempotent and (same is None or same(locked)):
+            return locked
+        _refuse_unless_open(referral, transition.label)
+        if locked.status not in transition.sources:
+            raise InvalidTransition(
+                f"This connection is {locked.get_status_display().lower()}, so it cannot be "
+                f"{transition.label.lower() or action} now. Someone may have updated it: reload the page.",
+            )
+        from_status = locked.status
+        now = timezone.now()
+        if transition.stamp and (transition.stamp_latest or getattr(locked, transition.stamp) is None):
+            setattr(locked, transition.stamp, now)
+        if transition.target:
+            locked.status = transition.target
+        if change is not None:
+            change(locked)
+        if locked.status in CONNECTION_ENDED and locked.ended_at is None:
+            locked.ended_at = now
+        _full_clean(locked, exclude=["referral"])
+        locked.save()
+        _connection_event(locked, actor=actor, action=action, from_status=from_status, note=note, at=now)
+        clear_alerts(referral, kinds=_CLEARS.get(action, set()), actor=actor, action=action, connection=locked)
+        audit(actor, action=AuditAction.CHANGE, what=f"connection {locked.number}: {transition.label or action}",
+              referral=referral)
+        if then is not None:
+            then(locked)
+        if notify is not None:
+            queue_notifications(referral, notify, connection=locked)
+    return locked
+
+
+def _connection_event(connection: Connection, *, actor: Actor, action: str, from_status: str, note: str, at=None):
+    ReferralEvent.objects.create(
+        referral=connection.referral, connection=connection, at=at or timezone.now(), actor=actor.user,
+        actor_label=actor.label, action=action, from_status=from_status, to_status=connection.status,
+        activity=connection.activity, note=note,
+    )
 
 
 @contextmanager
@@ -148,12 +231,28 @@ def as_seen(referral: Referral, *, seen_status: str, action: str):
         yield current
 
 
-def clear_alerts(referral: Referral, *, kinds, actor: Actor, action: str) -> int:
+@contextmanager
+def connection_as_seen(connection: Connection, *, seen_status: str, action: str):
+    """As ``as_seen``, for a step on ``connection`` asked for from a page that showed it at ``seen_status``."""
+    with transaction.atomic():
+        _lock_referral(connection.referral)
+        current = Connection.objects.select_for_update(of=("self",)).get(pk=connection.pk)
+        transition = CONNECTION_TRANSITIONS[action]
+        repeat = transition.idempotent and current.status == transition.target
+        if seen_status and current.status != seen_status and not repeat:
+            raise AlreadyUpdated(current.get_status_display().lower())
+        yield current
+
+
+def clear_alerts(referral: Referral, *, kinds, actor: Actor, action: str, connection: Connection | None = None) -> int:
+    """Clear ``referral``'s open alerts of ``kinds`` (for a connection's step: that connection's, and any
+    not tied to a connection)."""
     if not kinds:
         return 0
-    return Alert.objects.open().filter(referral=referral, kind__in=kinds).update(
-        cleared_at=timezone.now(), cleared_by=actor.user, cleared_by_action=action
-    )
+    alerts = Alert.objects.open().filter(referral=referral, kind__in=kinds)
+    if connection is not None:
+        alerts = alerts.filter(Q(connection=connection) | Q(connection__isnull=True))
+    return alerts.update(cleared_at=timezone.now(), cleared_by=actor.user, cleared_by_action=action)
 
 
 # Creating ---------------------------------------------------------------------------------
@@ -335,61 +434,108 @@ def referral_record_contact(*, referral: Referral, actor: Actor, note: str = "")
     return _step(referral, actor=actor, action="record_contact", note=note)
 
 
-def referral_choose_activity(*, referral: Referral, actor: Actor, activity, note: str = "") -> Referral:
-    if activity is None or not activity.live or activity.status != ActivityStatus.ACTIVE:
+# Connections ------------------------------------------------------------------------------
+
+
+def _running(activity) -> bool:
+    return activity is not None and activity.live and activity.status == ActivityStatus.ACTIVE
+
+
+def _new_connection(referral: Referral, *, actor: Actor, action: str, note: str, **fields) -> Connection:
+    """A new connection on ``referral`` (``action``: choose_activity or signpost), numbered after the last."""
+    transition = CONNECTION_TRANSITIONS[action]
+    with transaction.atomic():
+        locked = _lock_referral(referral)
+        check_may_take(actor, locked, transition)
+        if locked.status not in CONNECTING:
+            raise InvalidTransition(
+                f"This referral is {locked.get_status_display().lower()}. Connect the person to activities and "
+                "services once they are in support (after the first contact). Someone may have updated it: "
+                "reload the page."
+            )
+        activity = fields.get("activity")
+        if activity is not None and locked.connections.filter(activity=activity, status__in=CONNECTION_OPEN).exists():
+            raise ReferralError("The person is already being connected to this activity.", field="activity")
+        number = (locked.connections.aggregate(last=Max("number"))["last"] or 0) + 1
+        connection = Connection(referral=locked, number=number, status=transition.target, **fields)
+        _full_clean(connection, exclude=["referral"])
+        connection.save()
+        _connection_event(connection, actor=actor, action=action, from_status="", note=note, at=connection.created_at)
+        clear_alerts(locked, kinds=_CLEARS_ON_REFERRAL.get(action, set()), actor=actor, action=action)
+        audit(actor, action=AuditAction.CHANGE, what=f"connection {number}: {transition.label}", referral=locked)
+    return connection
+
+
+def connection_choose_activity(*, referral: Referral, actor: Actor, activity, note: str = "") -> Connection:
+    """Connect the person to an activity in the directory (a new connection, not yet sent to its provider)."""
+    if not _running(activity):
+        raise ReferralError("Choose an activity that is running now.", field="activity")
+    return _new_connection(referral, actor=actor, action="choose_activity", note=note, kind=ConnectionKind.ACTIVITY,
+                           activity=activity)
+
+
+def connection_signpost(*, referral: Referral, actor: Actor, service_name: str, service_contact: str = "",
+                        note: str = "") -> Connection:
+    """Signpost the person to a service outside the directory (Citizens Advice, Talking Therapies)."""
+    service_name, service_contact = (service_name or "").strip(), (service_contact or "").strip()
+    if not service_name:
+        raise ReferralError("Enter the name of the service.", field="service_name")
+    return _new_connection(referral, actor=actor, action="signpost", note=note, kind=ConnectionKind.SIGNPOST,
+                           service_name=service_name, service_contact=service_contact)
+
+
+def connection_change_activity(*, connection: Connection, actor: Actor, activity, note: str = "") -> Connection:
+    """Another activity instead, before it has been sent to the provider."""
+    if not _running(activity):
         raise ReferralError("Choose an activity that is running now.", field="activity")
 
-    def change(r):
-        r.activity = activity
-        r.provider = None
-        r.provider_decline_reason, r.provider_decline_note = "", ""
-        r.first_session_at, r.first_session, r.first_session_note = None, None, ""
+    def change(c):
+        c.activity = activity
 
-    return _step(referral, actor=actor, action="choose_activity", note=note, change=change)
+    return _connection_step(connection, actor=actor, action="change_activity", note=note, change=change)
 
 
-def referral_send_to_provider(*, referral: Referral, actor: Actor, note: str = "") -> Referral:
-    def change(r):
-        if not r.consents.in_force().filter(purpose=ConsentPurpose.SHARE_WITH_PROVIDER).exists():
+def connection_send_to_provider(*, connection: Connection, actor: Actor, note: str = "") -> Connection:
+    def change(c):
+        if not c.referral.consents.in_force().filter(purpose=ConsentPurpose.SHARE_WITH_PROVIDER).exists():
             raise ReferralError(
                 "The person has not agreed to their details being shared with the provider. "
                 "Record their consent before sending the referral.",
                 field="consent_share_with_provider",
             )
-        if r.activity is None:
-            raise ReferralError("Choose an activity first.", field="activity")
-        r.provider = r.activity.organisation
+        c.provider = c.activity.organisation
 
-    return _step(referral, actor=actor, action="send_to_provider", note=note, change=change,
-                 notify=NotificationKind.NEW_REFERRAL_FOR_PROVIDER)
+    return _connection_step(connection, actor=actor, action="send_to_provider", note=note, change=change,
+                            notify=NotificationKind.NEW_REFERRAL_FOR_PROVIDER)
 
 
-def referral_provider_accept(*, referral: Referral, actor: Actor, note: str = "") -> Referral:
-    return _step(referral, actor=actor, action="provider_accept", note=note, notify=NotificationKind.PROVIDER_ACCEPTED)
+def connection_provider_accept(*, connection: Connection, actor: Actor, note: str = "") -> Connection:
+    return _connection_step(connection, actor=actor, action="provider_accept", note=note,
+                            notify=NotificationKind.PROVIDER_ACCEPTED)
 
 
-def referral_provider_decline(*, referral: Referral, actor: Actor, reason: str, note: str = "") -> Referral:
+def connection_provider_decline(*, connection: Connection, actor: Actor, reason: str, note: str = "") -> Connection:
     if reason not in ProviderDeclineReason.values:
         raise ReferralError("Choose a reason for declining.", field="reason")
     if reason == ProviderDeclineReason.OTHER and not note.strip():
         raise ReferralError("Say why you are declining.", field="note")
 
-    def change(r):
-        r.provider_decline_reason, r.provider_decline_note = reason, note
+    def change(c):
+        c.provider_decline_reason, c.provider_decline_note = reason, note
 
-    return _step(referral, actor=actor, action="provider_decline", note=note, change=change,
-                 notify=NotificationKind.PROVIDER_DECLINED)
+    return _connection_step(connection, actor=actor, action="provider_decline", note=note, change=change,
+                            notify=NotificationKind.PROVIDER_DECLINED)
 
 
-def referral_book_first_session(
-    *, referral: Referral, actor: Actor, starts_at: datetime | None = None, session=None, note: str = ""
-) -> Referral:
+def connection_book_first_session(
+    *, connection: Connection, actor: Actor, starts_at: datetime | None = None, session=None, note: str = ""
+) -> Connection:
     """The provider proposes the first session: a date and time, or one of the activity's own sessions.
 
-    With ``session`` (an ``ActivitySession`` of the chosen activity), its next occurrence is used.
+    With ``session`` (an ``ActivitySession`` of the connection's activity), its next occurrence is used.
     """
     if session is not None:
-        if referral.activity_id is None or session.activity_id != referral.activity_id:
+        if connection.activity_id is None or session.activity_id != connection.activity_id:
             raise ReferralError("Choose one of this activity's sessions.", field="session")
         # The next time it starts: one already under way is too late to be a first session.
         now = timezone.now()
@@ -402,55 +548,104 @@ def referral_book_first_session(
         raise ReferralError("Enter the date and time of the first session.", field="starts_at")
     if starts_at <= timezone.now():
         raise ReferralError("The first session must be in the future.", field="starts_at")
+    if starts_at > timezone.now() + MAX_FIRST_SESSION_AHEAD:
+        raise ReferralError("The first session must be within a year from now. Check the year.", field="starts_at")
 
-    def change(r):
-        r.first_session_at, r.first_session, r.first_session_note = starts_at, session, note
+    def change(c):
+        c.first_session_at, c.first_session, c.first_session_note = starts_at, session, note
 
-    return _step(referral, actor=actor, action="book_first_session", note=note, change=change,
-                 notify=NotificationKind.FIRST_SESSION_FOR_RESIDENT)
-
-
-def referral_mark_resident_notified(*, referral: Referral, actor: Actor, note: str = "") -> Referral:
-    return _step(referral, actor=actor, action="mark_resident_notified", note=note)
+    return _connection_step(connection, actor=actor, action="book_first_session", note=note, change=change,
+                            notify=NotificationKind.FIRST_SESSION_FOR_RESIDENT)
 
 
-def first_session_when(referral: Referral) -> str:
+def connection_mark_resident_notified(*, connection: Connection, actor: Actor, note: str = "") -> Connection:
+    return _connection_step(connection, actor=actor, action="mark_resident_notified", note=note)
+
+
+def first_session_when(connection: Connection) -> str:
     """When the first session starts, in words ("Wednesday 9 December 2026 at 10:30", local time)."""
-    return date_format(timezone.localtime(referral.first_session_at), "l j F Y \\a\\t H:i")
+    return date_format(timezone.localtime(connection.first_session_at), "l j F Y \\a\\t H:i")
 
 
-def _attendance(action: str, referral: Referral, actor: Actor, note: str) -> Referral:
+def _attendance(action: str, connection: Connection, actor: Actor, note: str) -> Connection:
     first_time_field = "attended_at" if action == "record_attendance" else "did_not_attend_at"
 
-    def change(r):
-        if not first_session_started(r, now=r.attendance_recorded_at):
+    def change(c):
+        if not first_session_started(c, now=c.attendance_recorded_at):
             raise FirstSessionNotStarted(
-                f"The first session is on {first_session_when(r)}. Record whether the person attended once it "
+                f"The first session is on {first_session_when(c)}. Record whether the person attended once it "
                 "has started."
             )
-        if getattr(r, first_time_field) is None:
-            setattr(r, first_time_field, r.attendance_recorded_at)
+        if getattr(c, first_time_field) is None:
+            setattr(c, first_time_field, c.attendance_recorded_at)
 
-    def then(r):
+    def then(c):
         if action == "record_did_not_attend":
-            raise_alert(r, AlertKind.DID_NOT_ATTEND)
+            raise_alert(c.referral, AlertKind.DID_NOT_ATTEND, connection=c)
 
-    return _step(referral, actor=actor, action=action, note=note, change=change, then=then,
-                 notify=NotificationKind.ATTENDANCE_RECORDED)
-
-
-def referral_record_attendance(*, referral: Referral, actor: Actor, note: str = "") -> Referral:
-    return _attendance("record_attendance", referral, actor, note)
+    return _connection_step(connection, actor=actor, action=action, note=note, change=change, then=then,
+                            notify=NotificationKind.ATTENDANCE_RECORDED)
 
 
-def referral_record_did_not_attend(*, referral: Referral, actor: Actor, note: str = "") -> Referral:
-    return _attendance("record_did_not_attend", referral, actor, note)
+def connection_record_attendance(*, connection: Connection, actor: Actor, note: str = "") -> Connection:
+    return _attendance("record_attendance", connection, actor, note)
 
 
-def referral_cancel_first_session(*, referral: Referral, actor: Actor, note: str = "") -> Referral:
+def connection_record_did_not_attend(*, connection: Connection, actor: Actor, note: str = "") -> Connection:
+    return _attendance("record_did_not_attend", connection, actor, note)
+
+
+def connection_cancel_first_session(*, connection: Connection, actor: Actor, note: str = "") -> Connection:
     if not note.strip():
         raise ReferralError("Say why the first session is cancelled.", field="note")
-    return _step(referral, actor=actor, action="cancel_first_session", note=note)
+    return _connection_step(connection, actor=actor, action="cancel_first_session", note=note)
+
+
+def connection_record_signpost_outcome(*, connection: Connection, actor: Actor, outcome: str,
+                                       note: str = "") -> Connection:
+    """Whether the person took up the service they were signposted to."""
+    if outcome not in SIGNPOST_OUTCOMES:
+        raise ReferralError("Choose whether the person took up the service.", field="outcome")
+
+    def change(c):
+        c.status, c.outcome_note = outcome, note
+
+    return _connection_step(connection, actor=actor, action="record_signpost_outcome", note=note, change=change)
+
+
+def connection_withdraw(*, connection: Connection, actor: Actor, note: str = "") -> Connection:
+    """Stop a connection that is still open (the person changed their mind, the activity is no longer
+    right). A provider it was sent to is told."""
+    if not note.strip():
+        raise ReferralError("Say why the connection is withdrawn.", field="note")
+
+    def then(c):
+        if c.provider_id is not None:
+            queue_notifications(c.referral, NotificationKind.CONNECTION_WITHDRAWN, connection=c)
+
+    return _connection_step(connection, actor=actor, action="withdraw", note=note, then=then)
+
+
+def connection_for_step(referral: Referral, action: str) -> Connection:
+    """The one connection a step named without a connection means (the API's operations from before
+    several connections): the referral's only connection that the step can follow, else the latest
+    one. Refused when several connections could be meant."""
+    if action in ("choose_activity", "signpost"):
+        raise ValueError(f"{action} makes a new connection; it names none.")
+    transition = CONNECTION_TRANSITIONS[action]
+    connections = list(referral.connections.select_related("activity", "provider").order_by("number"))
+    if not connections:
+        raise InvalidTransition("This referral has no connection yet: choose an activity first.")
+    candidates = [c for c in connections if c.status in transition.sources or
+                  (transition.idempotent and c.status == transition.target)]
+    if len(candidates) > 1:
+        numbers = ", ".join(str(c.number) for c in candidates)
+        raise ReferralError(f"This referral has several connections this step could mean ({numbers}): "
+                            "name the connection.", field="connection")
+    return candidates[0] if candidates else connections[-1]
+
+
+# Discharge --------------------------------------------------------------------------------
 
 
 def referral_person_declines(*, referral: Referral, actor: Actor, note: str = "") -> Referral:
@@ -460,44 +655,84 @@ def referral_person_declines(*, referral: Referral, actor: Actor, note: str = ""
     return _step(referral, actor=actor, action="person_declines", note=note, change=change)
 
 
-def referral_close(*, referral: Referral, actor: Actor, outcome: str, note: str = "") -> Referral:
-    if outcome not in Outcome.values:
-        raise ReferralError("Choose the outcome.", field="outcome")
+def _check_may_discharge(referral: Referral, reason: str) -> None:
+    if reason not in DischargeReason.values:
+        raise ReferralError("Choose the reason for discharge.", field="reason")
+    with_provider = [c for c in referral.connections.all() if c.status in WITH_PROVIDER]
+    if with_provider:
+        names = "; ".join(f"{c.number}. {c.name}" for c in with_provider)
+        raise ReferralError(
+            f"A provider is still working on a connection ({names}). Record what happened, or withdraw it, "
+            "before discharging.", field="reason",
+        )
+    if reason == DischargeReason.NOT_CONTACTABLE:
+        _check_enough_attempts(referral)
+    if reason == DischargeReason.GOALS_MET and not has_held_review(referral):
+        raise ReferralError("Hold a review with the person before discharging with their goals met "
+                            "(record a contact as their review).", field="reason")
 
+
+def referral_discharge_preview(*, referral: Referral, actor: Actor, reason: str, note: str = "") -> dict:
+    """The discharge summary as it would be sent, for the link worker to check, and its fingerprint
+    (``summary_fingerprint``) which ``referral_discharge`` must be given back."""
+    check_may_take(actor, referral, "discharge")
+    _check_may_discharge(referral, reason)
+    return build_discharge_summary(referral, reason=reason, note=note)
+
+
+def referral_discharge(*, referral: Referral, actor: Actor, reason: str, note: str = "", fingerprint: str) -> Referral:
+    """Discharge: the summary the link worker checked (``fingerprint`` from the preview) becomes final, the
+    connections still open are withdrawn (a signpost keeps "outcome not known"), and the referrer is told."""
     def change(r):
-        if outcome == Outcome.NOT_CONTACTABLE:
-            _check_enough_attempts(r)
-        r.outcome, r.outcome_note = outcome, note
-        if outcome == Outcome.DECLINED:
+        _check_may_discharge(r, reason)
+        content = build_discharge_summary(r, reason=reason, note=note)
+        if content["fingerprint"] != fingerprint:
+            raise ReferralError("The summary has changed since you checked it (something was recorded meanwhile). "
+                                "Check it again before discharging.", field="fingerprint")
+        r.discharge_reason, r.discharge_note = reason, note
+        if reason == DischargeReason.PERSON_DECLINED:
             r.snomed_code = SNOMED_DECLINED
+        r._discharge_content = content
+
+    def then(r):
+        now = r.discharged_at
+        for connection in r.connections.select_for_update().filter(status=ConnectionStatus.ACTIVITY_CHOSEN):
+            connection.status, connection.ended_at = ConnectionStatus.WITHDRAWN, now
+            connection.save(update_fields=["status", "ended_at", "updated_at"])
+            _connection_event(connection, actor=actor, action="withdraw", from_status=ConnectionStatus.ACTIVITY_CHOSEN,
+                              note="Withdrawn at discharge", at=now)
+        DischargeSummary.objects.update_or_create(referral=r, defaults={
+            "reason": reason, "note": note, "content": r._discharge_content, "prepared_at": now,
+            "prepared_by": actor.user, "prepared_by_label": actor.label, "final_at": now,
+        })
 
     # The referrer hears that the person could not be contacted in its own words (if they agreed to feedback).
-    notify = (NotificationKind.NOT_CONTACTABLE_TO_REFERRER if outcome == Outcome.NOT_CONTACTABLE
+    notify = (NotificationKind.NOT_CONTACTABLE_TO_REFERRER if reason == DischargeReason.NOT_CONTACTABLE
               else NotificationKind.FEEDBACK_TO_REFERRER)
-    return _step(referral, actor=actor, action="close", note=note, change=change,
-                 same=lambda r: r.outcome == outcome, notify=notify)
+    return _step(referral, actor=actor, action="discharge", note=note, change=change, then=then,
+                 same=lambda r: r.discharge_reason == reason, notify=notify)
 
 
 def _check_enough_attempts(referral: Referral) -> None:
     """"Could not be contacted" only after the service's number of failed attempts, none of them reaching the person."""
     needed = referral.service.attempts_before_not_contactable
     if has_held_contact(referral):
-        raise ReferralError("The person has been contacted (a contact was held), so the referral cannot be closed as "
-                            "“could not be contacted”. Choose another outcome.", field="outcome")
+        raise ReferralError("The person has been contacted (a contact was held), so they cannot be discharged as "
+                            "“could not be contacted”. Choose another reason.", field="reason")
     made = failed_contact_attempts(referral)
     if made < needed:
         raise ReferralError(
-            f"Record {needed} attempts to contact the person before closing as “could not be contacted”: "
-            f"{made} of {needed} so far (calls not answered, or contacts they did not attend).", field="outcome",
+            f"Record {needed} attempts to contact the person before discharging as “could not be contacted”: "
+            f"{made} of {needed} so far (calls not answered, or contacts they did not attend).", field="reason",
         )
 
 
-def raise_alert(referral: Referral, kind: str) -> Alert | None:
+def raise_alert(referral: Referral, kind: str, *, connection: Connection | None = None) -> Alert | None:
     """Open an alert of ``kind`` unless one is already open (returns the new alert, or None)."""
     with transaction.atomic():
         if Alert.objects.open().filter(referral=referral, kind=kind).exists():
             return None
-        return Alert.objects.create(referral=referral, kind=kind)
+        return Alert.objects.create(referral=referral, kind=kind, connection=connection)
 
 
 def link_workers_of(service):
@@ -523,37 +758,40 @@ def notification_complete_task(*, notification, actor: Actor, note: str = ""):
         return task
     task.status, task.sent_at, task.done_by = DeliveryStatus.DONE, timezone.now(), actor.user
     task.save(update_fields=["status", "sent_at", "done_by"])
-    if task.kind == NotificationKind.FIRST_SESSION_FOR_RESIDENT and referral.status == ReferralStatus.FIRST_SESSION_BOOKED:
-        referral_mark_resident_notified(referral=referral, actor=actor, note=note or "Told by " + task.get_channel_display().lower())
+    connection = task.connection
+    if (task.kind == NotificationKind.FIRST_SESSION_FOR_RESIDENT and connection is not None
+            and connection.status == ConnectionStatus.FIRST_SESSION_BOOKED and referral.is_open):
+        connection_mark_resident_notified(connection=connection, actor=actor,
+                                          note=note or "Told by " + task.get_channel_display().lower())
     return task
 
 
 # After a message has gone ------------------------------------------------------------------
 
 
-def referral_mark_resident_notified_by_message(*, notification: Notification) -> bool:
-    """Move the referral to "resident notified" now that its first-session message has gone
+def connection_mark_resident_notified_by_message(*, notification: Notification) -> bool:
+    """Move the connection to "resident notified" now that its first-session message has gone
     (``referrals.tasks`` calls this after each successful send); True if it moved.
 
-    Robust to the referral having moved on (attendance already recorded, the session booked
+    Robust to the connection having moved on (attendance already recorded, the session booked
     again): then nothing changes. Never raises: the message has gone whatever happens here.
     """
-    if notification.kind != NotificationKind.FIRST_SESSION_FOR_RESIDENT:
+    if notification.kind != NotificationKind.FIRST_SESSION_FOR_RESIDENT or notification.connection_id is None:
         return False
     try:
-        referral = Referral.objects.get(pk=notification.referral_id)
-        if referral.status != ReferralStatus.FIRST_SESSION_BOOKED:
+        connection = Connection.objects.select_related("referral").get(pk=notification.connection_id)
+        if connection.status != ConnectionStatus.FIRST_SESSION_BOOKED or not connection.referral.is_open:
             return False
         if notification.is_about_an_earlier_booking():
             return False
-        referral_mark_resident_notified(
-            referral=referral, actor=SYSTEM, note=f"Sent by {notification.get_channel_display().lower()}"
+        connection_mark_resident_notified(
+            connection=connection, actor=SYSTEM, note=f"Sent by {notification.get_channel_display().lower()}"
         )
     except ReferralError as error:
-        logger.info("Referral %s not marked as notified: %s", notification.referral_id, type(error).__name__)
+        logger.info("Connection %s not marked as notified: %s", notification.connection_id, type(error).__name__)
         return False
     except Exception as error:  # noqa: BLE001 - the sweep tries again (resident_notified_repairs)
-        logger.warning("Referral %s not marked as notified: %s; the sweep will retry", notification.referral_id,
+        logger.warning("Connection %s not marked as notified: %s; the sweep will retry", notification.connection_id,
                        type(error).__name__)
         return False
     return True
@@ -561,16 +799,17 @@ def referral_mark_resident_notified_by_message(*, notification: Notification) ->
 
 def resident_notified_repairs() -> int:
     """Record "resident notified" where the first-session message went but the step is missing
-    (the process stopped between the two); returns how many referrals moved."""
+    (the process stopped between the two); returns how many connections moved."""
     latest_booking = Subquery(
-        ReferralEvent.objects.filter(referral=OuterRef("referral"), action="book_first_session")
+        ReferralEvent.objects.filter(connection=OuterRef("connection"), action="book_first_session")
         .order_by("-at").values("at")[:1]
     )
     missed = Notification.objects.annotate(latest_booking=latest_booking).filter(
         kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT,
         channel__in=(Channel.EMAIL, Channel.TEXT),
         status=DeliveryStatus.SENT,
-        referral__status=ReferralStatus.FIRST_SESSION_BOOKED,
+        connection__status=ConnectionStatus.FIRST_SESSION_BOOKED,
+        referral__status__in=sorted(OPEN),
         created_at__gte=F("latest_booking"),
     )
-    return sum(referral_mark_resident_notified_by_message(notification=notification) for notification in missed)
+    return sum(connection_mark_resident_notified_by_message(notification=notification) for notification in missed)

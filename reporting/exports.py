@@ -24,7 +24,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from referrals import selectors
-from referrals.choices import Outcome, ReferralStatus, Source
+from referrals.choices import DischargeReason, ReferralStatus, Source
 from reporting.figures import Report, top_level_needs
 from reporting.gaps import AreaNeed
 from reporting.sql import EpochMillis, local_day
@@ -336,7 +336,7 @@ def referral_extract(cohort: QuerySet) -> tuple[list[str], Iterable[list]]:
     needs_of: dict[int, set[str]] = {}
     for referral_id, need_id in selectors.referral_needs(included.values("pk")).values_list("referral_id", "needterm_id"):
         needs_of.setdefault(referral_id, set()).add(tops[need_id][1])
-    statuses, sources, outcomes = dict(ReferralStatus.choices), dict(Source.choices), dict(Outcome.choices)
+    statuses, sources, outcomes = dict(ReferralStatus.choices), dict(Source.choices), dict(DischargeReason.choices)
 
     def rows():
         # Moments come back as milliseconds (see ``EpochMillis``) and become local dates through a

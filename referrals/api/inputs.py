@@ -23,7 +23,7 @@ from referrals.choices import (
     ContactRoute,
     ContactStatus,
     GoalStatus,
-    Outcome,
+    DischargeReason,
     Priority,
     ProviderDeclineReason,
     ReferralStatus,
@@ -266,7 +266,7 @@ class ReferralPersonDeclinesInput(NoteInput):
 
 class ReferralCloseInput(serializers.Serializer):
     outcome = serializers.ChoiceField(
-        choices=Outcome.choices,
+        choices=DischargeReason.choices,
         help_text="'not_contactable' only once the service's number of failed attempts at first contact "
                   "(attempts_before_not_contactable, 3 unless set) has been recorded, and never after a held contact.",
     )

@@ -41,7 +41,7 @@ from referrals.permissions import (
     service_for_new_referral,
 )
 from referrals.roles import Actor
-from referrals.workflow import TRANSITIONS
+from referrals.workflow import ALL_STEPS, TRANSITIONS
 
 logger = logging.getLogger(__name__)
 
@@ -300,7 +300,7 @@ class ReferralStepApi(ReferralApi):
 
 def _step(action: str, input_serializer, *, summary: str, description: str = ""):
     """The schema for a step's endpoint (its own operation id and request body)."""
-    transition = TRANSITIONS[action]
+    transition = ALL_STEPS[action]
     owners = ", ".join(sorted(str(owner).replace("_", " ") for owner in transition.owners))
     sources = ", ".join(sorted(str(source) for source in transition.sources))
     return extend_schema_view(
@@ -450,10 +450,10 @@ class ReferralPersonDeclinesApi(ReferralStepApi):
         return services.referral_person_declines(referral=referral, actor=actor, note=note)
 
 
-@_step("close", inputs.ReferralCloseInput, summary="Close with an outcome",
+@_step("discharge", inputs.ReferralCloseInput, summary="Close with an outcome",
        description="The referrer is sent feedback if the person agreed.")
 class ReferralCloseApi(ReferralStepApi):
-    action = "close"
+    action = "discharge"
     input_serializer = inputs.ReferralCloseInput
 
     def perform(self, *, referral, actor, outcome, note):

@@ -8,7 +8,7 @@ from wagtail.models import Page
 
 from directory.choices import ActivityStatus
 from directory.models import ActivityPage
-from referrals.choices import ConsentMethod, ConsentPurpose, Outcome
+from referrals.choices import ConsentMethod, ConsentPurpose, DischargeReason
 from referrals.forms.triage import Radios
 
 
@@ -27,7 +27,7 @@ class ReasonForm(forms.Form):
 class CloseForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"),
-        choices=[("", _("Choose the outcome")), *Outcome.choices],
+        choices=[("", _("Choose the outcome")), *DischargeReason.choices],
         error_messages={"required": _("Choose the outcome.")},
     )
     note = forms.CharField(

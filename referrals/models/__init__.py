@@ -9,10 +9,11 @@ from referrals.models.casework import (
     PlanAction,
     SafeguardingConcern,
 )
+from referrals.models.connections import Connection
 from referrals.models.links import ActionLink
 from referrals.models.notifications import Notification
 from referrals.models.outcomes import ResidentFeedback, WellbeingScore, WellbeingStage
-from referrals.models.referrals import Referral, ReferralEvent
+from referrals.models.referrals import DischargeSummary, Referral, ReferralEvent
 from referrals.models.residents import Consent, Resident
 from referrals.models.teams import ApiToken, IdempotentRequest, SocialPrescribingService, StaffMembership
 
@@ -23,9 +24,11 @@ __all__ = [
     "AuditEntry",
     "CarePlan",
     "CarePlanVersion",
+    "Connection",
     "Consent",
     "Contact",
     "ContactExpectation",
+    "DischargeSummary",
     "Goal",
     "IdempotentRequest",
     "Notification",

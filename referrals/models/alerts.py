@@ -16,6 +16,10 @@ class AlertQuerySet(models.QuerySet):
 class Alert(models.Model):
     referral = models.ForeignKey("referrals.Referral", on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(max_length=30, choices=AlertKind.choices)
+    # For a connection's alert (no provider answer, attendance not recorded, did not attend): which one.
+    connection = models.ForeignKey(
+        "referrals.Connection", null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
     raised_at = models.DateTimeField(default=timezone.now)
     cleared_at = models.DateTimeField(null=True, blank=True)
     cleared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

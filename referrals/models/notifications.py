@@ -31,6 +31,10 @@ class Notification(models.Model):
     # Also the reference given to mail servers and SMS gateways: nothing personal in it.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     referral = models.ForeignKey("referrals.Referral", on_delete=models.CASCADE, related_name="notifications")
+    # The connection a provider's message or a first-session message is about (one email thread each).
+    connection = models.ForeignKey(
+        "referrals.Connection", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(max_length=40, choices=NotificationKind.choices)
     channel = models.CharField(max_length=20, choices=Channel.choices)
     # An email address or phone number for email and text; blank for inbox items and tasks.
@@ -74,7 +78,8 @@ class Notification(models.Model):
         The event log has every booking; the referral's stamp only the first.
         """
         latest = (
-            ReferralEvent.objects.filter(referral_id=self.referral_id, action="book_first_session")
+            ReferralEvent.objects.filter(referral_id=self.referral_id, connection_id=self.connection_id,
+                                         action="book_first_session")
             .order_by("-at").values_list("at", flat=True).first()
         )
         return latest is not None and self.created_at < latest

@@ -15,9 +15,8 @@ from django.utils import timezone
 
 from referrals.choices import (
     SNOMED_REFERRED,
-    Outcome,
+    DischargeReason,
     Priority,
-    ProviderDeclineReason,
     ReferralStatus,
     Source,
     Tier,
@@ -64,45 +63,17 @@ class Referral(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="caseload"
     )
 
-    # The activity and its provider.
-    activity = models.ForeignKey(
-        "directory.ActivityPage", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
-    )
-    # Set when the referral is sent: the one organisation whose editors may see it.
-    provider = models.ForeignKey(
-        "directory.OrganisationPage", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
-    )
-    provider_decline_reason = models.CharField(max_length=20, choices=ProviderDeclineReason.choices, blank=True)
-    provider_decline_note = models.TextField(blank=True)
-    first_session_at = models.DateTimeField(null=True, blank=True)
-    first_session = models.ForeignKey(
-        "directory.ActivitySession", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    first_session_note = models.TextField(
-        blank=True, help_text="Anything the person should know: who will meet them, what to bring."
-    )
+    # Discharge: why the person's support ended, and the link worker's summary note.
+    discharge_reason = models.CharField(max_length=20, choices=DischargeReason.choices, blank=True)
+    discharge_note = models.TextField(blank=True)
 
-    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
-    outcome_note = models.TextField(blank=True)
-
-    # A time stamp for every step (reporting reads these; the event log has the full story):
-    # when the step first happened, except the provider and attendance steps, which can
-    # repeat with another activity and keep the latest (alerts time from those).
+    # When each of the referral's own steps first happened (reporting reads these; the event
+    # log has the full story). Each connection keeps its own.
     received_at = models.DateTimeField(default=timezone.now)
     triaged_at = models.DateTimeField(null=True, blank=True)
     contacted_at = models.DateTimeField(null=True, blank=True)
-    activity_chosen_at = models.DateTimeField(null=True, blank=True)
-    sent_to_provider_at = models.DateTimeField(null=True, blank=True)
-    provider_responded_at = models.DateTimeField(null=True, blank=True)
-    first_session_booked_at = models.DateTimeField(null=True, blank=True)
-    resident_notified_at = models.DateTimeField(null=True, blank=True)
-    attendance_recorded_at = models.DateTimeField(null=True, blank=True)
-    # The first time the person attended (or missed) a first session: reporting's funnel and
-    # did-not-attend rate read these, which survive a later choice of another activity.
-    attended_at = models.DateTimeField(null=True, blank=True)
-    did_not_attend_at = models.DateTimeField(null=True, blank=True)
     declined_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    discharged_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
 
@@ -111,7 +82,6 @@ class Referral(models.Model):
         indexes = [
             models.Index(fields=["service", "status"]),
             models.Index(fields=["link_worker", "status"]),
-            models.Index(fields=["provider", "status"]),
             models.Index(fields=["received_at"]),
             models.Index(fields=["service", "received_at"]),
         ]
@@ -131,6 +101,33 @@ class Referral(models.Model):
     def is_self_referral(self) -> bool:
         return self.source == Source.SELF
 
+    @property
+    def is_open(self) -> bool:
+        return self.status not in (ReferralStatus.DISCHARGED, ReferralStatus.DECLINED_BY_PERSON)
+
+
+class DischargeSummary(models.Model):
+    """What the person's support came to, built from the record and checked by the link worker before the
+    discharge is final. Once final it is what was sent (to the referrer; the GP in primary care's work) and never changes."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="discharge_summary")
+    reason = models.CharField(max_length=20, choices=DischargeReason.choices)
+    note = models.TextField(blank=True)
+    content = models.JSONField()
+    prepared_at = models.DateTimeField(default=timezone.now)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    prepared_by_label = models.CharField(max_length=255)
+    final_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Discharge summary for {self.referral}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.final_at is not None
+
 
 class ReferralEventQuerySet(models.QuerySet):
     def delete(self):
@@ -146,8 +143,12 @@ class ReferralEvent(models.Model):
     # Who acted when there is no user: "Provider link", "API: <token name>", "Signpost".
     actor_label = models.CharField(max_length=255)
     action = models.CharField(max_length=40)
-    from_status = models.CharField(max_length=24, choices=ReferralStatus.choices, blank=True)
-    to_status = models.CharField(max_length=24, choices=ReferralStatus.choices)
+    # The connection a connection's step moved (its statuses are then ``ConnectionStatus``).
+    connection = models.ForeignKey(
+        "referrals.Connection", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24)
     activity = models.ForeignKey(
         "directory.ActivityPage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

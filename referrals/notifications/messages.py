@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from referrals.choices import Channel
+from referrals.choices import Channel, ConnectionStatus
 
 _MEDIUM = {
     Channel.EMAIL: "email",
@@ -62,15 +62,14 @@ def _extra_context(context: dict) -> dict:
             extra["referral_url"] = base_url + reverse("referrals:referral", args=[referral.pk])
         except NoReverseMatch:
             extra["referral_url"] = f"{base_url}/referrals/{referral.pk}/"
-        attendance = (
-            referral.events.filter(action__in=["record_attendance", "record_did_not_attend"]).order_by("-at", "-pk")
-            .values_list("action", flat=True).first()
-        )
-        extra["attended"] = None if attendance is None else attendance == "record_attendance"
-        venue = getattr(referral.first_session, "venue", None) if referral.first_session_id else None
+    connection = context.get("connection")
+    if connection is not None:
+        extra["attended"] = (True if connection.status == ConnectionStatus.ATTENDED
+                             else False if connection.status == ConnectionStatus.DID_NOT_ATTEND else None)
+        venue = getattr(connection.first_session, "venue", None) if connection.first_session_id else None
         extra["venue"] = venue
-        if referral.first_session_at:
-            starts = timezone.localtime(referral.first_session_at)
+        if connection.first_session_at:
+            starts = timezone.localtime(connection.first_session_at)
             extra["session_date"] = date_format(starts, "l j F Y")
             extra["session_date_short"] = date_format(starts, "D j M")
             extra["session_time"] = clock_time(starts)

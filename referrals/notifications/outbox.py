@@ -13,7 +13,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from referrals.choices import Channel, ConsentPurpose, ContactRoute, DeliveryStatus, NotificationKind
+from referrals.choices import Channel, ConnectionStatus, ConsentPurpose, ContactRoute, DeliveryStatus, NotificationKind
 from referrals.links import issue_provider_links
 from referrals.models import Notification
 from referrals.notifications.messages import render_message
@@ -31,13 +31,14 @@ _RESIDENT_ROUTE = {
 }
 
 
-def queue_notifications(referral, kind: str, *, context: dict | None = None) -> list[Notification]:
-    """Write the notifications ``kind`` calls for on ``referral``; send them once the transaction commits.
+def queue_notifications(referral, kind: str, *, connection=None, context: dict | None = None) -> list[Notification]:
+    """Write the notifications ``kind`` calls for on ``referral`` (and its ``connection``, for the provider's
+    hand-over and the first session); send them once the transaction commits.
 
     ``context`` adds to what the message templates see (a link for the person, say).
     """
-    plans = _PLANS[kind](referral)
-    context = {**_context(referral, kind), **(context or {})}
+    plans = _PLANS[kind](referral, connection)
+    context = {**_context(referral, kind, connection), **(context or {})}
     created = []
     for plan in plans:
         channel = plan["channel"]
@@ -46,6 +47,7 @@ def queue_notifications(referral, kind: str, *, context: dict | None = None) -> 
         created.append(
             Notification.objects.create(
                 referral=referral,
+                connection=connection,
                 kind=kind,
                 channel=channel,
                 recipient=plan.get("recipient", ""),
@@ -65,18 +67,19 @@ def queue_notifications(referral, kind: str, *, context: dict | None = None) -> 
     return created
 
 
-def _context(referral, kind) -> dict:
+def _context(referral, kind, connection) -> dict:
     return {
         "referral": referral,
+        "connection": connection,
         "resident": referral.resident,
-        "activity": referral.activity,
-        "provider": referral.provider,
+        "activity": connection.activity if connection is not None else None,
+        "provider": connection.provider if connection is not None else None,
         "base_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/"),
         "kind": kind,
     }
 
 
-def _to_resident(referral) -> list[dict]:
+def _to_resident(referral, connection=None) -> list[dict]:
     resident = referral.resident
     channel = _RESIDENT_ROUTE[resident.preferred_contact]
     if channel == Channel.EMAIL and resident.email:
@@ -92,7 +95,7 @@ def _to_resident(referral) -> list[dict]:
     return [{"channel": task, "service": referral.service}]
 
 
-def _to_link_worker(referral) -> list[dict]:
+def _to_link_worker(referral, connection=None) -> list[dict]:
     worker = referral.link_worker
     if worker is None:
         return [{"channel": Channel.INBOX, "service": referral.service}]
@@ -102,23 +105,26 @@ def _to_link_worker(referral) -> list[dict]:
     return plans
 
 
-def _to_provider(referral) -> list[dict]:
-    organisation = referral.provider
+def _to_provider(referral, connection) -> list[dict]:
+    """The provider a connection was sent to: its inbox, and the activity's (or organisation's) email, with
+    links to act on that one connection."""
+    organisation = connection.provider
     plans = [{"channel": Channel.INBOX, "organisation": organisation}]
-    address = (referral.activity.contact_email if referral.activity else "") or organisation.email
+    address = (connection.activity.contact_email if connection.activity else "") or organisation.email
     if address:
-        plans.append({"channel": Channel.EMAIL, "recipient": address, "context": {"links": issue_provider_links(referral)}})
+        links = issue_provider_links(connection) if connection.status == ConnectionStatus.SENT_TO_PROVIDER else {}
+        plans.append({"channel": Channel.EMAIL, "recipient": address, "context": {"links": links}})
     return plans
 
 
-def _to_referrer(referral) -> list[dict]:
+def _to_referrer(referral, connection=None) -> list[dict]:
     agreed = referral.consents.in_force().filter(purpose=ConsentPurpose.FEEDBACK_TO_REFERRER).exists()
     if referral.is_self_referral or not referral.referrer_email or not agreed:
         return []
     return [{"channel": Channel.EMAIL, "recipient": referral.referrer_email}]
 
 
-def _to_safeguarding_lead(referral) -> list[dict]:
+def _to_safeguarding_lead(referral, connection=None) -> list[dict]:
     """The service's safeguarding lead; without one, the team's shared inbox; without that, its Signpost inbox."""
     service = referral.service
     address = service.safeguarding_lead_email or service.email
@@ -139,5 +145,6 @@ _PLANS = {
     NotificationKind.CONTACT_REMINDER: _to_resident,
     NotificationKind.NOT_CONTACTABLE_TO_REFERRER: _to_referrer,
     NotificationKind.SAFEGUARDING_CONCERN: _to_safeguarding_lead,
+    NotificationKind.CONNECTION_WITHDRAWN: _to_provider,
     NotificationKind.CARE_PLAN_COPY: _to_resident,
 }

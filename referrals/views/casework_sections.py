@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from referrals import permissions, selectors
-from referrals.choices import ContactStatus, Outcome
+from referrals.choices import ContactStatus, DischargeReason
 from referrals.choices import ReferralStatus as S
 from referrals.contacts import TAKES_CONTACTS
 from referrals.forms.casework import (
@@ -74,7 +74,7 @@ def casework_context(request, referral, *, failed=None) -> dict:
         "contact_book_form": book_form if records else None,
         "not_contactable_form": _form(failed, "not_contactable", lambda: NotContactableForm(prefix="not_contactable"))
         if may_close else None,
-        "not_contactable_outcome": Outcome.NOT_CONTACTABLE.label,
+        "not_contactable_outcome": DischargeReason.NOT_CONTACTABLE.label,
         "concerns": concerns,
         "open_concerns": [concern for concern in concerns if concern.is_open],
         "handles_safeguarding": handles,

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from referrals import links, services
 from referrals.audit import audit, audit_list_view, audit_view
-from referrals.choices import AuditAction, Channel, ReferralStatus, StaffRole
+from referrals.choices import AuditAction, Channel, ConnectionStatus, ReferralStatus, StaffRole
 from referrals.errors import ReferralError
 from referrals.forms.provider import (
     ATTENDED,
@@ -46,7 +46,7 @@ from referrals.roles import actor_for_link
 from referrals.views.common import add_domain_error, refuses_with_403, staff_view, visible_referral
 from referrals.workflow import FIRST_SESSION_PENDING, first_session_started
 
-S = ReferralStatus
+S = ConnectionStatus
 
 # The inbox's groups, in the order a provider works through them.
 INBOX_GROUPS = [
