@@ -171,7 +171,7 @@ def make_signpost(*, referral, service_name: str = "Citizens Advice Poole", outc
 def hold_review(referral, *, link_worker=None):
     """The link worker holds the review with the person (a held contact marked as the review)."""
     worker = actor_for_user(link_worker or referral.link_worker)
-    return contacts.contact_record(referral=referral, actor=worker, at=timezone.now() - timedelta(minutes=5),
+    return contacts.contact_record(referral=referral, actor=worker, at=timezone.now(),
                                    method=ContactMethod.PHONE, status=ContactStatus.HELD, duration_minutes=30,
                                    is_review=True, note="Reviewed the plan together.")
 

@@ -59,6 +59,17 @@ def forwards(apps, schema_editor):
     Alert = apps.get_model("referrals", "Alert")
     ActionLink = apps.get_model("referrals", "ActionLink")
     Notification = apps.get_model("referrals", "Notification")
+    Page = apps.get_model("wagtailcore", "Page")
+    organisation_of = {}
+
+    def provider_of(activity_id):
+        """The organisation that runs an activity: its parent page in the tree (treebeard paths, 4 characters a level)."""
+        if activity_id not in organisation_of:
+            path = Page.objects.filter(pk=activity_id).values_list("path", flat=True).first()
+            organisation_of[activity_id] = (
+                Page.objects.filter(path=path[:-4]).values_list("pk", flat=True).first() if path else None
+            )
+        return organisation_of[activity_id]
 
     for referral in Referral.objects.exclude(activity_id=None).order_by("pk").iterator(chunk_size=500):
         events = list(ReferralEvent.objects.filter(referral_id=referral.pk).order_by("at", "pk"))
@@ -91,12 +102,12 @@ def forwards(apps, schema_editor):
                 sent = next((e for e in run["events"] if e.action == "send_to_provider"), None)
                 if sent is not None:
                     connection.sent_to_provider_at = sent.at
-                    connection.provider_id = referral.provider_id if run["activity_id"] == referral.activity_id else None
+                    connection.provider_id = provider_of(connection.activity_id)
             if connection.status in ENDED:
                 ended = run["events"][-1].at if run["events"] else None
                 connection.ended_at = ended or referral.closed_at or referral.updated_at
             if connection.provider_id is None and connection.status not in ("activity_chosen", "withdrawn"):
-                connection.provider_id = referral.provider_id
+                connection.provider_id = provider_of(connection.activity_id)
             connection.save()
             ReferralEvent.objects.filter(pk__in=[e.pk for e in run["events"]]).update(connection_id=connection.pk)
             if last:
@@ -123,7 +134,7 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("referrals", "0008_connections_and_discharge")]
+    dependencies = [("referrals", "0008_connections_and_discharge"), ("directory", "0003_harvesting")]
 
     # One way only: a referral with two connections has no single activity to go back to.
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
