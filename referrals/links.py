@@ -3,7 +3,8 @@
 The URL carries an ``ActionLink`` id signed with the site's secret key. Verifying checks
 the signature (tampering), the expiry and whether it has been used; using it performs the
 one action through the same service function as the inbox, as a provider of that
-organisation limited to that referral and that action.
+organisation limited to that one connection (``Actor.only_connection_id``) and that action: a
+link sent about one activity never acts on the person's other connections.
 """
 
 from datetime import timedelta

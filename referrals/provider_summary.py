@@ -1,10 +1,11 @@
-"""What a provider may see of a referral: enough to welcome the person, nothing more.
+"""What a provider may see of a connection: enough to welcome the person to one activity, nothing more.
 
-The provider's inbox, its referral page and the emailed links all show a
-``ProviderSummary`` and never the ``Referral`` itself, so a template cannot reach the
-notes, what matters to the person, their NHS number, date of birth, GP, address or who
-referred them. The person's contact details are shared only while their consent to
-sharing with the provider is in force; otherwise the provider goes through the link worker.
+The provider's inbox, its page for one item and the emailed links all show a ``ProviderSummary``
+of one connection (one item in their inbox, one email thread) and never the ``Referral`` itself,
+so a template cannot reach the notes, what matters to the person, their NHS number, date of birth,
+GP, address, who referred them, or the person's other connections (other activities, other
+providers, signposts). The person's contact details are shared only while their consent to sharing
+with the provider is in force; otherwise the provider goes through the link worker.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from referrals.choices import ConsentPurpose, ContactRoute, ProviderDeclineReason, ReferralStatus
+from referrals.choices import ConnectionStatus, ConsentPurpose, ContactRoute, ProviderDeclineReason
+from referrals.workflow import WITH_PROVIDER
 
 
 @dataclass(frozen=True)
 class ProviderSummary:
-    referral_id: int
+    connection_id: int
+    # "SP-ABCD234, connection 2": how emails and the link worker name this item.
     reference: str
+    number: int
     first_name: str
     last_name: str
     # The person's preferred way to be contacted, and the detail to use for it: both empty
@@ -44,6 +48,8 @@ class ProviderSummary:
     link_worker_name: str
     link_worker_email: str
     sent_at: datetime | None
+    # The service closed the referral (discharged, or the person declined) while this was still open.
+    referral_closed: bool = False
 
     @property
     def name(self) -> str:
@@ -53,13 +59,19 @@ class ProviderSummary:
     def first_session_has_passed(self) -> bool:
         return self.first_session_at is not None and self.first_session_at <= timezone.now()
 
+    @property
+    def is_withdrawn(self) -> bool:
+        """Withdrawn by the link worker, or left open when the service closed the referral."""
+        return self.status == ConnectionStatus.WITHDRAWN or (self.referral_closed and self.status in WITH_PROVIDER)
+
 
 @dataclass(frozen=True)
 class ProviderListing:
-    """One line of the provider's inbox: who, for what, and where it has got to."""
+    """One line of the provider's inbox (one connection): who, for what, and where it has got to."""
 
-    referral_id: int
+    connection_id: int
     reference: str
+    number: int
     name: str
     activity_title: str
     status: str
@@ -67,24 +79,35 @@ class ProviderListing:
     sent_at: datetime | None
     first_session_at: datetime | None
     updated_at: datetime | None
+    withdrawn: bool = False
 
     @property
     def first_session_has_passed(self) -> bool:
         return self.first_session_at is not None and self.first_session_at <= timezone.now()
 
 
-def provider_listing(referral) -> ProviderListing:
-    """The inbox line for ``referral`` (select its resident and activity with it)."""
+def _status_label(connection) -> str:
+    if not connection.referral.is_open and connection.status in WITH_PROVIDER:
+        # The service closed the referral while it was with the provider: to them, it is withdrawn.
+        return ConnectionStatus.WITHDRAWN.label
+    return ConnectionStatus(connection.status).label
+
+
+def provider_listing(connection) -> ProviderListing:
+    """The inbox line for ``connection`` (select its referral, the referral's resident and its activity with it)."""
     return ProviderListing(
-        referral_id=referral.pk,
-        reference=referral.reference,
-        name=referral.resident.full_name,
-        activity_title=referral.activity.title if referral.activity_id else "",
-        status=referral.status,
-        status_label=ReferralStatus(referral.status).label,
-        sent_at=referral.sent_to_provider_at,
-        first_session_at=referral.first_session_at,
-        updated_at=referral.updated_at,
+        connection_id=connection.pk,
+        reference=connection.referral.reference,
+        number=connection.number,
+        name=connection.referral.resident.full_name,
+        activity_title=connection.activity.title if connection.activity_id else "",
+        status=connection.status,
+        status_label=_status_label(connection),
+        sent_at=connection.sent_to_provider_at,
+        first_session_at=connection.first_session_at,
+        updated_at=connection.updated_at,
+        withdrawn=connection.status == ConnectionStatus.WITHDRAWN or (
+            not connection.referral.is_open and connection.status in WITH_PROVIDER),
     )
 
 
@@ -98,16 +121,19 @@ def _contact_detail(resident, route: str) -> str:
     return ""
 
 
-def provider_summary(referral) -> ProviderSummary:
-    """The provider's view of ``referral`` (its resident, activity, link worker and consents are read here)."""
+def provider_summary(connection) -> ProviderSummary:
+    """The provider's view of ``connection`` (its referral's resident, link worker, needs and consents are
+    read here; nothing of the referral's other connections)."""
+    referral = connection.referral
     resident = referral.resident
     worker = referral.link_worker
     shared = referral.consents.in_force().filter(purpose=ConsentPurpose.SHARE_WITH_PROVIDER).exists()
     route = resident.preferred_contact
     detail = _contact_detail(resident, route) if shared else ""
     return ProviderSummary(
-        referral_id=referral.pk,
+        connection_id=connection.pk,
         reference=referral.reference,
+        number=connection.number,
         first_name=resident.first_name,
         last_name=resident.last_name,
         contact_shared=bool(shared and detail),
@@ -118,17 +144,19 @@ def provider_summary(referral) -> ProviderSummary:
         accessibility_needs=resident.accessibility_needs,
         language=resident.language,
         interpreter_needed=resident.interpreter_needed,
-        activity_id=referral.activity_id,
-        activity_title=referral.activity.title if referral.activity_id else "",
-        first_session_at=referral.first_session_at,
-        first_session_note=referral.first_session_note,
-        status=referral.status,
-        status_label=ReferralStatus(referral.status).label,
+        activity_id=connection.activity_id,
+        activity_title=connection.activity.title if connection.activity_id else "",
+        first_session_at=connection.first_session_at,
+        first_session_note=connection.first_session_note,
+        status=connection.status,
+        status_label=_status_label(connection),
         decline_reason_label=(
-            ProviderDeclineReason(referral.provider_decline_reason).label if referral.provider_decline_reason else ""
+            ProviderDeclineReason(connection.provider_decline_reason).label
+            if connection.provider_decline_reason else ""
         ),
-        decline_note=referral.provider_decline_note,
+        decline_note=connection.provider_decline_note,
         link_worker_name=(worker.get_full_name() or worker.get_username()) if worker else "",
         link_worker_email=worker.email if worker else "",
-        sent_at=referral.sent_to_provider_at,
+        sent_at=connection.sent_to_provider_at,
+        referral_closed=not referral.is_open,
     )

@@ -7,8 +7,8 @@ command) is the safety net: retries after their back-off, and anything whose tas
 queued or never ran.
 
 ``referrals.notifications.delivery`` only sends; what a sent message means for its referral
-(the person now knows of their first session) is a step taken here, after the send, through
-``referrals.services``.
+(the person now knows of the first session of one connection) is a step taken here, after the
+send, through ``referrals.services``.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def send_notification(notification_id, *, now: datetime | None = None) -> str:
     """
     outcome = deliver(notification_id, now=now)
     if outcome == SENT:
-        services.referral_mark_resident_notified_by_message(notification=Notification.objects.get(pk=notification_id))
+        services.connection_mark_resident_notified_by_message(
+            notification=Notification.objects.get(pk=notification_id))
     return outcome
 
 
@@ -75,7 +76,7 @@ def deliver_due_notifications(
 ) -> dict[str, int]:
     """Send every pending email and text that is due; return how many were sent, deferred, failed and skipped.
 
-    Also moves to "resident notified" any referral whose first-session message went but
+    Also moves to "resident notified" any connection whose first-session message went but
     whose step was not recorded (the process stopped in between).
     """
     now = now or timezone.now()

@@ -8,7 +8,7 @@ personal data) and never raised, so no referral is rolled back and no message is
 after ``NOTIFICATION_MAX_ATTEMPTS`` (or an error that will never get better, like a landline
 number for a text) the row is marked failed, and shows so on the referral.
 
-What a sent message means for its referral (the person now knows of their first session) is
+What a sent message means for its connection (the person now knows of their first session) is
 a step of the pathway, taken by ``referrals.tasks`` after a successful send, through
 ``referrals.services``; so are the task queued for each message and the sweep of everything due.
 
@@ -28,8 +28,9 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
-from referrals.choices import Channel, DeliveryStatus, NotificationKind, ReferralStatus
-from referrals.models import Notification, Referral
+from referrals.choices import Channel, DeliveryStatus, NotificationKind
+from referrals.models import Connection, Notification, Referral
+from referrals.workflow import FIRST_SESSION_PENDING
 from referrals.notifications.sms import get_sms_gateway
 
 logger = logging.getLogger(__name__)
@@ -123,8 +124,11 @@ def _check_still_wanted(notification: Notification) -> None:
     """A first-session message sent late must not tell the person about a session that was moved or cancelled."""
     if notification.kind != NotificationKind.FIRST_SESSION_FOR_RESIDENT:
         return
-    status = Referral.objects.values_list("status", flat=True).get(pk=notification.referral_id)
-    still_booked = status in (ReferralStatus.FIRST_SESSION_BOOKED, ReferralStatus.RESIDENT_NOTIFIED)
+    if notification.connection_id is None:
+        raise Undeliverable("Not sent: it does not say which activity's first session it is about.")
+    status = Connection.objects.values_list("status", flat=True).get(pk=notification.connection_id)
+    referral_open = Referral.objects.get(pk=notification.referral_id).is_open
+    still_booked = status in FIRST_SESSION_PENDING and referral_open
     if not still_booked or notification.is_about_an_earlier_booking():
         raise Undeliverable("Not sent: the first session changed before this message went, so it was out of date.")
 

@@ -1,12 +1,17 @@
-"""The provider's side: an inbox of referrals to their own activities, a referral page, and emailed links.
+"""The provider's side: an inbox of the connections sent to their activities, a page for each, and emailed links.
 
-Organisation editors see only what was sent to their organisation, and only the
-``ProviderSummary`` of it (never the notes). Every step goes through ``referrals.services``
-as the provider. A form carries the status the page showed, so when two people act on the
-same referral at once the second is told it has already been updated rather than
-silently overriding the first.
+One connection (one person, one activity) is one item in the inbox and one email thread, as it was
+before a person could be connected to several activities at once: a provider never sees the
+person's other connections. Organisation editors see only what was sent to their organisation,
+and only the ``ProviderSummary`` of it (never the team's notes). Every step goes through the
+``connection_*`` services as the provider. A form carries the status the page showed, so when two
+people act on the same connection at once the second is told it has already been updated rather
+than silently overriding the first.
 
-An emailed link (``referrals.links``) does one thing to one referral without signing in.
+An item's address is its connection's id (``/referrals/provider/connections/<id>/``): the id alone
+opens nothing, as ``provider_connections_visible_to`` decides whether the item is found at all.
+
+An emailed link (``referrals.links``) does one thing to one connection without signing in.
 Opening it never acts (mail scanners fetch links); the confirm button does, once, under a
 lock on the link, marking it used in the same transaction.
 """
@@ -29,7 +34,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from referrals import links, services
 from referrals.audit import audit, audit_list_view, audit_view
-from referrals.choices import AuditAction, Channel, ConnectionStatus, ReferralStatus, StaffRole
+from referrals.choices import AuditAction, Channel, ConnectionStatus, StaffRole
 from referrals.errors import ReferralError
 from referrals.forms.provider import (
     ATTENDED,
@@ -39,12 +44,12 @@ from referrals.forms.provider import (
     DeclineForm,
     FirstSessionForm,
 )
-from referrals.models import Notification, Referral
-from referrals.permissions import provider_referrals_visible_to, referrals_visible_to
+from referrals.models import Connection, Notification, Referral
+from referrals.permissions import provider_connections_visible_to
 from referrals.provider_summary import provider_listing, provider_summary
 from referrals.roles import actor_for_link
-from referrals.views.common import add_domain_error, refuses_with_403, staff_view, visible_referral
-from referrals.workflow import FIRST_SESSION_PENDING, first_session_started
+from referrals.views.common import add_domain_error, refuses_with_403, staff_view
+from referrals.workflow import FIRST_SESSION_PENDING, WITH_PROVIDER, first_session_started
 
 S = ConnectionStatus
 
@@ -53,9 +58,11 @@ INBOX_GROUPS = [
     ("new", {S.SENT_TO_PROVIDER}),
     ("accepted", {S.ACCEPTED}),
     ("booked", set(FIRST_SESSION_PENDING)),
-    ("done", {S.ATTENDED, S.DID_NOT_ATTEND, S.CANCELLED, S.DECLINED_BY_PROVIDER}),
+    # A connection the link worker withdrew shows here, as withdrawn: there is nothing more to do.
+    ("done", {S.ATTENDED, S.DID_NOT_ATTEND, S.CANCELLED, S.DECLINED_BY_PROVIDER, S.WITHDRAWN}),
 ]
-# Finished referrals stay in the inbox this long, so a provider can see what they did.
+DONE = INBOX_GROUPS[-1][1]
+# Finished items stay in the inbox this long, so a provider can see what they did.
 RECENTLY_DONE_DAYS = 30
 
 # Each step on the referral page: the URL's word for it, the workflow action, its form.
@@ -77,14 +84,14 @@ LINK_STEP = {action: step for step, (action, _form) in STEPS.items()}
 
 
 def step_url_name(step: str) -> str:
-    """The URL name of a step's form on the referral page, e.g. ``provider_first_session``."""
+    """The URL name of a step's form on a connection's page, e.g. ``provider_first_session``."""
     return "provider_" + step.replace("-", "_")
 
 
-def _new_form(step: str, referral: Referral, data=None):
+def _new_form(step: str, connection: Connection, data=None):
     form_class = STEPS[step][1]
     if form_class is FirstSessionForm:
-        return form_class(data, activity=referral.activity, prefix=step)
+        return form_class(data, activity=connection.activity, prefix=step)
     return form_class(data, prefix=step)
 
 
@@ -95,26 +102,27 @@ def _service_action(step: str, form) -> str:
     return action
 
 
-def _perform(step: str, form, *, referral: Referral, actor) -> Referral:
+def _perform(step: str, form, *, connection: Connection, actor) -> Connection:
     """Run the step the form asks for, through its service function."""
     data = form.cleaned_data
     action = _service_action(step, form)
     if action == "provider_accept":
-        return services.referral_provider_accept(referral=referral, actor=actor)
+        return services.connection_provider_accept(connection=connection, actor=actor)
     if action == "provider_decline":
-        return services.referral_provider_decline(
-            referral=referral, actor=actor, reason=data["reason"], note=data["note"]
+        return services.connection_provider_decline(
+            connection=connection, actor=actor, reason=data["reason"], note=data["note"]
         )
     if action == "book_first_session":
-        return services.referral_book_first_session(
-            referral=referral, actor=actor, session=data["session"], starts_at=data["starts_at"], note=data["note"]
+        return services.connection_book_first_session(
+            connection=connection, actor=actor, session=data["session"], starts_at=data["starts_at"],
+            note=data["note"],
         )
     if action == "record_attendance":
-        return services.referral_record_attendance(referral=referral, actor=actor, note=data["note"])
+        return services.connection_record_attendance(connection=connection, actor=actor, note=data["note"])
     if action == "record_did_not_attend":
-        return services.referral_record_did_not_attend(referral=referral, actor=actor, note=data["note"])
+        return services.connection_record_did_not_attend(connection=connection, actor=actor, note=data["note"])
     if action == "cancel_first_session":
-        return services.referral_cancel_first_session(referral=referral, actor=actor, note=data["note"])
+        return services.connection_cancel_first_session(connection=connection, actor=actor, note=data["note"])
     raise ValueError(f"No provider step {action!r}")
 
 
@@ -126,7 +134,18 @@ def _link_not_permitted(request, message: str):
     return _private(_not_permitted(request, message))
 
 
-# The inbox and the referral page -----------------------------------------------------------
+# The inbox and a connection's page ---------------------------------------------------------
+
+
+def _withdrawn(connection: Connection) -> bool:
+    """Withdrawn by the link worker, or still open when the service closed the referral (the person declined)."""
+    return connection.status == S.WITHDRAWN or (not connection.referral.is_open and connection.status in WITH_PROVIDER)
+
+
+def _inbox_group(connection: Connection) -> str:
+    if _withdrawn(connection):
+        return "done"
+    return next(name for name, statuses in INBOX_GROUPS if connection.status in statuses)
 
 
 @never_cache
@@ -134,27 +153,26 @@ def _link_not_permitted(request, message: str):
 def inbox(request):
     actor = request.actor
     recent = timezone.now() - timedelta(days=RECENTLY_DONE_DAYS)
-    referrals = list(
-        provider_referrals_visible_to(actor)
-        .exclude(status__in=INBOX_GROUPS[-1][1], updated_at__lt=recent)
-        .select_related("resident", "activity")
+    connections = list(
+        provider_connections_visible_to(actor)
+        .exclude(status__in=DONE, updated_at__lt=recent)
+        .select_related("referral__resident", "activity")
         .order_by("sent_to_provider_at", "pk")
     )
     groups = {name: [] for name, _statuses in INBOX_GROUPS}
-    for referral in referrals:
-        name = next(name for name, statuses in INBOX_GROUPS if referral.status in statuses)
-        groups[name].append(provider_listing(referral))
-    audit_list_view(actor, what="provider inbox", referrals=referrals, request=request)
+    for connection in connections:
+        groups[_inbox_group(connection)].append(provider_listing(connection))
+    audit_list_view(actor, what="provider inbox", referrals=[c.referral for c in connections], request=request)
     groups["booked"].sort(key=lambda row: row.first_session_at or timezone.now())
     groups["done"].sort(key=lambda row: row.updated_at, reverse=True)
 
-    # Unread inbox messages for the organisation: shown once, then marked read.
+    # Unread inbox messages for the organisation, each about one of its items: shown once, then marked read.
     unread = list(
         Notification.objects.filter(
             channel=Channel.INBOX,
             recipient_organisation_id__in=actor.organisation_ids,
             read_at__isnull=True,
-            referral__in=provider_referrals_visible_to(actor),
+            connection__in=provider_connections_visible_to(actor),
         )
         .order_by("-created_at")
     )
@@ -163,23 +181,34 @@ def inbox(request):
     return render(request, "referrals/provider/inbox.html", {"groups": groups, "unread": unread})
 
 
-def _render_referral(request, referral: Referral, *, bound: tuple[str, object] | None = None, status: int = 200):
-    summary = provider_summary(referral)
+def _visible_connection(actor, pk: int) -> Connection | None:
+    return (
+        provider_connections_visible_to(actor)
+        .filter(pk=pk)
+        .select_related("referral__resident", "referral__link_worker", "activity", "provider")
+        .first()
+    )
+
+
+def _render_connection(request, connection: Connection, *, bound: tuple[str, object] | None = None,
+                       status: int = 200):
+    summary = provider_summary(connection)
     sections, error_form = [], None
-    for step in STEPS_AT.get(referral.status, []):
-        form = _new_form(step, referral)
+    steps = STEPS_AT.get(connection.status, []) if connection.referral.is_open else []
+    for step in steps:
+        form = _new_form(step, connection)
         if bound is not None and bound[0] == step:
             form = bound[1]
-        action_url = reverse(f"referrals:{step_url_name(step)}", args=[referral.pk])
+        action_url = reverse(f"referrals:{step_url_name(step)}", args=[connection.pk])
         not_yet = ""
-        if step == "attendance" and not first_session_started(referral, now=timezone.now()):
+        if step == "attendance" and not first_session_started(connection, now=timezone.now()):
             # Attendance cannot be known before the session: say when it can be recorded instead.
             not_yet = _("You can confirm attendance once the first session has started, on %(starts)s.") % {
-                "starts": services.first_session_when(referral)
+                "starts": services.first_session_when(connection)
             }
         sections.append((step, _step_heading(step, summary), form, action_url, not_yet))
     if bound is not None and bound[1].errors:
-        # Shown at the top even when the referral has moved on and the step is no longer offered.
+        # Shown at the top even when the connection has moved on and the step is no longer offered.
         error_form = bound[1]
     return render(
         request,
@@ -201,35 +230,37 @@ def _step_heading(step: str, summary) -> str:
 
 @never_cache
 @staff_view(StaffRole.PROVIDER, not_permitted=_not_permitted)
-def referral_page(request, pk: int):
-    queryset = provider_referrals_visible_to(request.actor).select_related("activity")
-    referral = visible_referral(request, pk, what="provider referral page", queryset=queryset)
-    return _render_referral(request, referral)
+def connection_page(request, pk: int):
+    connection = _visible_connection(request.actor, pk)
+    if connection is None:
+        raise Http404("No referral here.")
+    audit_view(request.actor, what="provider referral page", referral=connection.referral, request=request)
+    return _render_connection(request, connection)
 
 
 @never_cache
 @require_POST
 @staff_view(StaffRole.PROVIDER, not_permitted=_not_permitted)
-def referral_step(request, pk: int, step: str):
+def connection_step(request, pk: int, step: str):
     actor = request.actor
-    referral = provider_referrals_visible_to(actor).filter(pk=pk).select_related("resident", "activity").first()
-    if referral is None:
+    connection = _visible_connection(actor, pk)
+    if connection is None:
         raise Http404("No referral here.")
-    form = _new_form(step, referral, data=request.POST)
+    form = _new_form(step, connection, data=request.POST)
     seen_status = request.POST.get("seen_status", "")
     if form.is_valid():
         action = _service_action(step, form)
         try:
-            with services.as_seen(referral, seen_status=seen_status, action=action) as current:
-                _perform(step, form, referral=current, actor=actor)
+            with services.connection_as_seen(connection, seen_status=seen_status, action=action) as current:
+                _perform(step, form, connection=current, actor=actor)
         except ReferralError as error:
             add_domain_error(form, error)
-            referral.refresh_from_db()
+            connection = _visible_connection(actor, pk) or connection
         else:
             messages.success(request, _done_message(action))
-            return redirect("referrals:provider_referral", pk=referral.pk)
-    audit_view(actor, what="provider referral page", referral=referral, request=request)
-    return _render_referral(request, referral, bound=(step, form))
+            return redirect("referrals:provider_connection", pk=connection.pk)
+    audit_view(actor, what="provider referral page", referral=connection.referral, request=request)
+    return _render_connection(request, connection, bound=(step, form))
 
 
 def _done_message(action: str) -> str:
@@ -257,6 +288,7 @@ LINK_PROBLEM_HEADINGS = {
     "expired": _lazy("This link has expired"),
     "used": _lazy("This link has already been used"),
     "gone": _lazy("This referral is no longer with your organisation"),
+    "withdrawn": _lazy("This referral has been withdrawn"),
     "updated": _lazy("This referral has already been updated"),
 }
 LINK_HEADINGS = {
@@ -289,15 +321,29 @@ def _private(response):
     return response
 
 
-def _link_referral(link):
+def _link_connection(link):
+    """The link's actor, and the one connection it may act on (None once it is no longer the provider's)."""
     actor = actor_for_link(link)
-    referral = referrals_visible_to(actor).filter(pk=link.referral_id).select_related("resident", "activity").first()
-    return actor, referral
+    if link.connection_id is None:
+        return actor, None
+    return actor, _visible_connection(actor, link.connection_id)
 
 
-def _audit_link_view(actor, link, referral, what: str):
+def _audit_link_view(actor, link, connection, what: str):
     # The audit trail names the link, never its token (which would let a reader use it).
-    audit(actor, action=AuditAction.VIEW, what=what, referral=referral, path=f"emailed link {link.pk} ({link.action})")
+    audit(actor, action=AuditAction.VIEW, what=what, referral=connection.referral,
+          path=f"emailed link {link.pk} ({link.action})")
+
+
+def _no_longer_acts(request, actor, action_link, connection):
+    """The page for a link whose connection has moved on since the email (None if the link still acts)."""
+    if _withdrawn(connection):
+        # The person's details are no longer the provider's to see.
+        return _link_problem(request, "withdrawn", status=410)
+    if connection.status not in links.LINK_ACTS_FROM[action_link.action]:
+        _audit_link_view(actor, action_link, connection, "provider summary (emailed link, already updated)")
+        return _link_problem(request, "updated", status=409, summary=provider_summary(connection))
+    return None
 
 
 @never_cache
@@ -314,24 +360,24 @@ def link(request, token: str):
         return _link_problem(request, "expired", status=410)
     except links.LinkUsed:
         return _link_problem(request, "used", status=410)
-    actor, referral = _link_referral(action_link)
-    if referral is None:
+    actor, connection = _link_connection(action_link)
+    if connection is None:
         return _link_problem(request, "gone", status=410)
-    if referral.status not in links.LINK_ACTS_FROM[action_link.action]:
-        _audit_link_view(actor, action_link, referral, "provider summary (emailed link, already updated)")
-        return _link_problem(request, "updated", status=409, summary=provider_summary(referral))
-    _audit_link_view(actor, action_link, referral, "provider summary (emailed link)")
+    problem = _no_longer_acts(request, actor, action_link, connection)
+    if problem is not None:
+        return problem
+    _audit_link_view(actor, action_link, connection, "provider summary (emailed link)")
     step = LINK_STEP[action_link.action]
-    return _render_link_form(request, referral, step, _new_form(step, referral))
+    return _render_link_form(request, connection, step, _new_form(step, connection))
 
 
-def _render_link_form(request, referral, step, form, *, status: int = 200):
+def _render_link_form(request, connection, step, form, *, status: int = 200):
     return _private(
         render(
             request,
             "referrals/provider/link.html",
             {
-                "summary": provider_summary(referral),
+                "summary": provider_summary(connection),
                 "step": step,
                 "form": form,
                 "error_form": form if form.errors else None,
@@ -348,35 +394,39 @@ def _link_post(request, token: str):
     with transaction.atomic():
         # Locks the link: of two clicks at once, the second waits and then finds it used.
         action_link = links.verify_link(token, for_update=True)
-        actor, referral = _link_referral(action_link)
-        if referral is None:
+        actor, connection = _link_connection(action_link)
+        if connection is None:
             return _link_problem(request, "gone", status=410)
-        referral = Referral.objects.select_for_update().get(pk=referral.pk)
-        if referral.status not in links.LINK_ACTS_FROM[action_link.action]:
-            _audit_link_view(actor, action_link, referral, "provider summary (emailed link, already updated)")
-            return _link_problem(request, "updated", status=409, summary=provider_summary(referral))
+        # Then the referral and the connection, in the order the services lock them, so a step taken
+        # meanwhile elsewhere (the inbox, the link worker withdrawing it) is seen before acting.
+        Referral.objects.select_for_update(of=("self",)).get(pk=connection.referral_id)
+        Connection.objects.select_for_update(of=("self",)).get(pk=connection.pk)
+        connection = _visible_connection(actor, connection.pk)
+        problem = _no_longer_acts(request, actor, action_link, connection)
+        if problem is not None:
+            return problem
         step = LINK_STEP[action_link.action]
         # Only the link's own step is read from the form: whatever else is posted is ignored.
-        form = _new_form(step, referral, data=request.POST)
+        form = _new_form(step, connection, data=request.POST)
         if form.is_valid():
             try:
-                referral = _perform(step, form, referral=referral, actor=actor)
+                _perform(step, form, connection=connection, actor=actor)
             except ReferralError as error:
                 add_domain_error(form, error)
         if form.errors:
-            _audit_link_view(actor, action_link, referral, "provider summary (emailed link)")
-            return _render_link_form(request, referral, step, form)
+            _audit_link_view(actor, action_link, connection, "provider summary (emailed link)")
+            return _render_link_form(request, connection, step, form)
         action_link.used_at = timezone.now()
         action_link.save(update_fields=["used_at"])
+        connection = _visible_connection(actor, connection.pk)
         next_url = ""
         if action_link.action in links.NEXT_LINK:
             # A path, not the absolute URL: the page is already on this site.
-            next_url = urlsplit(links.issue_link(referral, links.NEXT_LINK[action_link.action])).path
-        referral.refresh_from_db()
-        _audit_link_view(actor, action_link, referral, "provider summary (emailed link, done)")
+            next_url = urlsplit(links.issue_link(connection, links.NEXT_LINK[action_link.action])).path
+        _audit_link_view(actor, action_link, connection, "provider summary (emailed link, done)")
         action = _service_action(step, form)
         context = {
-            "summary": provider_summary(referral),
+            "summary": provider_summary(connection),
             "action": action,
             "title": LINK_DONE_TITLES[action],
             "message": _done_message(action),
@@ -389,10 +439,11 @@ def _link_post(request, token: str):
 
 urlpatterns = [
     path("", inbox, name="provider_inbox"),
-    path("<id:pk>/", referral_page, name="provider_referral"),
+    # One item of the inbox: one connection, by its id (found only if the provider may see it).
+    path("connections/<id:pk>/", connection_page, name="provider_connection"),
     # One address per step (not "<step>/"), so walking the URL patterns finds every one.
     *[
-        path(f"<id:pk>/{step}/", referral_step, {"step": step}, name=step_url_name(step))
+        path(f"connections/<id:pk>/{step}/", connection_step, {"step": step}, name=step_url_name(step))
         for step in STEPS
     ],
     path("link/<str:token>/", link, name="provider_link"),

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from referrals import links
-from referrals.choices import ReferralStatus as S
+from referrals.choices import ConnectionStatus as S
 from factories.referrals import (
     make_link_worker,
     make_provider_editor,
@@ -22,8 +22,9 @@ from factories.referrals import (
     make_resident,
     make_service,
     make_triage,
+    only_connection,
 )
-from referrals.models import Referral
+from referrals.models import Connection
 from tests.accounts import sign_in_verified
 from tests.browser.conftest import is_focused, tab_to
 
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def sent_referral(home, live_server, django_db_serialized_rollback):
-    """A referral sent to a walking group's organisation, committed so the live server sees it."""
+    """A referral's one connection, sent to a walking group's organisation, committed so the live server sees it."""
     from factories.directory import make_activity, make_organisation, make_venue
 
     service = make_service("Poole Social Prescribing", prefixes="BH")
@@ -46,7 +47,7 @@ def sent_referral(home, live_server, django_db_serialized_rollback):
         activity=activity, resident=resident, status=S.SENT_TO_PROVIDER,
     )
     editor = make_provider_editor(organisation=organisation, username="pat", first_name="Pat")
-    return referral, editor
+    return only_connection(referral), editor
 
 
 def press(page, locator, key: str = "Enter") -> None:
@@ -57,7 +58,7 @@ def press(page, locator, key: str = "Enter") -> None:
 def test_provider_accepts_proposes_a_session_and_confirms_attendance_by_keyboard(
     sent_referral, live_server, page, check_page
 ):
-    referral, _editor = sent_referral
+    referral, _editor = sent_referral  # the connection the email is about
     accept = urlsplit(links.issue_link(referral, "provider_accept")).path
 
     # The link from the email: it shows the summary and waits for the button.
@@ -84,7 +85,7 @@ def test_provider_accepts_proposes_a_session_and_confirms_attendance_by_keyboard
     assert referral.status in (S.FIRST_SESSION_BOOKED, S.RESIDENT_NOTIFIED)  # told at once, by email
 
     # After the session: the link they kept. Forgetting to answer gets an error summary first.
-    Referral.objects.filter(pk=referral.pk).update(first_session_at=referral.first_session_at - timedelta(days=8))
+    Connection.objects.filter(pk=referral.pk).update(first_session_at=referral.first_session_at - timedelta(days=8))
     press(page, page.get_by_role("button", name="Confirm attendance"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm attendance")
     attendance_link = page.url

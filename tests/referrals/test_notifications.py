@@ -18,8 +18,17 @@ from django.utils import timezone
 
 from referrals import services, tasks
 from referrals.choices import Channel, ContactRoute, DeliveryStatus, NotificationKind
-from referrals.choices import ReferralStatus as S
-from factories.referrals import first_session_held, make_referral, make_resident, provider_actor
+from referrals.choices import ConnectionStatus as S
+from factories.referrals import (
+    discharge,
+    first_session_held,
+    hold_review,
+    make_connection,
+    make_referral,
+    make_resident,
+    only_connection,
+    provider_actor,
+)
 from referrals.models import Notification, Referral
 from referrals.notifications import delivery
 from referrals.notifications.delivery import deliver
@@ -79,6 +88,11 @@ def referral_maker(service, triage, link_worker, activity, django_capture_on_com
     return _make
 
 
+def status_of(referral) -> str:
+    """Where the referral's one connection has got to."""
+    return only_connection(referral).status
+
+
 def partial(referral) -> BeautifulSoup:
     html = render_to_string("referrals/includes/notifications.html",
                             {"notifications": referral.notifications.order_by("created_at")})
@@ -97,7 +111,7 @@ def test_smtp_down_then_up_loses_nothing_and_duplicates_nothing(smtp, referral_m
     referrals = [referral_maker() for _ in range(3)]
 
     # The mail server was down: every referral stands, and every email waits for a retry.
-    assert Referral.objects.filter(pk__in=[r.pk for r in referrals], status=S.SENT_TO_PROVIDER).count() == 3
+    assert [status_of(r) for r in referrals] == [S.SENT_TO_PROVIDER] * 3
     emails = Notification.objects.filter(referral__in=referrals, channel=Channel.EMAIL)
     assert emails.count() == 3
     for email in emails:
@@ -162,7 +176,7 @@ def test_a_referral_stands_when_the_task_queue_itself_fails(smtp, referral_maker
     smtp.start()
     referral = referral_maker()
 
-    assert Referral.objects.get(pk=referral.pk).status == S.SENT_TO_PROVIDER
+    assert status_of(referral) == S.SENT_TO_PROVIDER
     email = referral.notifications.get(channel=Channel.EMAIL)
     assert email.status == DeliveryStatus.PENDING and email.attempts == 0
     assert smtp.messages == []
@@ -247,7 +261,7 @@ def test_retries_back_off_then_stop_after_the_last_attempt(smtp, referral_maker,
     smtp.start()
     assert deliver_due_notifications(now=timezone.now() + 30 * LATER)["sent"] == 0
     assert smtp.messages == []
-    assert Referral.objects.get(pk=referral.pk).status == S.SENT_TO_PROVIDER
+    assert status_of(referral) == S.SENT_TO_PROVIDER
 
 
 def test_an_address_the_mail_server_refuses_is_given_up_at_once_without_naming_it(smtp, referral_maker, organisation):
@@ -273,13 +287,13 @@ def test_a_text_through_a_failing_gateway_stays_pending_then_fails(settings, ref
     assert text.channel == Channel.TEXT
     assert text.status == DeliveryStatus.PENDING and text.attempts == 1
     assert text.last_error.startswith("SmsGatewayError")
-    assert Referral.objects.get(pk=referral.pk).status == S.FIRST_SESSION_BOOKED
+    assert status_of(referral) == S.FIRST_SESSION_BOOKED
 
     assert deliver_due_notifications(now=timezone.now() + LATER)["failed"] == 1
     text.refresh_from_db()
     assert text.status == DeliveryStatus.FAILED and text.attempts == 2
     # Not told, so not marked as told: the link worker sees the failed text on the referral.
-    assert Referral.objects.get(pk=referral.pk).status == S.FIRST_SESSION_BOOKED
+    assert status_of(referral) == S.FIRST_SESSION_BOOKED
     assert "Not sent" in row_for(partial(referral), text)
 
 
@@ -298,7 +312,8 @@ def test_a_text_to_a_landline_is_given_up_at_once(texts, referral_maker, service
 
     referral = referral_maker(S.FIRST_SESSION_BOOKED)
     text = Notification.objects.create(
-        referral=referral, kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT, channel=Channel.TEXT,
+        referral=referral, connection=only_connection(referral), kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT,
+        channel=Channel.TEXT,
         recipient="01202 123456", subject="Your first session", body="See you there.",
     )
     deliver(text.pk)
@@ -320,8 +335,8 @@ def test_resident_who_prefers_email_is_emailed_and_the_referral_moves_to_residen
     [message] = [m for m in mail.outbox if m.to == ["jo.bloggs@example.net"]]
     assert message.subject == "Your first session at Tuesday health walk"
     assert "Hello Jo," in message.body and referral.reference in message.body
-    referral.refresh_from_db()
-    assert referral.status == S.RESIDENT_NOTIFIED and referral.resident_notified_at is not None
+    connection = only_connection(referral)
+    assert connection.status == S.RESIDENT_NOTIFIED and connection.resident_notified_at is not None
     event = referral.events.get(action="mark_resident_notified")
     assert event.actor is None and event.actor_label == SYSTEM.label and event.note == "Sent by email"
 
@@ -340,7 +355,7 @@ def test_resident_who_prefers_text_is_sent_a_text(texts, referral_maker, service
     assert "Your first session at Tuesday health walk" in content and referral.reference in content
     assert "\n\n" not in content.split("\n\n", 1)[1]  # a text is one paragraph
     assert not [m for m in mail.outbox if resident.email in m.to]
-    assert Referral.objects.get(pk=referral.pk).status == S.RESIDENT_NOTIFIED
+    assert status_of(referral) == S.RESIDENT_NOTIFIED
 
 
 def test_resident_who_prefers_a_phone_call_gets_a_task_on_the_link_workers_list(texts, referral_maker, service,
@@ -359,27 +374,27 @@ def test_resident_who_prefers_a_phone_call_gets_a_task_on_the_link_workers_list(
     assert not [m for m in mail.outbox if resident.email in m.to]
     assert deliver_due_notifications(now=timezone.now() + LATER)["sent"] == 0
     assert list(Notification.objects.open_tasks().filter(pk=task.pk)) == [task]
-    assert Referral.objects.get(pk=referral.pk).status == S.FIRST_SESSION_BOOKED
+    assert status_of(referral) == S.FIRST_SESSION_BOOKED
     assert "To do" in row_for(partial(referral), task)
 
 
 def test_first_session_email_sent_late_still_moves_the_referral_to_resident_notified(smtp, referral_maker):
     referral = referral_maker(S.FIRST_SESSION_BOOKED)
-    assert Referral.objects.get(pk=referral.pk).status == S.FIRST_SESSION_BOOKED
+    assert status_of(referral) == S.FIRST_SESSION_BOOKED
 
     smtp.start()
     deliver_due_notifications(now=timezone.now() + LATER)
     message = referral.notifications.get(kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT)
     assert message.status == DeliveryStatus.SENT
     assert str(message.pk) in smtp.header_values("X-Signpost-Notification")
-    assert Referral.objects.get(pk=referral.pk).status == S.RESIDENT_NOTIFIED
+    assert status_of(referral) == S.RESIDENT_NOTIFIED
 
 
 def test_a_first_session_message_about_an_earlier_booking_is_not_sent(smtp, referral_maker, organisation,
                                                                       django_capture_on_commit_callbacks):
     referral = referral_maker(S.FIRST_SESSION_BOOKED)  # mail server down: the message waits
     with django_capture_on_commit_callbacks(execute=True):
-        services.referral_book_first_session(referral=referral, actor=provider_actor(organisation),
+        services.connection_book_first_session(connection=only_connection(referral), actor=provider_actor(organisation),
                                              starts_at=timezone.now() + timedelta(days=10), note="Moved to next week")
     old, new = referral.notifications.filter(kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT).order_by("created_at")
 
@@ -391,27 +406,27 @@ def test_a_first_session_message_about_an_earlier_booking_is_not_sent(smtp, refe
     assert new.status == DeliveryStatus.SENT
     first_session_ids = [v for v in smtp.header_values("X-Signpost-Notification") if v in (str(old.pk), str(new.pk))]
     assert first_session_ids == [str(new.pk)]
-    assert Referral.objects.get(pk=referral.pk).status == S.RESIDENT_NOTIFIED
+    assert status_of(referral) == S.RESIDENT_NOTIFIED
 
 
-def test_a_sent_message_never_moves_a_referral_that_has_moved_on(referral_maker, organisation):
-    referral = first_session_held(referral_maker(S.FIRST_SESSION_BOOKED))
-    services.referral_record_attendance(referral=referral, actor=provider_actor(organisation))
+def test_a_sent_message_never_moves_a_connection_that_has_moved_on(referral_maker, organisation):
+    referral = referral_maker(S.FIRST_SESSION_BOOKED)
+    services.connection_record_attendance(connection=first_session_held(referral), actor=provider_actor(organisation))
     notification = referral.notifications.get(kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT)
-    assert services.referral_mark_resident_notified_by_message(notification=notification) is False
-    assert Referral.objects.get(pk=referral.pk).status == S.ATTENDED
+    assert services.connection_mark_resident_notified_by_message(notification=notification) is False
+    assert status_of(referral) == S.ATTENDED
 
 
 def test_the_sweep_records_resident_notified_when_the_step_was_missed(referral_maker, monkeypatch):
     # The process stopped between sending and recording it.
-    monkeypatch.setattr(services, "referral_mark_resident_notified_by_message", lambda notification: False)
+    monkeypatch.setattr(services, "connection_mark_resident_notified_by_message", lambda notification: False)
     referral = referral_maker(S.FIRST_SESSION_BOOKED)
     assert referral.notifications.get(kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT).status == DeliveryStatus.SENT
-    assert Referral.objects.get(pk=referral.pk).status == S.FIRST_SESSION_BOOKED
+    assert status_of(referral) == S.FIRST_SESSION_BOOKED
     monkeypatch.undo()
 
     assert deliver_due_notifications()["resident_notified"] == 1
-    assert Referral.objects.get(pk=referral.pk).status == S.RESIDENT_NOTIFIED
+    assert status_of(referral) == S.RESIDENT_NOTIFIED
     assert deliver_due_notifications()["resident_notified"] == 0
 
 
@@ -528,16 +543,26 @@ def test_the_notifications_partial_with_none():
 
 
 def test_every_message_template_renders_for_a_whole_pathway(referral_maker, organisation, link_worker, service):
+    from factories.directory import make_activity
     from referrals.roles import actor_for_user
 
-    referral = first_session_held(referral_maker(S.FIRST_SESSION_BOOKED))
-    services.referral_record_attendance(referral=referral, actor=provider_actor(organisation))
-    services.referral_close(referral=referral, actor=actor_for_user(link_worker), outcome="engaged")
+    referral = referral_maker(S.FIRST_SESSION_BOOKED)
+    services.connection_record_attendance(connection=first_session_held(referral), actor=provider_actor(organisation))
+    withdrawn = make_connection(referral=referral, status=S.SENT_TO_PROVIDER, activity=make_activity(
+        organisation, "Thursday art club"))
+    services.connection_withdraw(connection=withdrawn, actor=actor_for_user(link_worker), note="Changed their mind.")
+    hold_review(referral)
+    discharge(referral)
+    kinds = set(referral.notifications.values_list("kind", flat=True))
+    assert {NotificationKind.NEW_REFERRAL_FOR_PROVIDER, NotificationKind.PROVIDER_ACCEPTED,
+            NotificationKind.FIRST_SESSION_FOR_RESIDENT, NotificationKind.ATTENDANCE_RECORDED,
+            NotificationKind.CONNECTION_WITHDRAWN, NotificationKind.FEEDBACK_TO_REFERRER} <= kinds
     for notification in referral.notifications.all():
         assert notification.subject and "{{" not in notification.subject
         assert notification.body.strip() and "{{" not in notification.body and "\n\n\n" not in notification.body
     feedback = referral.notifications.get(kind=NotificationKind.FEEDBACK_TO_REFERRER)
-    assert "First session: attended" in feedback.body
+    assert "- Tuesday health walk, run by Poole Walking Friends: attended" in feedback.body
+    assert "- Thursday art club, run by Poole Walking Friends: withdrawn" in feedback.body
 
 
 def test_the_first_session_is_given_in_plain_words_by_email_and_text(texts, referral_maker, service):
@@ -558,3 +583,93 @@ def test_the_first_session_is_given_in_plain_words_by_email_and_text(texts, refe
 
     assert [clock_time(starts.replace(hour=h, minute=m)) for h, m in [(10, 0), (12, 0), (0, 15), (19, 5)]] == [
         "10am", "12pm", "12:15am", "7:05pm"]
+
+
+# Several connections: each message is about one ----------------------------------------------
+
+
+@pytest.fixture
+def two_walks(referral_maker, organisation, other_activity, django_capture_on_commit_callbacks):
+    """One person with a first session booked at our walk (connection 1) and at another organisation's
+    lunch club (connection 2)."""
+    referral = referral_maker(S.FIRST_SESSION_BOOKED)
+    with django_capture_on_commit_callbacks(execute=True):
+        lunch = make_connection(referral=referral, status=S.FIRST_SESSION_BOOKED, activity=other_activity)
+    walk = referral.connections.get(number=1)
+    return referral, walk, lunch
+
+
+def test_each_message_is_about_one_connection_and_names_its_activity(two_walks, link_worker):
+    referral, walk, lunch = two_walks
+    for connection, title, organisation_title in ((walk, "Tuesday health walk", "Poole Walking Friends"),
+                                                  (lunch, "Friday lunch club", "Harbour Lunch Club")):
+        mine = referral.notifications.filter(connection=connection)
+        provider_emails = mine.filter(kind=NotificationKind.NEW_REFERRAL_FOR_PROVIDER, channel=Channel.EMAIL)
+        assert [n.subject for n in provider_emails] == [f"New referral {referral.reference} for {title}"]
+        [accepted] = mine.filter(kind=NotificationKind.PROVIDER_ACCEPTED, channel=Channel.EMAIL)
+        assert accepted.recipient == link_worker.email
+        assert accepted.subject == f"{organisation_title} accepted referral {referral.reference} to {title}"
+        [first_session] = mine.filter(kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT)
+        assert first_session.subject == f"Your first session at {title}"
+        other_title = "Friday lunch club" if connection == walk else "Tuesday health walk"
+        for notification in mine:
+            assert other_title not in notification.subject and other_title not in notification.body
+    # Each first-session message moved its own connection.
+    assert {c.status for c in referral.connections.all()} == {S.RESIDENT_NOTIFIED}
+    events = referral.events.filter(action="mark_resident_notified")
+    assert sorted(events.values_list("connection__number", flat=True)) == [1, 2]
+
+
+def test_the_link_workers_messages_about_attendance_and_declines_name_the_activity(two_walks, organisation,
+                                                                                 other_organisation):
+    referral, walk, lunch = two_walks
+    services.connection_record_did_not_attend(connection=first_session_held(walk), actor=provider_actor(organisation))
+    services.connection_cancel_first_session(connection=lunch, actor=provider_actor(other_organisation),
+                                             note="The hall is closed.")
+    [attendance] = referral.notifications.filter(kind=NotificationKind.ATTENDANCE_RECORDED, channel=Channel.EMAIL)
+    assert attendance.connection == walk
+    assert attendance.subject == f"Referral {referral.reference}: did not go to the first session at Tuesday health walk"
+    declined_referral = make_referral(service=referral.service, link_worker=referral.link_worker,
+                                      activity=lunch.activity, status=S.DECLINED_BY_PROVIDER)
+    [declined] = declined_referral.notifications.filter(kind=NotificationKind.PROVIDER_DECLINED, channel=Channel.EMAIL)
+    assert declined.subject == (f"Harbour Lunch Club declined referral {declined_referral.reference} "
+                                "to Friday lunch club")
+    assert "Reason: The activity is full" in declined.body
+
+
+def test_the_sweep_repairs_resident_notified_per_connection(referral_maker, other_activity, monkeypatch,
+                                                            django_capture_on_commit_callbacks):
+    # The process stopped between sending each message and recording it.
+    monkeypatch.setattr(services, "connection_mark_resident_notified_by_message", lambda notification: False)
+    referral = referral_maker(S.FIRST_SESSION_BOOKED)
+    with django_capture_on_commit_callbacks(execute=True):
+        lunch = make_connection(referral=referral, status=S.ACCEPTED, activity=other_activity)
+    monkeypatch.undo()
+    walk = referral.connections.get(number=1)
+    assert walk.status == S.FIRST_SESSION_BOOKED and lunch.status == S.ACCEPTED
+
+    assert deliver_due_notifications()["resident_notified"] == 1
+    walk.refresh_from_db()
+    lunch.refresh_from_db()
+    assert walk.status == S.RESIDENT_NOTIFIED and lunch.status == S.ACCEPTED
+    assert deliver_due_notifications()["resident_notified"] == 0
+
+
+def test_a_phone_call_done_completes_its_own_connections_step(referral_maker, service, other_activity, link_worker):
+    from referrals.roles import actor_for_user
+
+    resident = make_resident(service=service, preferred_contact=ContactRoute.PHONE)
+    referral = referral_maker(S.FIRST_SESSION_BOOKED, resident=resident)
+    lunch = make_connection(referral=referral, status=S.ACCEPTED, activity=other_activity)
+    walk = referral.connections.get(number=1)
+    task = referral.notifications.get(kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT)
+    assert task.channel == Channel.PHONE_TASK and task.connection == walk
+    assert "Tuesday health walk" in task.body
+
+    services.notification_complete_task(notification=task, actor=actor_for_user(link_worker))
+    task.refresh_from_db()
+    walk.refresh_from_db()
+    lunch.refresh_from_db()
+    assert task.status == DeliveryStatus.DONE
+    assert walk.status == S.RESIDENT_NOTIFIED and lunch.status == S.ACCEPTED
+    assert walk.events.get(action="mark_resident_notified").note.startswith("Told by phone call")

@@ -59,7 +59,7 @@ class Command(BaseCommand):
         if self.verbosity >= 1 or counts[FAILED] or counts["errors"]:
             self.stdout.write(style(summary))
         if counts.get("resident_notified") and self.verbosity >= 1:
-            self.stdout.write(f"Recorded {counts['resident_notified']} referral(s) as resident notified.")
+            self.stdout.write(f"Recorded {counts['resident_notified']} connection(s) as resident notified.")
         if self.verbosity >= 1:
             waiting = Notification.objects.filter(
                 status=DeliveryStatus.PENDING, channel__in=[Channel.EMAIL, Channel.TEXT]
