@@ -44,7 +44,7 @@ from referrals.errors import AlreadyUpdated, FirstSessionNotStarted, InvalidTran
 from referrals.discharge import build_discharge_summary
 from referrals.models import Alert, Connection, Consent, DischargeSummary, Notification, Referral, ReferralEvent, Resident
 from referrals.notifications.outbox import queue_notifications
-from referrals.permissions import check_may_take, may_complete_task
+from referrals.permissions import check_may_take, may_complete_task, may_take
 from referrals.roles import LINK_WORKERS_GROUP, SYSTEM, Actor, actor_for_user
 from referrals.selectors import failed_contact_attempts, has_held_contact, has_held_review
 from referrals.validators import normalise_nhs_number
@@ -626,22 +626,30 @@ def connection_withdraw(*, connection: Connection, actor: Actor, note: str = "")
     return _connection_step(connection, actor=actor, action="withdraw", note=note, then=then)
 
 
-def connection_for_step(referral: Referral, action: str) -> Connection:
+def connection_for_step(referral: Referral, action: str, *, actor: Actor | None = None) -> Connection:
     """The one connection a step named without a connection means (the API's operations from before
     several connections): the referral's only connection that the step can follow, else the latest
-    one. Refused when several connections could be meant."""
+    one. Refused (``InvalidTransition``) when several connections could be meant.
+
+    With ``actor``, only the connections they may take the step on count (a provider's own, never
+    another organisation's, which they must not learn of), and a step that is theirs on none is
+    refused (``NotPermitted``)."""
     if action in ("choose_activity", "signpost"):
         raise ValueError(f"{action} makes a new connection; it names none.")
     transition = CONNECTION_TRANSITIONS[action]
     connections = list(referral.connections.select_related("activity", "provider").order_by("number"))
+    if actor is not None:
+        connections = [c for c in connections if may_take(actor, referral, transition, c)]
+        if not connections:
+            check_may_take(actor, referral, transition)
     if not connections:
         raise InvalidTransition("This referral has no connection yet: choose an activity first.")
     candidates = [c for c in connections if c.status in transition.sources or
                   (transition.idempotent and c.status == transition.target)]
     if len(candidates) > 1:
         numbers = ", ".join(str(c.number) for c in candidates)
-        raise ReferralError(f"This referral has several connections this step could mean ({numbers}): "
-                            "name the connection.", field="connection")
+        raise InvalidTransition(f"This referral has several connections this step could mean ({numbers}): "
+                                "name the connection.", field="connection")
     return candidates[0] if candidates else connections[-1]
 
 

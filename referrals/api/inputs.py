@@ -18,6 +18,8 @@ from common.patterns import NO_NUL, NOT_BLANK, comma_separated
 from directory.models import NeedTerm
 from directory.postcodes import PostcodeError, normalise_postcode
 from referrals.choices import (
+    ConnectionKind,
+    ConnectionStatus,
     ConsentMethod,
     ContactMethod,
     ContactRoute,
@@ -264,13 +266,76 @@ class ReferralPersonDeclinesInput(NoteInput):
     pass
 
 
-class ReferralCloseInput(serializers.Serializer):
-    outcome = serializers.ChoiceField(
-        choices=DischargeReason.choices,
-        help_text="'not_contactable' only once the service's number of failed attempts at first contact "
-                  "(attempts_before_not_contactable, 3 unless set) has been recorded, and never after a held contact.",
-    )
+class ReferralMarkResidentNotifiedInput(NoteInput):
+    pass
+
+
+class ReferralChangeActivityInput(serializers.Serializer):
+    activity = ApiIdField(help_text="Another activity (as the activity search API gives it), running now.")
     note = TextField(**_NOTE)
+
+
+class ReferralWithdrawInput(serializers.Serializer):
+    note = TextField(max_length=5000, help_text="Why the connection is withdrawn (a provider it was sent to is told).")
+
+
+class ReferralSignpostOutcomeInput(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=[(value, ConnectionStatus(value).label) for value in
+                                               (ConnectionStatus.TOOK_UP, ConnectionStatus.DID_NOT_TAKE_UP)],
+                                      help_text="Whether the person took up the service.")
+    note = TextField(**_NOTE)
+
+
+# New connections: an activity in the directory, or a signpost to a service outside it.
+
+
+class ActivityConnectionInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[ConnectionKind.ACTIVITY], help_text="'activity'.")
+    activity = ApiIdField(help_text="The activity's id (as the activity search API gives it): one running now, "
+                                    "that the person is not already being connected to.")
+    note = TextField(**_NOTE)
+
+
+class SignpostConnectionInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[ConnectionKind.SIGNPOST], help_text="'signpost'.")
+    service_name = TextField(max_length=255, help_text="For example: Citizens Advice Poole, NHS Talking Therapies.")
+    service_contact = TextField(required=False, allow_blank=True, default="", max_length=255,
+                                help_text="How to reach it.")
+    note = TextField(**_NOTE)
+
+
+CONNECTION_INPUTS = {ConnectionKind.ACTIVITY: ActivityConnectionInput, ConnectionKind.SIGNPOST: SignpostConnectionInput}
+
+
+class ConnectionKindInput(serializers.Serializer):
+    """Reads only which kind of connection a body asks for (then its own serializer reads the rest)."""
+
+    kind = serializers.ChoiceField(choices=ConnectionKind.choices)
+
+
+# Discharge.
+
+def _discharge_reason():
+    return serializers.ChoiceField(
+        choices=DischargeReason.choices,
+        help_text="'goals_met' needs a review held with the person (a held contact marked as the review); "
+                  "'not_contactable' only once the service's number of failed attempts at first contact "
+                  "(attempts_before_not_contactable, 3 unless set) has been recorded, and never after a held "
+                  "contact. No reason while a connection is with a provider (sent, accepted, first session "
+                  "booked): record what happened, or withdraw it, first.",
+    )
+
+
+class DischargePreviewInput(serializers.Serializer):
+    reason = _discharge_reason()
+    note = TextField(**{**_NOTE, "help_text": "The link worker's summary note (it goes in the discharge summary)."})
+
+
+class DischargeInput(serializers.Serializer):
+    reason = _discharge_reason()
+    note = TextField(**{**_NOTE, "help_text": "As checked in the preview."})
+    fingerprint = TextField(max_length=64, help_text="The preview's fingerprint: the summary the link worker "
+                                                     "checked. If the summary has changed since, a 409.")
 
 
 # Casework: contacts and safeguarding concerns ------------------------------------------------

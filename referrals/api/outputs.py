@@ -8,11 +8,14 @@ from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from referrals.choices import (
+    ConnectionKind,
+    ConnectionStatus,
     ConsentMethod,
     ConsentPurpose,
     ContactMethod,
     ContactRoute,
     ContactStatus,
+    DischargeReason,
     GoalStatus,
     Priority,
     ProviderDeclineReason,
@@ -94,26 +97,94 @@ class ConsentOutput(serializers.Serializer):
 
 
 class TimeStampsOutput(serializers.Serializer):
+    """When each of the referral's own steps first happened (each connection keeps its own)."""
+
     received_at = serializers.DateTimeField()
     triaged_at = serializers.DateTimeField(allow_null=True)
     contacted_at = serializers.DateTimeField(allow_null=True)
-    activity_chosen_at = serializers.DateTimeField(allow_null=True)
-    sent_to_provider_at = serializers.DateTimeField(allow_null=True)
-    provider_responded_at = serializers.DateTimeField(allow_null=True)
-    first_session_booked_at = serializers.DateTimeField(allow_null=True)
-    resident_notified_at = serializers.DateTimeField(allow_null=True)
-    attendance_recorded_at = serializers.DateTimeField(allow_null=True)
     declined_at = serializers.DateTimeField(allow_null=True)
-    closed_at = serializers.DateTimeField(allow_null=True)
+    discharged_at = serializers.DateTimeField(allow_null=True)
     updated_at = serializers.DateTimeField()
 
 
 class ProviderTimeStampsOutput(serializers.Serializer):
-    sent_to_provider_at = serializers.DateTimeField(allow_null=True)
-    provider_responded_at = serializers.DateTimeField(allow_null=True)
-    first_session_booked_at = serializers.DateTimeField(allow_null=True)
-    attendance_recorded_at = serializers.DateTimeField(allow_null=True)
     updated_at = serializers.DateTimeField()
+
+
+# Connections: the activities and services the person is connected to ------------------------------
+
+
+class ConnectionTimeStampsOutput(serializers.Serializer):
+    created_at = serializers.DateTimeField()
+    sent_to_provider_at = serializers.DateTimeField(allow_null=True)
+    provider_responded_at = serializers.DateTimeField(allow_null=True, help_text="The provider's latest answer.")
+    first_session_booked_at = serializers.DateTimeField(allow_null=True)
+    resident_notified_at = serializers.DateTimeField(allow_null=True)
+    attendance_recorded_at = serializers.DateTimeField(allow_null=True, help_text="The latest record of attendance.")
+    ended_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+class SignpostedServiceOutput(serializers.Serializer):
+    name = serializers.CharField()
+    contact = serializers.CharField(help_text="How to reach it; may be blank.")
+
+
+class ConnectionOutput(serializers.Serializer):
+    """One activity or service the person is connected to, as the social prescribing team sees it."""
+
+    view = serializers.ChoiceField(choices=[TEAM_VIEW], help_text=f"Always '{TEAM_VIEW}' here.")
+    number = serializers.IntegerField(help_text="1, 2, 3... within the referral: how operations name it.")
+    kind = serializers.ChoiceField(choices=ConnectionKind.choices)
+    status = serializers.ChoiceField(choices=ConnectionStatus.choices)
+    status_label = serializers.CharField()
+    activity = ActivityRefOutput(allow_null=True, help_text="For an activity in the directory.")
+    service = SignpostedServiceOutput(allow_null=True, help_text="For a signpost to a service outside the directory.")
+    provider = ProviderRefOutput(allow_null=True, help_text="Once sent: the organisation it was sent to.")
+    provider_decline = ProviderDeclineOutput(allow_null=True)
+    first_session = FirstSessionOutput(allow_null=True)
+    outcome_note = serializers.CharField(help_text="What came of a signpost (the team's note).")
+    time_stamps = ConnectionTimeStampsOutput()
+
+
+class ProviderConnectionOutput(serializers.Serializer):
+    """A connection sent to the caller's organisation, as its provider sees it: no team notes."""
+
+    view = serializers.ChoiceField(choices=[PROVIDER_VIEW], help_text=f"Always '{PROVIDER_VIEW}' here.")
+    number = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ConnectionKind.choices)
+    status = serializers.ChoiceField(choices=ConnectionStatus.choices)
+    status_label = serializers.CharField()
+    activity = ActivityRefOutput(allow_null=True)
+    provider = ProviderRefOutput(allow_null=True)
+    provider_decline = ProviderDeclineOutput(allow_null=True)
+    first_session = FirstSessionOutput(allow_null=True)
+    time_stamps = ConnectionTimeStampsOutput()
+
+
+AnyConnectionOutput = PolymorphicProxySerializer(
+    component_name="AnyConnection",
+    serializers={TEAM_VIEW: ConnectionOutput, PROVIDER_VIEW: ProviderConnectionOutput},
+    resource_type_field_name="view",
+)
+
+
+class ConnectionListOutput(serializers.Serializer):
+    reference = serializers.CharField(help_text="The referral's reference.")
+    results = PolymorphicProxySerializer(
+        component_name="AnyConnectionInList",
+        serializers={TEAM_VIEW: ConnectionOutput, PROVIDER_VIEW: ProviderConnectionOutput},
+        resource_type_field_name="view",
+        many=True,
+    )
+
+
+class DischargeOutput(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=DischargeReason.choices)
+    reason_label = serializers.CharField()
+    note = serializers.CharField()
+    discharged_at = serializers.DateTimeField()
+    summary = serializers.CharField(allow_null=True, help_text="Where to read the final discharge summary (a path).")
 
 
 class ReferralOutput(serializers.Serializer):
@@ -121,7 +192,8 @@ class ReferralOutput(serializers.Serializer):
 
     view = serializers.ChoiceField(choices=[TEAM_VIEW], help_text=f"Always '{TEAM_VIEW}' here.")
     reference = serializers.CharField()
-    status = serializers.ChoiceField(choices=ReferralStatus.choices)
+    status = serializers.ChoiceField(choices=ReferralStatus.choices, help_text="The referral's own status; each "
+                                     "connection has its own.")
     status_label = serializers.CharField()
     snomed_code = serializers.CharField(help_text="SNOMED CT: 871731000000106 referred; 871711000000103 declined.")
     source = serializers.ChoiceField(choices=Source.choices)
@@ -133,12 +205,9 @@ class ReferralOutput(serializers.Serializer):
     what_matters = serializers.CharField()
     notes = serializers.CharField()
     link_worker = StaffRefOutput(allow_null=True)
-    activity = ActivityRefOutput(allow_null=True)
-    provider = ProviderRefOutput(allow_null=True)
-    provider_decline = ProviderDeclineOutput(allow_null=True)
-    first_session = FirstSessionOutput(allow_null=True)
-    outcome = serializers.CharField(help_text="Set when the referral is closed.")
-    outcome_note = serializers.CharField()
+    connections = ConnectionOutput(many=True, help_text="The activities and services the person is connected to, "
+                                   "by number.")
+    discharge = DischargeOutput(allow_null=True, help_text="Once discharged: why, and the summary.")
     consents = ConsentOutput(many=True)
     time_stamps = TimeStampsOutput()
 
@@ -157,7 +226,8 @@ class ProviderResidentOutput(serializers.Serializer):
 
 
 class ProviderReferralOutput(serializers.Serializer):
-    """What a provider sees of a referral sent to it: enough to welcome the person, nothing clinical."""
+    """What a provider sees of a referral with a connection sent to it: enough to welcome the person,
+    nothing clinical, and only its own connections."""
 
     view = serializers.ChoiceField(choices=[PROVIDER_VIEW], help_text=f"Always '{PROVIDER_VIEW}' here.")
     reference = serializers.CharField()
@@ -166,10 +236,8 @@ class ProviderReferralOutput(serializers.Serializer):
     resident = ProviderResidentOutput()
     needs = serializers.ListField(child=serializers.CharField(), help_text="The needs' names.")
     link_worker = StaffRefOutput(allow_null=True)
-    activity = ActivityRefOutput(allow_null=True)
-    provider = ProviderRefOutput(allow_null=True)
-    provider_decline = ProviderDeclineOutput(allow_null=True)
-    first_session = FirstSessionOutput(allow_null=True)
+    connections = ProviderConnectionOutput(many=True, help_text="Only the connections sent to the caller's "
+                                           "organisation.")
     time_stamps = ProviderTimeStampsOutput()
 
 
@@ -294,3 +362,39 @@ class ConcernOutput(serializers.Serializer):
 class ConcernListOutput(serializers.Serializer):
     reference = serializers.CharField()
     results = ConcernOutput(many=True, help_text="Open ones first, then newest first.")
+
+
+# Discharge -------------------------------------------------------------------------------------
+
+
+class DischargeSummaryContentOutput(serializers.Serializer):
+    """The discharge summary (the PRSB Social Prescribing standard's "message back to GP and referrer")."""
+
+    person = serializers.DictField(help_text="Name, date of birth, NHS number, postcode, GP practice.")
+    referral = serializers.DictField(help_text="Reference, when received, source, referrer, SNOMED CT code, needs, "
+                                     "tier, link worker.")
+    contacts = serializers.DictField(help_text="Contacts held, attempts that did not reach the person, first and "
+                                     "last, whether a review was held.")
+    plan = serializers.DictField(help_text="What matters, goals and actions.")
+    connections = serializers.ListField(child=serializers.DictField(),
+                                        help_text="Each activity or service, its status and first-session attendance.")
+    wellbeing = serializers.ListField(child=serializers.DictField(), help_text="ONS4 scores before and after.")
+    discharge = serializers.DictField(help_text="The reason (and its words) and the note.")
+    fingerprint = serializers.CharField(help_text="Identifies this content exactly.")
+
+
+class DischargePreviewOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    fingerprint = serializers.CharField(help_text="Send it back with the discharge: it is refused (409) if the "
+                                        "summary has changed since.")
+    content = DischargeSummaryContentOutput()
+
+
+class DischargeSummaryOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    reason = serializers.ChoiceField(choices=DischargeReason.choices)
+    reason_label = serializers.CharField()
+    note = serializers.CharField()
+    prepared_by = serializers.CharField()
+    final_at = serializers.DateTimeField()
+    content = DischargeSummaryContentOutput(help_text="Exactly as it was final (what the referrer was sent).")

@@ -1,20 +1,31 @@
-"""The referral API: create, list, read, and one endpoint per step of the pathway.
+"""The referral API: create, list, read, one endpoint per step of the pathway, the connections
+(each activity or service the person is connected to, named by its number), discharge, and the
+casework (contacts, the plan, safeguarding).
 
 One API class per operation, each with its input serializer; all of them act through
 ``referrals.services`` as the caller's ``Actor``, so the API is held to the same rules as
 the staff pages and the emailed links. A referral is named by its reference (SP-ABC2345),
 never by a guessable number. A referral the caller cannot see is a 404; a step it does not
 own a 403; a step the referral is not ready for a 409; bad input a 400 naming the field.
-Every read of a referral is written to the audit trail.
+Every read of a referral is written to the audit trail. Every change takes an Idempotency-Key.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -26,9 +37,9 @@ from referrals import care_plans, contacts, safeguarding, selectors, services
 from referrals.api import idempotency, inputs, outputs, representations
 from referrals.api.authentication import AUTHENTICATION_CLASSES, ActsForSomeone
 from referrals.audit import audit_view
-from referrals.choices import ContactStatus
+from referrals.choices import ConnectionKind, ContactStatus, DischargeReason, ReferralStatus
 from referrals.errors import InvalidTransition, NotPermitted, ReferralError
-from referrals.models import Referral
+from referrals.models import Connection, Referral
 from referrals.permissions import (
     check_may_change_care_plan,
     check_may_handle_safeguarding,
@@ -36,6 +47,7 @@ from referrals.permissions import (
     check_may_see_care_plan,
     check_may_take,
     may_see_casework,
+    provider_connections_visible_to,
     referrals_visible_to,
     sees_as_provider_only,
     service_for_new_referral,
@@ -44,6 +56,9 @@ from referrals.roles import Actor
 from referrals.workflow import ALL_STEPS, TRANSITIONS
 
 logger = logging.getLogger(__name__)
+
+# A connection's number in a URL: 1 to 9,999 (a referral has a handful).
+MAX_CONNECTION_NUMBER = 9999
 
 # Service functions name a few fields differently from the API's input: say the API's name.
 _API_FIELD = {
@@ -102,8 +117,9 @@ class ReferralApi(APIView):
 def _referrals(actor: Actor):
     return (
         referrals_visible_to(actor)
-        .select_related("resident", "activity", "provider", "link_worker")
-        .prefetch_related("needs", "consents")
+        .select_related("resident", "link_worker", "discharge_summary")
+        .prefetch_related("needs", "consents",
+                          Prefetch("connections", queryset=Connection.objects.select_related("activity", "provider")))
     )
 
 
@@ -115,13 +131,83 @@ def _visible_referral(request, reference: str) -> Referral:
     return referral
 
 
-def _output(referral: Referral, actor: Actor) -> dict:
-    return representations.provider_view(referral) if sees_as_provider_only(actor, referral) else representations.team_view(referral)
+def _connections_seen(actor: Actor, referrals) -> dict[int, list[Connection]]:
+    """By referral id, the connections (prefetched with ``_referrals``) ``actor`` sees of each: all of them
+    for the social prescribing team; for a provider, only those the policy says were sent to them."""
+    referrals = list(referrals)
+    provider_only = {referral.pk for referral in referrals if sees_as_provider_only(actor, referral)}
+    theirs = set(
+        provider_connections_visible_to(actor).filter(referral_id__in=provider_only).values_list("pk", flat=True)
+    ) if provider_only else set()
+    return {
+        referral.pk: sorted((c for c in referral.connections.all() if referral.pk not in provider_only or c.pk in theirs),
+                            key=lambda c: c.number)
+        for referral in referrals
+    }
 
 
-def _audited_output(request, referral: Referral, *, what: str) -> dict:
+def _output(referral: Referral, actor: Actor, connections: list[Connection]) -> dict:
+    if sees_as_provider_only(actor, referral):
+        return representations.provider_view(referral, connections)
+    return representations.team_view(referral, connections)
+
+
+def _audited_output(request, referral: Referral, *, what: str, connections=None) -> dict:
     audit_view(request.actor, what=f"API: {what}", referral=referral, request=request)
-    return _output(referral, request.actor)
+    if connections is None:
+        connections = _connections_seen(request.actor, [referral])[referral.pk]
+    return _output(referral, request.actor, connections)
+
+
+def _visible_connection(request, referral: Referral, number: int) -> Connection:
+    """Connection ``number`` of ``referral``, if the caller sees it (a provider only its own): else a 404."""
+    connection = next((c for c in _connections_seen(request.actor, [referral])[referral.pk] if c.number == number),
+                      None)
+    if connection is None:
+        raise exceptions.NotFound("No connection with this number on this referral.")
+    connection.referral = referral
+    return connection
+
+
+def _connection_output(request, connection: Connection, *, what: str) -> dict:
+    referral = connection.referral
+    audit_view(request.actor, what=f"API: connection {connection.number}: {what}", referral=referral, request=request)
+    if sees_as_provider_only(request.actor, referral):
+        return representations.connection_provider_view(connection)
+    return representations.connection_team_view(connection)
+
+
+# Idempotency-Key on every change ---------------------------------------------------------------
+
+
+class KeyReusedError(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+
+
+def _idempotency_key(request) -> str | None:
+    try:
+        return idempotency.key_from(request)
+    except idempotency.BadKey as error:
+        raise exceptions.ValidationError({idempotency.HEADER: [str(error)]}) from None
+
+
+def _once(request, make, *, key: str | None, **how):
+    """``make()`` once for the caller's ``Idempotency-Key`` (if they sent one): (what was made or
+    changed, whether this is a retry of a request already done)."""
+    if key is None:
+        return make(), False
+    try:
+        return idempotency.once(caller=idempotency.caller_of(request), key=key,
+                                digest=idempotency.request_hash(request.data, path=request.path), make=make, **how)
+    except idempotency.KeyReused as error:
+        raise KeyReusedError(str(error)) from None
+
+
+def _replayed(response: Response, replayed: bool) -> Response:
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 _ERRORS = {
@@ -133,6 +219,20 @@ _BAD_INPUT = OpenApiResponse(
     description='Bad input: the body names each field with what is wrong, e.g. {"resident": {"nhs_number": ["..."]}}.'
 )
 _REFERENCE = OpenApiParameter("reference", str, OpenApiParameter.PATH, description="The referral's reference, e.g. SP-ABC2345.")
+_NUMBER = OpenApiParameter(
+    "number", {"type": "integer", "minimum": 1, "maximum": MAX_CONNECTION_NUMBER}, OpenApiParameter.PATH,
+    description="The connection's number within the referral (1, 2, 3...).",
+)
+_KEY = OpenApiParameter(
+    idempotency.HEADER, str, OpenApiParameter.HEADER, required=False, pattern=idempotency.KEY_PATTERN,
+    description=(
+        "A key of your choosing (a new UUID for each change) that makes a retried request safe: the same key and "
+        "request within the time keys are kept (24 hours unless configured) do nothing again and answer with what "
+        "was made or changed, with Idempotent-Replayed: true. 1 to 255 visible ASCII characters. Used again for a "
+        "different request, it is refused (422)."
+    ),
+)
+_KEY_REUSED = OpenApiResponse(outputs.ReferralErrorOutput, description="The Idempotency-Key was used for a different request.")
 
 
 # Creating, listing, reading ---------------------------------------------------------------
@@ -201,7 +301,7 @@ class ReferralCreateApi(ReferralApi):
         headers = {"Location": location}
         if replayed:
             headers["Idempotent-Replayed"] = "true"
-        return Response(representations.team_view(referral), status=status.HTTP_201_CREATED, headers=headers)
+        return Response(representations.team_view(referral, []), status=status.HTTP_201_CREATED, headers=headers)
 
 
 def _create(data: dict, *, actor: Actor, service) -> Referral:
@@ -231,8 +331,8 @@ class ReferralListApi(ReferralApi):
         operation_id="referrals_list",
         summary="List referrals",
         description=(
-            "A service's token sees its service's referrals; a provider's token only those sent to its "
-            "organisation, as the provider summary."
+            "A service's token sees its service's referrals; a provider's token only those with a connection "
+            "sent to its organisation, as the provider summary (with only those connections)."
         ),
         parameters=[inputs.ReferralListFilters],
         responses={200: outputs.ReferralPageOutput, 400: _BAD_INPUT, 401: _ERRORS[401], 403: _ERRORS[403]},
@@ -252,12 +352,14 @@ class ReferralListApi(ReferralApi):
         num_pages = max(1, -(-count // size))
         page = min(wanted["page"], num_pages)
         shown = list(referrals[(page - 1) * size: page * size])
+        connections = _connections_seen(request.actor, shown)
         return Response(
             {
                 "count": count,
                 "page": page,
                 "num_pages": num_pages,
-                "results": [_audited_output(request, referral, what="referral list") for referral in shown],
+                "results": [_audited_output(request, referral, what="referral list", connections=connections[referral.pk])
+                            for referral in shown],
             }
         )
 
@@ -276,51 +378,92 @@ class ReferralDetailApi(ReferralApi):
 
 
 # The steps ---------------------------------------------------------------------------------
+# The referral's own steps (triage, record contact, person declines) act on the referral. A
+# connection's steps come twice: named by the connection (/connections/{number}/<step>/), and, as
+# before several connections, on the referral (/<step>/), where they act on the one connection the
+# step can mean (``services.connection_for_step``; a 409 asks to name it when several could be meant).
+
+
+# Steps that make a connection rather than act on one.
+NEW_CONNECTION_STEPS = frozenset({"choose_activity", "signpost"})
+
+
+def _409(description: str) -> OpenApiResponse:
+    return OpenApiResponse(outputs.ReferralErrorOutput, description=description)
+
+
+def _allowed(action: str) -> str:
+    transition = ALL_STEPS[action]
+    owners = ", ".join(sorted(str(owner).replace("_", " ") for owner in transition.owners))
+    sources = ", ".join(sorted(str(source) for source in transition.sources if source)) or "a referral in support"
+    return (f" Allowed from: {sources}. Who may: {owners}."
+            + (" Repeating it is harmless: it is recorded once." if transition.idempotent else ""))
 
 
 class ReferralStepApi(ReferralApi):
-    """One step of the pathway (``action``, a key of ``referrals.workflow.TRANSITIONS``)."""
+    """One step of the pathway on a referral (``action``: the referral's own, or a connection's step
+    meaning its one connection)."""
 
     action: str
     input_serializer: type[serializers.Serializer]
 
     def post(self, request, reference: str):
         referral = _visible_referral(request, reference)
+        transition = ALL_STEPS[self.action]
+        connection = None
+        if transition.on_connection and self.action not in NEW_CONNECTION_STEPS:
+            # Only the connections this caller may take the step on count (a provider's own).
+            connection = services.connection_for_step(referral, self.action, actor=request.actor)
         # Refuse a step the caller does not own before reading its input: an outsider learns nothing.
-        check_may_take(request.actor, referral, self.action)
+        check_may_take(request.actor, referral, self.action, connection)
+        key = _idempotency_key(request)
         serializer = self.input_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        self.perform(referral=referral, actor=request.actor, **serializer.validated_data)
-        referral = _referrals(request.actor).filter(pk=referral.pk).first() or Referral.objects.get(pk=referral.pk)
-        return Response(_audited_output(request, referral, what=f"referral after {self.action.replace('_', ' ')}"))
+        data = serializer.validated_data
 
-    def perform(self, *, referral: Referral, actor: Actor, **data) -> Referral:
+        def make():
+            if connection is not None:
+                _CONNECTION_STEPS[self.action].perform(connection=connection, actor=request.actor, **data)
+            else:
+                self.perform(referral=referral, actor=request.actor, **data)
+            return referral
+
+        _, replayed = _once(request, make, key=key)
+        referral = _referrals(request.actor).filter(pk=referral.pk).first() or Referral.objects.get(pk=referral.pk)
+        return _replayed(Response(_audited_output(request, referral,
+                                                  what=f"referral after {self.action.replace('_', ' ')}")), replayed)
+
+    def perform(self, *, referral: Referral, actor: Actor, **data):
         raise NotImplementedError
 
 
+_STEP_RESPONSES = {
+    200: outputs.AnyReferralOutput, 400: _BAD_INPUT, 401: _ERRORS[401], 403: _ERRORS[403], 404: _ERRORS[404],
+    422: _KEY_REUSED,
+}
+
+
 def _step(action: str, input_serializer, *, summary: str, description: str = ""):
-    """The schema for a step's endpoint (its own operation id and request body)."""
+    """The schema for a step's endpoint on a referral (its own operation id and request body)."""
     transition = ALL_STEPS[action]
-    owners = ", ".join(sorted(str(owner).replace("_", " ") for owner in transition.owners))
-    sources = ", ".join(sorted(str(source) for source in transition.sources))
+    if transition.on_connection and action not in NEW_CONNECTION_STEPS:
+        description = (
+            f"{description} On the referral's connection that this step can follow (its only one, for a referral "
+            f"with one connection); when several could be meant, a 409 says so: name the connection with "
+            f"/connections/{{number}}/{_CONNECTION_STEPS[action].segment}/."
+        )
+        conflict = _409("No connection this step can follow, or several (name the connection), or the "
+                        "connection is not at a point where this step can happen.")
+    else:
+        conflict = _409("The referral is not at a point where this step can happen.")
     return extend_schema_view(
         post=extend_schema(
             operation_id=f"referrals_{action}",
             summary=summary,
-            description=(
-                f"{description} Allowed from: {sources}. Who may: {owners}."
-                + (" Repeating it is harmless: it is recorded once." if transition.idempotent else "")
-            ).strip(),
-            parameters=[_REFERENCE],
+            description=(description + _allowed(action)).strip(),
+            parameters=[_REFERENCE, _KEY],
             request=input_serializer,
-            responses={
-                200: outputs.AnyReferralOutput,
-                400: _BAD_INPUT,
-                401: _ERRORS[401],
-                403: _ERRORS[403],
-                404: _ERRORS[404],
-                409: OpenApiResponse(outputs.ReferralErrorOutput, description="The referral is not at a point where this step can happen."),
-            },
+            responses={**_STEP_RESPONSES, 409: conflict},
             tags=["referrals"],
         )
     )
@@ -341,7 +484,7 @@ class ReferralTriageApi(ReferralStepApi):
 
 
 @_step("record_contact", inputs.ReferralRecordContactInput, summary="Record first contact",
-       description="The allocated link worker has spoken to the person.")
+       description="The allocated link worker has spoken to the person: they are now in support.")
 class ReferralRecordContactApi(ReferralStepApi):
     action = "record_contact"
     input_serializer = inputs.ReferralRecordContactInput
@@ -350,98 +493,20 @@ class ReferralRecordContactApi(ReferralStepApi):
         return services.referral_record_contact(referral=referral, actor=actor, note=note)
 
 
-@_step("choose_activity", inputs.ReferralChooseActivityInput, summary="Choose an activity",
-       description="The person and their link worker chose an activity together.")
+@_step("choose_activity", inputs.ReferralChooseActivityInput, summary="Choose an activity (a new connection)",
+       description="The person and their link worker chose an activity together: a new connection, numbered after "
+                   "the last (POST /connections/ does the same, and signposts too, and answers with the connection).")
 class ReferralChooseActivityApi(ReferralStepApi):
     action = "choose_activity"
     input_serializer = inputs.ReferralChooseActivityInput
 
     def perform(self, *, referral, actor, activity, note):
         chosen = ActivityPage.objects.filter(pk=activity).first()
-        return services.referral_choose_activity(referral=referral, actor=actor, activity=chosen, note=note)
-
-
-@_step("send_to_provider", inputs.ReferralSendToProviderInput, summary="Send to the provider",
-       description="The activity's organisation is alerted; needs the person's consent to share their details.")
-class ReferralSendToProviderApi(ReferralStepApi):
-    action = "send_to_provider"
-    input_serializer = inputs.ReferralSendToProviderInput
-
-    def perform(self, *, referral, actor, note):
-        return services.referral_send_to_provider(referral=referral, actor=actor, note=note)
-
-
-@_step("provider_accept", inputs.ReferralAcceptInput, summary="Accept (provider)",
-       description="The provider will welcome the person; the link worker is told.")
-class ReferralAcceptApi(ReferralStepApi):
-    action = "provider_accept"
-    input_serializer = inputs.ReferralAcceptInput
-
-    def perform(self, *, referral, actor, note):
-        return services.referral_provider_accept(referral=referral, actor=actor, note=note)
-
-
-@_step("provider_decline", inputs.ReferralDeclineInput, summary="Decline (provider)",
-       description="The provider cannot take the person, with a reason; the link worker is told.")
-class ReferralDeclineApi(ReferralStepApi):
-    action = "provider_decline"
-    input_serializer = inputs.ReferralDeclineInput
-
-    def perform(self, *, referral, actor, reason, note):
-        return services.referral_provider_decline(referral=referral, actor=actor, reason=reason, note=note)
-
-
-@_step("book_first_session", inputs.ReferralBookFirstSessionInput, summary="Book the first session (provider)",
-       description="A date and time, or one of the activity's sessions; the person is told by their preferred route.")
-class ReferralBookFirstSessionApi(ReferralStepApi):
-    action = "book_first_session"
-    input_serializer = inputs.ReferralBookFirstSessionInput
-
-    def perform(self, *, referral, actor, starts_at, session, note):
-        chosen = None
-        if session is not None:
-            chosen = ActivitySession.objects.filter(pk=session).first()
-            if chosen is None:
-                raise ReferralError("Choose one of this activity's sessions.", field="session")
-        return services.referral_book_first_session(referral=referral, actor=actor, starts_at=starts_at,
-                                                    session=chosen, note=note)
-
-
-_ONCE_STARTED = "Only once the first session has started (before it, a 409 says when it starts)."
-
-
-@_step("record_attendance", inputs.ReferralRecordAttendanceInput, summary="Record that the person attended",
-       description=_ONCE_STARTED)
-class ReferralRecordAttendanceApi(ReferralStepApi):
-    action = "record_attendance"
-    input_serializer = inputs.ReferralRecordAttendanceInput
-
-    def perform(self, *, referral, actor, note):
-        return services.referral_record_attendance(referral=referral, actor=actor, note=note)
-
-
-@_step("record_did_not_attend", inputs.ReferralRecordDidNotAttendInput, summary="Record that the person did not attend",
-       description=_ONCE_STARTED)
-class ReferralRecordDidNotAttendApi(ReferralStepApi):
-    action = "record_did_not_attend"
-    input_serializer = inputs.ReferralRecordDidNotAttendInput
-
-    def perform(self, *, referral, actor, note):
-        return services.referral_record_did_not_attend(referral=referral, actor=actor, note=note)
-
-
-@_step("cancel_first_session", inputs.ReferralCancelFirstSessionInput, summary="Cancel the first session",
-       description="With a reason; the link worker can then choose another activity with the person.")
-class ReferralCancelFirstSessionApi(ReferralStepApi):
-    action = "cancel_first_session"
-    input_serializer = inputs.ReferralCancelFirstSessionInput
-
-    def perform(self, *, referral, actor, note):
-        return services.referral_cancel_first_session(referral=referral, actor=actor, note=note)
+        return services.connection_choose_activity(referral=referral, actor=actor, activity=chosen, note=note)
 
 
 @_step("person_declines", inputs.ReferralPersonDeclinesInput, summary="The person declines social prescribing",
-       description="Coded as SNOMED CT 871711000000103.")
+       description="Coded as SNOMED CT 871711000000103. They are then discharged (POST /discharge/).")
 class ReferralPersonDeclinesApi(ReferralStepApi):
     action = "person_declines"
     input_serializer = inputs.ReferralPersonDeclinesInput
@@ -450,14 +515,354 @@ class ReferralPersonDeclinesApi(ReferralStepApi):
         return services.referral_person_declines(referral=referral, actor=actor, note=note)
 
 
-@_step("discharge", inputs.ReferralCloseInput, summary="Close with an outcome",
-       description="The referrer is sent feedback if the person agreed.")
-class ReferralCloseApi(ReferralStepApi):
-    action = "discharge"
-    input_serializer = inputs.ReferralCloseInput
+# A connection's steps: one table, from which both routes are built -------------------------------
 
-    def perform(self, *, referral, actor, outcome, note):
-        return services.referral_close(referral=referral, actor=actor, outcome=outcome, note=note)
+
+def _activity(activity: int):
+    return ActivityPage.objects.filter(pk=activity).first()
+
+
+def _book(*, connection, actor, starts_at, session, note):
+    chosen = None
+    if session is not None:
+        chosen = ActivitySession.objects.filter(pk=session).first()
+        if chosen is None:
+            raise ReferralError("Choose one of this activity's sessions.", field="session")
+    return services.connection_book_first_session(connection=connection, actor=actor, starts_at=starts_at,
+                                                  session=chosen, note=note)
+
+
+@dataclass(frozen=True)
+class ConnectionStep:
+    action: str
+    segment: str
+    input: type[serializers.Serializer]
+    perform: Callable
+    summary: str
+    description: str = ""
+    # Also on the referral, as before several connections (``STEP_APIS``).
+    on_referral: bool = True
+
+
+_ONCE_STARTED = "Only once the first session has started (before it, a 409 says when it starts)."
+
+CONNECTION_STEPS = [
+    ConnectionStep(
+        "change_activity", "change-activity", inputs.ReferralChangeActivityInput,
+        lambda *, connection, actor, activity, note: services.connection_change_activity(
+            connection=connection, actor=actor, activity=_activity(activity), note=note),
+        "Change the activity", "Another activity instead, before it is sent to the provider.", on_referral=False),
+    ConnectionStep(
+        "send_to_provider", "send-to-provider", inputs.ReferralSendToProviderInput,
+        lambda *, connection, actor, note: services.connection_send_to_provider(connection=connection, actor=actor,
+                                                                                note=note),
+        "Send to the provider",
+        "The activity's organisation is alerted; needs the person's consent to share their details."),
+    ConnectionStep(
+        "provider_accept", "accept", inputs.ReferralAcceptInput,
+        lambda *, connection, actor, note: services.connection_provider_accept(connection=connection, actor=actor,
+                                                                               note=note),
+        "Accept (provider)", "The provider will welcome the person; the link worker is told."),
+    ConnectionStep(
+        "provider_decline", "decline", inputs.ReferralDeclineInput,
+        lambda *, connection, actor, reason, note: services.connection_provider_decline(
+            connection=connection, actor=actor, reason=reason, note=note),
+        "Decline (provider)", "The provider cannot take the person, with a reason; the link worker is told."),
+    ConnectionStep(
+        "book_first_session", "book-first-session", inputs.ReferralBookFirstSessionInput, _book,
+        "Book the first session (provider)",
+        "A date and time within a year, or one of the activity's sessions; the person is told by their preferred "
+        "route."),
+    ConnectionStep(
+        "mark_resident_notified", "mark-resident-notified", inputs.ReferralMarkResidentNotifiedInput,
+        lambda *, connection, actor, note: services.connection_mark_resident_notified(
+            connection=connection, actor=actor, note=note),
+        "Record that the person was told of the first session",
+        "When the link worker told them themselves (a message Signpost sends records it by itself)."),
+    ConnectionStep(
+        "record_attendance", "record-attendance", inputs.ReferralRecordAttendanceInput,
+        lambda *, connection, actor, note: services.connection_record_attendance(connection=connection, actor=actor,
+                                                                                 note=note),
+        "Record that the person attended", _ONCE_STARTED),
+    ConnectionStep(
+        "record_did_not_attend", "record-did-not-attend", inputs.ReferralRecordDidNotAttendInput,
+        lambda *, connection, actor, note: services.connection_record_did_not_attend(
+            connection=connection, actor=actor, note=note),
+        "Record that the person did not attend", _ONCE_STARTED),
+    ConnectionStep(
+        "cancel_first_session", "cancel-first-session", inputs.ReferralCancelFirstSessionInput,
+        lambda *, connection, actor, note: services.connection_cancel_first_session(
+            connection=connection, actor=actor, note=note),
+        "Cancel the first session", "With a reason; the link worker can then connect the person to another activity."),
+    ConnectionStep(
+        "record_signpost_outcome", "record-signpost-outcome", inputs.ReferralSignpostOutcomeInput,
+        lambda *, connection, actor, outcome, note: services.connection_record_signpost_outcome(
+            connection=connection, actor=actor, outcome=outcome, note=note),
+        "Record what came of a signpost", "Whether the person took up the service.", on_referral=False),
+    ConnectionStep(
+        "withdraw", "withdraw", inputs.ReferralWithdrawInput,
+        lambda *, connection, actor, note: services.connection_withdraw(connection=connection, actor=actor, note=note),
+        "Withdraw the connection", "It is still open and no longer right for the person; a provider it was sent to "
+        "is told.", on_referral=False),
+]
+_CONNECTION_STEPS = {step.action: step for step in CONNECTION_STEPS}
+
+
+def _referral_step_api(step: ConnectionStep) -> type[ReferralStepApi]:
+    api = type(f"Referral{_camel(step.action)}Api", (ReferralStepApi,),
+               {"action": step.action, "input_serializer": step.input, "__module__": __name__,
+                "__doc__": f"{step.summary}, on the referral's one connection this step can mean."})
+    return _step(step.action, step.input, summary=step.summary, description=step.description)(api)
+
+
+def _camel(action: str) -> str:
+    return "".join(word.capitalize() for word in action.split("_"))
+
+
+class ConnectionStepApi(ReferralApi):
+    """One step of one connection, named by its number."""
+
+    step: ConnectionStep
+
+    def post(self, request, reference: str, number: int):
+        referral = _visible_referral(request, reference)
+        connection = _visible_connection(request, referral, number)
+        # Refused before the input is read: an outsider learns nothing.
+        check_may_take(request.actor, referral, self.step.action, connection)
+        key = _idempotency_key(request)
+        serializer = self.step.input(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def make():
+            self.step.perform(connection=connection, actor=request.actor, **serializer.validated_data)
+            return referral
+
+        _, replayed = _once(request, make, key=key)
+        connection = _visible_connection(request, _visible_referral(request, reference), number)
+        return _replayed(Response(_connection_output(request, connection, what=f"after {self.step.summary.lower()}")),
+                         replayed)
+
+
+def _connection_step_api(step: ConnectionStep) -> type[ConnectionStepApi]:
+    api = type(f"Connection{_camel(step.action)}Api", (ConnectionStepApi,),
+               {"step": step, "__module__": __name__, "__doc__": step.summary})
+    return extend_schema_view(post=extend_schema(
+        operation_id=f"referrals_connections_{step.action}",
+        summary=step.summary,
+        description=(step.description + _allowed(step.action)).strip(),
+        parameters=[_REFERENCE, _NUMBER, _KEY],
+        request=step.input,
+        responses={
+            200: outputs.AnyConnectionOutput, 400: _BAD_INPUT, 401: _ERRORS[401], 403: _ERRORS[403],
+            404: _CONNECTION_404, 409: _409("The connection (or the referral) is not at a point where this step "
+                                            "can happen."), 422: _KEY_REUSED,
+        },
+        tags=["connections"],
+    ))(api)
+
+
+_CONNECTION_404 = OpenApiResponse(outputs.ReferralErrorOutput, description="No referral with this reference, or no "
+                                  "connection with this number on it, that the caller may see.")
+
+
+# Connections: listing, making, reading -------------------------------------------------------------
+
+
+class ConnectionsApi(ReferralApi):
+    @extend_schema(
+        operation_id="referrals_connections_list", summary="List the referral's connections",
+        description="Every activity and service the person is connected to, by number. A provider sees only the "
+                    "connections sent to its organisation, without the team's notes.",
+        parameters=[_REFERENCE], responses={200: outputs.ConnectionListOutput, 401: _ERRORS[401], 404: _ERRORS[404]},
+        tags=["connections"],
+    )
+    def get(self, request, reference: str):
+        referral = _visible_referral(request, reference)
+        audit_view(request.actor, what="API: connections", referral=referral, request=request)
+        connections = _connections_seen(request.actor, [referral])[referral.pk]
+        view = (representations.connection_provider_view if sees_as_provider_only(request.actor, referral)
+                else representations.connection_team_view)
+        return Response({"reference": referral.reference, "results": [view(c) for c in connections]})
+
+    @extend_schema(
+        operation_id="referrals_connections_create", summary="Connect the person to an activity or a service",
+        description=(
+            "The person's link worker, once the person is in support (after the first contact): 'activity' connects "
+            "them to an activity in the directory (then send it to the provider); 'signpost' to a service outside "
+            "the directory (then record what came of it). The new connection is numbered after the last."
+            + _allowed("choose_activity")
+        ),
+        parameters=[_REFERENCE, _KEY],
+        request=PolymorphicProxySerializer(
+            component_name="ConnectionCreateInput",
+            serializers={kind: serializer for kind, serializer in inputs.CONNECTION_INPUTS.items()},
+            resource_type_field_name="kind",
+        ),
+        responses={
+            201: outputs.ConnectionOutput, 400: _BAD_INPUT, 401: _ERRORS[401], 403: _ERRORS[403], 404: _ERRORS[404],
+            409: _409("The person is not in support (before the first contact, or discharged)."), 422: _KEY_REUSED,
+        },
+        tags=["connections"],
+    )
+    def post(self, request, reference: str):
+        referral = _visible_referral(request, reference)
+        # Both kinds are the link worker's: refused before the input is read.
+        check_may_take(request.actor, referral, "choose_activity")
+        key = _idempotency_key(request)
+        kind = inputs.ConnectionKindInput(data=request.data)
+        kind.is_valid(raise_exception=True)
+        serializer = inputs.CONNECTION_INPUTS[kind.validated_data["kind"]](data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+
+        def make():
+            if data.pop("kind") == ConnectionKind.ACTIVITY:
+                return services.connection_choose_activity(referral=referral, actor=request.actor,
+                                                           activity=_activity(data["activity"]), note=data["note"])
+            return services.connection_signpost(referral=referral, actor=request.actor, **data)
+
+        connection, replayed = _once(request, make, key=key, referral_of=lambda made: made.referral,
+                                     replay=lambda earlier: earlier.referral.connections.get(
+                                         created_at=earlier.created_at))
+        connection = _visible_connection(request, _visible_referral(request, reference), connection.number)
+        location = reverse("api-referral-connection", kwargs={"reference": reference, "number": connection.number})
+        response = Response(_connection_output(request, connection, what="made"), status=status.HTTP_201_CREATED,
+                            headers={"Location": location})
+        return _replayed(response, replayed)
+
+
+class ConnectionApi(ReferralApi):
+    @extend_schema(
+        operation_id="referrals_connections_retrieve", summary="Read a connection",
+        parameters=[_REFERENCE, _NUMBER],
+        responses={200: outputs.AnyConnectionOutput, 401: _ERRORS[401], 404: _CONNECTION_404}, tags=["connections"],
+    )
+    def get(self, request, reference: str, number: int):
+        connection = _visible_connection(request, _visible_referral(request, reference), number)
+        return Response(_connection_output(request, connection, what="detail"))
+
+
+# Discharge (it replaces closing) ------------------------------------------------------------------
+
+
+def _check_dischargeable(referral: Referral) -> None:
+    """A 409 for a referral that cannot be discharged now (before the service checks the reason)."""
+    if referral.status == ReferralStatus.DISCHARGED:
+        raise InvalidTransition("This referral has been discharged: its summary is at "
+                                f"{reverse('api-referral-discharge-summary', kwargs={'reference': referral.reference})}.")
+    if referral.status not in TRANSITIONS["discharge"].sources:
+        raise InvalidTransition(f"This referral is {referral.get_status_display().lower()}, so it cannot be "
+                                "discharged yet: it has not been triaged.")
+
+
+class DischargePreviewApi(ReferralApi):
+    @extend_schema(
+        operation_id="referrals_discharge_preview", summary="Check the discharge summary before discharging",
+        description=(
+            "The discharge summary as it would be final and sent to the referrer (the person, the referral, contacts, "
+            "the plan, connections and attendance, wellbeing before and after, the reason), with its fingerprint: "
+            "send the fingerprint back to POST /discharge/. Changes nothing." + _allowed("discharge")
+        ),
+        parameters=[_REFERENCE], request=inputs.DischargePreviewInput,
+        responses={200: outputs.DischargePreviewOutput, 400: _BAD_INPUT, 401: _ERRORS[401], 403: _ERRORS[403],
+                   404: _ERRORS[404], 409: _409("The referral cannot be discharged now (not triaged yet, or "
+                                                 "discharged already).")},
+        tags=["discharge"],
+    )
+    def post(self, request, reference: str):
+        referral = _visible_referral(request, reference)
+        check_may_take(request.actor, referral, "discharge")
+        _check_dischargeable(referral)
+        serializer = inputs.DischargePreviewInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        content = services.referral_discharge_preview(referral=referral, actor=request.actor,
+                                                      **serializer.validated_data)
+        audit_view(request.actor, what="API: discharge summary (preview)", referral=referral, request=request)
+        return Response({"reference": referral.reference, "fingerprint": content["fingerprint"], "content": content})
+
+
+class DischargeApi(ReferralApi):
+    @extend_schema(
+        operation_id="referrals_discharge", summary="Discharge",
+        description=(
+            "The summary the link worker checked (its fingerprint, from the preview) becomes final and the referrer "
+            "is told (if the person agreed); connections still open and not with a provider are withdrawn. If "
+            "anything was recorded since the preview (the summary's fingerprint differs), a 409: check it again. "
+            "Replaces closing (POST /close/ answers 410)." + _allowed("discharge")
+        ),
+        parameters=[_REFERENCE, _KEY], request=inputs.DischargeInput,
+        responses={**_STEP_RESPONSES, 409: _409("The summary has changed since it was checked, or the referral "
+                                                 "cannot be discharged now.")},
+        tags=["discharge"],
+    )
+    def post(self, request, reference: str):
+        referral = _visible_referral(request, reference)
+        check_may_take(request.actor, referral, "discharge")
+        key = _idempotency_key(request)
+        serializer = inputs.DischargeInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def make():
+            try:
+                return services.referral_discharge(referral=referral, actor=request.actor, **serializer.validated_data)
+            except ReferralError as error:
+                if error.field == "fingerprint":  # not bad input: the record moved on since it was checked
+                    raise InvalidTransition(error.message) from None
+                raise
+
+        _, replayed = _once(request, make, key=key)
+        referral = _visible_referral(request, reference)
+        return _replayed(Response(_audited_output(request, referral, what="referral after discharge")), replayed)
+
+
+class DischargeSummaryApi(ReferralApi):
+    @extend_schema(
+        operation_id="referrals_discharge_summary", summary="Read the final discharge summary",
+        description="As it was final (what the referrer was sent). The social prescribing team only; never a provider.",
+        parameters=[_REFERENCE],
+        responses={200: outputs.DischargeSummaryOutput, 401: _ERRORS[401],
+                   403: OpenApiResponse(outputs.ReferralErrorOutput, description="A provider."),
+                   404: OpenApiResponse(outputs.ReferralErrorOutput, description="No referral with this reference "
+                                        "that the caller may see, or not discharged.")},
+        tags=["discharge"],
+    )
+    def get(self, request, reference: str):
+        referral = _visible_referral(request, reference)
+        if not may_see_casework(request.actor, referral):
+            raise NotPermitted("The discharge summary is for the social prescribing team only.")
+        summary = getattr(referral, "discharge_summary", None)
+        if summary is None or not summary.is_final:
+            raise exceptions.NotFound("This referral has no final discharge summary: it has not been discharged.")
+        audit_view(request.actor, what="API: discharge summary", referral=referral, request=request)
+        return Response({
+            "reference": referral.reference, "reason": summary.reason,
+            "reason_label": DischargeReason(summary.reason).label, "note": summary.note,
+            "prepared_by": summary.prepared_by_label, "final_at": summary.final_at, "content": summary.content,
+        })
+
+
+class ReferralCloseApi(ReferralApi):
+    """Closing with an outcome was replaced by discharge, which needs the summary checked first."""
+
+    @extend_schema(
+        operation_id="referrals_close", summary="Close (gone: use discharge)", deprecated=True,
+        description="Replaced by discharge: a 410 for any referral the caller can see. Discharging needs the link "
+                    "worker to check the discharge summary first, which closing never did, so a close is not "
+                    "quietly turned into a discharge: POST /discharge/preview/ with the reason and note, then POST "
+                    "/discharge/ with the same and the preview's fingerprint. (The outcomes map onto discharge "
+                    "reasons.)",
+        parameters=[_REFERENCE], request=None,
+        responses={401: _ERRORS[401], 404: _ERRORS[404],
+                   410: OpenApiResponse(outputs.ReferralErrorOutput, description="Always: use discharge.")},
+        tags=["discharge"],
+    )
+    def post(self, request, reference: str):
+        referral = _visible_referral(request, reference)
+        paths = [reverse(name, kwargs={"reference": referral.reference})
+                 for name in ("api-referral-discharge-preview", "api-referral-discharge")]
+        return Response({"detail": f"Closing was replaced by discharge. Check the discharge summary with POST {paths[0]} "
+                                   f"(reason, note), then discharge with POST {paths[1]} (reason, note and the "
+                                   "preview's fingerprint)."}, status=status.HTTP_410_GONE)
 
 
 # Casework: contacts and safeguarding concerns ----------------------------------------------------
@@ -630,21 +1035,16 @@ CASEWORK_APIS = {
 }
 
 
-# The steps' URL segments, in the pathway's order (urls.py builds the routes from this).
+# The steps on a referral: their URL segments, in the pathway's order (urls.py builds the routes).
 STEP_APIS = {
     "triage": ReferralTriageApi,
     "record-contact": ReferralRecordContactApi,
     "choose-activity": ReferralChooseActivityApi,
-    "send-to-provider": ReferralSendToProviderApi,
-    "accept": ReferralAcceptApi,
-    "decline": ReferralDeclineApi,
-    "book-first-session": ReferralBookFirstSessionApi,
-    "record-attendance": ReferralRecordAttendanceApi,
-    "record-did-not-attend": ReferralRecordDidNotAttendApi,
-    "cancel-first-session": ReferralCancelFirstSessionApi,
+    **{step.segment: _referral_step_api(step) for step in CONNECTION_STEPS if step.on_referral},
     "person-declines": ReferralPersonDeclinesApi,
-    "close": ReferralCloseApi,
 }
+# The steps of a connection named by its number: /connections/<number>/<segment>/.
+CONNECTION_STEP_APIS = {step.segment: _connection_step_api(step) for step in CONNECTION_STEPS}
 
 
 # The care and support plan ---------------------------------------------------------------------

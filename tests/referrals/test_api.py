@@ -8,10 +8,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from factories import referrals as factories
-from factories.referrals import first_session_held
+from factories.referrals import first_session_held, only_connection
 from referrals import services
-from referrals.api.views import STEP_APIS
+from referrals.api.views import CONNECTION_STEP_APIS, STEP_APIS
 from referrals.choices import SNOMED_REFERRED, AuditAction, ConsentMethod, ConsentPurpose
+from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
 from referrals.errors import ReferralError
 from referrals.models import ApiToken, AuditEntry, Consent, Referral, ReferralEvent, Resident
@@ -30,6 +31,19 @@ def detail(referral) -> str:
 
 def step(referral, segment: str) -> str:
     return f"/api/v1/referrals/{referral.reference}/{segment}/"
+
+
+def connection_step(referral, number: int, segment: str) -> str:
+    return f"/api/v1/referrals/{referral.reference}/connections/{number}/{segment}/"
+
+
+def every_change(referral) -> list[str]:
+    """Every POST on a referral: its steps, its connections' steps, making a connection, discharge, closing."""
+    return [
+        *(step(referral, segment) for segment in STEP_APIS),
+        *(connection_step(referral, 1, segment) for segment in CONNECTION_STEP_APIS),
+        *(step(referral, segment) for segment in ("connections", "discharge/preview", "discharge", "close")),
+    ]
 
 
 @pytest.fixture
@@ -106,7 +120,8 @@ def new_referral_body(**changes) -> dict:
 _DROP = object()
 
 
-def sent_referral(*, service, triage, link_worker, activity, status=S.SENT_TO_PROVIDER, **fields):
+def sent_referral(*, service, triage, link_worker, activity, status=C.SENT_TO_PROVIDER, **fields):
+    """A referral in support with one connection, to ``activity``, in ``status``."""
     resident = factories.make_resident(service=service, nhs_number=NHS_NUMBER, date_of_birth="1950-01-01")
     return factories.make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
                                    resident=resident, status=status, **fields)
@@ -130,7 +145,7 @@ def test_a_service_token_makes_a_referral_that_lands_in_the_triage_queue(call, s
     assert body["resident"]["nhs_number"] == NHS_NUMBER
     assert body["resident"]["postcode"] == "BH15 1AB"
     assert body["time_stamps"]["received_at"]
-    assert body["activity"] is None and body["first_session"] is None
+    assert body["connections"] == [] and body["discharge"] is None
     # In the service's triage queue, as if it had been keyed in.
     assert referral.service == service and referral.priority == "urgent"
     assert referral in triage_queue(actor=actor_for_user(triage))
@@ -301,7 +316,7 @@ def test_signed_in_staff_use_the_api_with_their_second_factor(client, sign_in, s
 def test_a_signed_in_link_worker_is_told_which_consent_is_missing(client, sign_in, service, triage, link_worker,
                                                                   activity):
     referral = factories.make_referral(
-        service=service, triage=triage, link_worker=link_worker, activity=activity, status=S.ACTIVITY_CHOSEN,
+        service=service, triage=triage, link_worker=link_worker, activity=activity, status=C.ACTIVITY_CHOSEN,
         consents={ConsentPurpose.REFERRAL: True, ConsentPurpose.SHARE_WITH_PROVIDER: False},
     )
     sign_in(link_worker)
@@ -311,8 +326,7 @@ def test_a_signed_in_link_worker_is_told_which_consent_is_missing(client, sign_i
     assert response.status_code == 400
     assert list(response.json()) == ["consents"]
     assert list(response.json()["consents"]) == ["share_with_provider"]
-    referral.refresh_from_db()
-    assert referral.status == S.ACTIVITY_CHOSEN
+    assert only_connection(referral).status == C.ACTIVITY_CHOSEN
 
 
 def test_a_link_worker_walks_a_referral_through_the_api(client, sign_in, service, triage, link_worker, activity,
@@ -327,10 +341,15 @@ def test_a_link_worker_walks_a_referral_through_the_api(client, sign_in, service
 
     assert post("record-contact", {"note": "Spoke on the phone."})["status"] == "contacted"
     chosen = post("choose-activity", {"activity": activity.pk})
-    assert chosen["activity"] == {"id": activity.pk, "title": "Tuesday health walk"}
+    assert chosen["status"] == "contacted"
+    ((connection,),) = [chosen["connections"]]
+    assert (connection["number"], connection["kind"], connection["status"]) == (1, "activity", "activity_chosen")
+    assert connection["activity"] == {"id": activity.pk, "title": "Tuesday health walk"}
+    assert connection["provider"] is None
     sent = post("send-to-provider")
-    assert sent["status"] == "sent_to_provider"
-    assert sent["provider"] == {"id": activity.organisation.pk, "name": "Poole Walking Friends"}
+    assert sent["connections"][0]["status"] == "sent_to_provider"
+    assert sent["connections"][0]["provider"] == {"id": activity.organisation.pk, "name": "Poole Walking Friends"}
+    assert sent["connections"][0]["time_stamps"]["sent_to_provider_at"]
     # Now the provider's system sees it.
     assert call("get", detail(referral), key=provider_key).status_code == 200
 
@@ -341,18 +360,17 @@ def test_a_link_worker_walks_a_referral_through_the_api(client, sign_in, service
 def test_another_services_token_gets_404_on_read_and_on_every_step(call, service, triage, link_worker, activity,
                                                                    other_service_key):
     referral = sent_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
-                             status=S.FIRST_SESSION_BOOKED)
+                             status=C.FIRST_SESSION_BOOKED)
     events = referral.events.count()
 
     assert call("get", detail(referral), key=other_service_key).status_code == 404
-    for segment in STEP_APIS:
-        response = call("post", step(referral, segment), key=other_service_key, data={"note": "x"})
-        assert response.status_code == 404, segment
+    for path in every_change(referral):
+        response = call("post", path, key=other_service_key, data={"note": "x"})
+        assert response.status_code == 404, path
         assert referral.resident.last_name not in response.content.decode()
     listing = call("get", LIST, key=other_service_key).json()
     assert listing["count"] == 0 and listing["results"] == []
-    referral.refresh_from_db()
-    assert referral.status == S.FIRST_SESSION_BOOKED
+    assert only_connection(referral).status == C.FIRST_SESSION_BOOKED
     assert referral.events.count() == events
 
 
@@ -361,7 +379,7 @@ def test_a_provider_token_sees_only_what_was_sent_to_its_organisation_as_a_summa
 ):
     ours = sent_referral(service=service, triage=triage, link_worker=link_worker, activity=activity)
     not_yet_sent = sent_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
-                                 status=S.ACTIVITY_CHOSEN)
+                                 status=C.ACTIVITY_CHOSEN)
     someone_elses = sent_referral(service=service, triage=triage, link_worker=link_worker, activity=other_activity)
 
     listing = call("get", LIST, key=provider_key)
@@ -377,9 +395,10 @@ def test_a_provider_token_sees_only_what_was_sent_to_its_organisation_as_a_summa
     assert body["view"] == "provider_summary"
     assert body["resident"]["first_name"] == ours.resident.first_name
     assert body["resident"]["contact_detail"] == ours.resident.email  # they agreed to share it
-    assert body["activity"] == {"id": activity.pk, "title": "Tuesday health walk"}
-    for secret in ("notes", "what_matters", "snomed_code", "referrer", "consents"):
+    assert [c["activity"] for c in body["connections"]] == [{"id": activity.pk, "title": "Tuesday health walk"}]
+    for secret in ("notes", "what_matters", "snomed_code", "referrer", "consents", "discharge"):
         assert secret not in body
+    assert "outcome_note" not in body["connections"][0]
     for secret in ("nhs_number", "date_of_birth", "address", "postcode", "gp_practice"):
         assert secret not in body["resident"]
     text = response.content.decode()
@@ -396,7 +415,7 @@ def test_the_service_token_sees_the_full_referral(call, service, triage, link_wo
     assert body["resident"]["nhs_number"] == NHS_NUMBER
     assert body["what_matters"] == WHAT_MATTERS
     assert body["link_worker"]["name"] == "Lee Worker"
-    assert body["provider"]["name"] == "Poole Walking Friends"
+    assert body["connections"][0]["provider"]["name"] == "Poole Walking Friends"
     assert {consent["purpose"] for consent in body["consents"]} == set(ConsentPurpose.values)
 
 
@@ -404,10 +423,9 @@ def test_another_organisations_token_gets_404_on_every_step(call, service, triag
                                                             other_provider_key):
     referral = sent_referral(service=service, triage=triage, link_worker=link_worker, activity=activity)
 
-    for segment in STEP_APIS:
-        assert call("post", step(referral, segment), key=other_provider_key, data={}).status_code == 404, segment
-    referral.refresh_from_db()
-    assert referral.status == S.SENT_TO_PROVIDER
+    for path in every_change(referral):
+        assert call("post", path, key=other_provider_key, data={}).status_code == 404, path
+    assert only_connection(referral).status == C.SENT_TO_PROVIDER
 
 
 # The provider's steps -------------------------------------------------------------------------------
@@ -420,26 +438,26 @@ def test_a_provider_token_accepts_books_and_records_attendance(call, service, tr
 
     accepted = call("post", step(referral, "accept"), key=provider_key, data={"note": "Happy to welcome them."})
     assert accepted.status_code == 200, accepted.json()
-    assert accepted.json()["status"] == "accepted"
     assert accepted.json()["view"] == "provider_summary"
+    assert accepted.json()["connections"][0]["status"] == "accepted"
 
     booked = call("post", step(referral, "book-first-session"), key=provider_key,
                   data={"starts_at": starts.isoformat(), "note": "Meet at the café."})
     assert booked.status_code == 200, booked.json()
-    assert booked.json()["status"] == "first_session_booked"
-    assert booked.json()["first_session"]["note"] == "Meet at the café."
-    assert Referral.objects.get(pk=referral.pk).first_session_at == starts
+    assert booked.json()["connections"][0]["status"] == "first_session_booked"
+    assert booked.json()["connections"][0]["first_session"]["note"] == "Meet at the café."
+    assert only_connection(referral).first_session_at == starts
 
     # Before the session has started, whether the person came cannot be known.
     too_early = call("post", step(referral, "record-attendance"), key=provider_key, data={})
     assert too_early.status_code == 409
     assert "Record whether the person attended once it has started" in too_early.json()["detail"]
-    assert Referral.objects.get(pk=referral.pk).status == S.FIRST_SESSION_BOOKED
+    assert only_connection(referral).status == C.FIRST_SESSION_BOOKED
 
     first_session_held(referral)
     attended = call("post", step(referral, "record-attendance"), key=provider_key, data={})
     assert attended.status_code == 200
-    assert attended.json()["status"] == "attended"
+    assert attended.json()["connections"][0]["status"] == "attended"
 
     labels = set(referral.events.filter(action__in=["provider_accept", "book_first_session", "record_attendance"])
                  .values_list("actor_label", flat=True))
@@ -449,21 +467,21 @@ def test_a_provider_token_accepts_books_and_records_attendance(call, service, tr
 def test_a_provider_token_books_one_of_the_activitys_sessions(call, service, triage, link_worker, activity,
                                                               provider_key):
     referral = sent_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
-                             status=S.ACCEPTED)
+                             status=C.ACCEPTED)
     session = activity.sessions.get()
 
     response = call("post", step(referral, "book-first-session"), key=provider_key, data={"session": session.pk})
 
     assert response.status_code == 200, response.json()
-    referral.refresh_from_db()
-    assert referral.first_session_id == session.pk
-    assert referral.first_session_at > timezone.now()
+    connection = only_connection(referral)
+    assert connection.first_session_id == session.pk
+    assert connection.first_session_at > timezone.now()
 
 
 def test_booking_needs_a_date_or_a_session(call, service, triage, link_worker, activity, other_activity,
                                           provider_key):
     referral = sent_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
-                             status=S.ACCEPTED)
+                             status=C.ACCEPTED)
 
     nothing = call("post", step(referral, "book-first-session"), key=provider_key, data={})
     past = call("post", step(referral, "book-first-session"), key=provider_key,
@@ -474,8 +492,7 @@ def test_booking_needs_a_date_or_a_session(call, service, triage, link_worker, a
     assert (nothing.status_code, list(nothing.json())) == (400, ["starts_at"])
     assert (past.status_code, list(past.json())) == (400, ["starts_at"])
     assert (wrong_session.status_code, list(wrong_session.json())) == (400, ["session"])
-    referral.refresh_from_db()
-    assert referral.status == S.ACCEPTED
+    assert only_connection(referral).status == C.ACCEPTED
 
 
 def test_a_provider_token_declines_with_a_reason(call, service, triage, link_worker, activity, provider_key):
@@ -488,21 +505,21 @@ def test_a_provider_token_declines_with_a_reason(call, service, triage, link_wor
     assert (no_reason.status_code, list(no_reason.json())) == (400, ["reason"])
     assert (other_without_note.status_code, list(other_without_note.json())) == (400, ["note"])
     assert declined.status_code == 200
-    assert declined.json()["status"] == "declined_by_provider"
-    assert declined.json()["provider_decline"]["reason"] == "full"
+    assert declined.json()["connections"][0]["status"] == "declined_by_provider"
+    assert declined.json()["connections"][0]["provider_decline"]["reason"] == "full"
 
 
 def test_recording_attendance_twice_is_200_both_times_and_one_event(call, service, triage, link_worker, activity,
                                                                      provider_key):
     referral = sent_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
-                             status=S.FIRST_SESSION_BOOKED)
+                             status=C.FIRST_SESSION_BOOKED)
     first_session_held(referral)
 
     first = call("post", step(referral, "record-attendance"), key=provider_key, data={})
     second = call("post", step(referral, "record-attendance"), key=provider_key, data={})
 
     assert (first.status_code, second.status_code) == (200, 200)
-    assert second.json()["status"] == "attended"
+    assert second.json()["connections"][0]["status"] == "attended"
     assert referral.events.filter(action="record_attendance").count() == 1
 
 
@@ -517,8 +534,7 @@ def test_a_step_the_referral_is_not_ready_for_is_a_409(call, service, triage, li
     assert too_soon.status_code == 409
     assert "cannot be" in too_soon.json()["detail"]
     assert triaged_again.status_code == 409
-    referral.refresh_from_db()
-    assert referral.status == S.SENT_TO_PROVIDER
+    assert only_connection(referral).status == C.SENT_TO_PROVIDER
 
 
 def test_a_step_the_caller_does_not_own_is_a_403_with_a_message(call, service, triage, link_worker, activity,
@@ -529,22 +545,25 @@ def test_a_step_the_caller_does_not_own_is_a_403_with_a_message(call, service, t
     # The provider cannot record that the person declined; the service's token cannot do the link worker's steps.
     provider = call("post", step(sent, "person-declines"), key=provider_key, data={})
     service_step = call("post", step(triaged, "record-contact"), key=service_key, data={})
-    provider_close = call("post", step(sent, "close"), key=provider_key, data={"outcome": "nonsense"})
+    service_send = call("post", step(sent, "send-to-provider"), key=service_key, data={})
+    provider_discharge = call("post", step(sent, "discharge"), key=provider_key, data={"reason": "nonsense"})
 
     assert provider.status_code == 403
     assert "You cannot do this step" in provider.json()["detail"]
     assert service_step.status_code == 403
+    assert service_send.status_code == 403
     # Refused before its input is read.
-    assert provider_close.status_code == 403
+    assert provider_discharge.status_code == 403
     sent.refresh_from_db()
     triaged.refresh_from_db()
-    assert (sent.status, triaged.status) == (S.SENT_TO_PROVIDER, S.TRIAGED)
+    assert (sent.status, triaged.status) == (S.CONTACTED, S.TRIAGED)
+    assert only_connection(sent).status == C.SENT_TO_PROVIDER
 
 
 # The service's steps ---------------------------------------------------------------------------------
 
 
-def test_a_service_token_triages_and_can_close(call, service, triage, link_worker, service_key):
+def test_a_service_token_triages_and_can_discharge(call, service, triage, link_worker, service_key):
     referral = factories.make_referral(service=service, triage=triage)
 
     unknown = call("post", step(referral, "triage"), key=service_key, data={"tier": "one_to_one", "link_worker": "nobody"})
@@ -560,9 +579,15 @@ def test_a_service_token_triages_and_can_close(call, service, triage, link_worke
 
     declined = call("post", step(referral, "person-declines"), key=service_key, data={"note": "Not for them now."})
     assert declined.json()["snomed_code"] == "871711000000103"
-    closed = call("post", step(referral, "close"), key=service_key, data={"outcome": "declined"})
-    assert closed.status_code == 200
-    assert closed.json()["status"] == "closed"
+    assert declined.json()["status"] == "declined_by_person"
+    wanted = {"reason": "person_declined", "note": "Not for them now."}
+    preview = call("post", step(referral, "discharge/preview"), key=service_key, data=wanted)
+    assert preview.status_code == 200, preview.json()
+    discharged = call("post", step(referral, "discharge"), key=service_key,
+                      data={**wanted, "fingerprint": preview.json()["fingerprint"]})
+    assert discharged.status_code == 200, discharged.json()
+    assert discharged.json()["status"] == "discharged"
+    assert discharged.json()["discharge"]["reason"] == "person_declined"
 
 
 # The audit trail ---------------------------------------------------------------------------------------
@@ -649,6 +674,11 @@ def test_ids_and_pages_too_large_for_the_database_are_a_400_naming_the_field(
     chosen = client.post(step(referral, "choose-activity"), data={"activity": 12345678901234567890},
                          content_type="application/json")
     assert chosen.status_code == 400 and "activity" in chosen.json()
+    made = client.post(step(referral, "connections"), data={"kind": "activity", "activity": 12345678901234567890},
+                       content_type="application/json")
+    assert made.status_code == 400 and "activity" in made.json()
+    assert client.get(f"{detail(referral)}connections/{10**19}/").status_code == 404
+    assert not referral.connections.exists()
     listed = client.get(LIST, {"page": "4611686018427387904"})
     assert listed.status_code == 400 and "page" in listed.json()
     assert Referral.objects.get(pk=referral.pk).status == S.CONTACTED

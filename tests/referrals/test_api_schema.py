@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from referrals.api.views import STEP_APIS
+from referrals.api.views import CONNECTION_STEP_APIS, STEP_APIS
 
 # Each step's request body, and the fields it must document.
 STEP_BODIES = {
@@ -13,9 +13,19 @@ STEP_BODIES = {
     "decline": {"reason", "note"},
     "book-first-session": {"starts_at", "session", "note"},
     "cancel-first-session": {"note"},
-    "close": {"outcome", "note"},
+    "discharge/preview": {"reason", "note"},
+    "discharge": {"reason", "note", "fingerprint"},
     "record-attendance": {"note"},
+    "mark-resident-notified": {"note"},
 }
+CONNECTION_STEP_BODIES = {
+    "change-activity": {"activity", "note"},
+    "decline": {"reason", "note"},
+    "book-first-session": {"starts_at", "session", "note"},
+    "record-signpost-outcome": {"outcome", "note"},
+    "withdraw": {"note"},
+}
+CONNECTION = "/api/v1/referrals/{reference}/connections/{number}/"
 
 
 @pytest.fixture
@@ -40,6 +50,23 @@ def test_every_referral_operation_is_in_the_schema(schema):
         assert operation["operationId"].startswith("referrals_")
         assert {"200", "400", "401", "403", "404", "409"} <= set(operation["responses"]), segment
         assert [p["name"] for p in operation["parameters"] if p["in"] == "path"] == ["reference"]
+    for segment in CONNECTION_STEP_APIS:
+        operation = paths[f"{CONNECTION}{segment}/"]["post"]
+        assert operation["operationId"].startswith("referrals_connections_"), segment
+        assert {"200", "400", "401", "403", "404", "409"} <= set(operation["responses"]), segment
+        assert sorted(p["name"] for p in operation["parameters"] if p["in"] == "path") == ["number", "reference"]
+    assert set(paths["/api/v1/referrals/{reference}/connections/"]) == {"get", "post"}
+    assert set(paths[CONNECTION]) == {"get"}
+    for path in ("discharge/preview/", "discharge/"):
+        assert set(paths[f"/api/v1/referrals/{{reference}}/{path}"]) == {"post"}
+    assert set(paths["/api/v1/referrals/{reference}/discharge-summary/"]) == {"get"}
+    # Each operation has its own, clear id.
+    ids = [op["operationId"] for path, ops in paths.items() if path.startswith("/api/v1/referrals/") for op in ops.values()]
+    assert len(ids) == len(set(ids))
+    assert {"referrals_connections_list", "referrals_connections_create", "referrals_connections_retrieve",
+            "referrals_connections_withdraw", "referrals_connections_change_activity",
+            "referrals_connections_record_signpost_outcome", "referrals_discharge_preview", "referrals_discharge",
+            "referrals_discharge_summary", "referrals_contacts_list", "referrals_plan_retrieve"} <= set(ids)
     # The search API is still there beside it.
     assert "/api/v1/activities/" in paths
 
@@ -49,8 +76,13 @@ def test_the_steps_document_their_request_bodies(schema):
         operation = schema["paths"][f"/api/v1/referrals/{{reference}}/{segment}/"]["post"]
         assert set(operation["requestBody"]["content"]) == {"application/json"}, segment
         assert set(_body(schema, operation)["properties"]) == fields, segment
+    for segment, fields in CONNECTION_STEP_BODIES.items():
+        operation = schema["paths"][f"{CONNECTION}{segment}/"]["post"]
+        assert set(_body(schema, operation)["properties"]) == fields, segment
     decline = _body(schema, schema["paths"]["/api/v1/referrals/{reference}/decline/"]["post"])
     assert decline["required"] == ["reason"]
+    discharge = _body(schema, schema["paths"]["/api/v1/referrals/{reference}/discharge/"]["post"])
+    assert set(discharge["required"]) == {"reason", "fingerprint"}
 
 
 def test_creating_a_referral_documents_the_resident_consents_and_needs(schema):
@@ -71,10 +103,41 @@ def test_creating_a_referral_documents_the_resident_consents_and_needs(schema):
 def test_a_referral_is_documented_in_both_its_views(schema):
     components = schema["components"]["schemas"]
     team, provider = components["ReferralOutput"]["properties"], components["ProviderReferralOutput"]["properties"]
-    assert {"reference", "status", "snomed_code", "needs", "activity", "provider", "first_session", "time_stamps"} <= set(team)
-    # The provider summary holds nothing clinical.
-    assert not {"notes", "what_matters", "snomed_code", "consents", "referrer"} & set(provider)
+    assert {"reference", "status", "snomed_code", "needs", "connections", "discharge", "time_stamps"} <= set(team)
+    assert {"number", "kind", "status", "activity", "service", "provider", "first_session", "provider_decline",
+            "outcome_note", "time_stamps"} <= set(components["ConnectionOutput"]["properties"])
+    assert {"reason", "note", "discharged_at", "summary"} <= set(components["DischargeOutput"]["properties"])
+    # The provider summary holds nothing clinical, and a connection as a provider sees it none of the team's notes.
+    assert not {"notes", "what_matters", "snomed_code", "consents", "referrer", "discharge"} & set(provider)
     assert "nhs_number" not in components["ProviderResidentOutput"]["properties"]
+    assert not {"outcome_note", "service"} & set(components["ProviderConnectionOutput"]["properties"])
+
+
+def test_connections_are_named_by_a_bounded_number_and_made_as_an_activity_or_a_signpost(schema):
+    paths = schema["paths"]
+    number = _parameters(schema, CONNECTION)["number"]["schema"]
+    assert (number["type"], number["minimum"], number["maximum"]) == ("integer", 1, 9999)
+    made = paths["/api/v1/referrals/{reference}/connections/"]["post"]
+    body = schema["components"]["schemas"][made["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                                           .rsplit("/", 1)[1]]
+    assert body["discriminator"]["propertyName"] == "kind"
+    assert set(body["discriminator"]["mapping"]) == {"activity", "signpost"}
+    signpost = schema["components"]["schemas"]["SignpostConnectionInput"]
+    assert set(signpost["required"]) == {"kind", "service_name"}
+    assert "201" in made["responses"]
+
+
+def test_closing_is_documented_as_gone_and_every_change_takes_an_idempotency_key(schema):
+    close = schema["paths"]["/api/v1/referrals/{reference}/close/"]["post"]
+    assert close["deprecated"] is True and "410" in close["responses"]
+    assert "discharge" in close["description"]
+    for path, operations in schema["paths"].items():
+        changes = path.startswith("/api/v1/referrals/") and (
+            path.startswith(CONNECTION[:-9]) or path.rstrip("/").rsplit("/", 1)[1] in {*STEP_APIS, "discharge"})
+        if changes and "post" in operations:
+            parameters = {p["name"] for p in operations["post"]["parameters"]}
+            assert "Idempotency-Key" in parameters, path
+            assert "422" in operations["post"]["responses"], path
 
 
 def test_the_token_security_scheme_is_documented(schema):
@@ -111,7 +174,7 @@ def test_the_referral_list_states_its_bounds_statuses_and_date(schema):
     # A date and time, not "a date and time or nothing": an empty value is refused.
     assert parameters["updated_since"]["schema"] == {"type": "string", "format": "date-time"}
     status = re.compile(_pattern(parameters["status"]["schema"]))
-    assert status.match("received") and status.match("triaged, closed")
+    assert status.match("received") and status.match("triaged, discharged")
     assert not status.match("lost") and not status.match("received,lost")
 
 
