@@ -12,7 +12,11 @@ never personal data), the referral's event log without its notes, the time stamp
 reporting counts, and that each message was sent, without its recipient or words.
 
 An erasure is refused while any of the resident's referrals is open (the service still owes them
-care and the provider may be expecting them): close it, or record that the person declined, first.
+care and a provider may be expecting them): discharge them, or record that the person declined, first.
+
+A discharged person may be referred again later: each of their referrals is exported, with its
+connections (the activities and services they were connected to, and what came of each) and its
+discharge summary as it was sent.
 All of a resident's records are erased in one transaction, with their referrals locked: all, or none.
 """
 
@@ -27,9 +31,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from referrals.audit import audit
-from referrals.choices import AuditAction
+from referrals.choices import AuditAction, ConnectionStatus, ReferralStatus
 from referrals.errors import ReferralError
-from referrals.models import AuditEntry, CarePlan, Consent, Referral, Resident
+from referrals.models import AuditEntry, CarePlan, Connection, Consent, Referral, Resident
 from referrals.permissions import check_may_erase_resident, check_may_export_resident
 from referrals.retention import (
     FINISHED,
@@ -38,7 +42,7 @@ from referrals.retention import (
     anonymise_resident,
 )
 from referrals.roles import Actor
-from referrals.workflow import REALLOCATE, TRANSITIONS
+from referrals.workflow import CONNECTION_TRANSITIONS, REALLOCATE, TRANSITIONS
 
 # The longest grounds for an erasure we keep (the audit entry holds them).
 REASON_MAX_LENGTH = 1000
@@ -48,6 +52,7 @@ STEP_NAMES = {
     "create": "Referral received",
     REALLOCATE.action: REALLOCATE.label,
     **{action: transition.label for action, transition in TRANSITIONS.items() if transition.label},
+    **{action: transition.label for action, transition in CONNECTION_TRANSITIONS.items() if transition.label},
     "anonymise": "Personal data removed at the end of the retention period",
     "erase": "Personal data erased on request",
 }
@@ -78,7 +83,7 @@ def subject_access_export(actor: Actor, resident: Resident, *, format: str = "do
     resident = Resident.objects.select_related("service").get(pk=resident.pk)
     referrals = list(
         Referral.objects.filter(resident=resident)
-        .select_related("link_worker", "referred_by", "activity", "provider", "feedback")
+        .select_related("link_worker", "referred_by", "feedback", "discharge_summary")
         .prefetch_related("needs")
         .order_by("received_at", "pk")
     )
@@ -164,17 +169,11 @@ def _referral(referral: Referral) -> dict:
         "priority": referral.get_priority_display(),
         "tier": referral.get_tier_display() if referral.tier else "",
         "link_worker": _person(referral.link_worker),
-        "activity": referral.activity.title if referral.activity else "",
-        "provider": referral.provider.title if referral.provider else "",
-        "provider_decline_reason": referral.get_provider_decline_reason_display() if referral.provider_decline_reason
-        else "",
-        "provider_decline_note": referral.provider_decline_note,
-        "first_session_at": referral.first_session_at,
-        "first_session_note": referral.first_session_note,
-        "outcome": referral.get_outcome_display() if referral.outcome else "",
-        "outcome_note": referral.outcome_note,
         "snomed_code": referral.snomed_code,
-        "closed_at": referral.closed_at,
+        "contacted_at": referral.contacted_at,
+        "discharge_reason": referral.get_discharge_reason_display() if referral.discharge_reason else "",
+        "discharge_note": referral.discharge_note,
+        "discharged_at": referral.discharged_at,
         "declined_at": referral.declined_at,
         "anonymised_at": referral.anonymised_at,
         "events": [
@@ -182,12 +181,13 @@ def _referral(referral: Referral) -> dict:
                 "at": event.at,
                 "step": STEP_NAMES.get(event.action, event.action.replace("_", " ").capitalize()),
                 "by": event.actor_label,
-                "from_status": event.get_from_status_display() if event.from_status else "",
-                "to_status": event.get_to_status_display() if event.to_status else "",
+                "from_status": _status_name(event.from_status, of_connection=event.connection_id is not None),
+                "to_status": _status_name(event.to_status, of_connection=event.connection_id is not None),
                 "activity": event.activity.title if event.activity else "",
+                "connection": _connection_name(event.connection),
                 "note": event.note,
             }
-            for event in referral.events.select_related("activity").order_by("at", "pk")
+            for event in referral.events.select_related("activity", "connection__activity").order_by("at", "pk")
         ],
         "notifications": [
             {
@@ -251,23 +251,128 @@ def _referral(referral: Referral) -> dict:
         "alerts": [
             {
                 "kind": alert.get_kind_display(),
+                "connection": _connection_name(alert.connection),
                 "raised_at": alert.raised_at,
                 "cleared_at": alert.cleared_at,
                 "cleared_by": _person(alert.cleared_by),
             }
-            for alert in referral.alerts.select_related("cleared_by").order_by("raised_at", "pk")
+            for alert in referral.alerts.select_related("cleared_by", "connection__activity")
+            .order_by("raised_at", "pk")
         ],
+        "connections": [_connection(connection) for connection in
+                        referral.connections.select_related("activity", "provider").order_by("number")],
+        "discharge_summary": _discharge_summary(referral),
         "care_plan": _care_plan(referral),
         # That a link was emailed, to whom and whether it was used: never its id or token.
         "provider_links": [
             {
                 "action": STEP_NAMES.get(link.action, link.action),
+                "connection": _connection_name(link.connection),
                 "organisation": link.organisation.title,
                 "created_at": link.created_at,
                 "expires_at": link.expires_at,
                 "used_at": link.used_at,
             }
-            for link in referral.action_links.select_related("organisation").order_by("created_at")
+            for link in referral.action_links.select_related("organisation", "connection__activity")
+            .order_by("created_at")
+        ],
+    }
+
+
+def _status_name(status: str, *, of_connection: bool) -> str:
+    """A status in words: a connection's step moves the connection, the others the referral."""
+    names = dict(ConnectionStatus.choices if of_connection else ReferralStatus.choices)
+    return str(names.get(status, status.replace("_", " ").capitalize())) if status else ""
+
+
+def _connection_name(connection: Connection | None) -> str:
+    return f"{connection.number}. {connection.name}" if connection is not None else ""
+
+
+def _connection(connection: Connection) -> dict:
+    """One activity or service the person was connected to, and what came of it."""
+    return {
+        "number": connection.number,
+        "kind": connection.get_kind_display(),
+        "name": connection.name,
+        "provider": connection.provider.title if connection.provider_id else "",
+        "service_contact": connection.service_contact,
+        "status": connection.get_status_display(),
+        "created_at": connection.created_at,
+        "sent_to_provider_at": connection.sent_to_provider_at,
+        "provider_decline_reason": connection.get_provider_decline_reason_display()
+        if connection.provider_decline_reason else "",
+        "provider_decline_note": connection.provider_decline_note,
+        "first_session_at": connection.first_session_at,
+        "first_session_note": connection.first_session_note,
+        "outcome_note": connection.outcome_note,
+        "ended_at": connection.ended_at,
+    }
+
+
+# The discharge summary's sections, as the person reads them.
+SUMMARY_SECTIONS = {
+    "person": "About you",
+    "referral": "The referral",
+    "contacts": "Contacts with the link worker",
+    "plan": "Care and support plan",
+    "connections": "Activities and services",
+    "wellbeing": "Wellbeing (before and after)",
+    "discharge": "Discharge",
+}
+
+
+def _label(key: str) -> str:
+    return key.replace("_", " ").capitalize()
+
+
+def _value(value) -> str:
+    if value is None or value == "":
+        return "not recorded"
+    if value is True or value is False:
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_value(item) for item in value) or "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{_label(key)}: {_value(item)}" for key, item in value.items())
+    return str(value)
+
+
+def _summary_lines(value) -> list[str]:
+    """A section of the summary's content as lines of words ("Name: Margaret Oyelaran"); a list of
+    records (goals, connections) gives a line each."""
+    if isinstance(value, dict):
+        lines = []
+        for key, item in value.items():
+            if isinstance(item, list) and any(isinstance(entry, dict) for entry in item):
+                lines.extend(f"{_label(key)}: {_value(entry)}" for entry in item)
+            elif isinstance(item, dict):
+                lines.extend(f"{_label(key)}: {line}" for line in _summary_lines(item))
+            else:
+                lines.append(f"{_label(key)}: {_value(item)}")
+        return lines
+    if isinstance(value, list):
+        return [_value(item) for item in value]
+    return [_value(value)]
+
+
+def _discharge_summary(referral: Referral) -> dict | None:
+    """The discharge summary: the link worker's reason and note, and its content as it was sent (the
+    referrer and GP get the same), in words. Nothing but the reason is left once the person's data is removed."""
+    summary = getattr(referral, "discharge_summary", None)
+    if summary is None:
+        return None
+    content = summary.content if isinstance(summary.content, dict) else {}
+    return {
+        "reason": summary.get_reason_display(),
+        "note": summary.note,
+        "prepared_at": summary.prepared_at,
+        "prepared_by": summary.prepared_by_label,
+        "final_at": summary.final_at,
+        "content": [
+            {"section": SUMMARY_SECTIONS.get(key, _label(key)), "lines": _summary_lines(value)}
+            for key, value in content.items()
+            if key not in ("fingerprint", "anonymised")
         ],
     }
 
@@ -350,8 +455,8 @@ def erase_resident(actor: Actor, resident: Resident, reason: str, *, now: dateti
             names = ", ".join(f"{reference} ({Referral(status=status).get_status_display().lower()})"
                               for reference, status in still_open)
             raise ErasureRefused(
-                f"This person has a referral still open: {names}. Close it, or record that the person declined "
-                "social prescribing, before erasing their data."
+                f"This person has a referral still open: {names}. Discharge them, or record that the person "
+                "declined social prescribing, before erasing their data."
             )
         due = [pk for pk, _, _, anonymised_at in referrals if anonymised_at is None]
         if locked.anonymised_at is not None and not due:

@@ -19,9 +19,10 @@ from referrals.choices import (
     AlertKind,
     AuditAction,
     DeliveryStatus,
-    Outcome,
+    DischargeReason,
     WellbeingStage,
 )
+from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
 from referrals.errors import NotPermitted
 from referrals.models import (
@@ -64,10 +65,11 @@ def margaret(service):
 
 @pytest.fixture
 def closed_case(service, triage, link_worker, activity, needs, margaret):
-    """A finished referral with personal data in every kind of record Signpost keeps."""
+    """A discharged referral with personal data in every kind of record Signpost keeps: an activity
+    attended, a signpost taken up, a review, and a final discharge summary."""
     referral = factories.make_referral(
         service=service, triage=triage, link_worker=link_worker, activity=activity, resident=margaret,
-        needs=[needs["loneliness"]], status=S.ATTENDED,
+        needs=[needs["loneliness"]], status=C.ATTENDED,
     )
     worker = actor_for_user(link_worker)
     outcomes.wellbeing_record(referral=referral, actor=worker, stage=WellbeingStage.FIRST_CONVERSATION,
@@ -75,9 +77,14 @@ def closed_case(service, triage, link_worker, activity, needs, margaret):
     outcomes.outcome_link_send(referral=referral, actor=worker, purpose="feedback")
     outcomes.feedback_record(referral=referral, actor=worker, satisfaction=5,
                              comments="Ann at the walk made me feel welcome.")
-    Alert.objects.create(referral=referral, kind=AlertKind.NO_PROVIDER_RESPONSE, cleared_at=timezone.now())
-    referral = services.referral_close(referral=referral, actor=worker, outcome=Outcome.ENGAGED,
-                                       note="Goes every Tuesday now with her neighbour.")
+    Alert.objects.create(referral=referral, kind=AlertKind.NO_PROVIDER_RESPONSE, cleared_at=timezone.now(),
+                         connection=factories.only_connection(referral))
+    signpost = factories.make_signpost(referral=referral, service_name="Citizens Advice Poole")
+    services.connection_record_signpost_outcome(connection=signpost, actor=worker, outcome=C.TOOK_UP,
+                                                note="Helped her claim Attendance Allowance.")
+    factories.hold_review(referral)
+    referral = factories.discharge(referral, reason=DischargeReason.GOALS_MET,
+                                   note="Goes every Tuesday now with her neighbour.")
     Referral.objects.filter(pk=referral.pk).update(notes="Lives alone since her husband died.")
     referral.refresh_from_db()
     return referral
@@ -117,10 +124,15 @@ def test_the_export_shows_every_kind_of_record_held_about_the_person(client, sig
         "Being referred to social prescribing", "Sharing contact details with the activity provider",
         # the referral and its notes
         f"Referral {closed_case.reference}", "Loneliness and isolation", "Lives alone since her husband died.",
-        "Getting out of the house and meeting people.", "Dr A Patel", "Tuesday health walk",
-        "Engaged with the activity", "Goes every Tuesday now with her neighbour.",
+        "Getting out of the house and meeting people.", "Dr A Patel",
+        "Goals met", "Goes every Tuesday now with her neighbour.",
+        # the activities and services they were connected to, and what came of each
+        "1. Tuesday health walk", "Attended", "2. Citizens Advice Poole", "Took up the service",
+        "Helped her claim Attendance Allowance.",
+        # the discharge summary as it was sent
+        "Discharge summary", "Name: Margaret Oyelaran", "Reason text: Goals met",
         # the event log
-        "First contact made", "Spoke on the phone.", "Sent to provider",
+        "First contact made", "Spoke on the phone.", "Sent to provider", "Discharged",
         # messages sent
         "New referral for the provider", "Wellbeing or feedback questions for the person",
         "Feedback to the referrer",
@@ -206,6 +218,21 @@ def test_each_export_is_audited_with_who_made_it(client, sign_in, triage, closed
     assert set(exports.values_list("actor_label", flat=True)) == {"Tina Triage"}
 
 
+def test_a_person_referred_again_has_both_referrals_in_the_export(service, triage, link_worker, other_activity,
+                                                                   closed_case):
+    again = factories.make_referral(service=service, triage=triage, link_worker=link_worker, resident=closed_case.resident,
+                                    activity=other_activity, status=C.SENT_TO_PROVIDER)
+
+    export = subject_access_export(actor_for_user(triage), closed_case.resident)
+
+    first, second = export["referrals"]
+    assert (first["reference"], second["reference"]) == (closed_case.reference, again.reference)
+    assert [c["name"] for c in first["connections"]] == ["Tuesday health walk", "Citizens Advice Poole"]
+    assert first["discharge_summary"]["reason"] == "Goals met"
+    assert [c["status"] for c in second["connections"]] == ["Sent to provider"]
+    assert second["discharge_summary"] is None and second["discharge_reason"] == ""
+
+
 # Who may ----------------------------------------------------------------------------------
 
 
@@ -282,8 +309,9 @@ def test_erasure_removes_personal_data_and_keeps_the_audit_trail_and_reporting(c
                                                                                needs, closed_case):
     resident = closed_case.resident
     audit_before = set(AuditEntry.objects.values_list("pk", flat=True))
-    stamps = ["received_at", "triaged_at", "contacted_at", "sent_to_provider_at", "attended_at", "closed_at"]
+    stamps = ["received_at", "triaged_at", "contacted_at", "discharged_at"]
     stamps_before = Referral.objects.filter(pk=closed_case.pk).values(*stamps).get()
+    connections_before = list(closed_case.connections.values_list("number", "status", "activity", "attended_at"))
     steps_before = list(closed_case.events.values_list("action", flat=True))
     sign_in(triage)
 
@@ -301,7 +329,9 @@ def test_erasure_removes_personal_data_and_keeps_the_audit_trail_and_reporting(c
     assert set(Consent.objects.filter(resident=resident).values_list("given_by", flat=True)) == {"Anonymised"}
 
     referral = Referral.objects.get(pk=closed_case.pk)
-    assert referral.notes == referral.what_matters == referral.outcome_note == ""
+    assert referral.notes == referral.what_matters == referral.discharge_note == ""
+    assert not referral.connections.exclude(outcome_note="").exists()
+    assert referral.discharge_summary.content == {"anonymised": True}
     assert referral.referrer_name == referral.referrer_email == ""
     assert not ReferralEvent.objects.filter(referral=referral).exclude(action="erase").exclude(note="").exists()
     assert not Notification.objects.filter(referral=referral).exclude(body="").exists()
@@ -310,7 +340,9 @@ def test_erasure_removes_personal_data_and_keeps_the_audit_trail_and_reporting(c
     assert ResidentFeedback.objects.get(referral=referral).comments == ""
 
     # What reporting counts is kept: the codes, the dates, the steps, the scores.
-    assert referral.status == S.CLOSED and referral.outcome == Outcome.ENGAGED and referral.activity_id
+    assert referral.status == S.DISCHARGED and referral.discharge_reason == DischargeReason.GOALS_MET
+    assert list(referral.connections.values_list("number", "status", "activity", "attended_at")) == connections_before
+    assert referral.discharge_summary.reason == DischargeReason.GOALS_MET
     assert referral.referrer_organisation == "Harbour Surgery"
     assert list(referral.needs.all()) == [needs["loneliness"]]
     assert Referral.objects.filter(pk=referral.pk).values(*stamps).get() == stamps_before
@@ -336,10 +368,10 @@ def test_after_erasure_the_export_shows_only_the_anonymised_remains(client, sign
     assert "This person's personal data was removed on" in text
     for gone in ["Margaret", "Oyelaran", "9434765919", "Quay Road", "07700 900456", "margaret@example.net",
                  "wheelchair", "Lives alone", "Goes every Tuesday", "Spoke on the phone", "Dr A Patel",
-                 "Ann at the walk", "BH15 1AB"]:
+                 "Ann at the walk", "BH15 1AB", "Attendance Allowance"]:
         assert gone not in text, gone
     # The remains: steps, codes and the audit trail, with the grounds.
-    for kept in [closed_case.reference, "Engaged with the activity", "First contact made",
+    for kept in [closed_case.reference, "Goals met", "First contact made", "1. Tuesday health walk",
                  "Personal data erased on request", REASON, "Tina Triage"]:
         assert kept in text, kept
     body = client.get(export_url(resident, "json")).content.decode()
@@ -354,6 +386,7 @@ def test_erasure_is_refused_while_a_referral_is_open(client, sign_in, service, t
                                                      closed_case):
     open_one = factories.make_referral(service=service, triage=triage, link_worker=link_worker,
                                        activity=activity, resident=closed_case.resident, status=S.CONTACTED)
+    # A re-referral: discharged once, and referred again.
     sign_in(triage)
 
     form = page_text(client.get(export_url(closed_case.resident, "erase")))
@@ -364,8 +397,8 @@ def test_erasure_is_refused_while_a_referral_is_open(client, sign_in, service, t
     assert response.status_code == 200
     text = page_text(response)
     assert "There is a problem" in text
-    assert f"This person has a referral still open: {open_one.reference} (contacted)." in text
-    assert "Close it, or record that the person declined social prescribing, before erasing their data." in text
+    assert f"This person has a referral still open: {open_one.reference} (in support)." in text
+    assert "Discharge them, or record that the person declined social prescribing, before erasing their data." in text
     # Nothing erased: not the open referral, not the finished one, not the person.
     assert Resident.objects.get(pk=closed_case.resident_id).nhs_number == "9434765919"
     assert Referral.objects.get(pk=closed_case.pk).notes == "Lives alone since her husband died."
