@@ -16,7 +16,7 @@ print, sent as an email, or reached through a text's link that needs no account 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -28,6 +28,7 @@ from django.utils.formats import date_format
 
 from referrals.audit import audit
 from referrals.choices import (
+    ConnectionStatus,
     AlertKind,
     AuditAction,
     Channel,
@@ -73,19 +74,19 @@ def link_days() -> int:
 
 
 def plan_connections(referral: Referral) -> list[dict]:
-    """What the person is connected to, as the plan shows it. Today a referral has one activity;
-    when it has several connections, only this function changes."""
-    if referral.activity_id is None:
-        return []
-    activity = referral.activity
-    provider = referral.provider
-    return [{
-        "kind": "activity",
-        "title": activity.title,
-        "provider": provider.title if provider is not None else "",
-        "status": referral.get_status_display(),
-        "first_session_at": referral.first_session_at.isoformat() if referral.first_session_at else None,
-    }]
+    """What the person is connected to, as the plan shows it: each activity (with its provider once sent)
+    and each service they were signposted to, in the order they were made; withdrawn ones are left out."""
+    return [
+        {
+            "kind": connection.kind,
+            "title": connection.name,
+            "provider": connection.provider.title if connection.provider_id else "",
+            "status": connection.get_status_display(),
+            "first_session_at": connection.first_session_at.isoformat() if connection.first_session_at else None,
+        }
+        for connection in referral.connections.select_related("activity", "provider").order_by("number")
+        if connection.status != ConnectionStatus.WITHDRAWN
+    ]
 
 
 # The plan as data: the versions' content, the API's, the pages' ---------------------------
@@ -443,8 +444,8 @@ def plain_copy(plan: CarePlan) -> PlainCopy:
     connections = []
     for connection in content["connections"]:
         words = connection["title"] + (f", run by {connection['provider']}." if connection["provider"] else ".")
-        if connection["first_session_at"] and referral.first_session_at:
-            starts = timezone.localtime(referral.first_session_at)
+        if connection["first_session_at"]:
+            starts = timezone.localtime(datetime.fromisoformat(connection["first_session_at"]))
             words += f" Your first time: {date_format(starts, 'l j F Y')} at {clock_time(starts)}."
         connections.append(words)
     return PlainCopy(
@@ -483,8 +484,7 @@ def copy_link_actor(token: str) -> tuple[CarePlan, Actor]:
         raise ReferralError("This link is not valid.") from None
     plan = (
         CarePlan.objects.filter(referral_id=payload.get("r"), referral__anonymised_at__isnull=True)
-        .select_related("referral", "referral__resident", "referral__service", "referral__link_worker",
-                        "referral__activity", "referral__provider")
+        .select_related("referral", "referral__resident", "referral__service", "referral__link_worker")
         .first()
     )
     if plan is None or payload.get("p") != "plan":

@@ -28,7 +28,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from directory.models import OrganisationPage
-from referrals.choices import StaffRole
+from referrals.choices import ReferralStatus, StaffRole
 from referrals.errors import NotPermitted
 from referrals.models import Connection, Notification, Referral, Resident, SocialPrescribingService
 from referrals.roles import LINK_WORKERS_GROUP, RESIDENT_LINK, Actor
@@ -201,9 +201,12 @@ def next_actions(actor: Actor, referral: Referral) -> list[Transition]:
 def next_connection_actions(actor: Actor, connection: Connection) -> list[Transition]:
     """A connection's steps that can follow its status and that ``actor`` owns, in the workflow's order."""
     referral = connection.referral
+    steps = available_connection_actions(connection.status)
     if not referral.is_open:
-        return []
-    return [t for t in available_connection_actions(connection.status) if may_take(actor, referral, t, connection)]
+        # Once the person declined, a connection still open can only be withdrawn (discharge waits for it).
+        declined = referral.status == ReferralStatus.DECLINED_BY_PERSON
+        steps = [t for t in steps if declined and t.action == "withdraw"]
+    return [t for t in steps if may_take(actor, referral, t, connection)]
 
 
 # Outcomes and tasks -----------------------------------------------------------------------

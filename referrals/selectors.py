@@ -76,6 +76,8 @@ STATUS_TAG = {
 
 
 WAITING_ON_PROVIDER = (C.SENT_TO_PROVIDER, C.ACCEPTED)
+# How long a discharged referral stays on the caseload.
+RECENTLY_CLOSED_DAYS = 30
 
 
 def next_step(referral: Referral, connections) -> str:
@@ -368,7 +370,7 @@ def contact_progress(referrals, *, now: datetime | None = None) -> dict[int, Con
         expectation = expectations.get((service_id, tier))
         past = (
             expectation is not None and first is not None and not reviewed
-            and status not in (S.CLOSED, S.DECLINED_BY_PERSON)
+            and status not in (S.DISCHARGED, S.DECLINED_BY_PERSON)
             and now > first + timedelta(weeks=expectation.within_weeks)
         )
         progress[pk] = ContactProgress(count, expectation, first, reviewed, past)

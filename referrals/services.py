@@ -36,6 +36,7 @@ from referrals.choices import (
     DischargeReason,
     NotificationKind,
     ProviderDeclineReason,
+    ReferralStatus,
     Source,
     StaffRole,
     Tier,
@@ -176,7 +177,10 @@ def _connection_step(
         check_may_take(actor, referral, transition, locked)
         if locked.status == transition.target and transition.idempotent and (same is None or same(locked)):
             return locked
-        _refuse_unless_open(referral, transition.label)
+        # A person who declined may still have a connection with a provider: withdrawing it is how it ends
+        # (discharge waits for it), so that one step stays open to them.
+        if not (action == "withdraw" and referral.status == ReferralStatus.DECLINED_BY_PERSON):
+            _refuse_unless_open(referral, transition.label)
         if locked.status not in transition.sources:
             raise InvalidTransition(
                 f"This connection is {locked.get_status_display().lower()}, so it cannot be "

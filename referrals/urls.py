@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from referrals.views import account, care_plan, caseload, outcomes, provider, self_referral, subject_access, triage
 from referrals.views import casework  # contacts and safeguarding on the team's referral page
+from referrals.views import connections, discharge  # connections and discharge on the team's referral page
 
 app_name = "referrals"
 
@@ -12,6 +13,8 @@ urlpatterns = [
     path("referrals/residents/", include(subject_access.urlpatterns)),
     path("referrals/", include(caseload.urlpatterns)),
     path("referrals/", include(casework.urlpatterns)),
+    path("referrals/", include(connections.urlpatterns)),
+    path("referrals/", include(discharge.urlpatterns)),
     path("referrals/triage/", include(triage.urlpatterns)),
     path("referrals/provider/", include(provider.urlpatterns)),
     path("account/", include(account.urlpatterns)),

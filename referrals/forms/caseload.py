@@ -8,7 +8,7 @@ from wagtail.models import Page
 
 from directory.choices import ActivityStatus
 from directory.models import ActivityPage
-from referrals.choices import ConsentMethod, ConsentPurpose, DischargeReason
+from referrals.choices import ConnectionStatus, ConsentMethod, ConsentPurpose, DischargeReason
 from referrals.forms.triage import Radios
 
 
@@ -24,18 +24,69 @@ class ReasonForm(forms.Form):
     )
 
 
-class CloseForm(forms.Form):
+class WithdrawForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why is it withdrawn?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example: the person changed their mind, or it is no longer right for them. A provider it "
+                    "was sent to is told it is withdrawn, never your note."),
+        error_messages={"required": _("Say why the connection is withdrawn.")},
+    )
+
+
+class SignpostForm(forms.Form):
+    """A service outside the directory (Citizens Advice, Talking Therapies)."""
+
+    service_name = forms.CharField(
+        label=_("Service"), max_length=255,
+        help_text=_("For example: Citizens Advice Poole, NHS Talking Therapies."),
+        error_messages={"required": _("Enter the name of the service.")},
+    )
+    service_contact = forms.CharField(
+        label=_("How to reach it (optional)"), max_length=255, required=False,
+        help_text=_("A phone number, a web address, or where to go."),
+    )
+    note = forms.CharField(label=_("Note (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SignpostOutcomeForm(forms.Form):
     outcome = forms.ChoiceField(
-        label=_("Outcome"),
-        choices=[("", _("Choose the outcome")), *DischargeReason.choices],
-        error_messages={"required": _("Choose the outcome.")},
+        label=_("Did the person take up the service?"),
+        choices=[(ConnectionStatus.TOOK_UP, _("Yes, they took it up")),
+                 (ConnectionStatus.DID_NOT_TAKE_UP, _("No, they did not take it up"))],
+        widget=Radios,
+        error_messages={"required": _("Choose whether the person took up the service."),
+                        "invalid_choice": _("Choose whether the person took up the service.")},
+    )
+    note = forms.CharField(label=_("Note (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DischargeForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Why is the person being discharged?"),
+        choices=DischargeReason.choices,
+        widget=Radios,
+        error_messages={"required": _("Choose the reason for discharge."),
+                        "invalid_choice": _("Choose the reason for discharge.")},
     )
     note = forms.CharField(
         label=_("Summary for the record (optional)"),
         required=False,
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("If the person agreed, the referrer is sent a short summary of what happened."),
+        help_text=_("Goes into the discharge summary. If the person agreed, the referrer is sent the summary."),
     )
+
+
+class DischargeConfirmForm(DischargeForm):
+    """The discharge as the link worker checked it on the preview: the summary's fingerprint comes back."""
+
+    fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64,
+                                  error_messages={"required": _("Check the discharge summary before confirming.")})
+    note = forms.CharField(required=False, max_length=5000, widget=forms.HiddenInput)
+    reason = forms.ChoiceField(choices=DischargeReason.choices, widget=forms.HiddenInput,
+                               error_messages={"required": _("Choose the reason for discharge."),
+                                               "invalid_choice": _("Choose the reason for discharge.")})
 
 
 class ActivityField(forms.ModelChoiceField):
@@ -57,6 +108,8 @@ def live_activities():
 
 
 class ChooseActivityForm(forms.Form):
+    """Another activity instead, before the connection is sent (``change_activity``)."""
+
     activity = ActivityField(
         label=_("Activity"),
         queryset=None,
@@ -72,6 +125,17 @@ class ChooseActivityForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["activity"].queryset = live_activities()
+
+
+class ConnectActivityForm(ChooseActivityForm):
+    """A new connection to an activity in the directory, sent to its provider now or later."""
+
+    field_order = ["activity", "send", "note"]
+
+    send = forms.BooleanField(
+        label=_("Send the referral to the provider now (if the person agreed to share their details)"),
+        required=False,
+    )
 
 
 class ReferToActivityForm(forms.Form):

@@ -38,7 +38,7 @@ def _referral(request, pk, *, what: str):
     one they see but whose plan is not theirs); the look is audited."""
     referral = (
         permissions.team_referrals_visible_to(request.actor)
-        .select_related("resident", "service", "link_worker", "activity", "provider")
+        .select_related("resident", "service", "link_worker")
         .filter(pk=pk).first()
     )
     if referral is None:

@@ -1,9 +1,10 @@
-"""The link worker's pages: their caseload, a referral with its timeline and next steps, and
+"""The link worker's pages: their caseload, a referral with its connections, timeline and next steps, and
 "refer to this activity" from a search result.
 
 The referral page is the social prescribing team's (the allocated link worker, the service's
 triage team): providers never see it, they have their own. Every look is audited
-(``visible_referral``) and every step goes through ``referrals.services``.
+(``visible_referral``) and every step goes through ``referrals.services``. The steps on a connection
+are ``referrals.views.connections``; discharge is ``referrals.views.discharge``.
 """
 
 from __future__ import annotations
@@ -24,29 +25,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from common.bounds import parse_id
 from common.requests import local_next_url
 from referrals import permissions, selectors, services
 from referrals.audit import audit_list_view, audit_view
 from referrals.choices import ConsentPurpose, StaffRole
 from referrals.errors import ReferralError
-from referrals.forms.caseload import (
-    ChooseActivityForm,
-    CloseForm,
-    ConsentRecordForm,
-    NoteForm,
-    ReasonForm,
-    ReferToActivityForm,
-    live_activities,
-)
+from referrals.forms.caseload import ConsentRecordForm, NoteForm, ReferToActivityForm, live_activities
 from referrals.models import Consent, Notification
-from referrals.views.casework_sections import casework_context
+from referrals.views.casework_sections import (
+    casework_context,
+    connections_context,
+    connections_of,
+    described_events,
+    discharge_context,
+)
 from referrals.views.common import add_domain_error, refusal_message, staff_view, visible_referral
+from referrals.workflow import CONNECTION_OPEN
 
 TEAM = (StaffRole.LINK_WORKER, StaffRole.TRIAGE)
-# Steps that move the referral forward: the first of these on offer is shown open. Ending steps
-# (declining, cancelling, closing) stay folded so no one meets them first by accident.
-FORWARD_STEPS = ("record_contact", "choose_activity", "send_to_provider", "mark_resident_notified", "record_attendance")
 # Helper A's partial for a referral's notifications and their delivery status.
 NOTIFICATIONS_PARTIAL = "referrals/includes/notifications.html"
 
@@ -73,7 +69,8 @@ def caseload(request):
                 ("needs-action", _("Needs action"), groups.needs_action),
                 ("waiting-on-provider", _("Waiting on the provider"), groups.waiting_on_provider),
                 ("first-session-booked", _("First session booked"), groups.first_session_booked),
-                ("closed-recently", _("Closed in the last 30 days"), groups.closed_recently),
+                ("discharged-recently", _("Discharged in the last %(days)s days") % {
+                    "days": selectors.RECENTLY_CLOSED_DAYS}, groups.closed_recently),
             ],
             "tasks": tasks,
         },
@@ -118,68 +115,16 @@ class Step:
 
 
 # First contact ("record_contact") is not a step here: it is recording a held contact in the page's
-# Contacts section (``referrals.views.casework``), which takes the step.
+# Contacts section (``referrals.views.casework``), which takes the step. Connecting the person, and each
+# connection's steps, are ``referrals.views.connections``; discharge is ``referrals.views.discharge``.
 STEPS: dict[str, Step] = {
-    "choose_activity": Step(
-        ChooseActivityForm,
-        lambda r, a, d: services.referral_choose_activity(referral=r, actor=a, activity=d["activity"], note=d["note"]),
-        gettext_lazy("Choose an activity"),
-        gettext_lazy("Choose this activity"),
-        gettext_lazy("Activity chosen."),
-        gettext_lazy("The activity you and the person chose together."),
-    ),
-    "send_to_provider": Step(
-        NoteForm,
-        lambda r, a, d: services.referral_send_to_provider(referral=r, actor=a, note=d["note"]),
-        gettext_lazy("Send to the provider"),
-        gettext_lazy("Send the referral"),
-        gettext_lazy("Referral sent. The provider has been told by email and in their Signpost inbox."),
-        gettext_lazy("The provider sees the person's name, how to contact them, their needs and access needs: "
-                     "never your notes."),
-    ),
-    "mark_resident_notified": Step(
-        NoteForm,
-        lambda r, a, d: services.referral_mark_resident_notified(referral=r, actor=a, note=d["note"]),
-        gettext_lazy("Tell the person about the first session"),
-        gettext_lazy("I have told them"),
-        gettext_lazy("Recorded that the person knows about the first session."),
-        gettext_lazy("For a phone call or a letter: once the person knows the date, time and place."),
-    ),
-    "record_attendance": Step(
-        NoteForm,
-        lambda r, a, d: services.referral_record_attendance(referral=r, actor=a, note=d["note"]),
-        gettext_lazy("They went to the first session"),
-        gettext_lazy("Record attended"),
-        gettext_lazy("Recorded that the person went to the first session."),
-    ),
-    "record_did_not_attend": Step(
-        NoteForm,
-        lambda r, a, d: services.referral_record_did_not_attend(referral=r, actor=a, note=d["note"]),
-        gettext_lazy("They did not go to the first session"),
-        gettext_lazy("Record did not attend"),
-        gettext_lazy("Recorded that the person did not go to the first session."),
-    ),
-    "cancel_first_session": Step(
-        ReasonForm,
-        lambda r, a, d: services.referral_cancel_first_session(referral=r, actor=a, note=d["note"]),
-        gettext_lazy("Cancel the first session"),
-        gettext_lazy("Cancel first session"),
-        gettext_lazy("First session cancelled. You can choose another activity."),
-    ),
     "person_declines": Step(
         NoteForm,
         lambda r, a, d: services.referral_person_declines(referral=r, actor=a, note=d["note"]),
         gettext_lazy("The person does not want social prescribing"),
         gettext_lazy("Record that they declined"),
         gettext_lazy("Recorded that the person declined social prescribing."),
-        gettext_lazy("This is coded as “Social prescribing declined”. You can then close the referral."),
-    ),
-    "close": Step(
-        CloseForm,
-        lambda r, a, d: services.referral_close(referral=r, actor=a, outcome=d["outcome"], note=d["note"]),
-        gettext_lazy("Close the referral"),
-        gettext_lazy("Close referral"),
-        gettext_lazy("Referral closed."),
+        gettext_lazy("This is coded as “Social prescribing declined”. You can then discharge them."),
     ),
 }
 
@@ -190,7 +135,7 @@ def _referral(request, pk: int):
         pk,
         what="referral page",
         queryset=permissions.team_referrals_visible_to(request.actor).select_related(
-            "service", "link_worker", "referred_by", "activity", "provider", "first_session"
+            "service", "link_worker", "referred_by"
         ),
     )
 
@@ -267,7 +212,7 @@ def _notifications_partial() -> str | None:
     return NOTIFICATIONS_PARTIAL
 
 
-def _render_referral(request, referral, *, failed: tuple[str, forms.Form] | None = None):
+def _render_referral(request, referral, *, failed: tuple[str, forms.Form] | None = None, status: int = 200):
     actor = request.actor
     failed_action, failed_form = failed or (None, None)
     steps = []
@@ -275,22 +220,14 @@ def _render_referral(request, referral, *, failed: tuple[str, forms.Form] | None
         step = STEPS.get(transition.action)
         if step is None:
             continue
-        if transition.action == failed_action:
-            form = failed_form
-        else:
-            initial = {}
-            if transition.action == "choose_activity" and (activity_id := parse_id(request.GET.get("activity"))):
-                initial["activity"] = activity_id
-            form = step.form(prefix=transition.action, initial=initial)
+        form = failed_form if transition.action == failed_action else step.form(prefix=transition.action)
         steps.append({"action": transition.action, "step": step, "form": form, "open": bool(form.errors),
                       "url": reverse("referrals:referral_step", kwargs={"pk": referral.pk, "action": transition.action})})
-    forward = next((item for item in steps if item["action"] in FORWARD_STEPS), None)
-    if forward is not None and failed_form is None:
-        forward["open"] = True
     consent_form = failed_form if failed_action == "consent" else ConsentRecordForm(prefix="consent")
     resident = referral.resident
     consents = _consents_of(referral)
     shares = referral.consents.in_force().filter(purpose=ConsentPurpose.SHARE_WITH_PROVIDER).exists()
+    connections = connections_of(referral)
     return render(
         request,
         "referrals/referral/referral.html",
@@ -299,7 +236,7 @@ def _render_referral(request, referral, *, failed: tuple[str, forms.Form] | None
             "resident": resident,
             "needs": list(referral.needs.all()),
             "alerts": list(referral.alerts.open()),
-            "events": selectors.timeline(referral=referral),
+            "events": described_events(selectors.timeline(referral=referral), connections),
             "notifications": list(referral.notifications.select_related("recipient_user", "recipient_organisation")),
             "notifications_partial": _notifications_partial(),
             "tasks": list(selectors.open_tasks(actor=actor).filter(referral=referral)),
@@ -312,9 +249,12 @@ def _render_referral(request, referral, *, failed: tuple[str, forms.Form] | None
             "on_my_caseload": permissions.is_on_caseload_of(actor, referral),
             "failed_form": failed_form,
             "status_tag": selectors.STATUS_TAG.get(referral.status, "grey"),
-            "next_step": selectors.NEXT_STEP.get(referral.status, ""),
+            "next_step": selectors.next_step(referral, connections),
             **casework_context(request, referral, failed=failed),
+            **connections_context(request, referral, connections=connections, failed=failed),
+            **discharge_context(request, referral, connections=connections, failed=failed),
         },
+        status=status,
     )
 
 
@@ -335,22 +275,28 @@ def refer_to_activity(request):
         referral = form.cleaned_data["referral"]
         audit_view(actor, what="refer to this activity", referral=referral, request=request)
         try:
-            services.referral_choose_activity(referral=referral, actor=actor, activity=activity)
+            connection = services.connection_choose_activity(referral=referral, actor=actor, activity=activity)
         except ReferralError as error:
             add_domain_error(form, error)
         else:
-            return _send_after_choosing(request, referral, activity, send=form.cleaned_data["send"])
+            return send_after_choosing(request, connection, send=form.cleaned_data["send"])
     else:
         audit_list_view(actor, what="refer to this activity: caseload list", referrals=referrals, request=request)
+    referrals = list(referrals.prefetch_related("connections__activity"))
+    for referral in referrals:
+        referral.connection_names = [c.name for c in referral.connections.all() if c.status in CONNECTION_OPEN]
     return render(
         request,
         "referrals/caseload/refer.html",
-        {"activity": activity, "form": form, "referrals": list(referrals)},
+        {"activity": activity, "form": form, "referrals": referrals},
     )
 
 
-def _send_after_choosing(request, referral, activity, *, send: bool):
-    target = redirect("referrals:referral", pk=referral.pk)
+def send_after_choosing(request, connection, *, send: bool):
+    """After a new connection to an activity: send it to its provider now if asked (and the person agreed to
+    share their details), and say what happened; back to the referral page, at the connection."""
+    referral, activity = connection.referral, connection.activity
+    target = redirect(reverse("referrals:referral", kwargs={"pk": referral.pk}) + f"#connection-{connection.number}")
     shares = referral.consents.in_force().filter(purpose=ConsentPurpose.SHARE_WITH_PROVIDER).exists()
     if not send:
         messages.success(request, _("%(activity)s chosen. Send the referral to the provider when you are ready.")
@@ -362,10 +308,10 @@ def _send_after_choosing(request, referral, activity, *, send: bool):
             "Record their consent, then send the referral.") % {"activity": activity.title})
         return target
     try:
-        services.referral_send_to_provider(referral=referral, actor=request.actor)
+        services.connection_send_to_provider(connection=connection, actor=request.actor)
     except ReferralError as error:
         messages.warning(request, _("%(activity)s chosen, but not sent: %(reason)s") % {
-            "activity": activity.title, "reason": error.message})
+            "activity": activity.title, "reason": refusal_message(error)})
     else:
         messages.success(request, _("%(activity)s chosen and the referral sent to the provider.") % {
             "activity": activity.title})

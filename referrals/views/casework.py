@@ -1,5 +1,5 @@
-"""The link worker's casework on the referral page: contacts (record, book, their result, closing as "could
-not be contacted") and safeguarding concerns (raise, resolve).
+"""The link worker's casework on the referral page: contacts (record, book, their result, discharging as
+"could not be contacted") and safeguarding concerns (raise, resolve).
 
 Each is a small POST form on the team's referral page: the service runs, then back to the page
 (post-redirect-get); a refusal shows the page again with the form and its errors. Providers never
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from referrals import contacts, permissions, safeguarding
-from referrals.choices import ContactStatus, StaffRole
+from referrals.choices import ContactStatus, DischargeReason, StaffRole
 from referrals.errors import ReferralError
 from referrals.forms.casework import (
     ConcernRaiseForm,
@@ -28,6 +28,7 @@ from referrals.forms.casework import (
 )
 from referrals.views.caseload import _referral, _render_referral
 from referrals.views.common import add_domain_error, staff_view
+from referrals.views.discharge import render_preview
 
 TEAM = (StaffRole.LINK_WORKER, StaffRole.TRIAGE)
 # Service functions name the contact's moment "at"; the forms take it as day, month, year and time.
@@ -117,15 +118,21 @@ def contact_result(request, pk: int, contact_pk: int):
 @require_POST
 @staff_view(*TEAM)
 def not_contactable(request, pk: int):
+    """Discharge as "could not be contacted" once enough attempts failed: through the same summary to check
+    as any discharge (``referrals.views.discharge``)."""
     referral = _referral(request, pk)
     permissions.check_may_record_contacts(request.actor, referral)
-
-    def run(data):
-        return contacts.referral_close_not_contactable(referral=referral, actor=request.actor, note=data["note"])
-
-    return _run(request, referral, key="not_contactable", form=NotContactableForm(request.POST, prefix="not_contactable"),
-                run=run, done=_("Referral closed: could not be contacted. The referrer is told if the person agreed."),
-                anchor="contacts")
+    form = NotContactableForm(request.POST, prefix="not_contactable")
+    if form.is_valid():
+        note = form.cleaned_data["note"]
+        try:
+            summary = contacts.discharge_not_contactable_preview(referral=referral, actor=request.actor, note=note)
+        except ReferralError as error:
+            _refused(form, error)
+        else:
+            return render_preview(request, referral, summary=summary, reason=DischargeReason.NOT_CONTACTABLE,
+                                  note=note)
+    return _render_referral(request, referral, failed=("not_contactable", form))
 
 
 @require_POST

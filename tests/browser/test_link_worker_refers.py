@@ -1,20 +1,35 @@
-"""A link worker signs in (password, then a code from their authenticator app), finds an activity
-with the person, refers them to it, and sees the referral on their caseload; and a triage officer
-triages a new referral to them. With the keyboard alone (Tab, Space, arrows, Enter and typing;
-no clicks), and axe on every page on the way.
+"""A link worker signs in (password, then a code from their authenticator app) and runs a person's episode:
+first contact, then two connections at once (an activity found with the person and sent to its provider,
+and a signpost to a service outside the directory), attendance once the first session has happened (the
+provider's side is done by the services, as their own browser test walks it), the review contact, and
+discharge through the summary they check before confirming; and a triage officer triages a new referral
+to them. With the keyboard alone (Tab, Space, arrows, Enter and typing; no clicks), and axe and
+screenshots on every page on the way.
 """
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from referrals.choices import ReferralStatus
-from factories.referrals import make_link_worker, make_referral, make_resident, make_service, make_triage
+from referrals import services
+from referrals.choices import ConnectionStatus, DischargeReason, ReferralStatus
+from factories.referrals import (
+    first_session_held,
+    make_link_worker,
+    make_referral,
+    make_resident,
+    make_service,
+    make_triage,
+    provider_actor,
+)
 from referrals.forms.caseload import live_activities
 from referrals.models import Referral
+from referrals.roles import SYSTEM
 from tests.browser.conftest import choose_option, is_focused, tab_to
 
 pytestmark = pytest.mark.browser
@@ -25,7 +40,7 @@ PASSWORD = "a long test passphrase"  # noqa: S105 (a test user's)
 @pytest.fixture
 def link_worker_case(browser, live_server, django_db_serialized_rollback):
     """A walking group in the directory; a link worker with an authenticator app set up, and a
-    person on their caseload ready to choose an activity. Built here rather than by the demo
+    person on their caseload, triaged, waiting for first contact. Built here rather than by the demo
     command, so the journey depends only on the pages it walks through."""
     from django.core.cache import cache
 
@@ -47,7 +62,7 @@ def link_worker_case(browser, live_server, django_db_serialized_rollback):
     TOTPDevice.objects.create(user=triage, name="Authenticator app", confirmed=True)
     resident = make_resident(service=service, first_name="Ada", last_name="Browne")
     referral = make_referral(service=service, triage=triage, link_worker=worker, resident=resident,
-                             status=ReferralStatus.CONTACTED)
+                             status=ReferralStatus.TRIAGED)
     yield {"base": live_server.url, "device": device, "referral": referral, "service": service, "triage": triage,
            "link_worker": worker}
     cache.clear()
@@ -81,17 +96,64 @@ def sign_in(page, url: str, username: str, device: TOTPDevice, *, check_page=Non
     expect(page).to_have_url(re.compile(re.escape(url) + "$"))
 
 
-def test_a_link_worker_refers_with_the_keyboard(link_worker_case, page, check_page):
+LONG_PAGE = 400  # Tab presses allowed on the referral page, which holds the whole episode
+
+
+def open_details(page, summary_text: str) -> None:
+    """Open a folded section (a <details>) from the keyboard: Tab to its summary, Enter."""
+    summary = page.locator("summary", has_text=summary_text).first
+    tab_to(page, summary, limit=LONG_PAGE)
+    page.keyboard.press("Enter")
+    expect(page.locator("details", has=summary).first).to_have_attribute("open", "")
+
+
+def record_contact(page, *, review: bool = False) -> None:
+    """Fill in "Record a contact" (open): held, just now, face to face, 30 minutes (the review, if asked)."""
+    form = page.locator("#record-contact form")
+    moment = timezone.localtime() - timedelta(minutes=2)
+    held = form.get_by_role("radio", name=re.compile(r"^Held"))
+    tab_to(page, held, limit=LONG_PAGE)
+    page.keyboard.press("Space")
+    expect(held).to_be_checked()
+    for field, value in (("day", moment.day), ("month", moment.month), ("year", moment.year),
+                         ("time", moment.strftime("%H:%M"))):
+        type_into(page, form.locator(f"#id_contact-{field}"), str(value))
+    method = form.get_by_role("radio", name="Face to face")
+    tab_to(page, method)
+    page.keyboard.press("Space")
+    type_into(page, form.get_by_label("How long, in minutes"), "30")
+    if review:
+        is_review = form.get_by_role("checkbox", name=re.compile(r"^This is the review"))
+        tab_to(page, is_review)
+        page.keyboard.press("Space")
+        expect(is_review).to_be_checked()
+    type_into(page, form.get_by_label(re.compile(r"^Note")), "Talked about what matters to her.")
+    tab_to(page, form.get_by_role("button", name="Record contact"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert").filter(has_text="Contact recorded.")).to_be_visible()
+
+
+def test_a_link_worker_runs_an_episode_with_the_keyboard(link_worker_case, page, check_page):
     base, device, referral = link_worker_case["base"], link_worker_case["device"], link_worker_case["referral"]
 
     sign_in(page, f"{base}/referrals/", "browser-lw", device, check_page=check_page)
 
     expect(page).to_have_url(re.compile(r"/referrals/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("My caseload")
-    expect(page.get_by_role("link", name="Ada Browne")).to_be_visible()
     check_page(page, "link worker: caseload")
 
+    # First contact: a held conversation, recorded on the person's page (the form is open: it is the next step).
+    tab_to(page, page.get_by_role("link", name="Ada Browne"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ada Browne")
+    check_page(page, "link worker: referral before first contact")
+    record_contact(page)
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.CONTACTED
+
     # Find an activity with the person.
+    tab_to(page, page.get_by_role("link", name="Back to my caseload"))
+    page.keyboard.press("Enter")
     tab_to(page, page.get_by_role("link", name="Find activities with a person"))
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/find/link-workers/"))
@@ -115,7 +177,7 @@ def test_a_link_worker_refers_with_the_keyboard(link_worker_case, page, check_pa
     tab_to(page, link, limit=300)
     page.keyboard.press("Enter")
 
-    # Whose referral is it for? Choose the person, keep "send now" ticked, and refer.
+    # Whose referral is it for? Choose the person, keep "send now" ticked, and refer: connection 1.
     expect(page).to_have_url(re.compile(r"/referrals/refer/\?activity="))
     check_page(page, "link worker: refer to this activity")
     person = page.get_by_role("radio", name="Ada Browne")
@@ -126,18 +188,82 @@ def test_a_link_worker_refers_with_the_keyboard(link_worker_case, page, check_pa
     tab_to(page, page.get_by_role("button", name="Refer to this activity"))
     page.keyboard.press("Enter")
 
-    expect(page).to_have_url(re.compile(rf"/referrals/{referral.pk}/$"))
+    expect(page).to_have_url(re.compile(rf"/referrals/{referral.pk}/#connection-1$"))
     expect(page.get_by_role("alert").filter(has_text="sent to the provider")).to_be_visible()
-    check_page(page, "link worker: referral page")
-    referral.refresh_from_db()
-    assert referral.status == ReferralStatus.SENT_TO_PROVIDER and referral.activity_id == activity_id
+    activity_connection = referral.connections.get(number=1)
+    assert activity_connection.status == ConnectionStatus.SENT_TO_PROVIDER
+    assert activity_connection.activity_id == activity_id
 
-    # Back to the caseload: the person now waits on the provider.
+    # Connection 2, beside it: a signpost to a service outside the directory.
+    open_details(page, "Signpost to another service")
+    type_into(page, page.get_by_label("Service", exact=True), "Citizens Advice Poole")
+    type_into(page, page.get_by_label("How to reach it (optional)"), "0800 144 8848")
+    tab_to(page, page.get_by_role("button", name="Signpost to this service"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert").filter(has_text="Signposted to Citizens Advice Poole")).to_be_visible()
+    expect(page.locator("#connection-2")).to_contain_text("Signposted")
+    check_page(page, "link worker: two connections")
+
+    # The provider accepts and books the first session, the person is told, and the day comes.
+    provider = provider_actor(activity_connection.activity.organisation)
+    services.connection_provider_accept(connection=activity_connection, actor=provider)
+    services.connection_book_first_session(connection=activity_connection, actor=provider,
+                                           starts_at=timezone.now() + timedelta(days=2))
+    activity_connection.refresh_from_db()
+    if activity_connection.status == ConnectionStatus.FIRST_SESSION_BOOKED:
+        services.connection_mark_resident_notified(connection=activity_connection, actor=SYSTEM)
+    first_session_held(activity_connection)
+    page.reload()
+
+    # She went: recorded on connection 1 (its form is open); she took up the signpost too.
+    attended = page.locator("#connection-1").get_by_role("button", name="Record attended")
+    tab_to(page, attended, limit=LONG_PAGE)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert").filter(has_text="went to the first session")).to_be_visible()
+    took_up = page.locator("#connection-2").get_by_role("radio", name="Yes, they took it up")
+    tab_to(page, took_up, limit=LONG_PAGE)
+    page.keyboard.press("Space")
+    tab_to(page, page.locator("#connection-2").get_by_role("button", name="Record the outcome"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert").filter(has_text="Outcome of the signpost recorded")).to_be_visible()
+    statuses = dict(referral.connections.values_list("number", "status"))
+    assert statuses == {1: ConnectionStatus.ATTENDED, 2: ConnectionStatus.TOOK_UP}
+
+    # The review: a contact marked as the review (the page said one is needed before discharging).
+    expect(page.locator("#review-needed")).to_contain_text("A review is needed")
+    open_details(page, "Record a contact or an attempt to reach them")
+    record_contact(page, review=True)
+    expect(page.locator("#review-needed")).to_have_count(0)
+
+    # Discharge: the reason, then the summary to check, then confirm.
+    open_details(page, "Discharge")
+    goals_met = page.get_by_role("radio", name="Goals met")
+    tab_to(page, goals_met, limit=LONG_PAGE)
+    page.keyboard.press("Space")
+    type_into(page, page.get_by_label(re.compile(r"^Summary for the record")), "Walking weekly; debts in hand.")
+    tab_to(page, page.get_by_role("button", name="Check the discharge summary"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check the discharge summary")
+    expect(page.locator("main")).to_contain_text("Went to the first session")
+    expect(page.locator("main")).to_contain_text("Citizens Advice Poole")
+    check_page(page, "link worker: discharge summary to check")
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.CONTACTED  # nothing final yet
+    tab_to(page, page.get_by_role("button", name="Confirm discharge"), limit=LONG_PAGE)
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(rf"/referrals/{referral.pk}/#discharge$"))
+    expect(page.get_by_role("alert").filter(has_text="is discharged")).to_be_visible()
+    expect(page.get_by_role("heading", name="Discharge summary")).to_be_visible()
+    check_page(page, "link worker: discharged")
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.DISCHARGED and referral.discharge_reason == DischargeReason.GOALS_MET
+    assert referral.discharge_summary.content["contacts"]["reviewed"] is True
+
+    # Back to the caseload: the person is among those discharged lately.
     tab_to(page, page.get_by_role("link", name="Back to my caseload"))
     page.keyboard.press("Enter")
-    waiting = page.get_by_role("table").filter(has=page.get_by_role("link", name="Ada Browne"))
-    expect(page.get_by_role("heading", name=re.compile(r"^Waiting on the provider"))).to_be_visible()
-    expect(waiting).to_contain_text("Sent to provider")
+    expect(page.get_by_role("heading", name=re.compile(r"^Discharged in the last"))).to_be_visible()
     assert Referral.objects.get(pk=referral.pk).events.filter(action="send_to_provider").count() == 1
 
 

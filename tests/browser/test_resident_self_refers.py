@@ -120,7 +120,7 @@ def test_a_resident_finds_a_walking_group_and_refers_themselves_by_keyboard(demo
     assert referral.source == Source.SELF
     assert referral.status == ReferralStatus.RECEIVED
     assert referral.service == service_for_postcode(POSTCODE)
-    assert referral.activity is None
+    assert not referral.connections.exists()
     assert referral.what_matters.startswith(f"Asked about: {title}")
 
 

@@ -13,6 +13,7 @@ import pytest
 from django.urls import URLPattern, URLResolver
 
 from factories import referrals as factories
+from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
 from referrals.models import ApiToken
 
@@ -44,7 +45,7 @@ def case(service, triage, link_worker, activity):
     """A referral in the middle of the pathway, with a first session booked: every actor has something to try."""
     resident = factories.make_resident(service=service, first_name=RESIDENT_FIRST, last_name=RESIDENT_LAST)
     referral = factories.make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
-                                       resident=resident, status=S.FIRST_SESSION_BOOKED)
+                                       resident=resident, status=C.FIRST_SESSION_BOOKED)
     _with_a_plan(referral, link_worker)
     return referral
 
@@ -110,11 +111,15 @@ def test_no_referral_page_shows_a_case_to_an_outsider(client, sign_in, case, out
 
     values = {"pk": case.pk, "referral_id": case.pk, "reference": case.reference, "resident_id": case.resident_id,
               **_plan_values(case)}
-    values = {**values, **_casework_values(case)}
+    # "number" is also connection 1's, and a step to try on it (and on the referral: no such step, a 404).
+    values = {**values, **_casework_values(case), "action": "withdraw"}
     pages = list(_paths(urls.urlpatterns, values=values))
     assert len(pages) >= 5, pages  # the walk found the pages
     # Among them the resident's own data: the subject access export (page and JSON) and erasure.
     assert {"subject_access", "subject_access_json", "erase_resident"} <= {name for _, name, _ in pages}
+    # And the link worker's connections and discharge.
+    assert {"connect_activity", "signpost", "connection_step", "discharge_preview", "discharge_confirm"} <= {
+        name for _, name, _ in pages}
     failures = []
     for role, user in outsiders.items():
         client.logout()
@@ -127,7 +132,8 @@ def test_no_referral_page_shows_a_case_to_an_outsider(client, sign_in, case, out
                 elif has_object and response.status_code not in (403, 404, 302, 405):
                     failures.append(f"{role} {method.upper()} {path} ({name}): {response.status_code}")
     case.refresh_from_db()
-    assert case.status == S.FIRST_SESSION_BOOKED
+    assert case.status == S.CONTACTED and factories.only_connection(case).status == C.FIRST_SESSION_BOOKED
+    assert case.connections.count() == 1
     assert case.resident.last_name == RESIDENT_LAST and case.resident.anonymised_at is None
     assert not failures, "\n".join(failures)
 
@@ -156,7 +162,7 @@ def test_no_api_operation_shows_a_case_to_another_service_or_organisation(client
                 elif has_object and response.status_code not in (403, 404, 405):
                     failures.append(f"{role} {method.upper()} {path} ({name}): {response.status_code}")
     case.refresh_from_db()
-    assert case.status == S.FIRST_SESSION_BOOKED
+    assert case.status == S.CONTACTED and factories.only_connection(case).status == C.FIRST_SESSION_BOOKED
     assert not failures, "\n".join(failures)
 
 
@@ -215,4 +221,28 @@ def test_the_case_s_own_provider_never_sees_its_contacts_or_safeguarding(client,
             if CASEWORK_WORDS in response.content.decode() or response.status_code not in (403, 404, 405):
                 failures.append(f"provider token {method.upper()} {path} ({name}): {response.status_code}")
     assert case.contacts.get().status == "booked" and case.safeguarding_concerns.get().is_open
+    assert not failures, "\n".join(failures)
+
+
+def test_the_case_s_own_provider_never_reaches_the_link_workers_connection_and_discharge_pages(
+    client, sign_in, case, provider_editor
+):
+    """The provider the case's connection was sent to answers it from their own pages; the team's referral
+    page, its connection steps and its discharge answer 403 or 404 and show nothing of the case."""
+    from referrals import urls as page_urls
+
+    values = {"pk": case.pk, "number": 1, "action": "withdraw"}
+    pages = [(path, name) for path, name, _ in _paths(page_urls.urlpatterns, values=values)
+             if path.startswith(f"/referrals/{case.pk}/")]
+    assert {"referral", "connect_activity", "signpost", "connection_step", "discharge_preview",
+            "discharge_confirm"} <= {name for _, name in pages}
+    failures = []
+    sign_in(provider_editor)
+    for path, name in pages:
+        for method in ("get", "post"):
+            response = getattr(client, method)(path, {"seen_status": C.FIRST_SESSION_BOOKED,
+                                                      "c1-withdraw-note": "x", "discharge-reason": "other"})
+            if _leaks(response, case) or response.status_code not in (403, 404, 405):
+                failures.append(f"provider {method.upper()} {path} ({name}): {response.status_code}")
+    assert factories.only_connection(case).status == C.FIRST_SESSION_BOOKED
     assert not failures, "\n".join(failures)

@@ -10,8 +10,8 @@ from bs4 import BeautifulSoup
 from django.urls import reverse
 from django.utils import timezone
 
-from factories.referrals import make_referral, make_resident
-from referrals import care_plans
+from factories.referrals import make_connection, make_referral, make_resident, make_signpost, only_connection
+from referrals import care_plans, services
 from referrals.alerts import raise_alerts
 from referrals.choices import (
     AlertKind,
@@ -21,6 +21,7 @@ from referrals.choices import (
     GoalStatus,
     NotificationKind,
 )
+from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
 from referrals.errors import NotPermitted, ReferralError
 from referrals.models import (
@@ -61,7 +62,7 @@ def in_days(days: int) -> date:
 def referral(service, triage, link_worker, activity):
     resident = make_resident(service=service, first_name="Elowen", last_name="Trevithick",
                              email="elowen@example.net", preferred_contact=ContactRoute.EMAIL)
-    return make_referral(status=S.ACTIVITY_CHOSEN, service=service, triage=triage, link_worker=link_worker,
+    return make_referral(status=C.ACTIVITY_CHOSEN, service=service, triage=triage, link_worker=link_worker,
                          activity=activity, resident=resident)
 
 
@@ -88,10 +89,26 @@ def test_a_plan_starts_from_what_matters_on_the_referral(referral, worker):
     [first] = versions(plan)
     assert (first.number, first.change, first.actor_label) == (1, "Plan started", worker.label)
     assert first.content["what_matters"] == plan.what_matters
-    assert first.content["connections"][0]["title"] == referral.activity.title
+    assert first.content["connections"][0]["title"] == only_connection(referral).name
     # Starting again changes nothing.
     assert care_plans.care_plan_start(referral=referral, actor=worker) == plan
     assert len(versions(plan)) == 1
+
+
+def test_the_plan_lists_every_connection_but_the_withdrawn(referral, worker, other_activity):
+    second = make_connection(referral=referral, activity=other_activity, status=C.FIRST_SESSION_BOOKED)
+    make_signpost(referral=referral, service_name="NHS Talking Therapies")
+    services.connection_withdraw(connection=referral.connections.get(number=1), actor=worker, note="Not now.")
+
+    listed = care_plans.plan_connections(referral)
+
+    assert [(c["kind"], c["title"]) for c in listed] == [("activity", other_activity.title),
+                                                         ("signpost", "NHS Talking Therapies")]
+    copy = care_plans.plain_copy(care_plans.care_plan_start(referral=referral, actor=worker))
+    [activity_line, signpost_line] = {s.heading: s.items for s in copy.sections}["Activities and services"]
+    assert activity_line.startswith(other_activity.title) and "Your first time:" in activity_line
+    assert str(timezone.localtime(second.first_session_at).year) in activity_line
+    assert signpost_line == "NHS Talking Therapies."
 
 
 def test_each_change_is_kept_as_a_version_in_words_with_the_whole_plan(referral, worker, plan):
@@ -250,7 +267,7 @@ def test_triage_reads_the_plan_but_has_no_forms(client, sign_in, triage, referra
 def test_the_provider_never_sees_the_plan(client, sign_in, provider_editor, referral, worker, plan):
     from referrals import services
 
-    services.referral_send_to_provider(referral=referral, actor=worker, note="")
+    services.connection_send_to_provider(connection=only_connection(referral), actor=worker, note="")
     care_plans.goal_add(referral=referral, actor=worker, description=WALK)
     client = sign_in(provider_editor)
     for name in ("care_plan", "care_plan_history", "care_plan_letter"):
@@ -270,7 +287,7 @@ def test_the_printable_letter_is_the_plain_english_copy(client, sign_in, link_wo
     assert "Dear Elowen," in text
     assert f"{WALK} Not started yet. We will look at this again on" in text
     assert "Ring the walking group. Who: You." in text
-    assert referral.activity.title in text
+    assert only_connection(referral).name in text
     assert "1 High Street, Poole" in text  # addressed for the post
     assert page.select_one("link[href$='css/care_plan_print.css']") is not None
     assert not page.select("[style]") and "<style" not in response.content.decode()
@@ -288,7 +305,7 @@ def test_plain_copy_reads_plainly(referral, worker, plan):
     assert list(sections) == ["What matters to you", "Your goals", "Who will do what", "Activities and services"]
     assert sections["Your goals"] == [f"{WALK} Done. Well done!"]
     assert sections["Who will do what"][0].startswith("Ring the group. Who: Jo (link worker). By ")
-    assert sections["Activities and services"][0].startswith(referral.activity.title)
+    assert sections["Activities and services"][0].startswith(only_connection(referral).name)
     text = copy.as_text()
     for jargon in ("referral", "SNOMED", "status", "tier", "PCSP"):
         assert jargon.lower() not in text.lower()
@@ -409,7 +426,7 @@ def test_the_api_reads_the_plan_for_the_service_and_refuses_the_provider(client,
     provider_key = ApiToken.issue(name="Provider", organisation=organisation)[1]
     from referrals import services
 
-    services.referral_send_to_provider(referral=referral, actor=worker, note="")
+    services.connection_send_to_provider(connection=only_connection(referral), actor=worker, note="")
     response = api(client, "get", base, provider_key)
     assert response.status_code == 403 and WALK not in response.content.decode()
 

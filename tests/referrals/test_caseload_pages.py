@@ -5,7 +5,16 @@ from bs4 import BeautifulSoup
 
 from directory.choices import ActivityStatus
 from referrals.choices import AlertKind, Channel, ConsentPurpose, ContactRoute, DeliveryStatus, ReferralStatus as S
-from factories.referrals import ALL_CONSENTS, make_link_worker, make_referral, make_resident
+from referrals.choices import ConnectionStatus as C
+from factories.referrals import (
+    ALL_CONSENTS,
+    make_connection,
+    make_link_worker,
+    make_referral,
+    make_resident,
+    make_signpost,
+    only_connection,
+)
 from referrals.models import Alert, AuditEntry, Notification
 from tests.accounts import sign_in_verified
 
@@ -28,10 +37,11 @@ def test_the_caseload_groups_referrals_by_who_moves_next(service, triage, link_w
     alerted = make_referral(service=service, triage=triage, link_worker=link_worker, status=S.TRIAGED)
     Alert.objects.create(referral=alerted, kind=AlertKind.NOT_CONTACTED)
     sent = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
-                         status=S.SENT_TO_PROVIDER)
+                         status=C.SENT_TO_PROVIDER)
     booked = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
-                           status=S.FIRST_SESSION_BOOKED)
-    closed = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity, status=S.CLOSED)
+                           status=C.FIRST_SESSION_BOOKED)
+    discharged = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
+                               status=S.DISCHARGED)
 
     response = sign_in(link_worker).get(CASELOAD)
 
@@ -43,11 +53,31 @@ def test_the_caseload_groups_referrals_by_who_moves_next(service, triage, link_w
         alerted.reference, contacted.reference]
     assert "Not contacted within 48 hours" in needs_action[0].get_text()
     assert "Make first contact" in needs_action[0].get_text()
-    assert "Choose an activity together" in needs_action[1].get_text()
+    assert "Connect the person to activities and services" in needs_action[1].get_text()
     assert sent.reference in section(page, "waiting-on-provider")
     assert booked.reference in section(page, "first-session-booked")
-    assert closed.reference in section(page, "closed-recently")
+    assert discharged.reference in section(page, "discharged-recently")
+    assert "Discharged in the last 30 days" in page.find(id="discharged-recently").get_text()
+    assert "goals met" in section(page, "discharged-recently")
     assert AuditEntry.objects.filter(actor=link_worker, what="caseload").exists()
+
+
+def test_the_caseload_shows_each_persons_connections_in_brief_and_the_next_step(service, triage, link_worker, activity,
+                                                                                other_activity, sign_in):
+    referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
+                             status=C.SENT_TO_PROVIDER)
+    make_connection(referral=referral, activity=other_activity)
+    make_signpost(referral=referral)
+
+    row = next(row for row in soup(sign_in(link_worker).get(CASELOAD)).select("tbody tr")
+               if referral.reference in row.get_text())
+
+    text = row.get_text(" ", strip=True)
+    assert f"1. {activity.title}: sent to provider" in text
+    assert f"2. {other_activity.title}: activity chosen" in text
+    assert "3. Citizens Advice Poole: signposted" in text
+    # The next step is the first connection waiting on the link worker.
+    assert f"{other_activity.title}: send the referral to the provider" in text
 
 
 def test_a_link_worker_sees_only_their_own_caseload(service, triage, link_worker, sign_in):
@@ -67,7 +97,7 @@ def test_a_phone_call_task_is_on_the_caseload_and_done_tells_the_referral(servic
                                                                           sign_in):
     resident = make_resident(service=service, preferred_contact=ContactRoute.PHONE)
     referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
-                             resident=resident, status=S.FIRST_SESSION_BOOKED)
+                             resident=resident, status=C.FIRST_SESSION_BOOKED)
     task = Notification.objects.get(referral=referral, channel=Channel.PHONE_TASK)
     client = sign_in(link_worker)
 
@@ -78,9 +108,8 @@ def test_a_phone_call_task_is_on_the_caseload_and_done_tells_the_referral(servic
     response = client.post(f"/referrals/tasks/{task.pk}/done/", {"next": CASELOAD}, follow=True)
 
     task.refresh_from_db()
-    referral.refresh_from_db()
     assert task.status == DeliveryStatus.DONE and task.done_by == link_worker
-    assert referral.status == S.RESIDENT_NOTIFIED
+    assert only_connection(referral).status == C.RESIDENT_NOTIFIED
     assert "Marked as done" in response.content.decode()
     assert soup(response).find(id="tasks") is None
 
@@ -89,7 +118,7 @@ def test_someone_elses_task_cannot_be_marked_done(service, triage, link_worker, 
     colleague = make_link_worker(service=service, username="casey")
     resident = make_resident(service=service, preferred_contact=ContactRoute.PHONE)
     referral = make_referral(service=service, triage=triage, link_worker=colleague, activity=activity,
-                             resident=resident, status=S.FIRST_SESSION_BOOKED)
+                             resident=resident, status=C.FIRST_SESSION_BOOKED)
     task = Notification.objects.get(referral=referral, channel=Channel.PHONE_TASK)
 
     response = sign_in(link_worker).post(f"/referrals/tasks/{task.pk}/done/")
@@ -112,12 +141,28 @@ def test_refer_to_this_activity_chooses_it_and_sends_it(service, triage, link_wo
 
     response = client.post(REFER, {"activity": activity.pk, "referral": referral.pk, "send": "on"}, follow=True)
 
-    assert response.redirect_chain[-1][0] == f"/referrals/{referral.pk}/"
-    referral.refresh_from_db()
-    assert referral.status == S.SENT_TO_PROVIDER
-    assert referral.activity_id == activity.pk and referral.provider_id == activity.organisation.pk
+    assert response.redirect_chain[-1][0] == f"/referrals/{referral.pk}/#connection-1"
+    connection = only_connection(referral)
+    assert connection.status == C.SENT_TO_PROVIDER
+    assert connection.activity_id == activity.pk and connection.provider_id == activity.organisation.pk
     assert list(referral.events.values_list("action", flat=True))[-2:] == ["choose_activity", "send_to_provider"]
     assert "chosen and the referral sent to the provider" in response.content.decode()
+
+
+def test_refer_to_this_activity_adds_a_connection_beside_the_others(service, triage, link_worker, activity,
+                                                                    other_activity, sign_in):
+    referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
+                             status=C.ACCEPTED)
+    client = sign_in(link_worker)
+
+    page = soup(client.get(REFER, {"activity": other_activity.pk}))
+    assert f"already connected to {activity.title}" in page.get_text()
+
+    client.post(REFER, {"activity": other_activity.pk, "referral": referral.pk})
+
+    first, second = referral.connections.order_by("number")
+    assert first.status == C.ACCEPTED
+    assert (second.activity_id, second.status) == (other_activity.pk, C.ACTIVITY_CHOSEN)
 
 
 def test_refer_without_consent_to_share_chooses_but_does_not_send(service, triage, link_worker, activity, sign_in):
@@ -128,8 +173,7 @@ def test_refer_without_consent_to_share_chooses_but_does_not_send(service, triag
     response = sign_in(link_worker).post(REFER, {"activity": activity.pk, "referral": referral.pk, "send": "on"},
                                          follow=True)
 
-    referral.refresh_from_db()
-    assert referral.status == S.ACTIVITY_CHOSEN
+    assert only_connection(referral).status == C.ACTIVITY_CHOSEN
     assert "has not agreed to share their details" in response.content.decode()
 
 
@@ -150,8 +194,7 @@ def test_refer_cannot_take_another_link_workers_referral(service, triage, link_w
     response = sign_in(link_worker).post(REFER, {"activity": activity.pk, "referral": theirs.pk})
 
     assert "Choose one of the people on your caseload listed here." in response.content.decode()
-    theirs.refresh_from_db()
-    assert theirs.status == S.CONTACTED
+    assert not theirs.connections.exists()
 
 
 def test_refer_to_an_activity_that_is_not_running_says_so(service, triage, link_worker, activity, sign_in):
@@ -164,8 +207,7 @@ def test_refer_to_an_activity_that_is_not_running_says_so(service, triage, link_
     assert response.status_code == 404
     assert "not taking referrals" in response.content.decode()
     assert client.post(REFER, {"activity": activity.pk, "referral": referral.pk}).status_code == 404
-    referral.refresh_from_db()
-    assert referral.status == S.CONTACTED
+    assert not referral.connections.exists()
 
 
 @pytest.mark.parametrize("who", ["triage", "provider_editor"])

@@ -1,5 +1,5 @@
-"""Contacts: a link worker records each contact and attempt, books the next one, and closes as "could not be
-contacted" after enough failed attempts; the person is reminded the day before; the caseload shows contacts
+"""Contacts: a link worker records each contact and attempt, books the next one, and discharges as "could not be
+contacted" after enough failed attempts (through the discharge summary's preview); the person is reminded the day before; the caseload shows contacts
 against what the service expects, and who is past their expected length."""
 
 from datetime import datetime, timedelta
@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 from django.core.management import call_command
 from django.utils import timezone
 
-from factories.referrals import make_referral, make_resident
+from factories.referrals import discharge, make_referral, make_resident
 from referrals import contacts
 from referrals.alerts import raise_alerts
 from referrals.choices import (
@@ -18,8 +18,8 @@ from referrals.choices import (
     ContactMethod,
     ContactRoute,
     ContactStatus,
+    DischargeReason,
     NotificationKind,
-    Outcome,
     Tier,
 )
 from referrals.choices import ReferralStatus as S
@@ -253,28 +253,46 @@ def test_the_reminder_command(triaged, worker):
 # Could not be contacted --------------------------------------------------------------------
 
 
-def test_closing_as_not_contactable_needs_the_services_number_of_attempts(triaged, worker, link_worker, sign_in):
+def test_discharging_as_not_contactable_needs_the_services_number_of_attempts(triaged, worker, link_worker,
+                                                                               sign_in):
     assert triaged.service.attempts_before_not_contactable == 3
     record(triaged, worker, ContactStatus.COULD_NOT_REACH)
     record(triaged, worker, ContactStatus.DID_NOT_ATTEND, method=ContactMethod.FACE_TO_FACE)
-    page = soup(sign_in(link_worker).get(f"/referrals/{triaged.pk}/"))
+    client = sign_in(link_worker)
+    page = soup(client.get(f"/referrals/{triaged.pk}/"))
     assert "Attempts to reach them so far: 2 of 3" in " ".join(page.get_text().split())
     assert page.select_one("#not-contactable") is None
 
     with pytest.raises(ReferralError, match="2 of 3 so far"):
-        contacts.referral_close_not_contactable(referral=triaged, actor=worker)
-    # The close step's own form is held to the same rule.
-    response = sign_in(link_worker).post(f"/referrals/{triaged.pk}/steps/close/", {"close-outcome": "not_contactable"})
+        contacts.discharge_not_contactable_preview(referral=triaged, actor=worker)
+    # The discharge form is held to the same rule.
+    response = client.post(f"/referrals/{triaged.pk}/discharge/", {"discharge-reason": "not_contactable"})
+    assert "2 of 3 so far" in soup(response).select_one(".nhsuk-error-summary").get_text()
+    response = client.post(f"/referrals/{triaged.pk}/contacts/not-contactable/", {})
     assert "2 of 3 so far" in soup(response).select_one(".nhsuk-error-summary").get_text()
     triaged.refresh_from_db()
     assert triaged.status == S.TRIAGED
 
     record(triaged, worker, ContactStatus.COULD_NOT_REACH)
-    response = sign_in(link_worker).post(f"/referrals/{triaged.pk}/contacts/not-contactable/", {}, follow=True)
+    assert soup(client.get(f"/referrals/{triaged.pk}/")).select_one("#not-contactable form") is not None
+    response = client.post(f"/referrals/{triaged.pk}/contacts/not-contactable/",
+                           {"not_contactable-note": "Three calls, no answer."})
+    # The same summary to check as any discharge, with its reason.
+    assert response.status_code == 200
+    preview = soup(response)
+    assert "Check the discharge summary" in preview.h1.get_text()
+    assert "3 attempts did not reach them" in page_text(response) and "Could not be contacted" in page_text(response)
+    triaged.refresh_from_db()
+    assert triaged.status == S.TRIAGED  # nothing final until confirmed
+    form = preview.select_one("form[action$='/discharge/confirm/']")
+    data = {field["name"]: field.get("value", "") for field in form.select("input[type=hidden]")}
+    assert data["confirm-reason"] == DischargeReason.NOT_CONTACTABLE
+    response = client.post(f"/referrals/{triaged.pk}/discharge/confirm/", data, follow=True)
 
     triaged.refresh_from_db()
-    assert triaged.status == S.CLOSED and triaged.outcome == Outcome.NOT_CONTACTABLE
-    assert "could not be contacted" in page_text(response)
+    assert triaged.status == S.DISCHARGED and triaged.discharge_reason == DischargeReason.NOT_CONTACTABLE
+    assert triaged.discharge_note == "Three calls, no answer."
+    assert "is discharged" in page_text(response) and "Could not be contacted" in page_text(response)
     told = Notification.objects.get(referral=triaged, kind=NotificationKind.NOT_CONTACTABLE_TO_REFERRER)
     assert told.channel == Channel.EMAIL and told.recipient == triaged.referrer_email
     assert "after 3 attempts" in told.body
@@ -289,16 +307,16 @@ def test_the_referrer_is_not_told_without_consent_to_feedback(service, triage, l
     worker = actor_for_user(link_worker)
     for _ in range(3):
         record(referral, worker, ContactStatus.COULD_NOT_REACH)
-    contacts.referral_close_not_contactable(referral=referral, actor=worker)
+    discharge(referral, reason=DischargeReason.NOT_CONTACTABLE)
     assert not Notification.objects.filter(referral=referral, kind=NotificationKind.NOT_CONTACTABLE_TO_REFERRER)
 
 
-def test_once_a_contact_is_held_the_referral_is_not_closed_as_not_contactable(triaged, worker):
+def test_once_a_contact_is_held_the_referral_is_not_discharged_as_not_contactable(triaged, worker):
     for _ in range(3):
         record(triaged, worker, ContactStatus.COULD_NOT_REACH)
     record(triaged, worker)
     with pytest.raises(ReferralError, match="has been contacted"):
-        contacts.referral_close_not_contactable(referral=triaged, actor=worker)
+        contacts.discharge_not_contactable_preview(referral=triaged, actor=worker)
 
 
 # Expectations on the caseload --------------------------------------------------------------

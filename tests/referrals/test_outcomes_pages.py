@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 from django.core import signing
 from django.urls import reverse
 
-from referrals.choices import ReferralStatus as S
+from referrals.choices import ConnectionStatus as C
 from factories.referrals import make_link_worker, make_referral, make_resident
 from referrals.models import AuditEntry, ResidentFeedback, WellbeingScore
 from referrals.outcomes import resident_link
@@ -26,7 +26,7 @@ def soup(response) -> BeautifulSoup:
 def referral(service, triage, link_worker, activity):
     resident = make_resident(service=service, first_name="Morwenna", last_name="Trelawny-Pike",
                              email="morwenna@example.net", nhs_number="9434765919")
-    return make_referral(status=S.ATTENDED, service=service, triage=triage, link_worker=link_worker,
+    return make_referral(status=C.ATTENDED, service=service, triage=triage, link_worker=link_worker,
                          activity=activity, resident=resident)
 
 

@@ -1,4 +1,5 @@
-"""The whole referral pathway end to end, through HTTP only: the pages people use move every referral.
+"""The whole referral pathway end to end, through HTTP only: the pages people use move every referral
+and each of its connections, from the referral to its discharge.
 
 Factories build the services, staff, organisations and activities; after that, every step is
 a request to a page (the public form, triage, the link worker's referral page, the provider's
@@ -14,6 +15,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from bs4 import BeautifulSoup
 from django.core import mail
 from django.core.cache import cache
 from django.test import Client
@@ -32,7 +34,8 @@ from referrals.choices import (
     ReferralStatus as S,
     Source,
 )
-from referrals.models import Alert, AuditEntry, Referral
+from referrals.choices import ConnectionStatus as C
+from referrals.models import Alert, AuditEntry, Connection, Referral
 from tests.referrals.text import mentions
 
 LINK_ACTOR = "Provider (emailed link)"
@@ -121,8 +124,31 @@ class Walk:
         assert response["Location"] == "/referrals/triage/"
 
     def step(self, user, referral: Referral, action: str, data: dict | None = None) -> None:
+        """One of the referral's own steps on its page (the person declines)."""
         response = self.post(user, f"/referrals/{referral.pk}/steps/{action}/", data)
         assert response["Location"] == f"/referrals/{referral.pk}/"
+
+    def connection_step(self, user, connection: Connection, action: str, fields: dict | None = None) -> None:
+        """One step on a connection, from the referral page that showed it at its status now."""
+        connection.refresh_from_db()
+        data = {"seen_status": connection.status,
+                **{f"c{connection.number}-{action}-{name}": value for name, value in (fields or {}).items()}}
+        response = self.post(user, f"/referrals/{connection.referral_id}/connections/{connection.number}/{action}/",
+                             data)
+        assert response["Location"] == f"/referrals/{connection.referral_id}/#connection-{connection.number}"
+
+    def discharge(self, user, referral: Referral, *, reason: str, note: str = "") -> str:
+        """Discharge: the reason, then the summary to check (returned), then confirm what was shown."""
+        client = self.sign_in(user)
+        response = client.post(f"/referrals/{referral.pk}/discharge/",
+                               {"discharge-reason": reason, "discharge-note": note})
+        assert response.status_code == 200, _errors(response)
+        preview = response.content.decode()
+        form = BeautifulSoup(preview, "html.parser").select_one("form[action$='/discharge/confirm/']")
+        data = {field["name"]: field.get("value", "") for field in form.select("input[type=hidden]")}
+        response = self.post(user, f"/referrals/{referral.pk}/discharge/confirm/", data)
+        assert response["Location"] == f"/referrals/{referral.pk}/#discharge"
+        return preview
 
     def record_contact(self, user, referral: Referral, note: str) -> None:
         """First contact: a held phone call recorded in the referral page's Contacts section."""
@@ -131,6 +157,16 @@ class Walk:
             "contact-status": "held", "contact-day": today.day, "contact-month": today.month,
             "contact-year": today.year, "contact-time": "00:00", "contact-method": "phone",
             "contact-duration_minutes": "15", "contact-note": note,
+        })
+        assert response["Location"] == f"/referrals/{referral.pk}/#contacts"
+
+    def record_review(self, user, referral: Referral) -> None:
+        """The review before discharge: a held contact marked as the review."""
+        today = timezone.localdate()
+        response = self.post(user, f"/referrals/{referral.pk}/contacts/", {
+            "contact-status": "held", "contact-day": today.day, "contact-month": today.month,
+            "contact-year": today.year, "contact-time": "00:01", "contact-method": "face_to_face",
+            "contact-duration_minutes": "45", "contact-is_review": "on", "contact-note": "Reviewed her plan.",
         })
         assert response["Location"] == f"/referrals/{referral.pk}/#contacts"
 
@@ -145,8 +181,9 @@ class Walk:
     def inbox(self, provider) -> str:
         return self.get(provider, "/referrals/provider/", kind="inbox")
 
-    def provider_page(self, provider, referral: Referral) -> str:
-        page = self.get(provider, f"/referrals/provider/{referral.pk}/", referral=referral)
+    def provider_page(self, provider, connection: Connection) -> str:
+        referral = connection.referral
+        page = self.get(provider, f"/referrals/provider/connections/{connection.pk}/", referral=referral)
         assert referral.resident.first_name in page
         return page
 
@@ -155,15 +192,19 @@ class Walk:
         assert referral.resident.first_name in page
         return page
 
-    def contact_and_send(self, referral: Referral, *, link_worker, activity, contact: bool = True) -> None:
-        """The link worker's part: contact (if not yet made), choose the activity together, send it."""
+    def contact_and_send(self, referral: Referral, *, link_worker, activity, contact: bool = True) -> Connection:
+        """The link worker's part: contact (if not yet made), connect the person to the activity and send it."""
         if contact:
             self.record_contact(link_worker, referral, "Rang her; she'd like to walk.")
             assert status_of(referral) == S.CONTACTED
-        self.step(link_worker, referral, "choose_activity", {"choose_activity-activity": activity.pk})
-        assert status_of(referral) == S.ACTIVITY_CHOSEN and referral.activity_id == activity.pk
-        self.step(link_worker, referral, "send_to_provider", {"send_to_provider-note": ""})
-        assert status_of(referral) == S.SENT_TO_PROVIDER and referral.provider_id == activity.organisation.pk
+        response = self.post(link_worker, f"/referrals/{referral.pk}/connections/",
+                             {"connect-activity": activity.pk, "connect-send": "on"})
+        connection = referral.connections.order_by("-number").first()
+        assert response["Location"] == f"/referrals/{referral.pk}/#connection-{connection.number}"
+        assert connection.activity_id == activity.pk and connection.status == C.SENT_TO_PROVIDER
+        assert connection.provider_id == activity.organisation.pk
+        assert status_of(referral) == S.CONTACTED, "the person stays in support"
+        return connection
 
 
 def _errors(response) -> str:
@@ -179,6 +220,15 @@ def status_of(referral: Referral) -> str:
     return referral.status
 
 
+def connection_status(connection: Connection) -> str:
+    connection.refresh_from_db()
+    return connection.status
+
+
+def provider_step(connection: Connection, step: str) -> str:
+    return f"/referrals/provider/connections/{connection.pk}/{step}/"
+
+
 def emails_to(address: str) -> list:
     return [message for message in mail.outbox if message.to == [address]]
 
@@ -191,8 +241,10 @@ def link_paths(message) -> dict[str, str]:
     return {"accept": urlsplit(accept.group(1)).path, "decline": urlsplit(decline.group(1)).path}
 
 
-def events_of(referral: Referral) -> list[tuple[str, str, str]]:
-    return [(e.action, e.from_status, e.to_status) for e in referral.events.order_by("at", "pk")]
+def events_of(referral: Referral) -> list[tuple]:
+    """Each step: its action, from and to (and, for a connection's step, the connection's number)."""
+    return [(e.action, e.from_status, e.to_status, *((e.connection.number,) if e.connection_id else ()))
+            for e in referral.events.select_related("connection").order_by("at", "pk")]
 
 
 def assert_every_notification_delivered_once(referral: Referral) -> None:
@@ -290,7 +342,7 @@ def walk(sign_in, django_capture_on_commit_callbacks):
 # The two pathways, shared by the tests below ---------------------------------------------
 
 
-def walk_self_referral_to_closed(walk: Walk, *, data, triage, link_worker, provider_editor, activity) -> Referral:
+def walk_self_referral_to_discharge(walk: Walk, *, data, triage, link_worker, provider_editor, activity) -> Referral:
     # A resident refers themselves; the acknowledgement arrives by email.
     referral = walk.self_refer(data)
     assert referral.status == S.RECEIVED and referral.source == Source.SELF
@@ -306,10 +358,10 @@ def walk_self_referral_to_closed(walk: Walk, *, data, triage, link_worker, provi
     assert "0 new referrals to triage" in queue
     assert referral.reference in queue.split('id="open-referrals"')[1], "now among the service's open referrals"
 
-    # The link worker sees it on the caseload, contacts the person, chooses the activity, sends it.
+    # The link worker sees it on the caseload, contacts the person, connects her to the activity, sends it.
     assert referral.reference in walk.caseload(link_worker)
     walk.referral_page(link_worker, referral)
-    walk.contact_and_send(referral, link_worker=link_worker, activity=activity)
+    connection = walk.contact_and_send(referral, link_worker=link_worker, activity=activity)
 
     # The provider's email arrives (no personal data in it), with accept and decline links.
     [provider_email] = emails_to(activity.organisation.email)
@@ -319,38 +371,38 @@ def walk_self_referral_to_closed(walk: Walk, *, data, triage, link_worker, provi
     events_before = referral.events.count()
     page = walk.open_link(paths["accept"], referral)
     assert "Accept this referral" in page
-    assert status_of(referral) == S.SENT_TO_PROVIDER and referral.events.count() == events_before
+    assert connection_status(connection) == C.SENT_TO_PROVIDER and referral.events.count() == events_before
     walk.post(None, paths["accept"], status=200)
-    assert status_of(referral) == S.ACCEPTED
+    assert connection_status(connection) == C.ACCEPTED
     # The link worker is told of the acceptance.
     assert referral.notifications.filter(
         kind=NotificationKind.PROVIDER_ACCEPTED, channel=Channel.INBOX, recipient_user=link_worker
     ).exists()
     assert len(emails_to(link_worker.email)) == 1
 
-    # The provider, signed in, proposes the first session from their inbox and the referral page.
+    # The provider, signed in, proposes the first session from their inbox and the connection's page.
     assert referral.reference in walk.inbox(provider_editor)
-    page = walk.provider_page(provider_editor, referral)
+    page = walk.provider_page(provider_editor, connection)
     assert "Propose the first session" in page
-    response = walk.post(provider_editor, f"/referrals/provider/{referral.pk}/first-session/",
-                         first_session_data(S.ACCEPTED))
-    assert response["Location"] == f"/referrals/provider/{referral.pk}/"
-    # The resident's email is sent, so the referral shows the resident was told.
+    walk.post(provider_editor, provider_step(connection, "first-session"), first_session_data(C.ACCEPTED))
+    # The resident's email is sent, so the connection shows the resident was told.
     first_session = [m for m in emails_to("ada@example.net") if "first session" in m.subject.lower()]
     assert len(first_session) == 1 and "Ask for Sam at the café gate." in first_session[0].body
-    assert status_of(referral) == S.RESIDENT_NOTIFIED
-    assert timezone.localtime(referral.first_session_at).date() == future_day()
-    page = walk.provider_page(provider_editor, referral)
-    assert S.RESIDENT_NOTIFIED.label in page
-    assert S.RESIDENT_NOTIFIED.label in walk.referral_page(link_worker, referral)
-    # Whether the person came cannot be known before the session: the page says when it can be.
-    assert "You can confirm attendance once the first session has started" in page
+    assert connection_status(connection) == C.RESIDENT_NOTIFIED
+    assert timezone.localtime(connection.first_session_at).date() == future_day()
+    page = walk.provider_page(provider_editor, connection)
+    assert C.RESIDENT_NOTIFIED.label in page
+    link_worker_page = walk.referral_page(link_worker, referral)
+    assert C.RESIDENT_NOTIFIED.label in link_worker_page
+    # Whether the person came cannot be known before the session: the pages say when it can be.
+    assert "once the first session has started" in page
+    assert "once the first session has started" in link_worker_page
 
     # The session day comes. The provider confirms attendance; the link worker is told in Signpost and by email.
-    factories.first_session_held(referral)
-    walk.post(provider_editor, f"/referrals/provider/{referral.pk}/attendance/",
-              {"seen_status": S.RESIDENT_NOTIFIED, "attendance-attended": "attended"})
-    assert status_of(referral) == S.ATTENDED
+    factories.first_session_held(connection)
+    walk.post(provider_editor, provider_step(connection, "attendance"),
+              {"seen_status": C.RESIDENT_NOTIFIED, "attendance-attended": "attended"})
+    assert connection_status(connection) == C.ATTENDED
     told = referral.notifications.get(
         kind=NotificationKind.ATTENDANCE_RECORDED, channel=Channel.INBOX, recipient_user=link_worker
     )
@@ -358,10 +410,14 @@ def walk_self_referral_to_closed(walk: Walk, *, data, triage, link_worker, provi
     attendance_emails = [m for m in emails_to(link_worker.email) if "went to the first session" in m.subject]
     assert len(attendance_emails) == 1 and not mentions(attendance_emails[0].body, "Ada")
 
-    # The link worker closes it with an outcome.
+    # The link worker holds the review, then discharges her with her goals met, checking the summary first.
+    walk.record_review(link_worker, referral)
     walk.referral_page(link_worker, referral)
-    walk.step(link_worker, referral, "close", {"close-outcome": "engaged", "close-note": "Walking weekly."})
-    assert status_of(referral) == S.CLOSED and referral.outcome == "engaged"
+    preview = walk.discharge(link_worker, referral, reason="goals_met", note="Walking weekly.")
+    assert "Check the discharge summary" in preview and activity.title in preview
+    assert "Went to the first session" in preview and "A review was held." in preview
+    assert status_of(referral) == S.DISCHARGED and referral.discharge_reason == "goals_met"
+    assert referral.discharge_summary.is_final
     return referral
 
 
@@ -378,39 +434,41 @@ def walk_professional_referral_with_a_decline(
     assert referral.snomed_code == SNOMED_REFERRED
     walk.triage(referral, triage=triage, link_worker=link_worker)
     walk.referral_page(link_worker, referral)
-    walk.contact_and_send(referral, link_worker=link_worker, activity=activity)
+    first = walk.contact_and_send(referral, link_worker=link_worker, activity=activity)
 
     # The first provider declines through the emailed link, with a reason.
     [first_email] = [m for m in emails_to(activity.organisation.email) if referral.reference in m.body]
     first_links = link_paths(first_email)
     page = walk.open_link(first_links["decline"], referral)
     assert "Decline this referral" in page
-    assert status_of(referral) == S.SENT_TO_PROVIDER
+    assert connection_status(first) == C.SENT_TO_PROVIDER
     walk.post(None, first_links["decline"], {"decline-reason": "full", "decline-note": "Full until spring."},
               status=200)
-    assert status_of(referral) == S.DECLINED_BY_PROVIDER
-    assert (referral.provider_decline_reason, referral.provider_decline_note) == ("full", "Full until spring.")
+    assert connection_status(first) == C.DECLINED_BY_PROVIDER
+    assert (first.provider_decline_reason, first.provider_decline_note) == ("full", "Full until spring.")
     # The link worker is told, in Signpost and by email.
     assert referral.notifications.filter(
         kind=NotificationKind.PROVIDER_DECLINED, channel=Channel.INBOX, recipient_user=link_worker
     ).exists()
     assert [m for m in emails_to(link_worker.email) if referral.reference in m.subject + m.body]
+    assert "Full until spring." in walk.referral_page(link_worker, referral)
 
-    # The link worker chooses another activity, run by another organisation, and sends it there.
-    walk.referral_page(link_worker, referral)
-    walk.contact_and_send(referral, link_worker=link_worker, activity=other_activity, contact=False)
+    # The link worker connects him to another activity, run by another organisation: a second connection.
+    second = walk.contact_and_send(referral, link_worker=link_worker, activity=other_activity, contact=False)
+    assert second.number == 2 and connection_status(first) == C.DECLINED_BY_PROVIDER
     [second_email] = emails_to(other_activity.organisation.email)
     second_links = link_paths(second_email)
     walk.open_link(second_links["accept"], referral)
     walk.post(None, second_links["accept"], status=200)
-    assert status_of(referral) == S.ACCEPTED and referral.provider_id == other_activity.organisation.pk
+    assert connection_status(second) == C.ACCEPTED and second.provider_id == other_activity.organisation.pk
 
-    # The first provider can no longer see it, by page or by its old link; the second can.
-    walk.get(provider_editor, f"/referrals/provider/{referral.pk}/", status=404)
-    assert referral.reference not in walk.inbox(provider_editor)
-    assert walk.public.post(first_links["accept"]).status_code == 410
+    # Each provider sees its own connection only, by page or by link: the first, the one it declined.
+    walk.get(provider_editor, f"/referrals/provider/connections/{second.pk}/", status=404)
+    walk.get(other_provider_editor, f"/referrals/provider/connections/{first.pk}/", status=404)
+    assert walk.public.post(first_links["accept"]).status_code in (409, 410)
+    assert connection_status(first) == C.DECLINED_BY_PROVIDER
     assert referral.reference in walk.inbox(other_provider_editor)
-    walk.provider_page(other_provider_editor, referral)
+    walk.provider_page(other_provider_editor, second)
 
     # The person later declines social prescribing: the SNOMED code says so.
     assert referral.snomed_code == SNOMED_REFERRED
@@ -418,9 +476,16 @@ def walk_professional_referral_with_a_decline(
     assert status_of(referral) == S.DECLINED_BY_PERSON
     assert referral.snomed_code == SNOMED_DECLINED == "871711000000103"
 
-    # Closed as declined: the GP (who the person agreed may hear) is told, with the code.
-    walk.step(link_worker, referral, "close", {"close-outcome": "declined", "close-note": ""})
-    assert status_of(referral) == S.CLOSED and referral.snomed_code == SNOMED_DECLINED
+    # Discharge waits while the second provider is still working on its connection: withdraw it first.
+    response = walk.sign_in(link_worker).post(f"/referrals/{referral.pk}/discharge/",
+                                              {"discharge-reason": "person_declined"})
+    assert "A provider is still working on a connection" in _errors(response)
+    walk.connection_step(link_worker, second, "withdraw", {"note": "He changed his mind."})
+    assert connection_status(second) == C.WITHDRAWN
+
+    # Discharged as declined: the GP (who the person agreed may hear) is told, with the code.
+    walk.discharge(link_worker, referral, reason="person_declined")
+    assert status_of(referral) == S.DISCHARGED and referral.snomed_code == SNOMED_DECLINED
     [feedback] = emails_to("referrals@harbour-surgery.example.nhs.uk")
     assert referral.reference in feedback.body and "SNOMED CT: 871711000000103" in feedback.body
     return referral
@@ -429,10 +494,10 @@ def walk_professional_referral_with_a_decline(
 # The tests ---------------------------------------------------------------------------------
 
 
-def test_a_self_referral_goes_all_the_way_to_a_closed_referral(
+def test_a_self_referral_goes_all_the_way_to_discharge(
     walk, self_referral_data, triage, link_worker, provider_editor, activity
 ):
-    referral = walk_self_referral_to_closed(
+    referral = walk_self_referral_to_discharge(
         walk, data=self_referral_data, triage=triage, link_worker=link_worker, provider_editor=provider_editor,
         activity=activity,
     )
@@ -441,31 +506,33 @@ def test_a_self_referral_goes_all_the_way_to_a_closed_referral(
         ("create", "", S.RECEIVED),
         ("triage", S.RECEIVED, S.TRIAGED),
         ("record_contact", S.TRIAGED, S.CONTACTED),
-        ("choose_activity", S.CONTACTED, S.ACTIVITY_CHOSEN),
-        ("send_to_provider", S.ACTIVITY_CHOSEN, S.SENT_TO_PROVIDER),
-        ("provider_accept", S.SENT_TO_PROVIDER, S.ACCEPTED),
-        ("book_first_session", S.ACCEPTED, S.FIRST_SESSION_BOOKED),
-        ("mark_resident_notified", S.FIRST_SESSION_BOOKED, S.RESIDENT_NOTIFIED),
-        ("record_attendance", S.RESIDENT_NOTIFIED, S.ATTENDED),
-        ("close", S.ATTENDED, S.CLOSED),
+        ("choose_activity", "", C.ACTIVITY_CHOSEN, 1),
+        ("send_to_provider", C.ACTIVITY_CHOSEN, C.SENT_TO_PROVIDER, 1),
+        ("provider_accept", C.SENT_TO_PROVIDER, C.ACCEPTED, 1),
+        ("book_first_session", C.ACCEPTED, C.FIRST_SESSION_BOOKED, 1),
+        ("mark_resident_notified", C.FIRST_SESSION_BOOKED, C.RESIDENT_NOTIFIED, 1),
+        ("record_attendance", C.RESIDENT_NOTIFIED, C.ATTENDED, 1),
+        ("discharge", S.CONTACTED, S.DISCHARGED),
     ]
     actors = [e.actor_label for e in referral.events.order_by("at", "pk")]
     assert actors[0] == SELF_REFERRAL_ACTOR and actors[5] == LINK_ACTOR
     events = {e.action: e for e in referral.events.all()}
-    assert events["triage"].actor == triage and events["close"].actor == link_worker
+    assert events["triage"].actor == triage and events["discharge"].actor == link_worker
     assert events["book_first_session"].actor == events["record_attendance"].actor == provider_editor
 
     # Every step has its time stamp, in the order they happened.
+    connection = referral.connections.get()
     stamps = [
-        referral.received_at, referral.triaged_at, referral.contacted_at, referral.activity_chosen_at,
-        referral.sent_to_provider_at, referral.provider_responded_at, referral.first_session_booked_at,
-        referral.resident_notified_at, referral.attendance_recorded_at, referral.closed_at,
+        referral.received_at, referral.triaged_at, referral.contacted_at, connection.created_at,
+        connection.sent_to_provider_at, connection.provider_responded_at, connection.first_session_booked_at,
+        connection.resident_notified_at, connection.attendance_recorded_at, referral.discharged_at,
     ]
     assert all(stamps) and stamps == sorted(stamps)
-    assert abs(referral.attended_at - referral.attendance_recorded_at) < timedelta(seconds=1)
-    assert referral.did_not_attend_at is None and referral.declined_at is None
+    assert abs(connection.attended_at - connection.attendance_recorded_at) < timedelta(seconds=1)
+    assert connection.did_not_attend_at is None and referral.declined_at is None
     for action, stamp in [("triage", referral.triaged_at), ("record_contact", referral.contacted_at),
-                          ("provider_accept", referral.provider_responded_at), ("close", referral.closed_at)]:
+                          ("provider_accept", connection.provider_responded_at),
+                          ("discharge", referral.discharged_at)]:
         assert events[action].at == stamp
 
     kinds = sorted((n.kind, n.channel) for n in referral.notifications.all())
@@ -481,11 +548,12 @@ def test_a_self_referral_goes_all_the_way_to_a_closed_referral(
     ])
     assert_every_notification_delivered_once(referral)
     assert len(mail.outbox) == 5
-    # The referral page shows each notification and its delivery status.
+    # The referral page shows each notification and its delivery status, and the final summary.
     page = walk.referral_page(link_worker, referral)
     assert all(f'id="notification-{n.pk}"' in page for n in referral.notifications.all())
     assert DeliveryStatus.SENT.label in page
     assert DeliveryStatus.PENDING.label not in page and DeliveryStatus.FAILED.label not in page
+    assert 'id="discharge-summary"' in page and "Walking weekly." in page
 
 
 def test_a_professional_referral_with_a_provider_decline_and_a_second_activity(
@@ -500,22 +568,26 @@ def test_a_professional_referral_with_a_provider_decline_and_a_second_activity(
         ("create", "", S.RECEIVED),
         ("triage", S.RECEIVED, S.TRIAGED),
         ("record_contact", S.TRIAGED, S.CONTACTED),
-        ("choose_activity", S.CONTACTED, S.ACTIVITY_CHOSEN),
-        ("send_to_provider", S.ACTIVITY_CHOSEN, S.SENT_TO_PROVIDER),
-        ("provider_decline", S.SENT_TO_PROVIDER, S.DECLINED_BY_PROVIDER),
-        ("choose_activity", S.DECLINED_BY_PROVIDER, S.ACTIVITY_CHOSEN),
-        ("send_to_provider", S.ACTIVITY_CHOSEN, S.SENT_TO_PROVIDER),
-        ("provider_accept", S.SENT_TO_PROVIDER, S.ACCEPTED),
-        ("person_declines", S.ACCEPTED, S.DECLINED_BY_PERSON),
-        ("close", S.DECLINED_BY_PERSON, S.CLOSED),
+        ("choose_activity", "", C.ACTIVITY_CHOSEN, 1),
+        ("send_to_provider", C.ACTIVITY_CHOSEN, C.SENT_TO_PROVIDER, 1),
+        ("provider_decline", C.SENT_TO_PROVIDER, C.DECLINED_BY_PROVIDER, 1),
+        ("choose_activity", "", C.ACTIVITY_CHOSEN, 2),
+        ("send_to_provider", C.ACTIVITY_CHOSEN, C.SENT_TO_PROVIDER, 2),
+        ("provider_accept", C.SENT_TO_PROVIDER, C.ACCEPTED, 2),
+        ("person_declines", S.CONTACTED, S.DECLINED_BY_PERSON),
+        ("withdraw", C.ACCEPTED, C.WITHDRAWN, 2),
+        ("discharge", S.DECLINED_BY_PERSON, S.DISCHARGED),
     ]
     activities = [e.activity_id for e in referral.events.order_by("at", "pk") if e.action == "choose_activity"]
     assert activities == [activity.pk, other_activity.pk]
     assert referral.events.get(action="provider_decline").note == "Full until spring."
-    assert referral.declined_at is not None and referral.activity == other_activity
+    assert referral.declined_at is not None and referral.discharge_reason == "person_declined"
     # The referral was keyed in by triage for the GP, and nobody emailed the resident for it.
     assert referral.referred_by == triage and referral.referrer_name == "Dr A Patel"
     assert not emails_to("ben@example.net")
+    # The second provider was told the connection was withdrawn.
+    assert referral.notifications.filter(kind=NotificationKind.CONNECTION_WITHDRAWN,
+                                         connection__number=2).exists()
     assert_every_notification_delivered_once(referral)
 
 
@@ -523,7 +595,7 @@ def test_every_view_of_a_resident_record_is_audited(
     walk, self_referral_data, gp_referral_data, triage, link_worker, provider_editor, other_provider_editor,
     activity, other_activity,
 ):
-    walk_self_referral_to_closed(
+    walk_self_referral_to_discharge(
         walk, data=self_referral_data, triage=triage, link_worker=link_worker, provider_editor=provider_editor,
         activity=activity,
     )
@@ -537,7 +609,7 @@ def test_every_view_of_a_resident_record_is_audited(
     pages = {re.sub(r"/(\d+|(?<=link/)[^/]+)/$", "/…/", look.url) for look in looks}
     assert pages == {
         "/referrals/triage/", "/referrals/", "/referrals/provider/",  # queue, caseload, inbox
-        "/referrals/triage/…/", "/referrals/…/", "/referrals/provider/…/", "/referrals/provider/link/…/",
+        "/referrals/triage/…/", "/referrals/…/", "/referrals/provider/connections/…/", "/referrals/provider/link/…/",
     }
 
     for look in looks:
@@ -567,17 +639,17 @@ def test_did_not_attend_raises_an_alert_and_choosing_again_clears_it(
 ):
     referral = walk.self_refer(self_referral_data)
     walk.triage(referral, triage=triage, link_worker=link_worker)
-    walk.contact_and_send(referral, link_worker=link_worker, activity=activity)
-    walk.post(provider_editor, f"/referrals/provider/{referral.pk}/accept/", {"seen_status": S.SENT_TO_PROVIDER})
-    walk.post(provider_editor, f"/referrals/provider/{referral.pk}/first-session/", first_session_data(S.ACCEPTED))
-    assert status_of(referral) == S.RESIDENT_NOTIFIED
+    connection = walk.contact_and_send(referral, link_worker=link_worker, activity=activity)
+    walk.post(provider_editor, provider_step(connection, "accept"), {"seen_status": C.SENT_TO_PROVIDER})
+    walk.post(provider_editor, provider_step(connection, "first-session"), first_session_data(C.ACCEPTED))
+    assert connection_status(connection) == C.RESIDENT_NOTIFIED
 
-    factories.first_session_held(referral)
-    walk.post(provider_editor, f"/referrals/provider/{referral.pk}/attendance/",
-              {"seen_status": S.RESIDENT_NOTIFIED, "attendance-attended": "did_not_attend",
+    factories.first_session_held(connection)
+    walk.post(provider_editor, provider_step(connection, "attendance"),
+              {"seen_status": C.RESIDENT_NOTIFIED, "attendance-attended": "did_not_attend",
                "attendance-note": "No sign of her."})
-    assert status_of(referral) == S.DID_NOT_ATTEND
-    assert referral.did_not_attend_at is not None
+    assert connection_status(connection) == C.DID_NOT_ATTEND
+    assert connection.did_not_attend_at is not None
     raise_alerts()
     raise_alerts()  # a second run raises nothing twice
     alert = Alert.objects.get(referral=referral)
@@ -588,8 +660,8 @@ def test_did_not_attend_raises_an_alert_and_choosing_again_clears_it(
     # The link worker is told.
     assert [m for m in emails_to(link_worker.email) if "did not go to the first session" in m.subject]
 
-    walk.step(link_worker, referral, "choose_activity", {"choose_activity-activity": other_activity.pk})
-    assert status_of(referral) == S.ACTIVITY_CHOSEN
+    walk.post(link_worker, f"/referrals/{referral.pk}/connections/", {"connect-activity": other_activity.pk})
+    assert referral.connections.get(number=2).status == C.ACTIVITY_CHOSEN
     alert.refresh_from_db()
     assert alert.cleared_at is not None and alert.cleared_by == link_worker
     assert alert.cleared_by_action == "choose_activity"

@@ -8,9 +8,10 @@ import pytest
 from bs4 import BeautifulSoup
 from django.utils import timezone
 
-from factories.referrals import make_link_worker, make_referral
+from factories.referrals import discharge, make_link_worker, make_referral
 from referrals import contacts, safeguarding
-from referrals.choices import Channel, ContactMethod, ContactStatus, NotificationKind
+from referrals.choices import Channel, ContactMethod, ContactStatus, DischargeReason, NotificationKind
+from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
 from referrals.errors import InvalidTransition, NotPermitted, ReferralError
 from referrals.models import (
@@ -44,7 +45,7 @@ def lead(service):
 def sent(service, triage, link_worker, activity):
     """A referral with the provider (sent to them), so the provider has pages and an API view of it."""
     return make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
-                         status=S.ACCEPTED)
+                         status=C.ACCEPTED)
 
 
 def test_raising_a_concern_tells_the_lead_at_once_without_the_concern_or_the_name(lead, sent, link_worker, sign_in):
@@ -170,9 +171,8 @@ def test_retention_blanks_contacts_notes_and_concerns(service, triage, link_work
                             note="Her nephew takes her pension.")
     raised = safeguarding.concern_raise(referral=referral, actor=worker, concern=CONCERN, action_taken="Rang SW.")
     safeguarding.concern_resolve(concern=raised.concern, actor=worker, resolution="Social care involved.")
-    from referrals import services
-    services.referral_close(referral=referral, actor=worker, outcome="needs_met")
-    Referral.objects.filter(pk=referral.pk).update(closed_at=timezone.now() - timedelta(days=4000))
+    discharge(referral, reason=DischargeReason.MOVED_AWAY)
+    Referral.objects.filter(pk=referral.pk).update(discharged_at=timezone.now() - timedelta(days=4000))
 
     anonymise_closed_referrals()
 

@@ -301,7 +301,7 @@ def test_an_activity_link_says_what_the_person_asked_about_without_choosing_it(c
     client.post(URL, form_data(activity=str(activity.pk)))
 
     referral = Referral.objects.get()
-    assert referral.activity is None  # the link worker chooses it with the person
+    assert not referral.connections.exists()  # the link worker connects them with the person
     assert referral.status == ReferralStatus.RECEIVED
     assert referral.what_matters.startswith("Asked about: Tuesday health walk (Poole Walking Friends)")
     assert referral.what_matters.endswith("Getting out of the house and meeting people.")

@@ -7,7 +7,8 @@ from bs4 import BeautifulSoup
 from django.utils import timezone
 
 from referrals.choices import AlertKind, AuditAction, Priority, ReferralStatus as S
-from factories.referrals import make_link_worker, make_referral, make_resident, make_triage
+from factories.referrals import make_link_worker, make_referral, make_resident, make_signpost, make_triage
+from referrals.choices import ConnectionStatus as C
 from referrals.models import Alert, AuditEntry, Referral
 from referrals.selectors import describe_age, working_time_between
 
@@ -61,6 +62,23 @@ def test_the_queue_lists_other_open_referrals_with_their_link_worker(service, tr
     open_table = page.find(id="open-referrals").find_next("table")
     assert triaged.reference in open_table.get_text()
     assert "Lee Worker" in open_table.get_text()
+
+
+def test_the_services_open_referrals_show_their_connections_and_next_step(service, triage, link_worker, activity,
+                                                                          sign_in):
+    referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
+                             status=C.ACCEPTED)
+    make_signpost(referral=referral)
+    discharged = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
+                               status=S.DISCHARGED)
+
+    open_table = soup(sign_in(triage).get(QUEUE)).find(id="open-referrals").find_next("table")
+
+    row = next(row for row in open_table.select("tbody tr") if referral.reference in row.get_text())
+    text = row.get_text(" ", strip=True)
+    assert f"1. {activity.title}: accepted by provider" in text and "2. Citizens Advice Poole: signposted" in text
+    assert "Citizens Advice Poole: find out whether the person took up the service" in text
+    assert discharged.reference not in open_table.get_text()
 
 
 def test_triage_allocates_a_link_worker_and_the_referral_leaves_the_queue(service, triage, link_worker, sign_in):
