@@ -29,7 +29,7 @@ from factories.referrals import (
     only_connection,
     provider_actor,
 )
-from referrals.models import Notification, Referral
+from referrals.models import Notification
 from referrals.notifications import delivery
 from referrals.notifications.delivery import deliver
 from referrals.roles import SYSTEM
