@@ -28,8 +28,19 @@ from directory.models import ActivityPage, NeedTerm, Postcode
 from directory.selectors import public_activities
 from factories import referrals as factories
 from factories.directory import deferred_indexing, make_activity, make_need, make_organisation, make_venue
-from referrals.choices import SNOMED_DECLINED, Outcome, ReferralStatus, Source
-from referrals.models import Referral, Resident, WellbeingScore
+from referrals.choices import (
+    SNOMED_DECLINED,
+    ConnectionKind,
+    ConnectionStatus,
+    ContactMethod,
+    ContactStatus,
+    DischargeReason,
+    GoalStatus,
+    ReferralStatus,
+    Source,
+)
+from referrals.models import CarePlan, Connection, Contact, Goal, Referral, Resident, WellbeingScore
+from referrals.workflow import WITH_PROVIDER
 from referrals.permissions import reportable_referrals
 from referrals.roles import COMMISSIONERS_GROUP, actor_for_user
 from reporting import views as reports
@@ -176,6 +187,7 @@ def generate(*, referrals: int, activities: int, log=print) -> World:
     residents = Resident.objects.bulk_create(residents, batch_size=2000)
     hours = timedelta(hours=1)
     rows, needs_of, scores_for = [], [], []
+    connections_for: list[tuple[int, list[Connection]]] = []  # (index of the referral, its connections)
     sources = [Source.PRIMARY_CARE] * 6 + [Source.OTHER_PROFESSIONAL] * 2 + [Source.SELF] * 2
     for number, resident in enumerate(residents):
         received = start + timedelta(seconds=rng.randrange(0, 730 * 86400))
@@ -187,55 +199,72 @@ def generate(*, referrals: int, activities: int, log=print) -> World:
         )
         moment = received + hours * rng.uniform(1, 6)
         referral.triaged_at = moment
-        # Each step happens to fewer people, a realistic while later (and never after now).
-        steps = [("contacted_at", 0.88, lambda: rng.lognormvariate(math.log(30), 0.8)),
-                 ("activity_chosen_at", 0.78, lambda: rng.uniform(24, 240)),
-                 ("sent_to_provider_at", 0.95, lambda: rng.uniform(1, 48)),
-                 ("provider_responded_at", 0.92, lambda: rng.lognormvariate(math.log(20), 0.9)),
-                 ("first_session_booked_at", 0.85, lambda: rng.uniform(1, 72))]
         status = ReferralStatus.TRIAGED
-        for name, chance, gap in steps:
-            if rng.random() > chance:
-                break
-            moment = moment + hours * gap()
-            if moment > now:
-                break
-            setattr(referral, name, moment)
-            status = {"contacted_at": ReferralStatus.CONTACTED, "activity_chosen_at": ReferralStatus.ACTIVITY_CHOSEN,
-                      "sent_to_provider_at": ReferralStatus.SENT_TO_PROVIDER,
-                      "provider_responded_at": ReferralStatus.ACCEPTED,
-                      "first_session_booked_at": ReferralStatus.FIRST_SESSION_BOOKED}[name]
-        if referral.activity_chosen_at:
-            activity_id, organisation_id, need_ids = rng.choice(activity_rows)
-            referral.activity_id = activity_id
-            if referral.sent_to_provider_at:
-                referral.provider_id = organisation_id
-        if referral.first_session_booked_at:
-            referral.first_session_at = referral.first_session_booked_at + timedelta(days=rng.uniform(2, 21))
-            if referral.first_session_at < now:
-                if rng.random() < 0.8:
-                    referral.attended_at = referral.first_session_at + hours
-                    status = ReferralStatus.ATTENDED
-                else:
-                    referral.did_not_attend_at = referral.first_session_at + hours
-                    status = ReferralStatus.DID_NOT_ATTEND
-                referral.attendance_recorded_at = referral.attended_at or referral.did_not_attend_at
-        if status == ReferralStatus.TRIAGED and rng.random() < 0.2 and moment + 48 * hours < now:
+        contacted = moment + hours * rng.lognormvariate(math.log(30), 0.8)
+        connections = []
+        if rng.random() < 0.88 and contacted < now:
+            referral.contacted_at, status = contacted, ReferralStatus.CONTACTED
+            # Most people are connected to one activity, some to two or three, a few signposted too.
+            for index in range(rng.choice([0, 1, 1, 1, 1, 2, 2, 3])):
+                connection = _connection(rng, contacted + hours * rng.uniform(24, 240), activity_rows, now)
+                if connection is not None:
+                    connection.number = index + 1
+                    connections.append(connection)
+            if rng.random() < 0.15:
+                connections.append(Connection(
+                    number=len(connections) + 1, kind=ConnectionKind.SIGNPOST, service_name="Citizens Advice",
+                    status=ConnectionStatus.TOOK_UP if rng.random() < 0.6 else ConnectionStatus.SIGNPOSTED,
+                    created_at=contacted + hours * 24))
+        elif rng.random() < 0.2 and moment + 48 * hours < now:
             referral.declined_at = moment + 48 * hours
             referral.snomed_code = SNOMED_DECLINED
             status = ReferralStatus.DECLINED_BY_PERSON
-        if status in (ReferralStatus.ATTENDED, ReferralStatus.DECLINED_BY_PERSON) and rng.random() < 0.6:
-            closing = (referral.attended_at or referral.declined_at) + timedelta(days=rng.uniform(14, 90))
-            if closing < now:
-                referral.closed_at, referral.outcome = closing, (
-                    Outcome.ENGAGED if status == ReferralStatus.ATTENDED else Outcome.DECLINED)
-                status = ReferralStatus.CLOSED
+        # Discharge some weeks after the last thing that happened, once nothing is with a provider.
+        last = max([referral.declined_at or referral.contacted_at or moment]
+                   + [c.attended_at or c.did_not_attend_at or c.created_at for c in connections])
+        settled = all(c.status not in WITH_PROVIDER for c in connections)
+        if status != ReferralStatus.TRIAGED and settled and rng.random() < 0.7:
+            discharged = last + timedelta(days=rng.uniform(14, 90))
+            if discharged < now:
+                referral.discharged_at = discharged
+                referral.discharge_reason = (
+                    DischargeReason.PERSON_DECLINED if status == ReferralStatus.DECLINED_BY_PERSON
+                    else rng.choice([DischargeReason.GOALS_MET] * 5 + [DischargeReason.MOVED_AWAY,
+                                                                       DischargeReason.REFERRED_ELSEWHERE,
+                                                                       DischargeReason.OTHER]))
+                status = ReferralStatus.DISCHARGED
+                for connection in connections:
+                    if connection.status in (ConnectionStatus.ACTIVITY_CHOSEN, ConnectionStatus.SIGNPOSTED):
+                        connection.status = ConnectionStatus.WITHDRAWN
+                        connection.ended_at = discharged
         referral.status = status
+        if connections:
+            connections_for.append((number, connections))
         rows.append(referral)
     log(f"Residents written and referrals built in {time.perf_counter() - phase:.1f} s")
     phase = time.perf_counter()
     rows = Referral.objects.bulk_create(rows, batch_size=2000)
-    log(f"Referrals written in {time.perf_counter() - phase:.1f} s")
+    for index, connections in connections_for:
+        for connection in connections:
+            connection.referral_id = rows[index].pk
+    Connection.objects.bulk_create([c for _, connections in connections_for for c in connections], batch_size=5000)
+    # Contacts held, plans and goals for those in support.
+    contacts, plans = [], []
+    for referral in rows:
+        if referral.contacted_at is None:
+            continue
+        end = referral.discharged_at or now
+        for _ in range(rng.randint(1, 8)):
+            contacts.append(Contact(referral_id=referral.pk, method=ContactMethod.PHONE, status=ContactStatus.HELD,
+                                    at=referral.contacted_at + (end - referral.contacted_at) * rng.random(),
+                                    recorded_by_label="Bench"))
+        if rng.random() < 0.7:
+            plans.append(CarePlan(referral_id=referral.pk, created_at=referral.contacted_at + hours))
+    Contact.objects.bulk_create(contacts, batch_size=5000)
+    plans = CarePlan.objects.bulk_create(plans, batch_size=5000)
+    Goal.objects.bulk_create([Goal(plan_id=plan.pk, description="A goal", status=rng.choice(GoalStatus.values))
+                              for plan in plans for _ in range(rng.randint(1, 3))], batch_size=5000)
+    log(f"Referrals, connections, contacts and plans written in {time.perf_counter() - phase:.1f} s")
 
     top_level = [n.pk for n in needs if n.parent_id is None] or [n.pk for n in needs]
     children = [n.pk for n in needs if n.parent_id is not None] or top_level
@@ -251,7 +280,7 @@ def generate(*, referrals: int, activities: int, log=print) -> World:
                                              life_satisfaction=first[0], worthwhile=first[1], happiness=first[2],
                                              anxiety=first[3]))
             review_at = referral.contacted_at + timedelta(days=rng.uniform(42, 120))
-            if referral.attended_at and review_at < now and rng.random() < 0.7:
+            if referral.discharged_at and review_at < now and rng.random() < 0.7:
                 scores_for.append(WellbeingScore(
                     referral=referral, stage="review", recorded_at=review_at,
                     life_satisfaction=min(10, first[0] + rng.randint(-1, 3)), worthwhile=min(10, first[1] + rng.randint(-1, 3)),
@@ -263,6 +292,41 @@ def generate(*, referrals: int, activities: int, log=print) -> World:
 
     year_start, end = preset_period("last_12_months", today=timezone.localdate())
     return World(service=service, commissioner=commissioner, triage=triage, start=year_start, end=end)
+
+
+def _connection(rng, chosen, activity_rows, now) -> Connection | None:
+    """A connection to an activity, each step happening to fewer, a realistic while later (never after now)."""
+    if chosen > now:
+        return None
+    activity_id, organisation_id, _needs = rng.choice(activity_rows)
+    connection = Connection(kind=ConnectionKind.ACTIVITY, activity_id=activity_id, created_at=chosen,
+                            status=ConnectionStatus.ACTIVITY_CHOSEN)
+    moment = chosen
+    steps = [("sent_to_provider_at", 0.95, lambda: rng.uniform(1, 48), ConnectionStatus.SENT_TO_PROVIDER),
+             ("provider_responded_at", 0.92, lambda: rng.lognormvariate(math.log(20), 0.9), ConnectionStatus.ACCEPTED),
+             ("first_session_booked_at", 0.85, lambda: rng.uniform(1, 72), ConnectionStatus.FIRST_SESSION_BOOKED)]
+    for name, chance, gap, status in steps:
+        if rng.random() > chance:
+            break
+        moment = moment + timedelta(hours=gap())
+        if moment > now:
+            break
+        setattr(connection, name, moment)
+        connection.status = status
+        if name == "sent_to_provider_at":
+            connection.provider_id = organisation_id
+    if connection.status == ConnectionStatus.ACCEPTED and rng.random() < 0.1:
+        connection.status, connection.ended_at = ConnectionStatus.DECLINED_BY_PROVIDER, moment
+    if connection.first_session_booked_at:
+        connection.first_session_at = connection.first_session_booked_at + timedelta(days=rng.uniform(2, 21))
+        if connection.first_session_at < now:
+            recorded = connection.first_session_at + timedelta(hours=1)
+            if rng.random() < 0.75:
+                connection.attended_at, connection.status = recorded, ConnectionStatus.ATTENDED
+            else:
+                connection.did_not_attend_at, connection.status = recorded, ConnectionStatus.DID_NOT_ATTEND
+            connection.attendance_recorded_at = connection.ended_at = recorded
+    return connection
 
 
 def _activities(rng, *, needs, wanted: int, log) -> tuple[list[int], list[tuple[int, int, list[int]]]]:

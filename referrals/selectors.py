@@ -18,10 +18,12 @@ from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
 from referrals.models import (
     Alert,
+    CarePlan,
     Connection,
     Consent,
     Contact,
     ContactExpectation,
+    Goal,
     Notification,
     Referral,
     ReferralEvent,
@@ -427,3 +429,42 @@ def with_referral_consent_withdrawn() -> Q:
     return Q(pk__in=withdrawn.filter(referral__isnull=False).values("referral_id")) | Q(
         resident_id__in=withdrawn.filter(referral__isnull=True).values("resident_id")
     )
+
+
+# Reporting ---------------------------------------------------------------------------------
+# What the reports count beyond the referral itself: connections, contacts, plans and goals
+# (``reporting`` reads referrals only through this module and the policy).
+
+
+def reportable_connections(actor: Actor) -> QuerySet:
+    """The connections ``actor``'s reports count, as ``permissions.reportable_referrals`` scopes the
+    referrals: every connection of their service's referrals (commissioners, triage), only those
+    sent to their own organisations (providers: never another provider's), or all (administrators)."""
+    if actor.is_administrator:
+        return Connection.objects.all()
+    counted = Q(pk__in=[])
+    if (actor.has_role(StaffRole.COMMISSIONER) or actor.has_role(StaffRole.TRIAGE)) and actor.service_ids:
+        counted |= Q(referral__service_id__in=actor.service_ids)
+    if actor.has_role(StaffRole.PROVIDER) and actor.organisation_ids:
+        counted |= Q(provider_id__in=actor.organisation_ids)
+    return Connection.objects.filter(counted)
+
+
+def connections_of(referral_ids, connections: QuerySet | None = None) -> QuerySet:
+    """The connections (of ``connections``, or all) of the referrals with these ids (a subquery or a list)."""
+    return (Connection.objects.all() if connections is None else connections).filter(referral_id__in=referral_ids)
+
+
+def held_contacts(referral_ids, *, before: datetime) -> QuerySet:
+    """The contacts held with the person, dated before ``before``, on the referrals with these ids."""
+    return Contact.objects.filter(referral_id__in=referral_ids, status=ContactStatus.HELD, at__lt=before)
+
+
+def with_care_plan_started(*, before: datetime) -> Exists:
+    """An annotation: whether a care and support plan was started for the referral before ``before``."""
+    return Exists(CarePlan.objects.filter(referral=OuterRef("pk"), created_at__lt=before))
+
+
+def goals_of(referral_ids) -> QuerySet:
+    """The goals on the care and support plans of the referrals with these ids."""
+    return Goal.objects.filter(plan__referral_id__in=referral_ids)

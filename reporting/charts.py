@@ -112,15 +112,32 @@ def _svg(parts: list[str]) -> SafeString:
 
 
 def horizontal_bars(
-    *, title: str, desc: str, rows: Sequence[tuple[str, object, str]], width: int = 640
+    *, title: str, desc: str, rows: Sequence[tuple[str, object, str]], width: int = 640,
+    longest: float | None = None, guide: tuple[float, float, str] | None = None,
 ) -> SafeString:
-    """One bar per row of (label, figure, label printed at the end of the bar)."""
+    """One bar per row of (label, figure, label printed at the end of the bar).
+
+    ``longest`` is the figure a full-length bar stands for (the largest figure, by default);
+    ``guide`` (low, high, words) marks a target (low == high: a dashed line) or a band (shaded,
+    outlined and named, so it never rests on colour alone) on the same scale."""
     uid = f"chart{next(_ids)}"
-    label_width, bar_height, gap, top = 220, 26, 10, 10
+    label_width, bar_height, gap, top = 220, 26, 10, 10 + (22 if guide else 0)
     height = top + len(rows) * (bar_height + gap) + 10
-    longest = max([_number(value) for _, value, _ in rows] + [1])
-    scale = (width - label_width - 110) / longest
+    biggest = max([_number(value) for _, value, _ in rows] + [guide[1] * 1.1 if guide else 0, 1])
+    longest = max(longest or 0, biggest)
+    scale = (width - label_width - 130) / longest
     parts = _open(_Frame(uid, width, height, title, desc))
+    if guide:
+        low, high, words = guide
+        x_low, x_high = label_width + low * scale, label_width + high * scale
+        if high > low:
+            parts.append(f'<rect x="{x_low:.1f}" y="{top - 6}" width="{x_high - x_low:.1f}" height="{height - top}" '
+                         f'fill="#e8edee" stroke="{TEXT_COLOUR}" stroke-width="1" stroke-dasharray="4 3"/>')
+        else:
+            parts.append(f'<line x1="{x_low:.1f}" y1="{top - 6}" x2="{x_low:.1f}" y2="{height - 6}" '
+                         f'stroke="{GAP_COLOUR}" stroke-width="2" stroke-dasharray="6 4"/>')
+        parts.append(f'<text x="{(x_low + x_high) / 2:.1f}" y="{top - 10}" text-anchor="middle" font-size="12">'
+                     f"{escape(words)}</text>")
     for index, (label, value, printed) in enumerate(rows):
         y = top + index * (bar_height + gap)
         length = _number(value) * scale
@@ -167,7 +184,7 @@ def funnel(*, title: str, desc: str, steps: Sequence[tuple[str, object, object]]
     """The funnel: one bar per step (label, people, share in %), the share printed beside the count;
     a dashed line marks the attendance target (a share of those referred)."""
     uid = f"chart{next(_ids)}"
-    label_width, bar_height, gap, top = 190, 30, 10, 28
+    label_width, bar_height, gap, top = 250, 30, 10, 28
     height = top + len(steps) * (bar_height + gap) + 12
     plot = width - label_width - 150
     referred = max(_number(steps[0][1]), 1) if steps else 1

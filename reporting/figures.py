@@ -1,25 +1,56 @@
 """Every figure on the commissioners' dashboard, defined once, in words and in code.
 
-The cohort is the referrals *received* in the period (and matching the filters). Each later
-step counts if it had happened by the end of the period, so a closed period's figures do
-not move as time passes: a referral received on 31 March and contacted on 2 April counts as
-referred but not contacted in the January–March return, and its contact does not count in
-April's either (April's cohort is April's referrals).
+Two cohorts. Most figures are about the referrals *received* in the period (and matching the
+filters); each later step counts if it had happened by the end of the period, so a closed
+period's figures do not move as time passes: a referral received on 31 March and contacted on
+2 April counts as referred but not contacted in the January–March return, and its contact does
+not count in April's either (April's cohort is April's referrals). The figures about how
+support ended (discharge reasons, weeks to discharge, contacts, plans, goals) are about the
+people *discharged* in the period (matching the same filters): an episode is only complete at
+discharge, and counting those received in a quarter would leave out every episode longer than
+the part of the quarter left after receipt.
+
+A person is a referral (one episode: someone referred again later counts again). A connection
+is one activity or service a person was connected to; a person may have several. A provider's
+report counts only the connections sent to it, as does the provider filter.
 
 - referrals by month, source and need: the cohort, by the month it was received, where it
   came from, and each top-level need it named (a referral naming two needs counts under each).
-- the funnel: referred, contacted, an activity chosen, a first session booked, attended (the
-  first time each happened); each step's share is of those referred. The attendance share is
-  compared with the target (50% in the specifications).
+- the funnel (people): referred, contacted, connected to at least one activity or service,
+  at least one first session booked, attended at least one first session; each step's share is
+  of those referred. The attendance share is the headline, compared with the target (50% in
+  the specifications). It is counted per person, not per connection, because the target is
+  about people going on to attend: a person connected to three activities who went to one has
+  engaged, and several connections (or several missed ones) for one person must not move it.
+- first-session attendance, per person and per connection: of people connected to at least
+  one activity, the share who attended at least one first session; of connections to
+  activities, the share whose first session was attended.
+- connections: the connections made by the end of the period, by what came of them (sent to a
+  provider, declined by the provider, first session booked, attended, did not attend,
+  cancelled, withdrawn; signposts taken up or not); and people by how many connections they had
+  (none, 1, 2, 3, 4 or more).
 - time to first contact: the median, in hours, of those contacted; the share of those contacted
   within the target (the alerts' rule: N working days, 2 by default — the specifications' 48 hours).
-- time to first session: the median, in days, from receipt to the booked first session.
-- provider response: the median, in hours, from the (latest) sending to the provider's answer.
-- did-not-attend rate: of those whose first-session attendance was recorded, the share who
-  did not attend the first time.
+- time to first session: the median, in days, from receipt to the person's earliest booked
+  first session.
+- provider response: the median, in hours, from a connection's (latest) sending to the
+  provider's answer, per connection.
+- did-not-attend rate: of connections whose first-session attendance was recorded, the share
+  where the person did not attend.
 - ONS4 wellbeing: for referrals with answers at both the first conversation and review (by
   the end of the period), the mean of each measure at each stage and the mean change (review
   minus first; for anxiety a fall is an improvement), overall and by top-level need.
+- discharged in the period: by discharge reason; weeks from referral to discharge (median and
+  in bands); contacts held with each person (median and in bands: the specifications expect
+  1 to 3, or 6 to 12); of those discharged after first contact, the share who had a personalised
+  care and support plan (one was started before discharge); their plans' goals by status, with
+  achieved, partly achieved and not achieved as shares of the goals with an outcome.
+- caseload per full-time link worker: each link worker's new allocations in the period (referrals
+  triaged to them, under their current link worker), at that rate for a year (times 365 over the
+  days of the period up to today), divided by their full-time equivalent (contracted hours a week
+  over 37.5); the service's is all allocations over all its link workers' full-time equivalents.
+  Compared with the guide of 200 to 250 people a year for a full-time link worker. A caseload is
+  the whole of a link worker's work, so it is not narrowed by area, need, source or provider.
 """
 
 from __future__ import annotations
@@ -29,20 +60,25 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
+from decimal import Decimal
 from functools import lru_cache
 
 from django.conf import settings
-from django.db.models import Case, Count, F, Q, QuerySet, When
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, Q, QuerySet
+from django.utils import timezone
 
 from directory import selectors as directory
 from referrals import selectors
-from referrals.choices import Source, WellbeingStage
+from referrals.choices import ConnectionKind, DischargeReason, GoalStatus, Source, WellbeingStage
+from referrals.choices import ConnectionStatus as C
 from referrals.working_days import LONDON, add_working_days
 from reporting.scope import ReportFilter, local_midnight
 from reporting.sql import EpochMillis, bucket, top_level_need
 
 MILLIS_PER_HOUR = 3_600_000
 MILLIS_PER_DAY = 86_400_000
+MILLIS_PER_WEEK = 7 * MILLIS_PER_DAY
 ONS4 = ("life_satisfaction", "worthwhile", "happiness", "anxiety")
 ONS4_LABELS = {
     "life_satisfaction": "Life satisfaction",
@@ -50,6 +86,20 @@ ONS4_LABELS = {
     "happiness": "Happiness yesterday",
     "anxiety": "Anxiety yesterday (lower is better)",
 }
+# The guide for a full-time link worker (Dorset's specification): 200 to 250 people a year.
+CASELOAD_GUIDE = (200, 250)
+FULL_TIME_HOURS = Decimal("37.5")
+# Bands, each (lowest, highest or None for no limit, label); labels are words, never a bare
+# number, so a chart's labels cannot be mistaken for its figures.
+CONNECTION_BANDS = [(0, 0, "No connections"), (1, 1, "1 connection"), (2, 2, "2 connections"),
+                    (3, 3, "3 connections"), (4, None, "4 or more connections")]
+CONTACT_BANDS = [(0, 0, "No contacts held"), (1, 1, "1 contact"), (2, 3, "2 to 3 contacts"),
+                 (4, 5, "4 to 5 contacts"), (6, 12, "6 to 12 contacts"), (13, None, "13 or more contacts")]
+# Whole weeks from referral to discharge: "4 to 7 weeks" is at least 4 and under 8.
+WEEK_BANDS = [(0, 3, "Under 4 weeks"), (4, 7, "4 to 7 weeks"), (8, 11, "8 to 11 weeks"),
+              (12, 15, "12 to 15 weeks"), (16, 25, "16 to 25 weeks"), (26, None, "26 weeks or more")]
+GOAL_OUTCOMES = (GoalStatus.ACHIEVED, GoalStatus.PARTLY_ACHIEVED, GoalStatus.NOT_ACHIEVED)
+GOALS_OPEN = (GoalStatus.NOT_STARTED, GoalStatus.IN_PROGRESS)
 
 
 @dataclass(frozen=True)
@@ -67,6 +117,47 @@ class WellbeingChange:
     first: float | None
     review: float | None
     change: float | None
+
+
+@dataclass(frozen=True)
+class ConnectionCounts:
+    """Connections of the cohort, by what had happened to them by the end of the period."""
+
+    made: int = 0
+    activities: int = 0
+    signposts: int = 0
+    sent: int = 0
+    declined_by_provider: int = 0
+    booked: int = 0
+    attended: int = 0
+    did_not_attend: int = 0
+    cancelled: int = 0
+    withdrawn: int = 0
+    took_up: int = 0
+    did_not_take_up: int = 0
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    """A link worker's (or the service's) new allocations in the period, a year at that rate, per full-time worker."""
+
+    name: str
+    hours_per_week: float | None
+    allocations: int
+    per_year: float
+    per_full_time_year: float | None  # None without recorded hours
+
+    @property
+    def full_time_equivalent(self) -> float | None:
+        return None if not self.hours_per_week else self.hours_per_week / float(FULL_TIME_HOURS)
+
+    @property
+    def against_guide(self) -> str | None:
+        """"above", "below" or "within" the guide (200 to 250 a year full time)."""
+        if self.per_full_time_year is None:
+            return None
+        low, high = CASELOAD_GUIDE
+        return "above" if self.per_full_time_year > high else "below" if self.per_full_time_year < low else "within"
 
 
 @dataclass
@@ -89,14 +180,41 @@ class Report:
     did_not_attend: int = 0
     wellbeing: list[WellbeingChange] = field(default_factory=list)
     wellbeing_by_need: dict[str, list[WellbeingChange]] = field(default_factory=dict)
+    # Connections (of the cohort, by the end of the period).
+    connections: ConnectionCounts = field(default_factory=ConnectionCounts)
+    people_with_activity: int = 0
+    connections_per_person: list[tuple[str, int]] = field(default_factory=list)
+    # Casework: the people discharged in the period. None when the reader does not see casework (providers).
+    casework: bool = True
+    discharged: int = 0
+    discharge_reasons: list[tuple[str, int]] = field(default_factory=list)
+    median_weeks_to_discharge: float | None = None
+    weeks_to_discharge: list[tuple[str, int]] = field(default_factory=list)
+    median_held_contacts: float | None = None
+    held_contacts: list[tuple[str, int]] = field(default_factory=list)
+    discharged_after_contact: int = 0
+    with_plan: int = 0
+    goals: list[tuple[str, str, int]] = field(default_factory=list)  # (status, label, count)
+    caseload: list[CaseloadRow] = field(default_factory=list)
+    caseload_service: CaseloadRow | None = None
+    caseload_days: int = 0
 
     @property
     def attended(self) -> int:
+        """People who attended at least one first session (the headline's count)."""
         return self.funnel[-1].count if self.funnel else 0
 
     @property
     def attendance_share(self) -> float | None:
         return _share(self.attended, self.referred)
+
+    @property
+    def attendance_share_of_connected(self) -> float | None:
+        return _share(self.attended, self.people_with_activity)
+
+    @property
+    def attendance_share_per_connection(self) -> float | None:
+        return _share(self.connections.attended, self.connections.activities)
 
     @property
     def meets_attendance_target(self) -> bool | None:
@@ -111,6 +229,18 @@ class Report:
     def did_not_attend_rate(self) -> float | None:
         return _share(self.did_not_attend, self.attendance_recorded)
 
+    @property
+    def plan_share(self) -> float | None:
+        return _share(self.with_plan, self.discharged_after_contact)
+
+    @property
+    def goals_with_outcome(self) -> int:
+        return sum(count for status, _label, count in self.goals if status in GOAL_OUTCOMES)
+
+    def goal_share(self, status: str) -> float | None:
+        """A goal outcome's share of the goals with an outcome (achieved, partly or not)."""
+        return _share(next((n for s, _l, n in self.goals if s == status), 0), self.goals_with_outcome)
+
 
 def _share(part: int, whole: int) -> float | None:
     return None if not whole else part / whole
@@ -119,6 +249,30 @@ def _share(part: int, whole: int) -> float | None:
 def _median(values) -> float | None:
     values = list(values)
     return statistics.median(values) if values else None
+
+
+def _banded(counts: Counter, bands) -> list[tuple[str, int]]:
+    """``counts`` (value → how many) summed into ``bands``."""
+    return [(label, sum(n for value, n in counts.items() if value >= low and (high is None or value <= high)))
+            for low, high, label in bands]
+
+
+def _median_of_counts(counts: Counter) -> float | None:
+    """The median of values given as (value → how many), without listing each one."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    ordered = sorted((value, n) for value, n in counts.items() if n)
+
+    def nth(index: int):
+        for value, n in ordered:
+            if index < n:
+                return value
+            index -= n
+        raise IndexError(index)
+
+    middle = total // 2
+    return float(nth(middle)) if total % 2 else (nth(middle - 1) + nth(middle)) / 2
 
 
 @lru_cache(maxsize=4096)
@@ -182,35 +336,28 @@ def top_level_needs() -> dict[int, tuple[int, str]]:
     return {pk: top(pk) for pk in terms}
 
 
-def build_report(*, referrals: QuerySet, filters: ReportFilter) -> Report:
-    """The figures for ``filters`` over ``referrals`` (already scoped to what the person may see)."""
+def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet | None = None,
+                 link_workers: QuerySet | None = None, casework: bool = True, today: date | None = None) -> Report:
+    """The figures for ``filters`` over ``referrals`` (already scoped to what the reader may see).
+
+    ``connections`` are the connections the reader's reports count (``selectors.reportable_connections``;
+    all of the referrals' by default); ``link_workers`` the link workers whose caseload is shown (with
+    those who had allocations); without ``casework`` (a provider's report) the discharge, casework and
+    caseload figures are left out."""
     cohort = filters.apply(referrals)
     end = filters.ends_before
-    report = Report(filters=filters, attendance_target=settings.SIGNPOST_REPORTING["ATTENDANCE_TARGET"])
+    report = Report(filters=filters, attendance_target=settings.SIGNPOST_REPORTING["ATTENDANCE_TARGET"],
+                    casework=casework)
 
     # Counts are aggregates in the database, grouped by month and source in one pass; the medians
     # get plain numbers (milliseconds), never 50,000 datetimes turned into Python objects.
     base = selectors.referrals_among(cohort) if cohort.query.distinct else cohort
-    recorded = Q(attended_at__lt=end) | Q(did_not_attend_at__lt=end)
-    # The first recorded outcome of a first session decides: a did-not-attend that was followed
-    # by attending another activity still counts as a did-not-attend.
-    missed_first = Q(did_not_attend_at__lt=end) & (
-        Q(attended_at__isnull=True) | Q(attended_at__gte=end) | Q(did_not_attend_at__lt=F("attended_at"))
-    )
     months = _months(filters.start, filters.end)
     month_ends = [local_midnight((month + timedelta(days=32)).replace(day=1)) for month in months[:-1]]
     groups = (
         base.annotate(month=bucket("received_at", month_ends))
         .values("month", "source")
-        .annotate(
-            referred=Count("pk"),
-            contacted=Count("pk", filter=Q(contacted_at__lt=end)),
-            chosen=Count("pk", filter=Q(activity_chosen_at__lt=end)),
-            booked=Count("pk", filter=Q(first_session_booked_at__lt=end)),
-            attended=Count("pk", filter=Q(attended_at__lt=end)),
-            recorded=Count("pk", filter=recorded),
-            missed_first=Count("pk", filter=missed_first),
-        )
+        .annotate(referred=Count("pk"), contacted=Count("pk", filter=Q(contacted_at__lt=end)))
         .order_by()
     )
     counts: Counter = Counter()
@@ -222,30 +369,65 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter) -> Report:
         by_month[months[month]][source] += group["referred"]
         by_source[source] += group["referred"]
     report.referred = counts["referred"]
-    report.attendance_recorded = counts["recorded"]
-    report.did_not_attend = counts["missed_first"]
 
-    # One pass for the three medians: each column is null where its step does not count.
-    hours_to_contact, days_to_session, hours_to_response = [], [], []
-    contacted = Q(contacted_at__lt=end)
-    booked = Q(first_session_booked_at__lt=end, first_session_at__isnull=False)
-    responded = Q(sent_to_provider_at__lt=end, provider_responded_at__lt=end,
-                  provider_responded_at__gte=F("sent_to_provider_at"))
-    moments = base.filter(contacted | booked | responded).values_list(
-        EpochMillis("received_at"),
-        Case(When(contacted, then=EpochMillis("contacted_at"))),
-        Case(When(booked, then=EpochMillis("first_session_at") - EpochMillis("received_at"))),
-        Case(When(responded, then=EpochMillis("provider_responded_at") - EpochMillis("sent_to_provider_at"))),
+    hours_to_contact = []
+    moments = base.filter(contacted_at__lt=end).values_list(EpochMillis("received_at"), EpochMillis("contacted_at"))
+    for received, contacted_at in moments:
+        hours_to_contact.append((contacted_at - received) / MILLIS_PER_HOUR)
+        if contacted_at <= contact_deadline_millis(received):
+            report.contacted_within_target += 1
+
+    # The cohort's connections that this reader counts (a provider: only its own).
+    counted = filters.counted_connections(selectors.connections_of(base.values("pk"), connections))
+    made = Q(created_at__lt=end)
+    activity = made & Q(kind=ConnectionKind.ACTIVITY)
+    booked, attended, missed = (Q(first_session_booked_at__lt=end), Q(attended_at__lt=end),
+                                Q(did_not_attend_at__lt=end))
+
+    def ended_as(status):
+        return Q(status=status, ended_at__lt=end)
+
+    totals = counted.aggregate(
+        made=Count("pk", filter=made), activities=Count("pk", filter=activity),
+        signposts=Count("pk", filter=made & Q(kind=ConnectionKind.SIGNPOST)),
+        sent=Count("pk", filter=Q(sent_to_provider_at__lt=end)),
+        declined_by_provider=Count("pk", filter=Q(status=C.DECLINED_BY_PROVIDER, provider_responded_at__lt=end)),
+        booked=Count("pk", filter=booked), attended=Count("pk", filter=attended),
+        did_not_attend=Count("pk", filter=missed), cancelled=Count("pk", filter=ended_as(C.CANCELLED)),
+        withdrawn=Count("pk", filter=ended_as(C.WITHDRAWN)), took_up=Count("pk", filter=ended_as(C.TOOK_UP)),
+        did_not_take_up=Count("pk", filter=ended_as(C.DID_NOT_TAKE_UP)),
+        people_connected=Count("referral_id", distinct=True, filter=made),
+        people_with_activity=Count("referral_id", distinct=True, filter=activity),
+        people_booked=Count("referral_id", distinct=True, filter=booked),
+        people_attended=Count("referral_id", distinct=True, filter=attended),
     )
-    for received, contacted_at, to_session, to_response in moments:
-        if contacted_at is not None:
-            hours_to_contact.append((contacted_at - received) / MILLIS_PER_HOUR)
-            if contacted_at <= contact_deadline_millis(received):
-                report.contacted_within_target += 1
+    report.connections = ConnectionCounts(**{name: totals[name] for name in ConnectionCounts.__dataclass_fields__})
+    report.people_with_activity = totals["people_with_activity"]
+    report.attendance_recorded = totals["attended"] + totals["did_not_attend"]
+    report.did_not_attend = totals["did_not_attend"]
+
+    # Per person: how many connections, and the earliest booked first session (one row per person connected).
+    per_person = Counter()
+    days_to_session = []
+    for number, to_session in (
+        counted.filter(made).values("referral_id").order_by()
+        .annotate(n=Count("pk"), to_session=Min(EpochMillis("first_session_at") - EpochMillis("referral__received_at"),
+                                                filter=booked & Q(first_session_at__isnull=False)))
+        .values_list("n", "to_session")
+    ):
+        per_person[number] += 1
         if to_session is not None:
             days_to_session.append(to_session / MILLIS_PER_DAY)
-        if to_response is not None:
-            hours_to_response.append(to_response / MILLIS_PER_HOUR)
+    per_person[0] = report.referred - sum(per_person.values())
+    report.connections_per_person = _banded(per_person, CONNECTION_BANDS)
+
+    # The provider's answer, per connection.
+    hours_to_response = [
+        millis / MILLIS_PER_HOUR
+        for millis in counted.filter(sent_to_provider_at__lt=end, provider_responded_at__lt=end)
+        .exclude(provider_responded_at__lt=F("sent_to_provider_at"))
+        .values_list(EpochMillis("provider_responded_at") - EpochMillis("sent_to_provider_at"), flat=True)
+    ]
 
     report.self_referrals = by_source.get(Source.SELF, 0)
     report.by_source = {source: by_source.get(source, 0) for source in Source.values}
@@ -256,9 +438,9 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter) -> Report:
         for name, count in [
             ("Referred", report.referred),
             ("Contacted", counts["contacted"]),
-            ("Activity chosen", counts["chosen"]),
-            ("First session booked", counts["booked"]),
-            ("Attended", counts["attended"]),
+            ("Connected to an activity or service", totals["people_connected"]),
+            ("First session booked", totals["people_booked"]),
+            ("Attended a first session", totals["people_attended"]),
         ]
     ]
     report.median_hours_to_contact = _median(hours_to_contact)
@@ -269,7 +451,85 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter) -> Report:
     tops = top_level_needs()
     report.by_need = _referrals_by_need(cohort, tops)
     report.wellbeing, report.wellbeing_by_need = _wellbeing(cohort, end, tops)
+    if casework:
+        _discharged(report, filters.apply_discharged(referrals), end)
+        _caseload(report, referrals, filters, link_workers, today=today or timezone.localdate())
     return report
+
+
+def _discharged(report: Report, discharged: QuerySet, end: datetime) -> None:
+    """The discharge, contact, plan and goal figures of the people discharged in the period."""
+    base = selectors.referrals_among(discharged) if discharged.query.distinct else discharged
+    reasons: Counter = Counter()
+    weeks: Counter = Counter()
+    lengths = []
+    for reason, millis, contacted, has_plan in base.values_list(
+        "discharge_reason", EpochMillis("discharged_at") - EpochMillis("received_at"),
+        ExpressionWrapper(Q(contacted_at__isnull=False), output_field=BooleanField()),
+        selectors.with_care_plan_started(before=end),
+    ):
+        reasons[reason] += 1
+        lengths.append(max(millis, 0) / MILLIS_PER_WEEK)
+        weeks[max(millis, 0) // MILLIS_PER_WEEK] += 1
+        if contacted:
+            report.discharged_after_contact += 1
+            report.with_plan += bool(has_plan)
+    report.discharged = sum(reasons.values())
+    report.discharge_reasons = [(label, reasons.get(value, 0)) for value, label in DischargeReason.choices]
+    report.weeks_to_discharge = _banded(weeks, WEEK_BANDS)
+    # The median of exact lengths (not of whole weeks), in weeks.
+    report.median_weeks_to_discharge = _median(lengths)
+
+    held: Counter = Counter(
+        selectors.held_contacts(base.values("pk"), before=end).values("referral_id").order_by()
+        .annotate(n=Count("pk")).values_list("n", flat=True)
+    )
+    held[0] += report.discharged - sum(held.values())
+    report.held_contacts = _banded(held, CONTACT_BANDS)
+    report.median_held_contacts = _median_of_counts(held)
+
+    goals = dict(selectors.goals_of(base.values("pk")).values("status").order_by().annotate(n=Count("pk"))
+                 .values_list("status", "n"))
+    report.goals = [(status, label, goals.get(status, 0)) for status, label in GoalStatus.choices]
+
+
+def _caseload(report: Report, referrals: QuerySet, filters: ReportFilter, link_workers: QuerySet | None,
+              *, today: date) -> None:
+    """New allocations in the period per link worker, annualised, per full-time worker."""
+    last = min(filters.end, today)
+    days = (last - filters.start).days + 1
+    report.caseload_days = max(days, 0)
+    if days <= 0:
+        return
+    allocated = referrals.filter(triaged_at__gte=filters.starts_at, triaged_at__lt=filters.ends_before,
+                                 link_worker__isnull=False)
+    workers = Q(pk__in=[])
+    if link_workers is not None:
+        workers |= Q(pk__in=link_workers.values("pk"))
+    if filters.link_worker_id:
+        allocated = allocated.filter(link_worker_id=filters.link_worker_id)
+        workers &= Q(pk=filters.link_worker_id)
+    allocations = dict(allocated.values("link_worker_id").order_by().annotate(n=Count("pk"))
+                       .values_list("link_worker_id", "n"))
+    people = (
+        get_user_model().objects.filter(workers | Q(pk__in=list(allocations)))
+        .values_list("pk", "first_name", "last_name", "username", "staff_membership__hours_per_week")
+        .order_by("first_name", "last_name", "username")
+    )
+    per_year = 365 / days
+    rows = []
+    for pk, first, last_name, username, hours in people:
+        n = allocations.get(pk, 0)
+        hours = float(hours) if hours else None
+        full_time = None if not hours else n * per_year / (hours / float(FULL_TIME_HOURS))
+        rows.append(CaseloadRow(f"{first} {last_name}".strip() or username, hours, n, n * per_year, full_time))
+    report.caseload = rows
+    total_hours = sum(row.hours_per_week or 0 for row in rows)
+    total = sum(row.allocations for row in rows)
+    report.caseload_service = CaseloadRow(
+        "All link workers", total_hours or None, total, total * per_year,
+        None if not total_hours else total * per_year / (total_hours / float(FULL_TIME_HOURS)),
+    )
 
 
 def _months(start: date, end: date) -> list[date]:

@@ -54,7 +54,17 @@ class ReportFilter:
 
     def apply(self, referrals: QuerySet) -> QuerySet:
         """The cohort: referrals received in the period that match the filters."""
-        referrals = referrals.filter(received_at__gte=self.starts_at, received_at__lt=self.ends_before)
+        return self._narrow(referrals.filter(received_at__gte=self.starts_at, received_at__lt=self.ends_before))
+
+    def apply_discharged(self, referrals: QuerySet) -> QuerySet:
+        """The referrals discharged in the period that match the filters (the casework figures' cohort)."""
+        return self._narrow(referrals.filter(discharged_at__gte=self.starts_at, discharged_at__lt=self.ends_before))
+
+    def counted_connections(self, connections: QuerySet) -> QuerySet:
+        """The connections the figures count: with the provider filter, only those sent to that provider."""
+        return connections.filter(provider_id=self.provider_id) if self.provider_id else connections
+
+    def _narrow(self, referrals: QuerySet) -> QuerySet:
         prefixes = self.area_prefixes()
         if prefixes:
             match = Q(pk__in=[])
@@ -72,7 +82,8 @@ class ReportFilter:
         if self.source:
             referrals = referrals.filter(source=self.source)
         if self.provider_id:
-            referrals = referrals.filter(provider_id=self.provider_id)
+            # Referrals with a connection sent to the provider.
+            referrals = referrals.filter(connections__provider_id=self.provider_id).distinct()
         if self.link_worker_id:
             referrals = referrals.filter(link_worker_id=self.link_worker_id)
         return referrals

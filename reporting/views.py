@@ -11,8 +11,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from referrals import permissions
+from referrals import permissions, selectors
 from referrals.audit import audit
 from referrals.choices import AuditAction
 from referrals.views.common import staff_view
@@ -20,16 +21,18 @@ from reporting import charts
 from reporting.exports import (
     SECTIONS,
     Suppressor,
+    definitions,
     gaps_as_shown,
     heading_rows,
     referral_extract,
     report_tables,
     rows_csv,
     rows_xlsx,
+    sections_for,
     tables_csv,
     tables_xlsx,
 )
-from reporting.figures import build_report
+from reporting.figures import CASELOAD_GUIDE, build_report
 from reporting.forms import ReportForm
 from reporting.gaps import gaps_in_provision
 from reporting.suppression import suppression_threshold
@@ -41,7 +44,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _report(actor, form: ReportForm):
     referrals = permissions.reportable_referrals(actor)
     filters = form.report_filter()
-    report = build_report(referrals=referrals, filters=filters)
+    # A provider's report counts only its own connections, and leaves out the service's casework.
+    casework = not permissions.reports_as_provider_only(actor)
+    report = build_report(referrals=referrals, filters=filters, connections=selectors.reportable_connections(actor),
+                          link_workers=permissions.report_link_workers_for(actor) if casework else None,
+                          casework=casework)
     suppress = Suppressor(on=permissions.small_counts_hidden_from(actor), threshold=suppression_threshold())
     gaps = gaps_as_shown(report, gaps_in_provision(referrals=referrals, filters=filters), suppress)
     return referrals, filters, report, gaps, suppress
@@ -51,7 +58,7 @@ def _report(actor, form: ReportForm):
 def dashboard(request):
     actor = request.actor
     form = ReportForm(request.GET, actor=actor, referrals=permissions.reportable_referrals(actor))
-    context = {"form": form, "sections": SECTIONS}
+    context = {"form": form}
     if form.is_valid():
         _referrals, _filters, report, gaps, suppress = _report(actor, form)
         tables = report_tables(report, gaps, suppress=suppress)
@@ -60,8 +67,7 @@ def dashboard(request):
         context.update(
             report=report,
             tables=tables,
-            shown={key: _shown(table) for key, table in tables.items()},
-            charts=_charts(tables, report, gaps, suppress),
+            sections=_sections(report, tables, _charts(tables, report, gaps, suppress)),
             suppressed=suppress.on,
             threshold=suppress.threshold,
             described=form.describe(),
@@ -70,19 +76,54 @@ def dashboard(request):
             target_percent=round(report.attendance_target * 100),
             # Suppressed (too few to show) is neither met nor not met: saying either would hint at the count.
             meets_target=None if isinstance(tables["funnel"].rows[-1][2], str) else report.meets_attendance_target,
+            attendance_ways=_attendance_ways(tables),
             gap_count=sum(1 for row in gaps if row.is_gap),
         )
     return render(request, "reporting/dashboard.html", context)
 
 
+# What a table says when it has no rows.
+EMPTY = {
+    "by_need": _lazy("No needs were recorded on these referrals."),
+    "wellbeing_by_need": _lazy("No one in this period has answers at both the first conversation and review."),
+    "gaps": _lazy("No referrals with a need and a postcode in this period."),
+    "caseload": _lazy("No link workers to show."),
+}
+
+
+def _sections(report, tables, drawn) -> list[dict]:
+    """Each section the reader may see, in order: its heading, its figures defined in words, its chart and table."""
+    words = definitions()
+    return [
+        {"key": key, "title": title, "definition": words.get(key, ""), "chart": drawn.get(key),
+         "shown": _shown(tables[key]), "empty": EMPTY.get(key, "")}
+        for key, title in sections_for(report).items()
+    ]
+
+
+def _percent(value) -> str:
+    return charts.cell_text(value) + ("%" if isinstance(value, float) else "")
+
+
 def _summary(tables) -> dict:
     referred, self_referrals = tables["by_source"].rows[-1][1], tables["by_source"].rows[2][1]
-    attended_share = tables["funnel"].rows[-1][2]
-    return {
+    summary = {
         "referred": charts.cell_text(referred),
         "self_referrals": charts.cell_text(self_referrals),
-        "attendance": charts.cell_text(attended_share) + ("%" if isinstance(attended_share, float) else ""),
+        "attendance": _percent(tables["funnel"].rows[-1][2]),
     }
+    if "caseload" in tables:
+        summary["discharged"] = charts.cell_text(tables["care_plans"].rows[0][1])
+        service = tables["caseload"].rows[-1] if tables["caseload"].rows else None
+        summary["caseload"] = charts.cell_text(service[4]) if service else "–"
+    return summary
+
+
+def _attendance_ways(tables) -> dict:
+    """The three attendance shares in words, for the sentence that says which one the headline is."""
+    rows = tables["attendance"].rows
+    return {"of_referred": _percent(rows[0][3]), "of_connected": _percent(rows[1][3]),
+            "per_connection": _percent(rows[2][3])}
 
 
 def _shown(table) -> dict:
@@ -132,14 +173,65 @@ def _charts(tables, report, gaps, suppress: Suppressor) -> dict:
         desc=_("One bar for each ONS4 measure: the mean change, on a scale of 0 to 10. For anxiety a fall is an improvement. The same figures are in the table below."),
         rows=[(row[0], row[4]) for row in tables["wellbeing"].rows],
     )
-    return {
+    target = report.attendance_target * 100
+    drawn = {
         "by_month": month_chart,
         "by_source": source_chart,
         "by_need": need_chart,
         "funnel": funnel_chart,
+        "attendance": charts.horizontal_bars(
+            title=_("First-session attendance, per person and per connection"),
+            desc=_("One bar for each way of counting, as a percentage; the dashed line is the attendance target, "
+                   "which is counted per person, of all referred. The same figures are in the table below."),
+            rows=[(label, row[3], _percent(row[3])) for label, row in zip(
+                [_("People, of all referred"), _("People, of those connected"), _("Connections to activities")],
+                tables["attendance"].rows, strict=True)],
+            longest=100.0, guide=(target, target, _("Target %(percent)s%%") % {"percent": round(target)}),
+        ),
+        "connections_per_person": _bars(tables["connections_per_person"], _("People by how many connections they had"),
+                                        _("One bar for each number of connections.")),
         "wellbeing": wellbeing_chart if report.wellbeing and report.wellbeing[0].people else None,
         "gaps": _gap_map(tables["gaps"], gaps, suppress),
     }
+    if report.casework:
+        drawn |= {
+            "discharge_reasons": _bars(tables["discharge_reasons"], _("People discharged, by reason"),
+                                       _("One bar for each discharge reason.")),
+            "weeks_to_discharge": _bars(tables["weeks_to_discharge"], _("Weeks from referral to discharge"),
+                                        _("One bar for each band of weeks.")),
+            "contacts_per_person": _bars(tables["contacts_per_person"], _("Contacts held per discharged person"),
+                                         _("One bar for each band of contacts held.")),
+            "goals": _bars(tables["goals"], _("Goals by status at discharge"), _("One bar for each goal status."),
+                           skip=("With an outcome",)),
+            "caseload": _caseload_chart(tables["caseload"]),
+        }
+    return drawn
+
+
+def _bars(table, title: str, desc: str, *, skip=()):
+    """A table's counts (its second column) as bars, leaving out its total (the last row)."""
+    rows = [row for row in table.rows[:-1] if row[0] not in skip]
+    return charts.horizontal_bars(
+        title=title, desc=f"{desc} {_('The same figures are in the table below.')}",
+        rows=[(row[0], row[1], charts.cell_text(row[1])) for row in rows],
+    )
+
+
+def _caseload_chart(table):
+    """A year per full-time link worker, each worker and the service, against the guide's band."""
+    low, high = CASELOAD_GUIDE
+    rows = [row for row in table.rows if isinstance(row[4], int)]
+    if not rows:
+        return None
+    return charts.horizontal_bars(
+        title=_("A year's new allocations per full-time link worker"),
+        desc=_("One bar for each link worker and one for the service: new allocations at this rate for a year, for "
+               "a full-time worker. The shaded band is the guide, %(low)s to %(high)s; each bar's label says whether "
+               "it is above, below or within it. The same figures are in the table below.") % {"low": low, "high": high},
+        rows=[(row[0], row[4], f"{charts.cell_text(row[4])} ({row[5].removesuffix(' the guide').lower()})")
+              for row in rows],
+        guide=(low, high, _("Guide: %(low)s to %(high)s a year") % {"low": low, "high": high}),
+    )
 
 
 def _gap_map(table, gaps, suppress: Suppressor):
@@ -189,11 +281,15 @@ def export(request, file_format: str):
     stamp = timezone.localdate().isoformat()
     name = f"signpost-{section.replace('_', '-')}-{filters.start}-to-{filters.end}"
     if section == EXTRACT:
-        columns, rows = referral_extract(filters.apply(permissions.reportable_referrals(actor)))
+        columns, rows = referral_extract(filters.apply(permissions.reportable_referrals(actor)),
+                                         connections=filters.counted_connections(selectors.reportable_connections(actor)),
+                                         casework=not permissions.reports_as_provider_only(actor))
         body = rows_csv(columns, rows) if file_format == "csv" else rows_xlsx("Referral extract", columns, rows)
     else:
         _referrals, _filters, report, gaps, suppress = _report(actor, form)
         tables = report_tables(report, gaps, suppress=suppress)
+        if section != "all" and section not in tables:
+            return HttpResponse(_("There is no report section called that."), status=400, content_type="text/plain")
         chosen = list(tables.values()) if section == "all" else [tables[section]]
         heading = heading_rows(f"{form.describe()}. Made on {stamp}.", suppressed=suppress.on, threshold=suppress.threshold)
         body = tables_csv(chosen, heading=heading) if file_format == "csv" else tables_xlsx(chosen, heading=heading)

@@ -12,8 +12,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from referrals.choices import ReferralStatus
+from factories.directory import make_activity, make_organisation, make_venue
 from factories.referrals import make_link_worker, make_referral, make_service, make_staff, make_triage
+from referrals.choices import ConnectionStatus, ReferralStatus
 from referrals.models import Referral
 from referrals.roles import COMMISSIONERS_GROUP
 from tests.accounts import current_code
@@ -26,7 +27,7 @@ PASSWORD = "a long test passphrase"  # noqa: S105 (a test user's)
 
 @pytest.fixture
 def commissioned_service(browser, live_server, django_db_serialized_rollback):
-    """Twelve referrals this month (seven from GPs, five self-referrals, six of them attended),
+    """Twelve referrals this month (seven from GPs, five self-referrals, six of them attended a first session),
     committed so the live server sees them."""
     from django.core.cache import cache
 
@@ -37,15 +38,16 @@ def commissioned_service(browser, live_server, django_db_serialized_rollback):
     service = make_service("Report Test Social Prescribing", prefixes="BH")
     common = {"service": service, "triage": make_triage(service=service, username="report-triage"),
               "link_worker": make_link_worker(service=service, username="report-lw")}
-    now = timezone.now()
+    activity = make_activity(make_organisation("Report Test Walkers"), "Report test walk",
+                             venue=make_venue("Report Test Hall"))
     for number in range(12):
-        referral = make_referral(status=ReferralStatus.CONTACTED, source="self" if number < 5 else "primary_care",
+        # Every other person attended the first session of the activity they were connected to.
+        status = ConnectionStatus.ATTENDED if number % 2 else ReferralStatus.CONTACTED
+        referral = make_referral(status=status, activity=activity, source="self" if number < 5 else "primary_care",
                                  **common)
-        # Received today, and every other person attended (stamped: the figures read the stamps).
-        received = timezone.localtime(now).replace(hour=0, minute=5)
-        attended = {"status": ReferralStatus.ATTENDED, "activity_chosen_at": now, "first_session_booked_at": now,
-                    "attended_at": now} if number % 2 else {}
-        Referral.objects.filter(pk=referral.pk).update(received_at=received, contacted_at=received, **attended)
+        # Received today, just after midnight (so every period containing today counts it).
+        received = timezone.localtime(timezone.now()).replace(hour=0, minute=5)
+        Referral.objects.filter(pk=referral.pk).update(received_at=received, contacted_at=received)
     commissioner = make_staff(COMMISSIONERS_GROUP, service=service, username="report-commissioner")
     commissioner.set_password(PASSWORD)
     commissioner.save()
@@ -103,7 +105,7 @@ def test_a_commissioner_reads_the_report_and_downloads_it_by_keyboard(commission
     with page.expect_download() as download:
         page.keyboard.press("Enter")
     book = load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
-    assert "From referral to attending" in book.sheetnames
+    assert "From referral to attending" in book.sheetnames and "First-session attendance" in book.sheetnames
     funnel = list(book["From referral to attending"].values)
     assert ("Referred", 5, 100.0) in funnel
     assert "Source: Self-referral" in book.worksheets[0]["A2"].value  # the filters, on top of every sheet

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from factories.referrals import make_referral, make_resident, make_staff
+from factories.referrals import make_connection, make_referral, make_resident, make_staff
 from referrals.choices import SNOMED_DECLINED, SNOMED_REFERRED, ConsentPurpose
+from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
 from referrals.models import AuditEntry, Consent
 from referrals.roles import COMMISSIONERS_GROUP
@@ -48,7 +49,7 @@ def referrals(service, triage, link_worker, activity, needs):
     common = {"service": service, "triage": triage, "link_worker": link_worker, "activity": activity}
     alice = make_resident(service=service, first_name="Alicia", last_name="Zebedee-Quince", email="alicia.zq@example.net",
                           phone="07700 900456", nhs_number=NHS_NUMBER, postcode="BH15 1AB", date_of_birth=date(1950, 6, 1))
-    attended = make_referral(status=S.ATTENDED, resident=alice, needs=[needs["loneliness"]], **common)
+    attended = make_referral(status=C.ATTENDED, resident=alice, needs=[needs["loneliness"]], **common)
     declined = make_referral(status=S.DECLINED_BY_PERSON, needs=[needs["walking"]], **common)
     withdrawn = make_referral(status=S.CONTACTED, **common)
     Consent.objects.filter(referral=withdrawn, purpose=ConsentPurpose.REFERRAL).update(withdrawn_at=timezone.now())
@@ -70,7 +71,9 @@ def test_the_extract_is_pseudonymised_coded_and_leaves_out_withdrawn_consent(cli
     assert attended["Postcode district"] == "BH15"
     assert attended["Age band"] == age_band(date(1950, 6, 1), timezone.localdate())
     assert attended["Received"] == timezone.localdate().isoformat()
-    assert attended["Attended"] == timezone.localdate().isoformat()  # a date, not a time
+    assert attended["First session attended"] == timezone.localdate().isoformat()  # a date, not a time
+    assert (attended["Connections"], attended["Activities"], attended["Signposts"]) == ("1", "1", "0")
+    assert attended["Contacts held"] == "0" and attended["Care plan"] == "No"
     assert by_id[pseudonymous_id(referrals["declined"].pk)]["SNOMED CT code"] == SNOMED_DECLINED
     assert pseudonymous_id(referrals["withdrawn"].pk) not in by_id
     text = response.content.decode("utf-8-sig")
@@ -96,7 +99,7 @@ def test_the_extract_as_xlsx_opens_in_a_spreadsheet(client, triage, referrals, s
     assert received.number_format == "yyyy-mm-dd"
     by_id = {row[0]: row for row in values[1:]}
     declined = by_id[pseudonymous_id(referrals["declined"].pk)]
-    assert declined[values[0].index("Attended")] is None
+    assert declined[values[0].index("First session attended")] is None
     # The same rows as the CSV.
     csv_rows = read_csv(sign_in(triage).get(reverse("reporting:reports_export_csv"), {**period(), "section": "extract"}))
     assert sorted(row[0] for row in csv_rows[1:]) == sorted(by_id)
@@ -107,13 +110,18 @@ def test_every_section_exports_as_csv_and_as_one_sheet_each_in_xlsx(client, tria
     rows = read_csv(client.get(reverse("reporting:reports_export_csv"), {**period(), "section": "all"}))
     funnel = section_rows(rows, "From referral to attending")
     assert funnel[0] == ["Referred", "3", "100.0"]
-    assert funnel[-1] == ["Attended", "1", "33.3"]
+    assert funnel[-1] == ["Attended a first session", "1", "33.3"]
+    # Each section's figures are defined in words beneath its table.
+    assert any(row and row[0].startswith("Whether people went on to attend, counted two ways") for row in rows)
     response = client.get(reverse("reporting:reports_export_xlsx"), {**period(), "section": "all"})
     assert response["Content-Disposition"].startswith("attachment;")
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == [
         "Referrals by month", "Referrals by source", "Referrals by need", "From referral to attending",
-        "Times and attendance", "Wellbeing (ONS4) change", "Wellbeing (ONS4) change by need", "Gaps in provision",
+        "First-session attendance", "Connections", "Connections per person", "Times and attendance",
+        "Discharge and care plans", "Discharge reasons", "Weeks to discharge", "Contacts per discharged person",
+        "Goals achieved", "Caseload per full-time worker", "Wellbeing (ONS4) change", "Wellbeing (ONS4) change by need",
+        "Gaps in provision",
     ]
     values = list(book["From referral to attending"].values)
     assert ("Referred", 3, 100.0) in values
@@ -148,10 +156,20 @@ def test_every_export_is_audited_and_bad_requests_are_refused(client, triage, re
     assert sign_in(link_worker).get(reverse("reporting:reports_export_csv")).status_code == 403
 
 
-def test_a_provider_exports_only_their_referrals(client, provider_editor, referrals, sign_in):
-    response = sign_in(provider_editor).get(reverse("reporting:reports_export_csv"), {**period(), "section": "extract"})
-    body = read_csv(response)[1:]
+def test_a_provider_exports_only_their_referrals_and_connections_without_casework(
+    client, provider_editor, referrals, other_activity, sign_in
+):
+    make_connection(referral=referrals["attended"], status=C.ATTENDED, activity=other_activity)
+    client = sign_in(provider_editor)
+    response = client.get(reverse("reporting:reports_export_csv"), {**period(), "section": "extract"})
+    header, *body = read_csv(response)
     assert [row[0] for row in body] == [pseudonymous_id(referrals["attended"].pk)]
+    assert dict(zip(header, body[0]))["Connections"] == "1"  # not the other organisation's
+    assert "Contacts held" not in header and "Care plan" not in header
+    rows = read_csv(client.get(reverse("reporting:reports_export_csv"), {**period(), "section": "all"}))
+    assert ["Discharge reasons"] not in rows and ["Caseload per full-time worker"] not in rows
+    assert ["First session attended", "1"] in section_rows(rows, "Connections")
+    assert client.get(reverse("reporting:reports_export_csv"), {**period(), "section": "caseload"}).status_code == 400
 
 
 def test_the_pseudonymous_id_is_stable_and_not_the_id():

@@ -5,11 +5,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from factories.referrals import make_referral
+from factories.referrals import make_referral, only_connection
+from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
-from referrals.models import Referral, WellbeingScore
+from referrals.models import Connection, Referral, WellbeingScore
 from referrals.permissions import reportable_referrals
 from referrals.roles import actor_for_user
+from factories.referrals import make_connection
+from referrals.selectors import reportable_connections
 from reporting.figures import build_report
 from reporting.scope import ReportFilter
 
@@ -25,22 +28,32 @@ def _stamp(referral, **moments):
     Referral.objects.filter(pk=referral.pk).update(**{name: at(value) if value else None for name, value in moments.items()})
 
 
+def _stamp_connection(connection, **moments):
+    if isinstance(connection, Referral):
+        connection = only_connection(connection)
+    Connection.objects.filter(pk=connection.pk).update(
+        **{name: at(value) if value else None for name, value in moments.items()})
+
+
 @pytest.fixture
 def known(service, other_service, triage, link_worker, activity, needs):
     common = {"service": service, "triage": triage, "link_worker": link_worker, "activity": activity}
-    r1 = make_referral(status=S.ATTENDED, needs=[needs["loneliness"]], **common)
-    _stamp(r1, received_at="2026-01-05 09:00", contacted_at="2026-01-06 10:00", activity_chosen_at="2026-01-07 10:00",
-           sent_to_provider_at="2026-01-12 09:00", provider_responded_at="2026-01-12 13:00",
-           first_session_booked_at="2026-01-13 10:00", first_session_at="2026-01-20 10:00",
-           attended_at="2026-01-20 12:00")
-    r2 = make_referral(status=S.DID_NOT_ATTEND, needs=[needs["walking"]], source="self", **common)
-    _stamp(r2, received_at="2026-01-09 10:00", contacted_at="2026-01-14 10:00", activity_chosen_at="2026-01-14 11:00",
-           sent_to_provider_at="2026-01-15 10:00", provider_responded_at="2026-01-16 10:00",
-           first_session_booked_at="2026-01-16 11:00", first_session_at="2026-01-30 10:00",
-           did_not_attend_at="2026-01-30 12:00")
-    r3 = make_referral(status=S.ACTIVITY_CHOSEN, needs=[needs["loneliness"], needs["walking"]],
+    r1 = make_referral(status=C.ATTENDED, needs=[needs["loneliness"]], **common)
+    _stamp(r1, received_at="2026-01-05 09:00", contacted_at="2026-01-06 10:00", triaged_at="2026-01-05 10:00")
+    _stamp_connection(r1, created_at="2026-01-07 10:00", sent_to_provider_at="2026-01-12 09:00",
+                      provider_responded_at="2026-01-12 13:00", first_session_booked_at="2026-01-13 10:00",
+                      first_session_at="2026-01-20 10:00", attended_at="2026-01-20 12:00",
+                      attendance_recorded_at="2026-01-20 12:00", ended_at="2026-01-20 12:00")
+    r2 = make_referral(status=C.DID_NOT_ATTEND, needs=[needs["walking"]], source="self", **common)
+    _stamp(r2, received_at="2026-01-09 10:00", contacted_at="2026-01-14 10:00")
+    _stamp_connection(r2, created_at="2026-01-14 11:00", sent_to_provider_at="2026-01-15 10:00",
+                      provider_responded_at="2026-01-16 10:00", first_session_booked_at="2026-01-16 11:00",
+                      first_session_at="2026-01-30 10:00", did_not_attend_at="2026-01-30 12:00",
+                      attendance_recorded_at="2026-01-30 12:00", ended_at="2026-01-30 12:00")
+    r3 = make_referral(status=C.ACTIVITY_CHOSEN, needs=[needs["loneliness"], needs["walking"]],
                        source="other_professional", **common)
-    _stamp(r3, received_at="2026-02-10 12:00", contacted_at="2026-02-10 15:00", activity_chosen_at="2026-02-11 10:00")
+    _stamp(r3, received_at="2026-02-10 12:00", contacted_at="2026-02-10 15:00")
+    _stamp_connection(r3, created_at="2026-02-11 10:00")
     # Crosses the period boundary: received in March, contacted in April.
     r4 = make_referral(status=S.CONTACTED, **common)
     _stamp(r4, received_at="2026-03-31 16:00", contacted_at="2026-04-01 09:00")
@@ -80,7 +93,8 @@ def test_referrals_by_month_source_and_need(report):
 
 def test_the_funnel_counts_steps_taken_by_the_end_of_the_period(report):
     assert [(step.name, step.count) for step in report.funnel] == [
-        ("Referred", 4), ("Contacted", 3), ("Activity chosen", 3), ("First session booked", 2), ("Attended", 1),
+        ("Referred", 4), ("Contacted", 3), ("Connected to an activity or service", 3), ("First session booked", 2),
+        ("Attended a first session", 1),
     ]
     assert report.funnel[1].share == 0.75
     assert report.attendance_share == 0.25
@@ -125,9 +139,28 @@ def test_filters_narrow_the_cohort(known, triage, needs, link_worker):
     assert (march.referred, march.contacted) == (1, 0)  # contacted in April: after this period
 
 
-def test_a_provider_reports_only_on_referrals_sent_to_it(known, provider_editor):
-    report = build_report(referrals=reportable_referrals(actor_for_user(provider_editor)), filters=Q1)
-    assert report.referred == 2  # r1 and r2 went to the provider; r3 and r4 did not
+def test_a_provider_reports_only_on_referrals_sent_to_it_and_counts_only_its_connections(
+    known, provider_editor, triage, other_activity
+):
+    # r1 is also connected to another organisation's activity, and went to its first session too.
+    second = make_connection(referral=known["r1"], status=C.ATTENDED, activity=other_activity)
+    _stamp_connection(second, created_at="2026-01-08 10:00", sent_to_provider_at="2026-01-09 10:00",
+                      first_session_booked_at="2026-01-10 10:00", attended_at="2026-01-21 12:00")
+    provider = actor_for_user(provider_editor)
+    mine = build_report(referrals=reportable_referrals(provider), filters=Q1, connections=reportable_connections(provider),
+                        casework=False)
+    assert mine.referred == 2  # r1 and r2 went to the provider; r3 and r4 did not
+    assert (mine.connections.made, mine.connections.attended, mine.connections.did_not_attend) == (2, 1, 1)
+    assert mine.provider_responses == 2
+    assert mine.casework is False and mine.caseload == [] and mine.discharge_reasons == []
+    service = actor_for_user(triage)
+    everything = build_report(referrals=reportable_referrals(service), filters=Q1,
+                              connections=reportable_connections(service))
+    assert (everything.connections.made, everything.connections.attended) == (4, 2)
+    # The provider filter narrows a commissioner's report the same way: only that provider's connections.
+    other = build_report(referrals=reportable_referrals(service), connections=reportable_connections(service),
+                         filters=ReportFilter(start=Q1.start, end=Q1.end, provider_id=other_activity.get_parent().pk))
+    assert (other.referred, other.connections.made, other.connections.attended, other.attended) == (1, 1, 1, 1)
 
 
 def test_gaps_in_provision_set_demand_beside_nearby_supply(known, triage, activity, needs, postcodes, settings):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from factories.referrals import make_referral, make_staff
+from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
 from referrals.models import WellbeingScore
 from referrals.roles import COMMISSIONERS_GROUP
@@ -40,7 +41,7 @@ def commissioner(service):
 def three(service, triage, link_worker, activity, needs):
     common = {"service": service, "triage": triage, "link_worker": link_worker, "activity": activity}
     referrals = [
-        make_referral(status=S.ATTENDED, needs=[needs["loneliness"]], **common),
+        make_referral(status=C.ATTENDED, needs=[needs["loneliness"]], **common),
         make_referral(status=S.CONTACTED, needs=[needs["walking"]], **common),
         make_referral(status=S.RECEIVED, **common),
     ]
@@ -75,7 +76,7 @@ def test_triage_sees_exact_counts_and_the_target(client, triage, three, sign_in)
     assert table(page, "by_source")[-1][:2] == ["All sources", "3"]
     funnel = {row[0]: row[1:] for row in table(page, "funnel")}
     assert funnel["Referred"] == ["3", "100.0"]
-    assert funnel["Attended"] == ["1", "33.3"]
+    assert funnel["Attended a first session"] == ["1", "33.3"]
     assert "the 50% target is not met" in page.get_text(" ", strip=True)
     wellbeing = {row[0]: row[1:] for row in table(page, "wellbeing")}
     assert wellbeing["Life satisfaction"] == ["1", "4.0", "7.0", "3.0"]
@@ -84,7 +85,7 @@ def test_triage_sees_exact_counts_and_the_target(client, triage, three, sign_in)
 def test_a_provider_sees_only_referrals_sent_to_them_and_no_link_worker_filter(
     client, provider_editor, three, service, triage, link_worker, other_activity, sign_in
 ):
-    make_referral(status=S.ATTENDED, service=service, triage=triage, link_worker=link_worker, activity=other_activity)
+    make_referral(status=C.ATTENDED, service=service, triage=triage, link_worker=link_worker, activity=other_activity)
     page = soup(sign_in(provider_editor).get(reverse("reporting:reports"), period()))
     assert table(page, "by_source")[-1][:2] == ["All sources", "1"]  # only the one sent to them
     assert page.select_one("#id_link_worker") is None
@@ -151,3 +152,71 @@ def test_presets_set_the_period(client, triage, three, sign_in):
     assert table(page, "by_source")[-1][1] == "3"  # received today: this quarter
     page = soup(sign_in(triage).get(reverse("reporting:reports")))  # the last 12 full months: not this month
     assert "people referred" in page.get_text()
+
+
+def test_the_casework_figures_are_on_the_page_defined_in_words(client, triage, three, sign_in):
+    page = soup(sign_in(triage).get(reverse("reporting:reports"), period()))
+    for key in ("attendance", "connections", "connections_per_person", "care_plans", "discharge_reasons",
+                "weeks_to_discharge", "contacts_per_person", "goals", "caseload"):
+        section = page.select_one(f"#section-{key}").find_parent("section")
+        assert section.select_one(".signpost-report-definition").get_text(strip=True), key
+        assert section.find("table") is not None, key
+    attendance = {row[0]: row[1:] for row in table(page, "attendance")}
+    # One of three people attended a first session; they were the only one connected, to one activity.
+    assert attendance["Per person, of people referred (the headline)"] == ["1", "3", "33.3"]
+    assert attendance["Per person, of people connected to an activity"] == ["1", "1", "100.0"]
+    assert attendance["Per connection, of connections to activities"] == ["1", "1", "100.0"]
+    text = page.get_text(" ", strip=True)
+    assert "The 50% target is checked per person, of everyone referred" in text
+    # Two allocations in the 31 days: 24 a year for a full-time link worker.
+    assert ["Lee Worker", "37.5", "2", "24", "24", "Below the guide"] in table(page, "caseload")
+    caseload_chart = page.select_one("#section-caseload").find_parent("section").find("svg")
+    assert "Guide: 200 to 250 a year" in caseload_chart.get_text()
+    assert "The headline is per person" in page.select_one("#section-attendance").find_parent("section").get_text()
+
+
+def test_a_commissioner_sees_the_casework_figures_suppressed(client, commissioner, three, sign_in):
+    page = soup(sign_in(commissioner).get(reverse("reporting:reports"), period()))
+    attendance = {row[0]: row[1:] for row in table(page, "attendance")}
+    assert attendance["Per person, of people referred (the headline)"] == ["<5", "<5", "<5"]
+    assert attendance["Per connection, of connections to activities"][:2] == ["<5", "<5"]
+    assert ["Lee Worker", "37.5", "<5", "<5", "<5", "Too few to say"] in table(page, "caseload")
+    assert all(cell in ("0", "<5", "suppressed") for row in table(page, "connections") for cell in row[1:])
+
+
+def test_a_providers_report_counts_only_its_connections_and_leaves_out_casework(
+    client, provider_editor, three, other_activity, sign_in
+):
+    from factories.referrals import make_connection
+
+    make_connection(referral=three[0], status=C.ATTENDED, activity=other_activity)  # another organisation's
+    page = soup(sign_in(provider_editor).get(reverse("reporting:reports"), period()))
+    connections = dict((row[0], row[1]) for row in table(page, "connections"))
+    assert (connections["Connections made"], connections["First session attended"]) == ("1", "1")
+    for key in ("care_plans", "discharge_reasons", "weeks_to_discharge", "contacts_per_person", "goals", "caseload"):
+        assert page.select_one(f"#section-{key}") is None, key
+    assert "Lee Worker" not in page.get_text()
+
+
+def test_the_dashboards_queries_do_not_grow_with_the_referrals(
+    client, triage, three, service, link_worker, activity, other_activity, sign_in, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from factories.referrals import discharge, hold_review, make_connection
+
+    client = sign_in(triage)
+    client.get(reverse("reporting:reports"), period())  # warm the caches
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("reporting:reports"), period())
+    for _ in range(3):
+        referral = make_referral(status=C.DID_NOT_ATTEND, service=service, triage=triage, link_worker=link_worker,
+                                 activity=activity)
+        make_connection(referral=referral, status=C.ATTENDED, activity=other_activity)
+        hold_review(referral)
+        discharge(referral)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("reporting:reports"), period())
+    assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
+    assert len(few) < 60
