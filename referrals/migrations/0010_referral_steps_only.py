@@ -100,4 +100,10 @@ class Migration(migrations.Migration):
             model_name='referral',
             constraint=models.CheckConstraint(condition=models.Q(('status__in', ['received', 'triaged', 'contacted', 'declined_by_person', 'discharged'])), name='referral_status_valid'),
         ),
+        # Half time is 18.75 hours.
+        migrations.AlterField(
+            model_name='staffmembership',
+            name='hours_per_week',
+            field=models.DecimalField(decimal_places=2, default=37.5, help_text='Contracted working hours a week (full time: 37.5).', max_digits=5),
+        ),
     ]

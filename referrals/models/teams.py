@@ -57,7 +57,7 @@ class StaffMembership(models.Model):
     )
     # Caseload per full-time link worker (the guide: 200-250 people a year) reads this.
     hours_per_week = models.DecimalField(
-        max_digits=4, decimal_places=1, default=37.5, help_text="Contracted working hours a week (full time: 37.5)."
+        max_digits=5, decimal_places=2, default=37.5, help_text="Contracted working hours a week (full time: 37.5)."
     )
 
     def __str__(self):
