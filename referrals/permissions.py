@@ -380,6 +380,20 @@ def reportable_referrals(actor: Actor) -> QuerySet:
     return referrals.filter(visible)
 
 
+def reportable_connections(actor: Actor) -> QuerySet:
+    """The connections ``actor``'s reports count, as ``reportable_referrals`` scopes the
+    referrals: every connection of their service's referrals (commissioners, triage), only those
+    sent to their own organisations (providers: never another provider's), or all (administrators)."""
+    if actor.is_administrator:
+        return Connection.objects.all()
+    counted = Q(pk__in=[])
+    if (actor.has_role(StaffRole.COMMISSIONER) or actor.has_role(StaffRole.TRIAGE)) and actor.service_ids:
+        counted |= Q(referral__service_id__in=actor.service_ids)
+    if actor.has_role(StaffRole.PROVIDER) and actor.organisation_ids:
+        counted |= Q(provider_id__in=actor.organisation_ids)
+    return Connection.objects.filter(counted)
+
+
 def small_counts_hidden_from(actor: Actor) -> bool:
     """Commissioners see counts below the threshold suppressed (re-identification risk); staff who
     run the service (triage, providers, administrators) do not."""

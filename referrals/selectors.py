@@ -436,20 +436,6 @@ def with_referral_consent_withdrawn() -> Q:
 # (``reporting`` reads referrals only through this module and the policy).
 
 
-def reportable_connections(actor: Actor) -> QuerySet:
-    """The connections ``actor``'s reports count, as ``permissions.reportable_referrals`` scopes the
-    referrals: every connection of their service's referrals (commissioners, triage), only those
-    sent to their own organisations (providers: never another provider's), or all (administrators)."""
-    if actor.is_administrator:
-        return Connection.objects.all()
-    counted = Q(pk__in=[])
-    if (actor.has_role(StaffRole.COMMISSIONER) or actor.has_role(StaffRole.TRIAGE)) and actor.service_ids:
-        counted |= Q(referral__service_id__in=actor.service_ids)
-    if actor.has_role(StaffRole.PROVIDER) and actor.organisation_ids:
-        counted |= Q(provider_id__in=actor.organisation_ids)
-    return Connection.objects.filter(counted)
-
-
 def connections_of(referral_ids, connections: QuerySet | None = None) -> QuerySet:
     """The connections (of ``connections``, or all) of the referrals with these ids (a subquery or a list)."""
     return (Connection.objects.all() if connections is None else connections).filter(referral_id__in=referral_ids)

@@ -340,7 +340,7 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
                  link_workers: QuerySet | None = None, casework: bool = True, today: date | None = None) -> Report:
     """The figures for ``filters`` over ``referrals`` (already scoped to what the reader may see).
 
-    ``connections`` are the connections the reader's reports count (``selectors.reportable_connections``;
+    ``connections`` are the connections the reader's reports count (``permissions.reportable_connections``;
     all of the referrals' by default); ``link_workers`` the link workers whose caseload is shown (with
     those who had allocations); without ``casework`` (a provider's report) the discharge, casework and
     caseload figures are left out."""

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from referrals import permissions, selectors
+from referrals import permissions
 from referrals.audit import audit
 from referrals.choices import AuditAction
 from referrals.views.common import staff_view
@@ -46,7 +46,7 @@ def _report(actor, form: ReportForm):
     filters = form.report_filter()
     # A provider's report counts only its own connections, and leaves out the service's casework.
     casework = not permissions.reports_as_provider_only(actor)
-    report = build_report(referrals=referrals, filters=filters, connections=selectors.reportable_connections(actor),
+    report = build_report(referrals=referrals, filters=filters, connections=permissions.reportable_connections(actor),
                           link_workers=permissions.report_link_workers_for(actor) if casework else None,
                           casework=casework)
     suppress = Suppressor(on=permissions.small_counts_hidden_from(actor), threshold=suppression_threshold())
@@ -282,7 +282,7 @@ def export(request, file_format: str):
     name = f"signpost-{section.replace('_', '-')}-{filters.start}-to-{filters.end}"
     if section == EXTRACT:
         columns, rows = referral_extract(filters.apply(permissions.reportable_referrals(actor)),
-                                         connections=filters.counted_connections(selectors.reportable_connections(actor)),
+                                         connections=filters.counted_connections(permissions.reportable_connections(actor)),
                                          casework=not permissions.reports_as_provider_only(actor))
         body = rows_csv(columns, rows) if file_format == "csv" else rows_xlsx("Referral extract", columns, rows)
     else:

@@ -18,9 +18,8 @@ from referrals.choices import ConnectionStatus as C
 from referrals.choices import ContactMethod, ContactStatus, DischargeReason, GoalStatus
 from referrals.choices import ReferralStatus as S
 from referrals.models import CarePlan, Contact, Goal, Referral, StaffMembership
-from referrals.permissions import reportable_referrals
+from referrals.permissions import reportable_connections, reportable_referrals
 from referrals.roles import actor_for_user
-from referrals.selectors import reportable_connections
 from reporting.exports import Suppressor, report_tables
 from reporting.figures import CaseloadRow, Report, build_report
 from reporting.scope import ReportFilter

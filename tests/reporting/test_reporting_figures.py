@@ -9,10 +9,9 @@ from factories.referrals import make_referral, only_connection
 from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
 from referrals.models import Connection, Referral, WellbeingScore
-from referrals.permissions import reportable_referrals
+from referrals.permissions import reportable_connections, reportable_referrals
 from referrals.roles import actor_for_user
 from factories.referrals import make_connection
-from referrals.selectors import reportable_connections
 from reporting.figures import build_report
 from reporting.scope import ReportFilter
 
