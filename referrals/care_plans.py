@@ -28,10 +28,10 @@ from django.utils.formats import date_format
 
 from referrals.audit import audit
 from referrals.choices import (
-    ConnectionStatus,
     AlertKind,
     AuditAction,
     Channel,
+    ConnectionStatus,
     GoalStatus,
     NotificationKind,
 )

@@ -2,9 +2,19 @@
 
 from django.urls import include, path
 
-from referrals.views import account, care_plan, caseload, outcomes, provider, self_referral, subject_access, triage
-from referrals.views import casework  # contacts and safeguarding on the team's referral page
-from referrals.views import connections, discharge  # connections and discharge on the team's referral page
+from referrals.views import (
+    account,
+    care_plan,
+    caseload,
+    casework,  # contacts and safeguarding on the team's referral page
+    connections,  # connections on the team's referral page
+    discharge,  # discharge from the team's referral page
+    outcomes,
+    provider,
+    self_referral,
+    subject_access,
+    triage,
+)
 
 app_name = "referrals"
 

@@ -8,7 +8,12 @@ from wagtail.models import Page
 
 from directory.choices import ActivityStatus
 from directory.models import ActivityPage
-from referrals.choices import ConnectionStatus, ConsentMethod, ConsentPurpose, DischargeReason
+from referrals.choices import (
+    ConnectionStatus,
+    ConsentMethod,
+    ConsentPurpose,
+    DischargeReason,
+)
 from referrals.forms.triage import Radios
 
 
@@ -130,7 +135,7 @@ class ChooseActivityForm(forms.Form):
 class ConnectActivityForm(ChooseActivityForm):
     """A new connection to an activity in the directory, sent to its provider now or later."""
 
-    field_order = ["activity", "send", "note"]
+    field_order = ("activity", "send", "note")
 
     send = forms.BooleanField(
         label=_("Send the referral to the provider now (if the person agreed to share their details)"),

@@ -30,7 +30,12 @@ from referrals import permissions, selectors, services
 from referrals.audit import audit_list_view, audit_view
 from referrals.choices import ConsentPurpose, StaffRole
 from referrals.errors import ReferralError
-from referrals.forms.caseload import ConsentRecordForm, NoteForm, ReferToActivityForm, live_activities
+from referrals.forms.caseload import (
+    ConsentRecordForm,
+    NoteForm,
+    ReferToActivityForm,
+    live_activities,
+)
 from referrals.models import Consent, Notification
 from referrals.views.casework_sections import (
     casework_context,
@@ -39,7 +44,12 @@ from referrals.views.casework_sections import (
     described_events,
     discharge_context,
 )
-from referrals.views.common import add_domain_error, refusal_message, staff_view, visible_referral
+from referrals.views.common import (
+    add_domain_error,
+    refusal_message,
+    staff_view,
+    visible_referral,
+)
 from referrals.workflow import CONNECTION_OPEN
 
 TEAM = (StaffRole.LINK_WORKER, StaffRole.TRIAGE)

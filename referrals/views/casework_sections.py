@@ -20,7 +20,12 @@ from django.utils.translation import gettext_lazy
 
 from common.bounds import parse_id
 from referrals import permissions, selectors, services
-from referrals.choices import ConnectionStatus, ContactStatus, DischargeReason, ReferralStatus
+from referrals.choices import (
+    ConnectionStatus,
+    ContactStatus,
+    DischargeReason,
+    ReferralStatus,
+)
 from referrals.choices import ReferralStatus as S
 from referrals.contacts import TAKES_CONTACTS
 from referrals.forms.caseload import (

@@ -22,8 +22,12 @@ from referrals import services
 from referrals.choices import StaffRole
 from referrals.errors import ReferralError
 from referrals.forms.caseload import ConnectActivityForm, SignpostForm
-from referrals.views.casework_sections import CONNECTION_STEPS, connection_step_key, connection_step_prefix
 from referrals.views.caseload import _referral, _render_referral, send_after_choosing
+from referrals.views.casework_sections import (
+    CONNECTION_STEPS,
+    connection_step_key,
+    connection_step_prefix,
+)
 from referrals.views.common import add_domain_error, staff_view
 
 TEAM = (StaffRole.LINK_WORKER, StaffRole.TRIAGE)

@@ -20,8 +20,8 @@ from referrals import services
 from referrals.choices import DischargeReason, StaffRole
 from referrals.errors import ReferralError
 from referrals.forms.caseload import DischargeConfirmForm, DischargeForm
-from referrals.views.casework_sections import summary_for_people
 from referrals.views.caseload import _referral, _render_referral
+from referrals.views.casework_sections import summary_for_people
 from referrals.views.common import add_domain_error, refusal_message, staff_view
 
 TEAM = (StaffRole.LINK_WORKER, StaffRole.TRIAGE)

@@ -16,8 +16,6 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from referrals import services
-from referrals.choices import ConnectionStatus, DischargeReason, ReferralStatus
 from factories.referrals import (
     first_session_held,
     make_link_worker,
@@ -27,6 +25,8 @@ from factories.referrals import (
     make_triage,
     provider_actor,
 )
+from referrals import services
+from referrals.choices import ConnectionStatus, DischargeReason, ReferralStatus
 from referrals.forms.caseload import live_activities
 from referrals.models import Referral
 from referrals.roles import SYSTEM
@@ -34,7 +34,7 @@ from tests.browser.conftest import choose_option, is_focused, tab_to
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a long test passphrase"  # noqa: S105 (a test user's)
+PASSWORD = "a long test passphrase"
 
 
 @pytest.fixture
@@ -43,9 +43,9 @@ def link_worker_case(browser, live_server, django_db_serialized_rollback):
     person on their caseload, triaged, waiting for first contact. Built here rather than by the demo
     command, so the journey depends only on the pages it walks through."""
     from django.core.cache import cache
+    from pages.setup import ensure_site
 
     from factories.directory import make_activity, make_organisation, make_venue
-    from pages.setup import ensure_site
 
     cache.clear()  # Wagtail caches site root paths by page id, and ids come round again.
     ensure_site()

@@ -10,7 +10,13 @@ from bs4 import BeautifulSoup
 from django.urls import reverse
 from django.utils import timezone
 
-from factories.referrals import make_connection, make_referral, make_resident, make_signpost, only_connection
+from factories.referrals import (
+    make_connection,
+    make_referral,
+    make_resident,
+    make_signpost,
+    only_connection,
+)
 from referrals import care_plans, services
 from referrals.alerts import raise_alerts
 from referrals.choices import (
@@ -22,7 +28,6 @@ from referrals.choices import (
     NotificationKind,
 )
 from referrals.choices import ConnectionStatus as C
-from referrals.choices import ReferralStatus as S
 from referrals.errors import NotPermitted, ReferralError
 from referrals.models import (
     Alert,

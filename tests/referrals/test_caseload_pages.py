@@ -4,8 +4,6 @@ import pytest
 from bs4 import BeautifulSoup
 
 from directory.choices import ActivityStatus
-from referrals.choices import AlertKind, Channel, ConsentPurpose, ContactRoute, DeliveryStatus, ReferralStatus as S
-from referrals.choices import ConnectionStatus as C
 from factories.referrals import (
     ALL_CONSENTS,
     make_connection,
@@ -15,6 +13,15 @@ from factories.referrals import (
     make_signpost,
     only_connection,
 )
+from referrals.choices import (
+    AlertKind,
+    Channel,
+    ConsentPurpose,
+    ContactRoute,
+    DeliveryStatus,
+)
+from referrals.choices import ConnectionStatus as C
+from referrals.choices import ReferralStatus as S
 from referrals.models import Alert, AuditEntry, Notification
 from tests.accounts import sign_in_verified
 

@@ -8,8 +8,8 @@ from bs4 import BeautifulSoup
 from django.core import signing
 from django.urls import reverse
 
-from referrals.choices import ConnectionStatus as C
 from factories.referrals import make_link_worker, make_referral, make_resident
+from referrals.choices import ConnectionStatus as C
 from referrals.models import AuditEntry, ResidentFeedback, WellbeingScore
 from referrals.outcomes import resident_link
 

@@ -31,10 +31,12 @@ from referrals.choices import (
     Channel,
     DeliveryStatus,
     NotificationKind,
-    ReferralStatus as S,
     Source,
 )
 from referrals.choices import ConnectionStatus as C
+from referrals.choices import (
+    ReferralStatus as S,
+)
 from referrals.models import Alert, AuditEntry, Connection, Referral
 from tests.referrals.text import mentions
 
@@ -211,7 +213,7 @@ def _errors(response) -> str:
     if response.status_code != 200:
         return ""
     found = re.findall(r'class="nhsuk-error-message"[^>]*>(.*?)</span>\s*</span>|<li><a href="#[^"]*">(.*?)</a>',
-                       response.content.decode(), re.S)
+                       response.content.decode(), re.DOTALL)
     return "; ".join(" ".join(part for part in match if part).strip() for match in found)
 
 

@@ -19,6 +19,7 @@ from factories.referrals import (
     make_triage,
     only_connection,
 )
+from referrals import contacts, outcomes
 from referrals.choices import (
     SNOMED_DECLINED,
     AlertKind,
@@ -33,7 +34,6 @@ from referrals.choices import (
 )
 from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
-from referrals import contacts, outcomes
 from referrals.models import Alert, AuditEntry, Consent, DischargeSummary
 from referrals.roles import actor_for_user
 

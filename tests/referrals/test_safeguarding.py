@@ -8,9 +8,20 @@ import pytest
 from bs4 import BeautifulSoup
 from django.utils import timezone
 
-from factories.referrals import discharge, make_link_worker, make_referral
+from factories.referrals import (
+    discharge,
+    make_link_worker,
+    make_referral,
+    only_connection,
+)
 from referrals import contacts, safeguarding
-from referrals.choices import Channel, ContactMethod, ContactStatus, DischargeReason, NotificationKind
+from referrals.choices import (
+    Channel,
+    ContactMethod,
+    ContactStatus,
+    DischargeReason,
+    NotificationKind,
+)
 from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
 from referrals.errors import InvalidTransition, NotPermitted, ReferralError
@@ -112,7 +123,7 @@ def test_providers_never_see_a_concern(lead, sent, link_worker, provider_editor,
     safeguarding.concern_raise(referral=sent, actor=actor_for_user(link_worker), concern=CONCERN,
                                action_taken="Rang the duty social worker.")
     provider = sign_in(provider_editor)
-    for path in ("/referrals/provider/", f"/referrals/provider/{sent.pk}/"):
+    for path in ("/referrals/provider/", f"/referrals/provider/connections/{only_connection(sent).pk}/"):
         response = provider.get(path)
         assert response.status_code == 200
         body = response.content.decode()

@@ -20,7 +20,14 @@ from referrals.choices import (
     Source,
 )
 from referrals.intake import service_for_postcode
-from referrals.models import AuditEntry, Consent, Notification, Referral, ReferralEvent, Resident
+from referrals.models import (
+    AuditEntry,
+    Consent,
+    Notification,
+    Referral,
+    ReferralEvent,
+    Resident,
+)
 
 URL = "/refer-yourself/"
 SENT_URL = "/refer-yourself/sent/"
@@ -69,7 +76,7 @@ def form_data(service, needs):
 
 
 def error_summary(response) -> str:
-    match = re.search(r'<div class="nhsuk-error-summary".*?</ul>', response.content.decode(), re.S)
+    match = re.search(r'<div class="nhsuk-error-summary".*?</ul>', response.content.decode(), re.DOTALL)
     assert match, "the page should start with an error summary"
     return match.group(0)
 

@@ -6,9 +6,16 @@ import pytest
 from bs4 import BeautifulSoup
 from django.utils import timezone
 
-from referrals.choices import AlertKind, AuditAction, Priority, ReferralStatus as S
-from factories.referrals import make_link_worker, make_referral, make_resident, make_signpost, make_triage
+from factories.referrals import (
+    make_link_worker,
+    make_referral,
+    make_resident,
+    make_signpost,
+    make_triage,
+)
+from referrals.choices import AlertKind, AuditAction, Priority
 from referrals.choices import ConnectionStatus as C
+from referrals.choices import ReferralStatus as S
 from referrals.models import Alert, AuditEntry, Referral
 from referrals.selectors import describe_age, working_time_between
 
