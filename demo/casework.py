@@ -26,7 +26,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from referrals import care_plans, contacts, safeguarding
-from referrals.choices import ContactMethod, ContactRoute, ContactStatus, GoalStatus, Tier
+from referrals.choices import (
+    ContactMethod,
+    ContactRoute,
+    ContactStatus,
+    GoalStatus,
+    Tier,
+)
 from referrals.choices import ReferralStatus as S
 from referrals.models import (
     CarePlan,
@@ -44,9 +50,9 @@ EXPECTATIONS = {
     "dorset": {Tier.ONE_TO_ONE: (6, 12, 12), Tier.SIGNPOSTING: (1, 1, 2), Tier.FOLLOW_UP: (1, 2, 6)},
     "halton": {Tier.ONE_TO_ONE: (1, 3, 8), Tier.SIGNPOSTING: (1, 1, 2)},
 }
-# Open referrals past first contact take contacts.
-IN_CASEWORK = {S.CONTACTED, S.ACTIVITY_CHOSEN, S.SENT_TO_PROVIDER, S.ACCEPTED, S.DECLINED_BY_PROVIDER,
-               S.FIRST_SESSION_BOOKED, S.RESIDENT_NOTIFIED, S.ATTENDED, S.DID_NOT_ATTEND, S.CANCELLED}
+# Open referrals past first contact (in support) take contacts; discharged ones had theirs
+# (``demo.referrals._discharge``).
+IN_CASEWORK = {S.CONTACTED}
 PLANS = 4
 
 

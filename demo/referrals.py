@@ -1,4 +1,4 @@
-"""Demo referrals: three social prescribing services, their staff, and referrals in every state.
+"""Demo referrals: three social prescribing services, their staff, and referrals at every stage.
 
 Built by ``manage.py load_demo`` after the demo directory, through the same factories and
 service functions the tests use (so every event, alert, consent and notification is as in
@@ -10,6 +10,15 @@ The services stamp "now" on each step; each referral's story is then moved into 
 that the ages make sense: a referral received six days ago and never contacted carries the
 "not contacted" alert, a first session two days ago with no attendance recorded carries its
 alert, and so on.
+
+Every stage of an episode is there: people waiting for triage or first contact; people in
+support with several connections at once (two activities with different providers, one
+still waiting for the provider's answer, and a signpost with what came of it); people
+reviewed and discharged with a final discharge summary, for several reasons (goals met,
+could not be contacted after three attempts, the person declined); and a person discharged
+and later referred again (a new referral for the same resident). Discharge happens last,
+once the story is in the past, so the summary the link worker checked is built from the
+record as it then stood.
 
 The demo users ``linkworker`` and ``triage`` work for the Dorset and Poole service; the
 demo ``editor`` edits Halton Carers' Centre, so Halton's referrals go to its activities
@@ -41,17 +50,20 @@ from demo.places import AREAS
 from directory.models import OrganisationPage, Postcode
 from directory.selectors import public_activities
 from factories import referrals as factories
-from referrals import services
+from referrals import contacts, services
 from referrals.alerts import run_alerts
 from referrals.choices import (
     AlertKind,
     Channel,
+    ConnectionStatus,
     ConsentMethod,
     ConsentPurpose,
+    ContactMethod,
     ContactRoute,
+    ContactStatus,
     DeliveryStatus,
+    DischargeReason,
     NotificationKind,
-    Outcome,
     Priority,
     ProviderDeclineReason,
     ReferralStatus,
@@ -61,7 +73,9 @@ from referrals.choices import (
 from referrals.models import (
     ActionLink,
     Alert,
+    Connection,
     Consent,
+    DischargeSummary,
     Notification,
     Referral,
     ReferralEvent,
@@ -72,9 +86,15 @@ from referrals.models import (
 from referrals.notifications.messages import render_message
 from referrals.roles import Actor, actor_for_user
 from referrals.tasks import send_notification
-from referrals.workflow import TRANSITIONS
+from referrals.workflow import (
+    CONNECTION_ENDED,
+    CONNECTION_TRANSITIONS,
+    FIRST_SESSION_PENDING,
+    TRANSITIONS,
+)
 
 S = ReferralStatus
+C = ConnectionStatus
 SEED = "signpost-demo-2026:referrals"
 
 # Demo users who see residents' data, and so sign in with a second factor.
@@ -192,7 +212,13 @@ class ReferralSpec:
     alerts: tuple[str, ...] = ()  # alerts the tracking job would have raised by now
     contacted_late: bool = False  # contacted after the 48 hours: its alert raised, then cleared
     priority: str = Priority.ROUTINE
-    outcome: str = Outcome.ENGAGED
+    # ``status`` is the referral's own, or (like ``factories.make_referral``) a connection's: then the person
+    # is in support and their first connection, to an activity, is in that status.
+    connection: str = ""  # for a discharged referral: where its first connection ended ("" for none)
+    second: str = ""  # a second activity, with another provider, walked to this connection status
+    signpost: str = ""  # signposted to a service outside the directory: "signposted" or its outcome
+    discharge: str = ""  # a DischargeReason, with status=DISCHARGED
+    again_of: int | None = None  # a re-referral: the number (from 1) of the earlier referral whose resident this is
     language: str = "English"
     interpreter: bool = False
     accessibility: str = ""
@@ -204,8 +230,9 @@ def _r(service, status, days, **options) -> ReferralSpec:
 
 
 LW, AYO = "linkworker", "dorset.ayo"
+D = DischargeReason
 REFERRALS = (
-    # Dorset and Poole: the demo link worker's caseload holds every state; triage's queue the new ones.
+    # Dorset and Poole: the demo link worker's caseload holds every stage; triage's queue the new ones.
     _r("dorset", S.RECEIVED, 0.1, route=ContactRoute.TEXT, source=Source.SELF),
     _r("dorset", S.RECEIVED, 0.05, source=Source.OTHER_PROFESSIONAL, priority=Priority.URGENT),
     _r("dorset", S.RECEIVED, 7, route=ContactRoute.PHONE, alerts=(AlertKind.NOT_CONTACTED,)),
@@ -215,59 +242,75 @@ REFERRALS = (
     _r("dorset", S.CONTACTED, 2, route=ContactRoute.LETTER, link_worker=LW, accessibility="Uses a wheelchair."),
     _r("dorset", S.CONTACTED, 6, route=ContactRoute.PHONE, source=Source.OTHER_PROFESSIONAL, link_worker=LW,
        contacted_late=True),
-    _r("dorset", S.ACTIVITY_CHOSEN, 3, source=Source.SELF, link_worker=LW),
-    _r("dorset", S.SENT_TO_PROVIDER, 2, route=ContactRoute.TEXT, link_worker=LW),
-    _r("dorset", S.SENT_TO_PROVIDER, 10, link_worker=LW, alerts=(AlertKind.NO_PROVIDER_RESPONSE,)),
-    _r("dorset", S.ACCEPTED, 4, route=ContactRoute.PHONE, link_worker=LW),
-    _r("dorset", S.DECLINED_BY_PROVIDER, 4, link_worker=LW),
-    _r("dorset", S.FIRST_SESSION_BOOKED, 4, route=ContactRoute.PHONE, link_worker=LW, session_in_days=5),
-    _r("dorset", S.RESIDENT_NOTIFIED, 4, link_worker=LW, session_in_days=6),
-    _r("dorset", S.RESIDENT_NOTIFIED, 10, route=ContactRoute.PHONE, link_worker=LW, session_in_days=-2,
+    _r("dorset", C.ACTIVITY_CHOSEN, 3, source=Source.SELF, link_worker=LW),
+    _r("dorset", C.SENT_TO_PROVIDER, 2, route=ContactRoute.TEXT, link_worker=LW),
+    _r("dorset", C.SENT_TO_PROVIDER, 10, link_worker=LW, alerts=(AlertKind.NO_PROVIDER_RESPONSE,)),
+    # Two activities at once with different providers: one accepted, the other's answer still awaited;
+    # and a signpost to Citizens Advice that the person took up.
+    _r("dorset", C.ACCEPTED, 4, route=ContactRoute.PHONE, link_worker=LW, second=C.SENT_TO_PROVIDER,
+       signpost=C.TOOK_UP),
+    _r("dorset", C.DECLINED_BY_PROVIDER, 4, link_worker=LW, second=C.ACCEPTED),
+    _r("dorset", C.FIRST_SESSION_BOOKED, 4, route=ContactRoute.PHONE, link_worker=LW, session_in_days=5),
+    _r("dorset", C.RESIDENT_NOTIFIED, 4, link_worker=LW, session_in_days=6, signpost=C.SIGNPOSTED),
+    _r("dorset", C.RESIDENT_NOTIFIED, 10, route=ContactRoute.PHONE, link_worker=LW, session_in_days=-2,
        alerts=(AlertKind.ATTENDANCE_NOT_RECORDED,)),
-    _r("dorset", S.ATTENDED, 14, route=ContactRoute.TEXT, link_worker=LW, session_in_days=-5,
-       language="Polish", interpreter=True),
+    _r("dorset", C.ATTENDED, 14, route=ContactRoute.TEXT, link_worker=LW, session_in_days=-5,
+       language="Polish", interpreter=True, second=C.RESIDENT_NOTIFIED, signpost=C.DID_NOT_TAKE_UP),
     # Fourteen weeks in, still going to the group, no review yet: past the 12 weeks Dorset expects,
     # and a plan goal past its review date (demo.casework; the tracking job raises both alerts).
-    _r("dorset", S.ATTENDED, 98, link_worker=LW, session_in_days=-85),
-    _r("dorset", S.DID_NOT_ATTEND, 12, link_worker=LW, session_in_days=-3),
-    _r("dorset", S.CANCELLED, 10, route=ContactRoute.PHONE, link_worker=LW, session_in_days=-1),
+    _r("dorset", C.ATTENDED, 98, link_worker=LW, session_in_days=-85),
+    _r("dorset", C.DID_NOT_ATTEND, 12, link_worker=LW, session_in_days=-3),
+    _r("dorset", C.CANCELLED, 10, route=ContactRoute.PHONE, link_worker=LW, session_in_days=-1),
     _r("dorset", S.DECLINED_BY_PERSON, 7, source=Source.SELF, link_worker=LW),
-    _r("dorset", S.CLOSED, 30, route=ContactRoute.LETTER, link_worker=LW, session_in_days=-20,
+    # Reviewed and discharged, each with its final discharge summary.
+    _r("dorset", S.DISCHARGED, 45, route=ContactRoute.LETTER, link_worker=LW, session_in_days=-30,
+       connection=C.ATTENDED, second=C.DECLINED_BY_PROVIDER, signpost=C.TOOK_UP, discharge=D.GOALS_MET,
        accessibility="Hard of hearing: uses a hearing loop."),
-    _r("dorset", S.CLOSED, 9, route=ContactRoute.PHONE, link_worker=LW, outcome=Outcome.NEEDS_MET,
-       consent_feedback=False),
+    _r("dorset", S.DISCHARGED, 20, route=ContactRoute.PHONE, link_worker=LW, signpost=C.TOOK_UP,
+       discharge=D.GOALS_MET, consent_feedback=False),
+    _r("dorset", S.DISCHARGED, 12, route=ContactRoute.PHONE, source=Source.SELF, link_worker=LW,
+       discharge=D.NOT_CONTACTABLE),
+    _r("dorset", S.DISCHARGED, 16, link_worker=LW, signpost=C.SIGNPOSTED, discharge=D.PERSON_DECLINED),
+    # Discharged (goals met) two months ago, and referred again last week: a new referral, the same resident.
+    _r("dorset", S.DISCHARGED, 80, route=ContactRoute.TEXT, link_worker=LW, session_in_days=-65,
+       connection=C.ATTENDED, discharge=D.GOALS_MET),
+    _r("dorset", S.CONTACTED, 5, route=ContactRoute.TEXT, link_worker=LW, again_of=25),
     # Another link worker's cases, which the demo link worker does not see.
     _r("dorset", S.CONTACTED, 2, link_worker=AYO),
-    _r("dorset", S.ATTENDED, 16, route=ContactRoute.TEXT, link_worker=AYO, session_in_days=-7),
+    _r("dorset", C.ATTENDED, 16, route=ContactRoute.TEXT, link_worker=AYO, session_in_days=-7),
     # Halton: sent to the demo editor's organisation, so the provider inbox has work in every state.
     _r("halton", S.RECEIVED, 0.15, route=ContactRoute.TEXT, source=Source.SELF),
     _r("halton", S.TRIAGED, 0.3, link_worker="halton.jen"),
-    _r("halton", S.SENT_TO_PROVIDER, 2, link_worker="halton.jen", provider="editor"),
-    _r("halton", S.SENT_TO_PROVIDER, 11, route=ContactRoute.PHONE, link_worker="halton.marcus", provider="editor",
+    _r("halton", C.SENT_TO_PROVIDER, 2, link_worker="halton.jen", provider="editor"),
+    _r("halton", C.SENT_TO_PROVIDER, 11, route=ContactRoute.PHONE, link_worker="halton.marcus", provider="editor",
        alerts=(AlertKind.NO_PROVIDER_RESPONSE,)),
-    _r("halton", S.SENT_TO_PROVIDER, 2, link_worker="halton.marcus", provider="other"),
-    _r("halton", S.ACCEPTED, 4, route=ContactRoute.TEXT, link_worker="halton.jen", provider="editor"),
-    _r("halton", S.DECLINED_BY_PROVIDER, 5, link_worker="halton.marcus", provider="editor"),
-    _r("halton", S.FIRST_SESSION_BOOKED, 4, route=ContactRoute.PHONE, link_worker="halton.jen", provider="editor",
+    _r("halton", C.SENT_TO_PROVIDER, 2, link_worker="halton.marcus", provider="other"),
+    _r("halton", C.ACCEPTED, 4, route=ContactRoute.TEXT, link_worker="halton.jen", provider="editor",
+       second=C.ACCEPTED),
+    _r("halton", C.DECLINED_BY_PROVIDER, 5, link_worker="halton.marcus", provider="editor"),
+    _r("halton", C.FIRST_SESSION_BOOKED, 4, route=ContactRoute.PHONE, link_worker="halton.jen", provider="editor",
        session_in_days=3, accessibility="Needs step-free access."),
-    _r("halton", S.RESIDENT_NOTIFIED, 5, route=ContactRoute.TEXT, link_worker="halton.marcus", provider="editor",
+    _r("halton", C.RESIDENT_NOTIFIED, 5, route=ContactRoute.TEXT, link_worker="halton.marcus", provider="editor",
        session_in_days=4),
-    _r("halton", S.RESIDENT_NOTIFIED, 11, route=ContactRoute.LETTER, link_worker="halton.jen", provider="editor",
+    _r("halton", C.RESIDENT_NOTIFIED, 11, route=ContactRoute.LETTER, link_worker="halton.jen", provider="editor",
        session_in_days=-2, alerts=(AlertKind.ATTENDANCE_NOT_RECORDED,)),
-    _r("halton", S.ATTENDED, 15, link_worker="halton.jen", provider="editor", session_in_days=-6),
-    _r("halton", S.DID_NOT_ATTEND, 12, route=ContactRoute.PHONE, link_worker="halton.marcus", provider="editor",
+    _r("halton", C.ATTENDED, 15, link_worker="halton.jen", provider="editor", session_in_days=-6),
+    _r("halton", C.DID_NOT_ATTEND, 12, route=ContactRoute.PHONE, link_worker="halton.marcus", provider="editor",
        session_in_days=-3),
-    _r("halton", S.CANCELLED, 10, link_worker="halton.jen", provider="editor", session_in_days=-1),
-    _r("halton", S.CLOSED, 35, link_worker="halton.marcus", provider="editor", session_in_days=-25),
+    _r("halton", C.CANCELLED, 10, link_worker="halton.jen", provider="editor", session_in_days=-1),
+    _r("halton", C.WITHDRAWN, 6, link_worker="halton.jen", provider="editor"),
+    _r("halton", S.DISCHARGED, 35, link_worker="halton.marcus", provider="editor", session_in_days=-25,
+       connection=C.ATTENDED, discharge=D.GOALS_MET),
     # Leeds: a person who needs an interpreter, allocated to a link worker who speaks their language.
     _r("leeds", S.RECEIVED, 0.2, route=ContactRoute.PHONE, source=Source.SELF, language="Urdu", interpreter=True),
     _r("leeds", S.TRIAGED, 0.5, route=ContactRoute.PHONE, link_worker="leeds.amina", language="Urdu",
        interpreter=True),
     _r("leeds", S.CONTACTED, 2, source=Source.OTHER_PROFESSIONAL, link_worker="leeds.craig"),
-    _r("leeds", S.SENT_TO_PROVIDER, 1.5, route=ContactRoute.TEXT, link_worker="leeds.craig"),
-    _r("leeds", S.ATTENDED, 13, link_worker="leeds.amina", session_in_days=-4, language="Urdu"),
+    _r("leeds", C.SENT_TO_PROVIDER, 1.5, route=ContactRoute.TEXT, link_worker="leeds.craig"),
+    _r("leeds", C.ATTENDED, 13, link_worker="leeds.amina", session_in_days=-4, language="Urdu"),
     _r("leeds", S.DECLINED_BY_PERSON, 4, route=ContactRoute.PHONE, link_worker="leeds.craig"),
-    _r("leeds", S.CLOSED, 21, link_worker="leeds.craig", session_in_days=-12),
+    _r("leeds", S.DISCHARGED, 28, link_worker="leeds.craig", session_in_days=-12, connection=C.DID_NOT_ATTEND,
+       signpost=C.TOOK_UP, discharge=D.REFERRED_ELSEWHERE),
 )
 
 WHAT_MATTERS = (
@@ -356,6 +399,7 @@ def _build_all(*, plan, editor) -> None:
     activities = _activities_by_area(plan, editor_organisation_key=plan.editor_organisation)
     postcodes = _postcodes_by_area()
     editor_actor = actor_for_user(editor)
+    residents: dict[int, Resident] = {}
     for number, spec in enumerate(REFERRALS, start=1):
         service_spec = next(s for s in SERVICES if s.area == spec.service)
         triage_user = next(staff[p.username] for p in service_spec.staff if p.role == "triage")
@@ -370,15 +414,25 @@ def _build_all(*, plan, editor) -> None:
         if not choices:
             raise DemoReferralsError(f"No activities to refer to in {spec.service} ({spec.provider}).")
         activity = rng.choice(choices)
-        resident = _resident(rng, spec, service=services_by_area[spec.service], service_spec=service_spec,
-                             postcodes=postcodes[spec.service], number=number, actor=actor_for_user(triage_user))
+        # The second activity is another provider's, from anywhere in the area.
+        area_pool = activities[(spec.service, "editor")] + activities[(spec.service, "other")]
+        others = [a for a in area_pool if a.get_parent().pk != activity.get_parent().pk]
+        second = rng.choice(others) if spec.second and others else None
+        if spec.again_of is not None:
+            resident = residents[spec.again_of]  # referred again: the same person
+        else:
+            resident = _resident(rng, spec, service=services_by_area[spec.service], service_spec=service_spec,
+                                 postcodes=postcodes[spec.service], number=number, actor=actor_for_user(triage_user))
+        residents[number] = resident
         referral = _walk(
             spec, rng=rng, service=services_by_area[spec.service], resident=resident, activity=activity,
-            triage=actor_for_user(triage_user), worker=staff.get(spec.link_worker),
+            second=second, triage=actor_for_user(triage_user), worker=staff.get(spec.link_worker),
             provider=editor_actor if spec.provider == "editor" else factories.provider_actor(activity.organisation),
             gp_practice=resident.gp_practice, now=now,
         )
         _move_into_the_past(referral, spec, now=now)
+        if spec.discharge:
+            _discharge(referral, spec, worker=staff[spec.link_worker], now=now)
     build_demo_casework(services_by_area, now=now, concern_for=LW)
     # The tracking job, as the worker would run it next: it agrees with the alerts above (the
     # ages leave room for weekends and bank holidays), so it raises nothing new on the demo.
@@ -450,9 +504,11 @@ def _resident(rng, spec: ReferralSpec, *, service, service_spec, postcodes, numb
     )
 
 
-def _walk(spec: ReferralSpec, *, rng, service, resident, activity, triage: Actor, worker, provider: Actor,
-          gp_practice: str, now: datetime) -> Referral:
-    """Take a new referral along the pathway to ``spec.status``, as the people who own each step."""
+def _walk(spec: ReferralSpec, *, rng, service, resident, activity, second, triage: Actor, worker,
+          provider: Actor, gp_practice: str, now: datetime) -> Referral:
+    """Take a new referral along the pathway to ``spec.status`` (with its connections), as the people who
+    own each step. A referral to be discharged stops short of it: ``_discharge`` does that once the story
+    is in the past."""
     target = spec.status
 
     def step(service_function, **arguments) -> Referral:
@@ -478,12 +534,13 @@ def _walk(spec: ReferralSpec, *, rng, service, resident, activity, triage: Actor
     if worker is None:
         raise DemoReferralsError(f"A {target} referral needs a link worker.")
     lw = actor_for_user(worker)
-    tier = Tier.SIGNPOSTING if spec.outcome == Outcome.NEEDS_MET else Tier.ONE_TO_ONE
+    first_connection = target if target in C.values else spec.connection
+    tier = Tier.SIGNPOSTING if spec.signpost and not first_connection and not spec.second else Tier.ONE_TO_ONE
     note = "Allocated to a link worker who speaks the person's language." if spec.interpreter else ""
     referral = step(services.referral_triage, referral=referral, actor=triage, tier=tier, link_worker=worker,
                     note=note)
-    if target == S.TRIAGED:
-        return referral
+    if target == S.TRIAGED or spec.discharge == DischargeReason.NOT_CONTACTABLE:
+        return referral  # the attempts to reach the person are recorded once the story is in the past
     if target == S.DECLINED_BY_PERSON:
         return step(services.referral_person_declines, referral=referral, actor=lw,
                     note="Said on the phone that now is not the right time.")
@@ -491,80 +548,106 @@ def _walk(spec: ReferralSpec, *, rng, service, resident, activity, triage: Actor
         services.raise_alert(referral, AlertKind.NOT_CONTACTED)
     referral = step(services.referral_record_contact, referral=referral, actor=lw,
                     note="Phoned and had a 'what matters to you' conversation.")
-    if target == S.CONTACTED:
-        return referral
-    if target == S.CLOSED and spec.session_in_days is None:
-        return step(services.referral_close, referral=referral, actor=lw, outcome=spec.outcome,
-                    note="Gave information about benefits advice; no activity needed.")
-    referral = step(services.referral_choose_activity, referral=referral, actor=lw, activity=activity,
-                    note="Chose this together after looking at a few.")
-    if target == S.ACTIVITY_CHOSEN:
-        return referral
-    referral = step(services.referral_send_to_provider, referral=referral, actor=lw)
-    if target == S.SENT_TO_PROVIDER:
-        return referral
-    if target == S.DECLINED_BY_PROVIDER:
-        return step(services.referral_provider_decline, referral=referral, actor=provider,
+    if first_connection:
+        _connect(referral, first_connection, activity=activity, worker=lw, provider=provider, spec=spec, now=now)
+    if spec.second and second is not None:
+        _connect(referral, spec.second, activity=second, worker=lw, provider=factories.provider_actor(
+            second.organisation), spec=spec, now=now, session_in_days=2)
+    if spec.signpost:
+        signpost = services.connection_signpost(referral=referral, actor=lw, service_name="Citizens Advice",
+                                                service_contact="0800 144 8848",
+                                                note="For help with benefits and a council tax bill.")
+        if spec.signpost != C.SIGNPOSTED:
+            services.connection_record_signpost_outcome(
+                connection=signpost, actor=lw, outcome=spec.signpost,
+                note="Has an appointment about Attendance Allowance." if spec.signpost == C.TOOK_UP
+                else "Decided to sort it out with her son instead.",
+            )
+    referral.refresh_from_db()
+    return referral
+
+
+def _connect(referral: Referral, target: str, *, activity, worker: Actor, provider: Actor, spec: ReferralSpec,
+             now: datetime, session_in_days: float | None = None) -> Connection:
+    """A connection of ``referral`` to ``activity``, walked to ``target`` as the link worker and the provider would."""
+
+    def step(service_function, **arguments) -> Connection:
+        connection = service_function(**arguments)
+        _sent(referral)
+        return connection
+
+    connection = step(services.connection_choose_activity, referral=referral, actor=worker, activity=activity,
+                      note="Chose this together after looking at a few.")
+    if target == C.ACTIVITY_CHOSEN:
+        return connection
+    connection = step(services.connection_send_to_provider, connection=connection, actor=worker)
+    if target == C.SENT_TO_PROVIDER:
+        return connection
+    if target == C.WITHDRAWN:
+        return step(services.connection_withdraw, connection=connection, actor=worker,
+                    note="Has started a new job and cannot make the daytime sessions.")
+    if target == C.DECLINED_BY_PROVIDER:
+        return step(services.connection_provider_decline, connection=connection, actor=provider,
                     reason=ProviderDeclineReason.FULL, note="The group is full until the new year.")
-    referral = step(services.referral_provider_accept, referral=referral, actor=provider)
-    if target == S.ACCEPTED:
-        return referral
+    connection = step(services.connection_provider_accept, connection=connection, actor=provider)
+    if target == C.ACCEPTED:
+        return connection
     # The service only books sessions in the future; past ones are moved back afterwards.
-    days = spec.session_in_days if spec.session_in_days and spec.session_in_days > 0 else 1
+    in_days = session_in_days if session_in_days is not None else spec.session_in_days
+    days = in_days if in_days and in_days > 0 else 1
     starts_at = (now + timedelta(days=days)).replace(hour=10, minute=30, second=0, microsecond=0)
     if starts_at <= now:
         starts_at += timedelta(days=1)
-    if target == S.FIRST_SESSION_BOOKED and resident.preferred_contact in (ContactRoute.EMAIL, ContactRoute.TEXT):
-        # The message would tell the person straight away, and move the referral on to "resident notified".
-        raise DemoReferralsError("A demo referral left at 'first session booked' needs a phone or letter route.")
-    referral = step(services.referral_book_first_session, referral=referral, actor=provider, starts_at=starts_at,
-                    note="Ask for Sue at the door; she will introduce you to the group.")
-    if target == S.FIRST_SESSION_BOOKED:
-        return referral
-    referral = _tell_resident(referral, worker=lw)
-    if target == S.RESIDENT_NOTIFIED:
-        return referral
-    if target != S.CANCELLED:
+    if target == C.FIRST_SESSION_BOOKED and referral.resident.preferred_contact in (ContactRoute.EMAIL,
+                                                                                    ContactRoute.TEXT):
+        # The message would tell the person straight away, and move the connection on to "resident notified".
+        raise DemoReferralsError("A demo connection left at 'first session booked' needs a phone or letter route.")
+    connection = step(services.connection_book_first_session, connection=connection, actor=provider,
+                      starts_at=starts_at, note="Ask for Sue at the door; she will introduce you to the group.")
+    if target == C.FIRST_SESSION_BOOKED:
+        return connection
+    connection = _tell_resident(connection, worker=worker)
+    if target == C.RESIDENT_NOTIFIED:
+        return connection
+    if target != C.CANCELLED:
         # Attendance is recorded once the session has started; _move_into_the_past dates it properly.
-        referral = factories.first_session_held(referral)
-    if target == S.DID_NOT_ATTEND:
-        return step(services.referral_record_did_not_attend, referral=referral, actor=provider,
+        connection = factories.first_session_held(connection)
+    if target == C.DID_NOT_ATTEND:
+        return step(services.connection_record_did_not_attend, connection=connection, actor=provider,
                     note="Did not come and did not ring.")
-    if target == S.CANCELLED:
-        return step(services.referral_cancel_first_session, referral=referral, actor=provider,
+    if target == C.CANCELLED:
+        return step(services.connection_cancel_first_session, connection=connection, actor=provider,
                     note="The hall was closed for repairs that week.")
-    referral = step(services.referral_record_attendance, referral=referral, actor=provider,
-                    note="Joined in and enjoyed it.")
-    if target == S.ATTENDED:
-        return referral
-    if target == S.CLOSED:
-        return step(services.referral_close, referral=referral, actor=lw, outcome=spec.outcome,
-                    note="Going every week now and has made friends there.")
+    connection = step(services.connection_record_attendance, connection=connection, actor=provider,
+                      note="Joined in and enjoyed it.")
+    if target == C.ATTENDED:
+        return connection
     raise DemoReferralsError(f"The demo cannot reach {target}.")
 
 
 def _sent(referral: Referral) -> Referral:
     """Send the emails and texts a step queued straight away, as the task queued on commit would."""
-    waiting = referral.notifications.filter(status=DeliveryStatus.PENDING, channel__in=[Channel.EMAIL, Channel.TEXT])
+    waiting = Notification.objects.filter(referral_id=referral.pk, status=DeliveryStatus.PENDING,
+                                          channel__in=[Channel.EMAIL, Channel.TEXT])
     for pk in waiting.order_by("created_at").values_list("pk", flat=True):
         send_notification(pk)
     referral.refresh_from_db()
     return referral
 
 
-def _tell_resident(referral: Referral, *, worker: Actor) -> Referral:
+def _tell_resident(connection: Connection, *, worker: Actor) -> Connection:
     """The person hears of their first session as they asked: the message sent on booking, or a call or letter."""
-    calls = referral.notifications.filter(
+    calls = connection.notifications.filter(
         kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT, channel__in=[Channel.PHONE_TASK, Channel.LETTER_TASK]
     )
     for task in calls:
         services.notification_complete_task(notification=task, actor=worker)
-    referral.refresh_from_db()
-    if referral.status == S.FIRST_SESSION_BOOKED:
+    connection.refresh_from_db()
+    if connection.status == C.FIRST_SESSION_BOOKED:
         # The message could not be sent just now (no mail server, say): the link worker rang instead.
-        referral = services.referral_mark_resident_notified(referral=referral, actor=worker,
-                                                            note="Rang them to tell them.")
-    return referral
+        connection = services.connection_mark_resident_notified(connection=connection, actor=worker,
+                                                                note="Rang them to tell them.")
+    return connection
 
 
 def _needs(rng, activity) -> list:
@@ -594,36 +677,39 @@ _NOTIFICATION_STEP = {
     NotificationKind.PROVIDER_DECLINED: "provider_decline",
     NotificationKind.FIRST_SESSION_FOR_RESIDENT: "book_first_session",
     NotificationKind.ATTENDANCE_RECORDED: "attendance",
-    NotificationKind.FEEDBACK_TO_REFERRER: "close",
+    NotificationKind.CONNECTION_WITHDRAWN: "withdraw",
+    NotificationKind.FEEDBACK_TO_REFERRER: "discharge",
+    NotificationKind.NOT_CONTACTABLE_TO_REFERRER: "discharge",
 }
+_ATTENDANCE = ("record_attendance", "record_did_not_attend")
 
 
 def _timeline(
-    events: list[ReferralEvent], spec: ReferralSpec, *, now: datetime
-) -> tuple[dict[int, datetime], datetime | None]:
-    """When each event happened in the story (by event id), and the first session's time if it moved."""
+    events: list[ReferralEvent], spec: ReferralSpec, *, now: datetime, session_of: dict[int, datetime]
+) -> dict[int, datetime]:
+    """When each event happened in the story (by event id); ``session_of``: the moved first session of
+    each connection whose session is in the past."""
     received = now - timedelta(hours=spec.age_hours)
-    session = None
-    if spec.session_in_days is not None and spec.session_in_days < 0:
-        session = (now + timedelta(days=spec.session_in_days)).replace(hour=10, minute=30, second=0, microsecond=0)
     # A late first contact pushes every later step back too.
     late = timedelta(hours=34 if spec.contacted_late else 0)
 
-    def planned(action: str) -> datetime | None:
+    def planned(event: ReferralEvent) -> datetime | None:
+        action, session = event.action, session_of.get(event.connection_id)
         if action in ("create", "triage"):
             return received + timedelta(hours=_STEP_HOURS[action])
         if action in _STEP_HOURS:
             return received + timedelta(hours=_STEP_HOURS[action]) + late
-        if session is not None and action in ("record_attendance", "record_did_not_attend"):
+        if session is not None and action in _ATTENDANCE:
             return session + timedelta(hours=3)
         if session is not None and action == "cancel_first_session":
             return session - timedelta(hours=20)
-        return None  # a day after the step before (closing), or just after it
+        return None  # just after the step before
 
-    plan = [(event, planned(event.action)) for event in events]
+    plan = [(event, planned(event)) for event in events]
     # Squeeze a short story into the time it has: before the first session, or before now.
     steps = [moment for event, moment in plan if event.action in _STEP_HOURS]
-    limit = session - timedelta(days=1) if session is not None else now - timedelta(minutes=5)
+    first_session = min(session_of.values()) if session_of else None
+    limit = first_session - timedelta(days=1) if first_session is not None else now - timedelta(minutes=5)
     squeeze = 1.0
     if steps and max(steps) > limit:
         squeeze = max(0.0, (limit - received) / (max(steps) - received))
@@ -632,79 +718,197 @@ def _timeline(
         if event.action in _STEP_HOURS:
             moment = received + (moment - received) * squeeze
         elif moment is None:
-            moment = (previous or received) + (timedelta(days=1) if event.action == "close" else timedelta(minutes=1))
+            moment = (previous or received) + timedelta(minutes=1)
         if previous is not None and moment <= previous:
             moment = previous + timedelta(minutes=1)
         times[event.pk] = previous = min(moment, now - timedelta(minutes=1))
-    return times, session
+    return times
+
+
+def _sessions_in_the_past(referral: Referral, spec: ReferralSpec, *, now: datetime) -> dict[int, datetime]:
+    """The first connection's first session, moved to ``spec.session_in_days`` ago (if that is in the past)."""
+    if spec.session_in_days is None or spec.session_in_days >= 0:
+        return {}
+    first = referral.connections.filter(number=1, first_session_at__isnull=False).first()
+    if first is None:
+        return {}
+    return {first.pk: (now + timedelta(days=spec.session_in_days)).replace(hour=10, minute=30, second=0,
+                                                                          microsecond=0)}
 
 
 def _move_into_the_past(referral: Referral, spec: ReferralSpec, *, now: datetime) -> None:
     events = list(referral.events.order_by("at", "pk"))
-    times, session = _timeline(events, spec, now=now)
+    session_of = _sessions_in_the_past(referral, spec, now=now)
+    times = _timeline(events, spec, now=now, session_of=session_of)
     by_action: dict[str, datetime] = {}
+    # The same, for each connection's own steps.
+    by_connection: dict[int, dict[str, datetime]] = {}
+    connection_stamps: dict[int, dict[str, datetime]] = {}
+    stamps = {}
     for event in events:
-        ReferralEvent.objects.filter(pk=event.pk).update(at=times[event.pk])
-        key = "attendance" if event.action in ("record_attendance", "record_did_not_attend") else event.action
-        by_action[key] = times[event.pk]
+        moment = times[event.pk]
+        ReferralEvent.objects.filter(pk=event.pk).update(at=moment)
+        key = "attendance" if event.action in _ATTENDANCE else event.action
+        by_action[key] = moment
+        if event.connection_id is None:
+            transition = TRANSITIONS.get(event.action)
+            if transition is not None and transition.stamp:
+                stamps[transition.stamp] = moment
+            continue
+        by_connection.setdefault(event.connection_id, {})[key] = moment
+        own = connection_stamps.setdefault(event.connection_id, {})
+        if event.action in ("choose_activity", "signpost"):
+            own["created_at"] = moment
+        transition = CONNECTION_TRANSITIONS.get(event.action)
+        if transition is not None and transition.stamp and (transition.stamp_latest or transition.stamp not in own):
+            own[transition.stamp] = moment
+        if event.action == "record_attendance":
+            own["attended_at"] = moment
+        if event.action == "record_did_not_attend":
+            own["did_not_attend_at"] = moment
+        if event.to_status in CONNECTION_ENDED and event.from_status not in CONNECTION_ENDED:
+            own["ended_at"] = moment
     received = by_action["create"]
-
-    stamps = {"received_at": received}
-    for event in events:
-        transition = TRANSITIONS.get(event.action)
-        if transition is not None and transition.stamp:
-            stamps[transition.stamp] = times[event.pk]
-    if session is not None:
-        stamps["first_session_at"] = session
-    Referral.objects.filter(pk=referral.pk).update(**stamps)
-    Resident.objects.filter(pk=referral.resident_id).update(created_at=received)
+    Referral.objects.filter(pk=referral.pk).update(received_at=received, **stamps)
+    for connection_id, own in connection_stamps.items():
+        if connection_id in session_of:
+            own["first_session_at"] = session_of[connection_id]
+        Connection.objects.filter(pk=connection_id).update(**own)
+    if referral.resident.referrals.count() == 1:
+        Resident.objects.filter(pk=referral.resident_id).update(created_at=received)
     Consent.objects.filter(referral=referral).update(recorded_at=received)
 
     for kind, step in _NOTIFICATION_STEP.items():
-        if step in by_action:
-            moment = by_action[step]
-            messages = Notification.objects.filter(referral=referral, kind=kind)
-            messages.update(created_at=moment, next_attempt_at=moment)
-            # Sent within the minute; a phone call or letter when the link worker marked it done.
-            messages.filter(status=DeliveryStatus.SENT).update(sent_at=moment + timedelta(seconds=20))
-            done = by_action.get("mark_resident_notified", moment)
-            messages.filter(status=DeliveryStatus.DONE).update(sent_at=done)
-    if "send_to_provider" in by_action:
-        moved = by_action["send_to_provider"] - next(e.at for e in events if e.action == "send_to_provider")
-        ActionLink.objects.filter(referral=referral).update(created_at=F("created_at") + moved,
-                                                            expires_at=F("expires_at") + moved)
+        for message in Notification.objects.filter(referral=referral, kind=kind):
+            moment = by_connection.get(message.connection_id, {}).get(step) or by_action.get(step)
+            if moment is None:
+                continue
+            done = by_connection.get(message.connection_id, {}).get("mark_resident_notified", moment)
+            Notification.objects.filter(pk=message.pk).update(
+                created_at=moment, next_attempt_at=moment,
+                # Sent within the minute; a phone call or letter when the link worker marked it done.
+                sent_at=(moment + timedelta(seconds=20)) if message.status == DeliveryStatus.SENT
+                else done if message.status == DeliveryStatus.DONE else message.sent_at,
+            )
+    for connection_id, steps in by_connection.items():
+        if "send_to_provider" in steps:
+            sent = next(e.at for e in events if e.action == "send_to_provider" and e.connection_id == connection_id)
+            moved = steps["send_to_provider"] - sent
+            ActionLink.objects.filter(referral=referral, connection_id=connection_id).update(
+                created_at=F("created_at") + moved, expires_at=F("expires_at") + moved)
 
     # The alerts the tracking job would have raised by now, and when.
     for kind in spec.alerts:
-        services.raise_alert(referral, kind)
-    raised = {
-        AlertKind.NOT_CONTACTED: received + timedelta(hours=48),
-        AlertKind.NO_PROVIDER_RESPONSE: by_action.get("send_to_provider", received) + timedelta(days=3),
-        AlertKind.ATTENDANCE_NOT_RECORDED: (session or now) + timedelta(days=1),
-        AlertKind.DID_NOT_ATTEND: by_action.get("attendance", now),
-    }
+        services.raise_alert(referral, kind, connection=_alert_connection(referral, kind))
     for alert in Alert.objects.filter(referral=referral):
-        moment = min(raised[alert.kind], now - timedelta(minutes=2))
+        steps = by_connection.get(alert.connection_id, by_action)
+        raised = {
+            AlertKind.NOT_CONTACTED: received + timedelta(hours=48),
+            AlertKind.NO_PROVIDER_RESPONSE: steps.get("send_to_provider", received) + timedelta(days=3),
+            AlertKind.ATTENDANCE_NOT_RECORDED: session_of.get(alert.connection_id, now) + timedelta(days=1),
+            AlertKind.DID_NOT_ATTEND: steps.get("attendance", now),
+        }.get(alert.kind, now)
+        moment = min(raised, now - timedelta(minutes=2))
         cleared = by_action.get(alert.cleared_by_action) if alert.cleared_at else None
         Alert.objects.filter(pk=alert.pk).update(raised_at=moment, cleared_at=cleared or alert.cleared_at)
 
-    if session is not None:
+    for connection_id in session_of:
         # The first-session messages and the link worker's tasks give the moved date.
-        _rewrite_first_session_messages(referral)
+        _rewrite_first_session_messages(connection_id)
 
 
-def _rewrite_first_session_messages(referral: Referral) -> None:
-    referral = Referral.objects.select_related("resident", "activity", "provider", "first_session").get(pk=referral.pk)
+def _alert_connection(referral: Referral, kind: str) -> Connection | None:
+    """The connection an alert of ``kind`` names: the first that needs it (none for the referral's own)."""
+    statuses = {
+        AlertKind.NO_PROVIDER_RESPONSE: {C.SENT_TO_PROVIDER},
+        AlertKind.ATTENDANCE_NOT_RECORDED: set(FIRST_SESSION_PENDING),
+        AlertKind.DID_NOT_ATTEND: {C.DID_NOT_ATTEND},
+    }.get(kind)
+    if statuses is None:
+        return None
+    return referral.connections.filter(status__in=sorted(statuses)).order_by("number").first()
+
+
+def _rewrite_first_session_messages(connection_id: int) -> None:
+    connection = Connection.objects.select_related(
+        "referral", "referral__resident", "activity", "provider", "first_session"
+    ).get(pk=connection_id)
+    referral = connection.referral
     context = {
         "referral": referral,
+        "connection": connection,
         "resident": referral.resident,
-        "activity": referral.activity,
-        "provider": referral.provider,
+        "activity": connection.activity,
+        "provider": connection.provider,
         "base_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/"),
         "kind": NotificationKind.FIRST_SESSION_FOR_RESIDENT,
     }
     # Sent ones too: in the story they went out with the moved date (the copies in the sent-mail
     # folder, written when the demo was built, keep the date the session was first booked for).
-    for message in referral.notifications.filter(kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT):
+    for message in connection.notifications.filter(kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT):
         subject, body = render_message(message.kind, message.channel, context)
         Notification.objects.filter(pk=message.pk).update(subject=subject, body=body)
+
+
+# Review and discharge ----------------------------------------------------------------------------
+
+DISCHARGE_NOTES = {
+    DischargeReason.GOALS_MET: "Going every week now and has made friends there. Feels much less alone.",
+    DischargeReason.NOT_CONTACTABLE: "Three calls over a week, none answered; a letter sent with our number.",
+    DischargeReason.PERSON_DECLINED: "Feels better and does not want more support for now; knows how to come back.",
+    DischargeReason.REFERRED_ELSEWHERE: "Referred on to the community mental health team, who will take it from here.",
+}
+
+
+def _discharge(referral: Referral, spec: ReferralSpec, *, worker, now: datetime) -> Referral:
+    """Review (for goals met) and discharge, once the story is in the past, through the same services as
+    the link worker's pages: the contacts before it, the summary previewed and then confirmed. The
+    discharge is then dated a day after the last thing that happened."""
+    lw = actor_for_user(worker)
+    referral.refresh_from_db()
+    last = referral.events.order_by("-at").values_list("at", flat=True).first()
+    received = referral.received_at
+    if spec.discharge == DischargeReason.NOT_CONTACTABLE:
+        # Three calls on three working days, none answered.
+        for day in range(1, referral.service.attempts_before_not_contactable + 1):
+            contacts.contact_record(referral=referral, actor=lw, at=received + timedelta(days=day, hours=2),
+                                    method=ContactMethod.PHONE, status=ContactStatus.COULD_NOT_REACH, now=now,
+                                    note="No answer; left a voicemail.")
+        last = received + timedelta(days=referral.service.attempts_before_not_contactable, hours=2)
+    else:
+        first = referral.contacted_at
+        contacts.contact_record(referral=referral, actor=lw, at=first, method=ContactMethod.FACE_TO_FACE,
+                                status=ContactStatus.HELD, duration_minutes=50, now=now,
+                                note="Guided conversation: what matters, and what they would like to try.")
+        follow_up = first + timedelta(days=7)
+        if follow_up < last:
+            contacts.contact_record(referral=referral, actor=lw, at=follow_up, method=ContactMethod.PHONE,
+                                    status=ContactStatus.HELD, duration_minutes=20, now=now,
+                                    note="Checked how the first steps went.")
+        if spec.discharge == DischargeReason.GOALS_MET:
+            last = min(last + timedelta(days=1), now - timedelta(hours=3))
+            contacts.contact_record(referral=referral, actor=lw, at=last, method=ContactMethod.FACE_TO_FACE,
+                                    status=ContactStatus.HELD, duration_minutes=40, is_review=True, now=now,
+                                    note="Review: looked back at the plan together before saying goodbye.")
+    when = min(last + timedelta(days=1), now - timedelta(hours=2))
+    if spec.discharge == DischargeReason.PERSON_DECLINED:
+        referral = services.referral_person_declines(referral=referral, actor=lw,
+                                                     note="Feels better and does not want more support for now.")
+        Referral.objects.filter(pk=referral.pk).update(declined_at=when - timedelta(minutes=5))
+        ReferralEvent.objects.filter(referral=referral, action="person_declines").update(
+            at=when - timedelta(minutes=5))
+    referral = factories.discharge(referral, reason=spec.discharge, note=DISCHARGE_NOTES[spec.discharge], actor=lw)
+    _sent(referral)
+    Referral.objects.filter(pk=referral.pk).update(discharged_at=when)
+    ReferralEvent.objects.filter(referral=referral, action="discharge").update(at=when)
+    # Signposts still open at discharge stay as they are; activities not yet sent were withdrawn with it.
+    withdrawn = ReferralEvent.objects.filter(referral=referral, action="withdraw", note="Withdrawn at discharge")
+    Connection.objects.filter(pk__in=withdrawn.values("connection_id")).update(ended_at=when)
+    withdrawn.update(at=when)
+    DischargeSummary.objects.filter(referral=referral).update(prepared_at=when, final_at=when)
+    for kind in (NotificationKind.FEEDBACK_TO_REFERRER, NotificationKind.NOT_CONTACTABLE_TO_REFERRER):
+        messages = Notification.objects.filter(referral=referral, kind=kind)
+        messages.update(created_at=when, next_attempt_at=when)
+        messages.filter(status=DeliveryStatus.SENT).update(sent_at=when + timedelta(seconds=20))
+    referral.refresh_from_db()
+    return referral

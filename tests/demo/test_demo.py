@@ -20,18 +20,28 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
-from wagtail.models import GroupApprovalTask, ReferenceIndex, WorkflowState, WorkflowTask
+from wagtail.models import (
+    GroupApprovalTask,
+    ReferenceIndex,
+    WorkflowState,
+    WorkflowTask,
+)
 from wagtail.search.backends import get_search_backend
 
 from demo.build import PostcodeChooser, build_moderation_examples
 from demo.plan import build_plan
-from demo.users import COMMISSIONERS_GROUP, DEMO_PASSWORD, LINK_WORKERS_GROUP, TRIAGE_GROUP
+from demo.users import (
+    COMMISSIONERS_GROUP,
+    DEMO_PASSWORD,
+    LINK_WORKERS_GROUP,
+    TRIAGE_GROUP,
+)
 from directory.models import ActivityPage, OrganisationPage, Postcode, Venue
 from directory.permissions import MODERATORS_GROUP
 from directory.selectors import hidden_cutoff, public_activities, stale_activities
 from referrals.choices import ReferralStatus
 from referrals.models import Notification, Referral, ReferralEvent, StaffMembership
-from referrals.permissions import referrals_visible_to
+from referrals.permissions import provider_connections_visible_to, referrals_visible_to
 from referrals.roles import actor_for_user
 
 
@@ -200,7 +210,7 @@ def test_the_demo_users_have_referrals_in_every_state(demo):
     assert set(caseload.values_list("status", flat=True)) == set(ReferralStatus.values) - {ReferralStatus.RECEIVED}
     assert StaffMembership.objects.get(user=users["triage"]).service == StaffMembership.objects.get(
         user=users["linkworker"]).service
-    inbox = referrals_visible_to(actor_for_user(users["editor"]))
+    inbox = provider_connections_visible_to(actor_for_user(users["editor"]))
     assert inbox.exists() and set(inbox.values_list("provider__title", flat=True)) == {"Halton Carers' Centre"}
 
 

@@ -1,4 +1,5 @@
-"""The demo referrals `load_demo` builds: every state, the alerts, the provider inbox, two-factor for demo staff.
+"""The demo referrals `load_demo` builds: every stage (connections, discharge, a re-referral), the alerts, the
+provider inbox, two-factor for demo staff.
 
 `load_demo` runs twice at a small scale (a few organisations per area), shared by this
 module's tests and rolled back after them.
@@ -19,15 +20,31 @@ from django.test import override_settings
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from demo.referrals import DEMO_TWO_FACTOR_USERS, demo_service_names, demo_totp_key, demo_totp_secret
+from demo.referrals import (
+    DEMO_TWO_FACTOR_USERS,
+    demo_service_names,
+    demo_totp_key,
+    demo_totp_secret,
+)
 from referrals.alerts import run_alerts
-from referrals.choices import AlertKind, ContactRoute, ContactStatus, ReferralStatus, Source
+from referrals.choices import (
+    AlertKind,
+    ConnectionKind,
+    ConnectionStatus,
+    ContactRoute,
+    ContactStatus,
+    DischargeReason,
+    ReferralStatus,
+    Source,
+)
 from referrals.models import (
     Alert,
     CarePlan,
+    Connection,
     Consent,
     Contact,
     ContactExpectation,
+    DischargeSummary,
     Notification,
     Referral,
     ReferralEvent,
@@ -35,8 +52,9 @@ from referrals.models import (
     SafeguardingConcern,
     StaffMembership,
 )
-from referrals.permissions import referrals_visible_to
+from referrals.permissions import provider_connections_visible_to, referrals_visible_to
 from referrals.roles import actor_for_user
+from referrals.workflow import FIRST_SESSION_PENDING
 from tests.accounts import sign_in_verified
 
 
@@ -83,9 +101,59 @@ def user(username):
     return get_user_model().objects.get(username=username)
 
 
-def test_there_are_referrals_in_every_state(demo):
+def test_there_are_referrals_in_every_state_and_connections_in_every_state(demo):
     statuses = set(Referral.objects.values_list("status", flat=True))
     assert statuses == set(ReferralStatus.values)
+    assert set(Connection.objects.values_list("status", flat=True)) == set(ConnectionStatus.values)
+
+
+def test_people_in_support_with_several_connections(demo):
+    """Two activities with different providers, one of them still waiting for its provider's answer,
+    and a signpost with what came of it."""
+    in_support = Referral.objects.filter(status=ReferralStatus.CONTACTED)
+    several = [
+        referral for referral in in_support.prefetch_related("connections__provider")
+        if len({c.provider_id for c in referral.connections.all() if c.kind == ConnectionKind.ACTIVITY}) >= 2
+    ]
+    assert several
+    assert any(
+        any(c.status == ConnectionStatus.SENT_TO_PROVIDER for c in referral.connections.all())
+        and any(c.status == ConnectionStatus.TOOK_UP for c in referral.connections.all())
+        for referral in several
+    )
+    for referral in Referral.objects.prefetch_related("connections"):
+        assert [c.number for c in referral.connections.all()] == list(range(1, referral.connections.count() + 1))
+
+
+def test_reviewed_and_discharged_people_have_final_summaries(demo):
+    discharged = Referral.objects.filter(status=ReferralStatus.DISCHARGED)
+    assert {DischargeReason.GOALS_MET, DischargeReason.NOT_CONTACTABLE, DischargeReason.PERSON_DECLINED} <= set(
+        discharged.values_list("discharge_reason", flat=True)
+    )
+    for referral in discharged.select_related("discharge_summary"):
+        summary = referral.discharge_summary
+        assert summary.is_final and summary.reason == referral.discharge_reason
+        assert summary.content["person"]["name"] == referral.resident.full_name
+        assert referral.received_at < referral.discharged_at == summary.final_at < timezone.now()
+        # Nothing is left with a provider when a person is discharged.
+        assert not referral.connections.filter(status__in=[
+            ConnectionStatus.SENT_TO_PROVIDER, ConnectionStatus.ACCEPTED, *FIRST_SESSION_PENDING]).exists()
+        if referral.discharge_reason == DischargeReason.GOALS_MET:
+            assert referral.contacts.filter(is_review=True, status=ContactStatus.HELD).exists()
+        if referral.discharge_reason == DischargeReason.NOT_CONTACTABLE:
+            assert referral.contacts.filter(status=ContactStatus.COULD_NOT_REACH).count() >= 3
+            assert not referral.contacts.filter(status=ContactStatus.HELD).exists()
+    assert not DischargeSummary.objects.filter(referral__status__in=[ReferralStatus.CONTACTED]).exists()
+
+
+def test_a_discharged_person_is_referred_again(demo):
+    again = Resident.objects.annotate(n=Count("referrals")).filter(n__gte=2)
+    assert again.exists()
+    for resident in again:
+        first, later = resident.referrals.order_by("received_at")[:2]
+        assert first.status == ReferralStatus.DISCHARGED
+        assert first.discharged_at < later.received_at
+        assert later.is_open
 
 
 def test_the_demo_link_worker_has_every_state_after_triage_and_triage_the_new_ones(demo):
@@ -107,14 +175,18 @@ def test_open_alerts_of_every_kind_on_referrals_that_earned_them(demo):
     for alert in open_alerts:
         referral = alert.referral
         assert alert.raised_at <= now
+        connection = alert.connection
+        assert (connection is not None) == (alert.kind in (
+            AlertKind.NO_PROVIDER_RESPONSE, AlertKind.ATTENDANCE_NOT_RECORDED, AlertKind.DID_NOT_ATTEND))
+        assert connection is None or connection.referral_id == referral.pk
         if alert.kind == AlertKind.NOT_CONTACTED:
             assert referral.status in (ReferralStatus.RECEIVED, ReferralStatus.TRIAGED)
             assert now - referral.received_at > timezone.timedelta(days=4)
         elif alert.kind == AlertKind.NO_PROVIDER_RESPONSE:
-            assert referral.status == ReferralStatus.SENT_TO_PROVIDER
-            assert now - referral.sent_to_provider_at > timezone.timedelta(days=5)
+            assert connection.status == ConnectionStatus.SENT_TO_PROVIDER
+            assert now - connection.sent_to_provider_at > timezone.timedelta(days=5)
         elif alert.kind == AlertKind.ATTENDANCE_NOT_RECORDED:
-            assert referral.first_session_at < now and referral.attendance_recorded_at is None
+            assert connection.first_session_at < now and connection.attendance_recorded_at is None
         elif alert.kind == AlertKind.PLAN_REVIEW_DUE:
             assert referral.care_plan.goals.filter(review_on__lt=timezone.localdate(now)).exists()
         elif alert.kind == AlertKind.PAST_EXPECTED_LENGTH:
@@ -123,7 +195,8 @@ def test_open_alerts_of_every_kind_on_referrals_that_earned_them(demo):
             assert now - first.at > timezone.timedelta(weeks=expected.within_weeks)
             assert not referral.contacts.filter(is_review=True).exists()
         else:
-            assert referral.status == ReferralStatus.DID_NOT_ATTEND
+            assert connection.status == ConnectionStatus.DID_NOT_ATTEND
+        assert referral.is_open
     # A late first contact: its alert was raised, then cleared by the contact.
     assert Alert.objects.filter(kind=AlertKind.NOT_CONTACTED, cleared_by_action="record_contact").exists()
     # The tracking job agrees with the demo: it has nothing to raise or clear.
@@ -138,11 +211,15 @@ def test_the_story_is_in_the_past_and_in_order(demo):
         times = [event.at for event in referral.events.all()]
         assert times == sorted(times) and times[-1] <= now, referral
         assert times[0] == referral.received_at
-        booked = referral.first_session_booked_at
-        if referral.status in (ReferralStatus.ATTENDED, ReferralStatus.DID_NOT_ATTEND):
-            assert booked < referral.first_session_at < referral.attendance_recorded_at <= now
+    for connection in Connection.objects.select_related("referral"):
+        assert connection.referral.received_at < connection.created_at <= now
+        if connection.status in (ConnectionStatus.ATTENDED, ConnectionStatus.DID_NOT_ATTEND):
+            booked = connection.first_session_booked_at
+            assert booked < connection.first_session_at < connection.attendance_recorded_at <= now
+        if connection.ended_at is not None:
+            assert connection.created_at <= connection.ended_at <= now
     # A moved first session is told with its moved date.
-    moved = Referral.objects.filter(status=ReferralStatus.RESIDENT_NOTIFIED, first_session_at__lt=now).first()
+    moved = Connection.objects.filter(status=ConnectionStatus.RESIDENT_NOTIFIED, first_session_at__lt=now).first()
     message = moved.notifications.get(kind="first_session_for_resident")
     assert timezone.localtime(moved.first_session_at).strftime("%-d %B %Y") in message.body
 
@@ -157,14 +234,14 @@ def test_residents_prefer_every_route_and_referrals_come_from_everywhere(demo):
 
 def test_the_demo_editor_sees_referrals_to_their_organisation_only(demo):
     editor = actor_for_user(user("editor"))
-    inbox = referrals_visible_to(editor).select_related("provider")
+    inbox = provider_connections_visible_to(editor).select_related("provider")
     assert inbox.count() >= 8
-    assert {r.provider.title for r in inbox} == {"Halton Carers' Centre"}
-    assert {ReferralStatus.SENT_TO_PROVIDER, ReferralStatus.ACCEPTED, ReferralStatus.FIRST_SESSION_BOOKED,
-            ReferralStatus.RESIDENT_NOTIFIED, ReferralStatus.ATTENDED} <= set(inbox.values_list("status", flat=True))
-    elsewhere = Referral.objects.filter(service__name="Halton Social Prescribing", status="sent_to_provider").exclude(
-        provider__title="Halton Carers' Centre"
-    )
+    assert {c.provider.title for c in inbox} == {"Halton Carers' Centre"}
+    assert {ConnectionStatus.SENT_TO_PROVIDER, ConnectionStatus.ACCEPTED, ConnectionStatus.FIRST_SESSION_BOOKED,
+            ConnectionStatus.RESIDENT_NOTIFIED, ConnectionStatus.ATTENDED} <= set(inbox.values_list("status",
+                                                                                                  flat=True))
+    elsewhere = Connection.objects.filter(referral__service__name="Halton Social Prescribing",
+                                          status="sent_to_provider").exclude(provider__title="Halton Carers' Centre")
     assert elsewhere.exists() and not inbox.filter(pk__in=elsewhere).exists()
     # The editor took the provider's steps themselves.
     assert ReferralEvent.objects.filter(actor=user("editor"), action="provider_accept").exists()
