@@ -36,12 +36,20 @@ from hypothesis import strategies as st
 from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
 
 from factories.directory import make_activity, make_organisation, make_venue
-from factories.referrals import first_session_held, make_link_worker, make_referral, make_service, make_triage
+from factories.referrals import (
+    first_session_held,
+    make_link_worker,
+    make_referral,
+    make_service,
+    make_triage,
+    only_connection,
+)
 from referrals import links
-from referrals.choices import ReferralStatus
+from referrals.choices import ConnectionStatus
 from referrals.intake import count_attempt, self_referrals_per_hour
 from referrals.models import (
     ActionLink,
+    Connection,
     Consent,
     Referral,
     Resident,
@@ -235,16 +243,16 @@ def directory(home, needs, postcodes):
 
 @pytest.fixture
 def pathway(directory):
-    """Referrals at each step an emailed link acts on, and the service that covers Poole."""
+    """Referrals whose one connection is at each step an emailed link acts on, and the service that covers Poole."""
     service = make_service("Poole Social Prescribing", prefixes="BH")
     staff = {"triage": make_triage(service=service), "link_worker": make_link_worker(service=service)}
     activity = directory["activity"]
     at = {
         status: make_referral(service=service, status=status, activity=activity, **staff)
-        for status in (ReferralStatus.SENT_TO_PROVIDER, ReferralStatus.ACCEPTED, ReferralStatus.FIRST_SESSION_BOOKED,
-                       ReferralStatus.ATTENDED)
+        for status in (ConnectionStatus.SENT_TO_PROVIDER, ConnectionStatus.ACCEPTED,
+                       ConnectionStatus.FIRST_SESSION_BOOKED, ConnectionStatus.ATTENDED)
     }
-    first_session_held(at[ReferralStatus.FIRST_SESSION_BOOKED])
+    first_session_held(only_connection(at[ConnectionStatus.FIRST_SESSION_BOOKED]))
     return {"service": service, "referrals": at, **directory}
 
 
@@ -419,7 +427,7 @@ def answers_saved() -> int:
 @fuzz(max_examples=100)
 @given(data=st.data())
 def test_the_answers_page_refuses_bad_links_and_bad_answers_without_a_server_error(pathway, data):
-    referral = pathway["referrals"][ReferralStatus.ATTENDED]
+    referral = pathway["referrals"][ConnectionStatus.ATTENDED]
     genuine = [urlsplit(resident_link(referral, purpose)).path.split("/")[2] for purpose in ("review", "feedback")]
     kind = data.draw(st.sampled_from(["genuine", "genuine", "mutated", "garbage"]))
     if kind == "genuine":
@@ -464,13 +472,15 @@ LINK_FIELDS = {
 @given(data=st.data())
 def test_an_emailed_link_acts_once_or_refuses_without_a_server_error(pathway, data):
     referrals = pathway["referrals"]
+    # Each link acts on one connection (the provider's item): the token, and that connection.
     genuine = {
-        urlsplit(links.issue_link(referrals[status], action)).path.split("/")[4]: referrals[status].pk
+        urlsplit(links.issue_link(only_connection(referrals[status]), action)).path.split("/")[4]:
+            only_connection(referrals[status]).pk
         for status, action in [
-            (ReferralStatus.SENT_TO_PROVIDER, "provider_accept"),
-            (ReferralStatus.SENT_TO_PROVIDER, "provider_decline"),
-            (ReferralStatus.ACCEPTED, "book_first_session"),
-            (ReferralStatus.FIRST_SESSION_BOOKED, "record_attendance"),
+            (ConnectionStatus.SENT_TO_PROVIDER, "provider_accept"),
+            (ConnectionStatus.SENT_TO_PROVIDER, "provider_decline"),
+            (ConnectionStatus.ACCEPTED, "book_first_session"),
+            (ConnectionStatus.FIRST_SESSION_BOOKED, "record_attendance"),
         ]
     }
     tokens = sorted(genuine)
@@ -485,9 +495,9 @@ def test_an_emailed_link_acts_once_or_refuses_without_a_server_error(pathway, da
     method = data.draw(st.sampled_from(["GET", "POST"]))
     params = data.draw(form_data(LINK_FIELDS, sane=answered))
     with rolled_back():
-        statuses = dict(Referral.objects.values_list("pk", "status"))
+        statuses = dict(Connection.objects.values_list("pk", "status"))
         response = send(anonymous(), method, path, params)
-        changed = {pk for pk, status in Referral.objects.values_list("pk", "status") if statuses[pk] != status}
+        changed = {pk for pk, status in Connection.objects.values_list("pk", "status") if statuses[pk] != status}
         used = ActionLink.objects.filter(used_at__isnull=False).count()
     assert_not_a_server_error(response)
     if kind != "genuine":
