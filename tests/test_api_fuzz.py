@@ -3,8 +3,9 @@ answer as the served schema (/api/v1/schema/) says: a documented status, content
 
 The referral API is called as each principal: nobody, a service's token, a provider organisation's
 token, and a signed-in link worker and triage member (second factor verified, CSRF token sent, as
-a browser would). The data are real: referrals of the caller's service in most states of the
-pathway (and one of another service), so the steps get past the permission and state checks and
+a browser would). The data are real: referrals of the caller's service in each of its own states
+and with a connection in most of a connection's (and one of another service), so the steps, on the
+referral and on a connection named by its number, get past the permission and state checks and
 move referrals along as the run goes. The public search API is called once, with no one signed in.
 
 Each operation gets schemathesis's coverage phase (every parameter and field at and beyond its
@@ -61,10 +62,11 @@ from factories.directory import (
     make_venue,
 )
 from pages.setup import ensure_site
-from referrals.api.views import STEP_APIS
+from referrals.api.views import CONNECTION_STEP_APIS, NEW_CONNECTION_STEPS, STEP_APIS
+from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
 from referrals.models import ApiToken
-from referrals.workflow import TRANSITIONS
+from referrals.workflow import ALL_STEPS
 
 SCHEMA_URL = "/api/v1/schema/?format=json"
 # Fuzzing examples per operation and caller, after the coverage phase. With the coverage phase
@@ -89,14 +91,24 @@ DOCUMENTED = {
     "POST /api/v1/referrals/create/": {"resident", "needs", "referrer", "consents", "Idempotency-Key", "detail"},
     # A link worker of the referral's service, by username.
     "POST /api/v1/referrals/{reference}/triage/": {"link_worker"},
-    # An activity that is listed (and whose provider takes referrals).
+    # An activity that is listed (and whose provider takes referrals), not one the person is already
+    # being connected to.
     "POST /api/v1/referrals/{reference}/choose-activity/": {"activity"},
+    "POST /api/v1/referrals/{reference}/connections/": {"activity"},
+    "POST /api/v1/referrals/{reference}/connections/{number}/change-activity/": {"activity"},
     # A reason of 'other' needs a note.
     "POST /api/v1/referrals/{reference}/decline/": {"note"},
-    # starts_at or a session of the referral's activity, not both; in the future.
+    "POST /api/v1/referrals/{reference}/connections/{number}/decline/": {"note"},
+    # starts_at or a session of the connection's activity, not both; in the future, within a year.
     "POST /api/v1/referrals/{reference}/book-first-session/": {"starts_at", "session"},
-    # Closing as "could not be contacted" only after the service's number of failed attempts.
-    "POST /api/v1/referrals/{reference}/close/": {"outcome"},
+    "POST /api/v1/referrals/{reference}/connections/{number}/book-first-session/": {"starts_at", "session"},
+    # Goals met needs a review; "could not be contacted" the service's number of failed attempts; no
+    # reason while a connection is with a provider.
+    "POST /api/v1/referrals/{reference}/discharge/preview/": {"reason"},
+    "POST /api/v1/referrals/{reference}/discharge/": {"reason"},
+    # An action's goal is one of the plan's own goals.
+    "POST /api/v1/referrals/{reference}/plan/actions/": {"goal"},
+    "POST /api/v1/referrals/{reference}/plan/actions/{action_id}/": {"goal"},
     # A booked contact is in the future (within a year); a held one is not, and not before the referral.
     "POST /api/v1/referrals/{reference}/contacts/": {"at", "duration_minutes"},
     # A postcode that exists; latitude and longitude together; needs in the taxonomy.
@@ -128,15 +140,19 @@ def _build_world() -> World:
     organisation = make_organisation("Poole Walking Friends", email="hello@poole-walking.example.org")
     activity = make_activity(organisation, "Tuesday health walk", needs=[loneliness], venue=make_venue("Poole Park Café"))
     references = {}
-    for status in (S.RECEIVED, S.TRIAGED, S.CONTACTED, S.ACTIVITY_CHOSEN, S.SENT_TO_PROVIDER, S.ACCEPTED,
-                   S.FIRST_SESSION_BOOKED, S.RESIDENT_NOTIFIED, S.DID_NOT_ATTEND, S.CLOSED):
+    for status in (S.RECEIVED, S.TRIAGED, S.CONTACTED, S.DECLINED_BY_PERSON, C.ACTIVITY_CHOSEN, C.SENT_TO_PROVIDER,
+                   C.ACCEPTED, C.FIRST_SESSION_BOOKED, C.RESIDENT_NOTIFIED, C.DID_NOT_ATTEND, S.DISCHARGED):
         referral = factories.make_referral(service=service, status=status, triage=triage, link_worker=link_worker,
                                            activity=activity)
         references[str(status)] = referral.reference
     # A first session that has started, so attendance can be recorded.
-    held = factories.make_referral(service=service, status=S.RESIDENT_NOTIFIED, triage=triage,
+    held = factories.make_referral(service=service, status=C.RESIDENT_NOTIFIED, triage=triage,
                                    link_worker=link_worker, activity=activity)
-    references["held"] = factories.first_session_held(held).reference
+    factories.first_session_held(held)
+    references["held"] = held.reference
+    signposted = factories.make_referral(service=service, status=S.CONTACTED, triage=triage, link_worker=link_worker)
+    factories.make_signpost(referral=signposted)
+    references[str(C.SIGNPOSTED)] = signposted.reference
     references["other service"] = factories.make_referral(service=other_service).reference
     world = World(references=references, link_worker=link_worker.username, activity_id=activity.pk,
                   session_id=activity.sessions.get().pk)
@@ -228,7 +244,11 @@ class Run:
         meta = case.meta
         if meta is not None and meta.generation.mode.is_positive and response.status_code in BAD_INPUT:
             refused = _fields_named(response)
-            if not refused or not refused <= DOCUMENTED.get(label, set()):
+            documented = DOCUMENTED.get(label, set())
+            if response.status_code == 422 and "Idempotency-Key" in (case.headers or {}):
+                # The generated key was used before for another request (422, as the header's description says).
+                documented = documented | {"detail"}
+            if not refused or not refused <= documented:
                 self.failures.append(f"{label}: valid input (as documented) refused\n{case.as_curl_command()}\n"
                                      f"-> {response.status_code} {response.text[:300]}")
 
@@ -262,9 +282,11 @@ def _coverage(operation, *, path_parameters: dict) -> list:
 def _fuzz(operation, run: Run, *, references: list[str], known: dict) -> None:
     """``FUZZ_EXAMPLES`` generated requests, valid and invalid, on real referrals; valid bodies
     sometimes carry a real link worker, activity or session instead of a made-up one."""
+    number = {"number": 1} if "{number}" in operation.path else {}
     by_reference = {
         reference: st.one_of(
-            operation.as_strategy(GenerationMode.POSITIVE, path_parameters={"reference": reference}),
+            # Valid requests name connection 1 (a made-up number is mostly a 404); invalid ones any number.
+            operation.as_strategy(GenerationMode.POSITIVE, path_parameters={"reference": reference, **number}),
             operation.as_strategy(GenerationMode.NEGATIVE, path_parameters={"reference": reference}),
         )
         for reference in references
@@ -295,10 +317,11 @@ def _exercise(api_schema, run: Run, world: World | None, *, paths: tuple[str, ..
         if not operation.path.startswith(paths):
             continue
         if "{reference}" in operation.path:
-            segment = operation.path.rstrip("/").rsplit("/", 1)[1]
-            # Coverage on a referral the step can be taken from; fuzzing on any of them.
-            ready = _ready_for(segment, world)
-            cases = _coverage(operation, path_parameters={"reference": ready})
+            # Coverage on a referral the step can be taken from (its connection 1); fuzzing on any of them.
+            ready = {"reference": _ready_for(operation.path, world)}
+            if "{number}" in operation.path:
+                ready["number"] = 1
+            cases = _coverage(operation, path_parameters=ready)
             references = [*world.references.values(), "SP-NONE000"]
         else:
             cases = _coverage(operation, path_parameters={})
@@ -308,12 +331,25 @@ def _exercise(api_schema, run: Run, world: World | None, *, paths: tuple[str, ..
         _fuzz(operation, run, references=references, known=_known(operation.path, world))
 
 
-def _ready_for(segment: str, world: World) -> str:
-    if segment not in STEP_APIS:  # reading a referral
+def _ready_for(path: str, world: World) -> str:
+    segment = path.rstrip("/").rsplit("/", 1)[1]
+    if "{number}" in path and segment in CONNECTION_STEP_APIS:
+        action = CONNECTION_STEP_APIS[segment].step.action
+    elif segment in STEP_APIS:
+        action = STEP_APIS[segment].action
+    elif path.endswith(("/discharge/", "/discharge/preview/")):
+        action = "discharge"
+    elif segment == "connections":
+        return world.references[S.CONTACTED]
+    elif segment == "discharge-summary":
+        return world.references[S.DISCHARGED]
+    else:  # reading a referral, its casework or plan
         return world.references[S.TRIAGED]
-    if segment in ("record-attendance", "record-did-not-attend", "cancel-first-session"):
+    if action in ("record_attendance", "record_did_not_attend", "cancel_first_session"):
         return world.references["held"]
-    sources = TRANSITIONS[STEP_APIS[segment].action].sources
+    if action in NEW_CONNECTION_STEPS:
+        return world.references[S.CONTACTED]
+    sources = ALL_STEPS[action].sources
     return next(reference for status, reference in world.references.items() if status in sources)
 
 
@@ -323,6 +359,8 @@ def _known(path: str, world: World | None) -> dict:
     return {
         "triage": {"link_worker": world.link_worker},
         "choose-activity": {"activity": world.activity_id},
+        "change-activity": {"activity": world.activity_id},
+        "connections": {"activity": world.activity_id},
         "book-first-session": {"session": world.session_id, "starts_at": None},
     }.get(path.rstrip("/").rsplit("/", 1)[-1], {})
 

@@ -469,12 +469,13 @@ class CarePlanActionInput(serializers.Serializer):
     who = TextField(max_length=255, help_text="Who will do it: the person, their daughter, the link worker.")
     due_on = serializers.DateField(required=False, allow_null=True, default=None,
                                    help_text="By when: today or later, within 2 years.")
-    goal = ApiIdField(required=False, allow_null=True, default=None, help_text="The goal it is towards, by id.")
+    goal = ApiIdField(required=False, allow_null=True, default=None,
+                      help_text="The goal it is towards, by id: one of this plan's goals (as the plan gives them).")
 
 
 class CarePlanActionChangeInput(serializers.Serializer):
     description = TextField(max_length=1000, required=False)
     who = TextField(max_length=255, required=False)
     due_on = serializers.DateField(required=False, allow_null=True)
-    goal = ApiIdField(required=False, allow_null=True)
+    goal = ApiIdField(required=False, allow_null=True, help_text="One of this plan's goals, by id (null: none).")
     done = serializers.BooleanField(required=False, help_text="true marks it done; false, not done after all.")

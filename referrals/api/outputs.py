@@ -287,7 +287,8 @@ class CarePlanActionOutput(serializers.Serializer):
 
 
 class CarePlanConnectionOutput(serializers.Serializer):
-    kind = serializers.CharField(help_text="'activity' today; other kinds of service to come.")
+    kind = serializers.ChoiceField(choices=ConnectionKind.choices,
+                                   help_text="An activity in the directory, or a service outside it (a signpost).")
     title = serializers.CharField()
     provider = serializers.CharField()
     status = serializers.CharField()

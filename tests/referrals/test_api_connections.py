@@ -1,17 +1,14 @@
 """The API's connections and discharge: several activities and services on one referral, each named by its
 number; the steps from before several connections; checking the discharge summary, then discharging."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from factories import referrals as factories
 from factories.referrals import first_session_held, make_connection, make_signpost
-from referrals.choices import AuditAction, DischargeReason, NotificationKind
+from referrals.choices import AuditAction, DischargeReason
 from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
-from referrals.models import ApiToken, AuditEntry, Connection, IdempotentRequest, Notification
+from referrals.models import ApiToken, AuditEntry, Connection
 from tests.referrals.test_api import (  # noqa: F401 (fixtures)
     call,
     connection_step,
@@ -20,8 +17,6 @@ from tests.referrals.test_api import (  # noqa: F401 (fixtures)
     service_key,
     step,
 )
-
-KEY = "5c0f7a52-0d1e-4b8e-a0c4-2f9b8e6d1a37"
 
 
 @pytest.fixture
@@ -194,53 +189,6 @@ def test_every_read_of_a_connection_is_audited(call, in_support, activity, servi
         ("API: connections", "API: EMIS at Harbour Surgery"),
         ("API: connection 1: detail", "API: Poole Walking Friends system"),
     }
-
-
-# Idempotency-Key on the new changes -----------------------------------------------------------------
-
-
-def test_a_retried_connection_with_the_same_key_is_made_once(in_support, activity, worker):
-    body = {"kind": "signpost", "service_name": "NHS Talking Therapies"}
-    first = worker("post", connections_path(in_support), body, HTTP_IDEMPOTENCY_KEY=KEY)
-    worker("post", connections_path(in_support), {"kind": "activity", "activity": activity.pk})
-    again = worker("post", connections_path(in_support), body, HTTP_IDEMPOTENCY_KEY=KEY)
-    other = worker("post", connections_path(in_support), {**body, "service_name": "Citizens Advice"},
-                   HTTP_IDEMPOTENCY_KEY=KEY)
-
-    assert (first.status_code, again.status_code) == (201, 201)
-    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
-    assert again.json()["number"] == first.json()["number"] == 1
-    assert again["Location"] == first["Location"]
-    assert other.status_code == 422 and "different request" in other.json()["detail"]
-    assert [c.name for c in in_support.connections.order_by("number")] == ["NHS Talking Therapies", activity.title]
-
-
-def test_a_retried_step_with_the_same_key_is_done_once(client, in_support, activity, provider_key):
-    make_connection(referral=in_support, activity=activity, status=C.ACCEPTED)
-    starts = (timezone.now() + timedelta(days=4)).replace(microsecond=0).isoformat()
-    path = connection_step(in_support, 1, "book-first-session")
-
-    first = post_with_key(client, path, provider_key, {"starts_at": starts})
-    again = post_with_key(client, path, provider_key, {"starts_at": starts})
-    bad_key = post_with_key(client, path, provider_key, {"starts_at": starts}, key="with space")
-
-    assert (first.status_code, again.status_code) == (200, 200)
-    assert again["Idempotent-Replayed"] == "true"
-    assert again.json()["status"] == "first_session_booked"
-    assert in_support.events.filter(action="book_first_session").count() == 1
-    # The person is told once.
-    assert Notification.objects.filter(referral=in_support, kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT).count() == 1
-    assert bad_key.status_code == 400 and "Idempotency-Key" in bad_key.json()
-    # Keys are the caller's, for the operation they were sent to: the same key on another step is another request.
-    assert post_with_key(client, connection_step(in_support, 1, "cancel-first-session"), provider_key,
-                         {"note": "Venue closed."}).status_code == 422
-    assert in_support.connections.get().status == C.FIRST_SESSION_BOOKED
-    assert IdempotentRequest.objects.filter(referral=in_support).count() == 1
-
-
-def post_with_key(client, path, token, data, *, key=KEY):
-    return client.post(path, data=data, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}",
-                       HTTP_IDEMPOTENCY_KEY=key)
 
 
 # Discharge -------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Retrying a referral through the API with an Idempotency-Key gives the same referral, never two."""
+"""Retrying a change through the API with an Idempotency-Key does it once: one referral, one connection, one step."""
 
 import threading
 import time
@@ -9,8 +9,21 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from factories import referrals as factories
+from factories.referrals import make_connection
+from referrals.choices import ConnectionStatus as C
+from referrals.choices import NotificationKind
+from referrals.choices import ReferralStatus as S
 from referrals.models import AuditEntry, IdempotentRequest, Notification, Referral, Resident
-from tests.referrals.test_api import CREATE, new_referral_body, other_service_key, service_key  # noqa: F401
+from tests.referrals.test_api import (  # noqa: F401 (fixtures)
+    CREATE,
+    connection_step,
+    detail,
+    new_referral_body,
+    other_service_key,
+    provider_key,
+    service_key,
+)
 
 KEY = "8d6f7c1e-2b4a-4f8e-9a51-3c2d1e0f9b7a"
 
@@ -92,6 +105,65 @@ def test_a_key_is_forgotten_after_its_time(client, service_key, settings):
     assert later.status_code == 201 and "Idempotent-Replayed" not in later
     assert later.json()["reference"] != first.json()["reference"]
     assert IdempotentRequest.objects.count() == 1  # the old one is gone
+
+
+# Making connections and taking steps ------------------------------------------------------------------
+
+
+@pytest.fixture
+def in_support(service, triage, link_worker):
+    return factories.make_referral(service=service, triage=triage, link_worker=link_worker, status=S.CONTACTED)
+
+
+@pytest.mark.django_db
+def test_a_retried_connection_with_the_same_key_is_made_once(client, sign_in, link_worker, in_support, activity):
+    sign_in(link_worker)
+    path = f"{detail(in_support)}connections/"
+
+    def post_as_worker(data, **headers):
+        return client.post(path, data=data, content_type="application/json", **headers)
+
+    body = {"kind": "signpost", "service_name": "NHS Talking Therapies"}
+    first = post_as_worker(body, HTTP_IDEMPOTENCY_KEY=KEY)
+    post_as_worker({"kind": "activity", "activity": activity.pk})  # another connection made meanwhile
+    again = post_as_worker(body, HTTP_IDEMPOTENCY_KEY=KEY)
+    other = post_as_worker({**body, "service_name": "Citizens Advice"}, HTTP_IDEMPOTENCY_KEY=KEY)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
+    assert again.json()["number"] == first.json()["number"] == 1
+    assert again["Location"] == first["Location"]
+    assert other.status_code == 422 and "different request" in other.json()["detail"]
+    assert [c.name for c in in_support.connections.order_by("number")] == ["NHS Talking Therapies", activity.title]
+
+
+@pytest.mark.django_db
+def test_a_retried_step_with_the_same_key_is_done_once(client, in_support, activity, provider_key):
+    make_connection(referral=in_support, activity=activity, status=C.ACCEPTED)
+    starts = (timezone.now() + timedelta(days=4)).replace(microsecond=0).isoformat()
+    path = connection_step(in_support, 1, "book-first-session")
+
+    first = post_with_key(client, path, provider_key, {"starts_at": starts})
+    again = post_with_key(client, path, provider_key, {"starts_at": starts})
+    bad_key = post_with_key(client, path, provider_key, {"starts_at": starts}, key="with space")
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["status"] == "first_session_booked"
+    assert in_support.events.filter(action="book_first_session").count() == 1
+    # The person is told once.
+    assert Notification.objects.filter(referral=in_support, kind=NotificationKind.FIRST_SESSION_FOR_RESIDENT).count() == 1
+    assert bad_key.status_code == 400 and "Idempotency-Key" in bad_key.json()
+    # Keys are the caller's, for the operation they were sent to: the same key on another step is another request.
+    assert post_with_key(client, connection_step(in_support, 1, "cancel-first-session"), provider_key,
+                         {"note": "Venue closed."}).status_code == 422
+    assert in_support.connections.get().status == C.FIRST_SESSION_BOOKED
+    assert IdempotentRequest.objects.filter(referral=in_support).count() == 1
+
+
+def post_with_key(client, path, token, data, *, key=KEY):
+    return client.post(path, data=data, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}",
+                       HTTP_IDEMPOTENCY_KEY=key)
 
 
 @pytest.mark.django_db
