@@ -33,7 +33,14 @@ from django.utils import timezone
 from referrals.audit import audit
 from referrals.choices import AuditAction, ConnectionStatus, ReferralStatus
 from referrals.errors import ReferralError
-from referrals.models import AuditEntry, CarePlan, Connection, Consent, Referral, Resident
+from referrals.models import (
+    AuditEntry,
+    CarePlan,
+    Connection,
+    Consent,
+    Referral,
+    Resident,
+)
 from referrals.permissions import check_may_erase_resident, check_may_export_resident
 from referrals.retention import (
     FINISHED,

@@ -22,7 +22,12 @@ from factories.referrals import (
     provider_actor,
 )
 from referrals import care_plans, services
-from referrals.alerts import open_alerts_for, raise_alerts, raise_alerts_task, run_alerts
+from referrals.alerts import (
+    open_alerts_for,
+    raise_alerts,
+    raise_alerts_task,
+    run_alerts,
+)
 from referrals.choices import AlertKind, DischargeReason
 from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
@@ -220,8 +225,8 @@ def two_sent(service, triage, link_worker, activity, other_activity):
                              status=C.SENT_TO_PROVIDER)
     first = only_connection(referral)
     second = make_connection(referral=referral, activity=other_activity, status=C.SENT_TO_PROVIDER)
-    for connection in (first, second):
-        backdate_connection(connection, sent_to_provider_at=timezone.now() - timedelta(days=10))
+    for sent in (first, second):
+        backdate_connection(sent, sent_to_provider_at=timezone.now() - timedelta(days=10))
     return referral, first, second
 
 

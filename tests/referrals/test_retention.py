@@ -7,6 +7,7 @@ import pytest
 from django.core import serializers
 from django.core.management import call_command
 from django.utils import timezone
+from pages.scheduler import SCHEDULE, enqueue_due
 
 from factories.referrals import (
     discharge,
@@ -17,7 +18,6 @@ from factories.referrals import (
     make_signpost,
     provider_actor,
 )
-from pages.scheduler import SCHEDULE, enqueue_due
 from referrals import care_plans, contacts, outcomes, safeguarding, services
 from referrals.choices import (
     SNOMED_DECLINED,
