@@ -670,6 +670,10 @@ def referral_person_declines(*, referral: Referral, actor: Actor, note: str = ""
 def _check_may_discharge(referral: Referral, reason: str) -> None:
     if reason not in DischargeReason.values:
         raise ReferralError("Choose the reason for discharge.", field="reason")
+    if referral.anonymised_at is not None:
+        # Retention took the person's details: a summary now would be of no one.
+        raise InvalidTransition("This referral's personal data has been removed (retention), so it can no longer "
+                                "be discharged.")
     with_provider = [c for c in referral.connections.all() if c.status in WITH_PROVIDER]
     if with_provider:
         names = "; ".join(f"{c.number}. {c.name}" for c in with_provider)

@@ -245,7 +245,7 @@ def _render_referral(request, referral, *, failed: tuple[str, forms.Form] | None
             "referral": referral,
             "resident": resident,
             "needs": list(referral.needs.all()),
-            "alerts": list(referral.alerts.open()),
+            "alerts": list(referral.alerts.open().select_related("connection__activity")),
             "events": described_events(selectors.timeline(referral=referral), connections),
             "notifications": list(referral.notifications.select_related("recipient_user", "recipient_organisation")),
             "notifications_partial": _notifications_partial(),

@@ -99,7 +99,7 @@ def triage_referral(request, pk: int):
             "referral": referral,
             "resident": referral.resident,
             "needs": list(referral.needs.all()),
-            "alerts": list(referral.alerts.open()),
+            "alerts": list(referral.alerts.open().select_related("connection__activity")),
             # How long it has waited for triage, while it waits.
             "waiting_label": (
                 selectors.describe_age(selectors.working_time_between(referral.received_at))
