@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -140,14 +141,25 @@ class Command(BaseCommand):
         self.stdout.write(f"Written to {out}")
 
     def _generate_feed(self, n: int, *, per_organisation: int, seed: int) -> list[dict]:
-        """ORUK services exported from a generated directory, which is then rolled back."""
+        """ORUK services exported from a generated directory, which is then rolled back.
+
+        The generator makes a few large organisations (each of its organisations is published
+        one by one, and its image collection kept in name order, which grows quadratically);
+        the services are then shared out among organisations of ``per_organisation`` each.
+        """
         try:
             with transaction.atomic():
-                generate_directory(n, seed=seed, per_organisation=per_organisation)
+                generate_directory(n, seed=seed)
                 services = directory_export(activities=ActivityPage.objects.live())
                 raise _Rollback
         except _Rollback:
             pass
+        for number, service in enumerate(services):
+            group = number // per_organisation
+            organisation = {**service["organization"], "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"bench-import/{seed}/{group}"))}
+            organisation["name"] = f"{organisation['name'].rsplit(' ', 1)[0]} {group + 1}"
+            organisation["description"] = f"{organisation['name']} runs community activities."
+            service["organization"], service["organization_id"] = organisation, organisation["id"]
         return services
 
     def _in_scratch_database(self, url: str, *, options: dict) -> None:
