@@ -1,9 +1,9 @@
-"""Publishing many new pages under one parent at once, as Wagtail would one by one.
+"""Publishing many new pages at once (each under its own parent), as Wagtail would one by one.
 
 ``add_child`` then ``save_revision().publish()`` costs some 200 SQL queries a page (the tree's
 lock and last child, validation, the revision, the log, the reference index, the search
 index, signals), which made importing a council's feed take minutes. ``publish_new_children``
-does the same work for a batch of children of one parent in a few queries per batch:
+does the same work for a batch of new children (of one or several parents) in a few queries per batch:
 
 - the tree (treebeard's materialised path): each page's ``path`` continues after the parent's
   last child, ``depth`` is the parent's plus one, and the parent's ``numchild`` grows by the
