@@ -6,7 +6,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 FRONTEND := site/static/nhsuk/.built
 
-.PHONY: frontend demo test test-sqlite test-postgres test-elasticsearch elasticsearch bench-search bench-oruk bench-pages bench-reporting venv lint format clean lock
+.PHONY: frontend demo test test-sqlite test-postgres test-elasticsearch elasticsearch bench-search bench-oruk bench-import bench-pages bench-reporting venv lint format clean lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,13 @@ bench-oruk: $(STAMP)
 	  c.execute(\"SELECT 1 FROM pg_database WHERE datname = 'signpost_bench'\").fetchone() or c.execute('CREATE DATABASE signpost_bench')"
 	DATABASE_URL=$(BENCH_DB)/signpost_bench $(BIN)/python manage.py migrate --noinput -v 0
 	DATABASE_URL=$(BENCH_DB)/signpost_bench $(BIN)/python manage.py bench_oruk
+
+## Import benchmark: an ORUK feed of BENCH_IMPORT_N services (default 5,000) into an empty scratch
+## PostgreSQL directory, then again unchanged; goals 60 s and 10 s; written to benchmarks/results/import.json.
+bench-import: export DEBUG = false
+bench-import: $(STAMP)
+	scripts/postgres.sh
+	$(BIN)/python manage.py bench_import --database-url $(BENCH_DB)/signpost_bench_import
 
 ## Page budgets: server time (in-process, 200 requests), SQL queries and gzip bytes of HTML, CSS and
 ## JavaScript for the home, search and activity pages, on a fresh scratch SQLite demo in var/; written to BENCH_OUT.

@@ -9,6 +9,7 @@ from django.db.models.signals import post_delete, post_save
 from wagtail.signals import page_published, page_unpublished
 
 from directory.models import ActivityPage, ActivitySession, OrganisationPage, Venue
+from directory.signals import pages_published
 from search.backends import get_search_backend, search_backend_aliases
 from search.tasks import update_search_index
 
@@ -28,6 +29,11 @@ def activity_changed(sender, instance, **kwargs):
     _queue([instance.pk])
 
 
+def activities_published(sender, instances, **kwargs):
+    """Many activities published at once (an import): one index update for all of them."""
+    _queue(instance.pk for instance in instances)
+
+
 def organisation_changed(sender, instance, **kwargs):
     if kwargs.get("raw"):
         return
@@ -44,6 +50,7 @@ def connect():
     page_published.connect(activity_changed, sender=ActivityPage, dispatch_uid="search-activity-published")
     page_unpublished.connect(activity_changed, sender=ActivityPage, dispatch_uid="search-activity-unpublished")
     post_delete.connect(activity_changed, sender=ActivityPage, dispatch_uid="search-activity-deleted")
+    pages_published.connect(activities_published, sender=ActivityPage, dispatch_uid="search-activities-published")
     page_published.connect(organisation_changed, sender=OrganisationPage, dispatch_uid="search-organisation-published")
     page_unpublished.connect(organisation_changed, sender=OrganisationPage, dispatch_uid="search-organisation-unpublished")
     post_save.connect(venue_changed, sender=Venue, dispatch_uid="search-venue-saved")

@@ -227,6 +227,15 @@ class ActivityPage(Page):
                 condition=models.Q(status__in=ActivityStatus.values), name="activity_status_valid"
             ),
         ]
+        indexes = [
+            # The active activities' ids with their review date, in id order: counting and paging
+            # through the publicly listed ones (the ORUK API's /services) reads this index alone,
+            # merged with the live pages' ids (an index on Wagtail's page table, migration 0004).
+            models.Index(
+                fields=["page_ptr"], include=["last_reviewed"],
+                condition=models.Q(status=ActivityStatus.ACTIVE), name="activity_active_ids",
+            ),
+        ]
 
     def clean(self):
         super().clean()

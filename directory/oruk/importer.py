@@ -34,15 +34,33 @@ from wagtail.models import Page
 
 from directory.coordinates import check_coordinates, postcode_centres
 from directory.geocoding import Coordinates, GeocodingError, locate_postcode
-from directory.models import ActivityPage, ActivitySession, DirectoryIndexPage, NeedTerm, OrganisationPage, Venue
+from directory.models import (
+    ActivityPage,
+    ActivitySession,
+    DirectoryIndexPage,
+    NeedTerm,
+    OrganisationPage,
+    Venue,
+)
 from directory.oruk.deviations import UK_TIME, Deviations, tolerate, uk_datetime
 from directory.oruk.fetching import FeedClient, is_url, services_from_api
 from directory.oruk.reading import service_from_oruk
-from directory.oruk.records import OrganisationData, Report, ServiceData, TermData, VenueData
+from directory.oruk.records import (
+    OrganisationData,
+    Report,
+    ServiceData,
+    TermData,
+    VenueData,
+)
 from directory.oruk.schemas import page_validator, schema_errors, service_validator
+from directory.page_tree import publish_new_children
+from directory.permissions import organisation_sync_editor_permissions
 from directory.selectors import directory_index
 
 Progress = Callable[..., Iterable]
+
+# New activities are published this many at a time (directory.page_tree), each batch a step of progress.
+PUBLISH_BATCH = 250
 
 
 def no_progress(iterable: Iterable, **kwargs) -> Iterable:
@@ -462,7 +480,7 @@ def directory_import_apply(
             "sessions", "needs"
         )
     }
-    activities = {}
+    activities, new = {}, []
     for service in progress(plan.services, total=len(plan.services), desc="Importing"):
         activities[service.oruk_id] = _apply_service(
             service,
@@ -471,7 +489,11 @@ def directory_import_apply(
             venues=venues,
             terms=terms,
             counts=counts,
+            new=new,
         )
+    batches = [new[start : start + PUBLISH_BATCH] for start in range(0, len(new), PUBLISH_BATCH)]
+    for batch in progress(batches, total=len(batches), desc=f"Publishing {len(new)} new"):
+        publish_new_children(batch, write_children=_write_sessions_and_needs)
     return ImportReport(
         services=len(plan.services),
         counts=counts,
@@ -619,12 +641,12 @@ def _publish(page: Page) -> None:
 def _apply_organisations(plan: ImportPlan, index: DirectoryIndexPage, tally: Tally) -> dict[str, OrganisationPage]:
     wanted = set(plan.organisations) | {s.organisation_oruk_id for s in plan.services}
     organisations = {page.oruk_id: page for page in OrganisationPage.objects.filter(oruk_id__in=wanted)}
+    new = []
     for oruk_id, data in plan.organisations.items():
         page = organisations.get(oruk_id)
         if page is None:
             page = OrganisationPage(oruk_id=oruk_id, **data.fields)
-            index.add_child(instance=page)
-            _publish(page)
+            new.append((index, page))
             organisations[oruk_id] = page
             tally.created += 1
         elif _assign(page, data.fields):
@@ -632,12 +654,22 @@ def _apply_organisations(plan: ImportPlan, index: DirectoryIndexPage, tally: Tal
             tally.updated += 1
         else:
             tally.unchanged += 1
+    publish_new_children(new, write_children=_give_editors)
     return organisations
+
+
+def _give_editors(organisations) -> None:
+    # What saving an organisation does (directory.signal_handlers), before its revision is taken.
+    # In name order: each one's image collection is then added after the last (collections are
+    # kept sorted by name), instead of moving every collection after it along one place.
+    for organisation in sorted(organisations, key=lambda page: f"{page.title} ({page.pk})"):
+        organisation_sync_editor_permissions(organisation=organisation)
 
 
 def _apply_venues(plan: ImportPlan, organisations, tally: Tally) -> dict[str, Venue]:
     wanted = set(plan.venues) | {ref for service in plan.services for ref, _ in service.location_refs}
     venues = {venue.oruk_id: venue for venue in Venue.objects.filter(oruk_id__in=wanted)}
+    new = []
     for oruk_id, data in plan.venues.items():
         fields = dict(data.fields)
         if oruk_id in plan.coordinates:
@@ -649,20 +681,34 @@ def _apply_venues(plan: ImportPlan, organisations, tally: Tally) -> dict[str, Ve
             owner = plan.venue_organisations.get(oruk_id)
             venue = Venue(oruk_id=oruk_id, organisation=organisations.get(owner) if owner else None, **fields)
             venues[oruk_id] = venue
+            new.append(venue)
             tally.created += 1
         elif _assign(venue, fields):
             tally.updated += 1
         else:
             tally.unchanged += 1
             continue
-        # Ids are unique by construction (we looked them up); skip the per-row unique query.
+        # Ids are unique by construction (we looked them up), and the organisation is one we
+        # hold: skip the per-row queries that checking those would cost.
+        exclude = [*data.tolerated, "organisation"]
         if "postcode" in data.tolerated:
             # No address, only coordinates: Venue.clean() would ask for the postcode.
-            venue.clean_fields(exclude=list(data.tolerated))
+            venue.clean_fields(exclude=exclude)
         else:
-            venue.full_clean(exclude=list(data.tolerated), validate_unique=False)
-        venue.save()
+            venue.full_clean(exclude=exclude, validate_unique=False)
+        if venue not in new:
+            venue.save()
+    # New venues in bulk: nothing uses them yet, so there is no search index to update.
+    _bulk_create(Venue, new, key="oruk_id")
     return venues
+
+
+def _bulk_create(model, objects: list, *, key: str) -> None:
+    model.objects.bulk_create(objects, batch_size=1000)
+    if objects and objects[0].pk is None:  # a database without RETURNING on bulk inserts
+        pks = dict(model.objects.filter(**{f"{key}__in": [getattr(o, key) for o in objects]}).values_list(key, "pk"))
+        for instance in objects:
+            instance.pk = pks[getattr(instance, key)]
 
 
 def _session_signature(session: ActivitySession) -> tuple:
@@ -680,7 +726,7 @@ def _session_signature(session: ActivitySession) -> tuple:
     )
 
 
-def _apply_service(service: ServiceData, *, page, organisation, venues, terms, counts) -> str:
+def _apply_service(service: ServiceData, *, page, organisation, venues, terms, counts, new: list) -> str:
     tally, session_tally = counts["activities"], counts["sessions"]
     needs = [terms[term.oruk_id] for term in service.terms] + [terms[ref] for ref, _ in service.term_refs]
     if page is None:
@@ -695,8 +741,7 @@ def _apply_service(service: ServiceData, *, page, organisation, venues, terms, c
             )
             for order, data in enumerate(service.sessions)
         ]
-        organisation.add_child(instance=page)
-        _publish(page)
+        new.append((organisation, page))  # published in bulk, with the others (directory.page_tree)
         tally.created += 1
         session_tally.created += len(service.sessions)
         return "created"
@@ -737,6 +782,28 @@ def _apply_service(service: ServiceData, *, page, organisation, venues, terms, c
     session_tally.removed += len(before)
     session_tally.unchanged += len(sessions) - added - updated
     return "updated" if changed or sessions_changed or needs_changed else "unchanged"
+
+
+def _write_sessions_and_needs(pages: list[ActivityPage]) -> None:
+    """What saving each new activity would write beside it: its sessions and its needs."""
+    sessions = []
+    for page in pages:
+        for session in page.sessions.all():
+            session.activity_id = page.pk
+            sessions.append(session)
+    ActivitySession.objects.bulk_create(sessions, batch_size=1000)
+    if sessions and sessions[0].pk is None:  # a database without RETURNING on bulk inserts
+        pks = {
+            (activity, order): pk
+            for activity, order, pk in ActivitySession.objects.filter(activity__in=pages).values_list("activity_id", "sort_order", "pk")
+        }
+        for session in sessions:
+            session.pk = pks[(session.activity_id, session.sort_order)]
+    Through = ActivityPage.needs.through
+    Through.objects.bulk_create(
+        [Through(activitypage_id=page.pk, needterm_id=term.pk) for page in pages for term in page.needs.all()],
+        batch_size=1000,
+    )
 
 
 def _move(page: ActivityPage, organisation: OrganisationPage) -> None:

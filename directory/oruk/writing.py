@@ -264,7 +264,7 @@ def service_to_oruk(activity, *, organisation, url: str | None = None, modified:
     for session in sessions:
         if session.venue_id is not None:
             venues.setdefault(session.venue_id, session.venue)
-    sal_ids = {venue_pk: service_at_location_id(service_id, venue) for venue_pk, venue in venues.items()}
+    sal_ids = {venue_pk: service_at_location_id(service_id, str(venue.oruk_id)) for venue_pk, venue in venues.items()}
     data["schedules"] = [
         session_to_oruk(
             session,
@@ -315,9 +315,22 @@ def service_to_oruk(activity, *, organisation, url: str | None = None, modified:
     return data
 
 
-def service_at_location_id(service_id: str, venue) -> str:
-    """The id of a service at a location: derived from the two, as we store no such row."""
-    return derived_id(service_id, "at", venue.oruk_id)
+# A service at a location's id begins with this much of its service's id (12 hex digits), when
+# the service's id begins so (a UUID's does).
+SERVICE_ID_PREFIX = 13
+_HEX_PREFIX = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}")
+
+
+def service_at_location_id(service_id: str, location_id: str) -> str:
+    """The id of a service at a location, derived from the two ids, as we store no such row.
+
+    When the service's id is a UUID (as ORUK ids are), the first 12 hex digits are the service
+    id's, so that the service is found from the id by an index (``services_with_id_prefix``)
+    rather than by hashing every pair; the rest is the hash of both ids."""
+    derived = derived_id(service_id, "at", location_id)
+    if _HEX_PREFIX.fullmatch(service_id[:SERVICE_ID_PREFIX]):
+        return service_id[:SERVICE_ID_PREFIX] + derived[SERVICE_ID_PREFIX:]
+    return derived
 
 
 _LOCATION_SUMMARY_FIELDS = ("id", "location_type", "name", "description", "latitude", "longitude")
@@ -329,7 +342,7 @@ def service_at_location_to_oruk(service: dict, venue, *, full: bool) -> dict:
     fields (``service_at_location_list.json``). With ``full``: ``service`` is fully nested
     (``service_to_oruk``), its schedules narrowed to those at this venue, and the location has
     its address and accessibility (``service_at_location.json``)."""
-    sal_id = service_at_location_id(service["id"], venue)
+    sal_id = service_at_location_id(service["id"], str(venue.oruk_id))
     location = venue_to_oruk(venue)
     if full:
         service = {name: value for name, value in service.items() if name != "service_at_locations"}

@@ -3,8 +3,9 @@ taxonomies and taxonomy terms, and each of them by id. Only what the public dire
 (``directory.selectors.public_activities``); the ORUK objects are written by
 ``directory.oruk.writing``, as in the file export, so the ids are the export's.
 
-A page takes a fixed number of queries, whatever its size: the count, the page's rows, and one
-query each for what its items hold (organisations; venues; sessions and needs for a full service).
+A page takes a fixed number of queries, whatever its size: the page's ids and the number of
+items in all (``_page_rows``), then one query each for what its items hold (the activities' own
+fields; organisations; venues; sessions and needs for a full service).
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ import math
 import re
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, Min, OuterRef, Q, Value
-from django.db.models.functions import Length, Substr
+from django.db.models import CharField, Count, Exists, F, Func, Min, OuterRef, Q, Value, Window
+from django.db.models.functions import Concat, Length, Substr
 from django.utils import timezone
 
 from directory.models import ActivityPage, ActivitySession, NeedTerm, OrganisationPage, Venue
 from directory.oruk.exporter import organisations_of, with_service_relations
-from directory.oruk.records import derived_id
 from directory.oruk.writing import (
+    SERVICE_ID_PREFIX,
+    service_at_location_id,
     service_at_location_to_oruk,
     service_summary_to_oruk,
     service_to_oruk,
@@ -144,16 +146,49 @@ def matching_activities(query: OrukQuery):
 # --- Services -------------------------------------------------------------------------------
 
 
+# What a summary of a service reads of its activity (``service_summary_to_oruk``, the page's URL
+# and its organisation by tree path): a page of 50 leaves the long page columns unread.
+_SUMMARY_FIELDS = (
+    "oruk_id", "title", "summary", "description", "contact_email", "status", "min_age", "max_age",
+    "eligibility_notes", "last_reviewed", "last_published_at", "latest_revision_created_at",
+    "path", "depth", "url_path", "locale_id",
+)
+
+
+def _page_rows(rows, query: OrukQuery, *fields: str, count_apart: bool = False) -> tuple[list[tuple], int]:
+    """The page's rows (``fields`` of each) and how many rows there are in all: by default in one
+    query, the total a window count beside each row, so that costly filters (text, distance) run
+    once; with ``count_apart``, a count and then the page, which is quicker for a plain list read
+    from indexes alone (a window count holds every row before the first leaves). A page past the
+    end has no row to carry the count, so there the rows are counted apart too."""
+    if count_apart:
+        total = rows.count()
+        page = list(rows.values_list(*fields)[query.offset : query.offset + query.per_page]) if query.offset < total else []
+        return page, total
+    page = list(
+        rows.annotate(total_items=Window(Count("*")))
+        .values_list(*fields, "total_items")[query.offset : query.offset + query.per_page]
+    )
+    total = page[0][-1] if page else (rows.count() if query.offset else 0)
+    return [row[:-1] for row in page], total
+
+
+def _summaries(activity_ids) -> dict[int, dict]:
+    """The summary of each activity (``service_list.json``), by id: two queries."""
+    activities = ActivityPage.objects.only(*_SUMMARY_FIELDS).in_bulk(activity_ids)
+    organisations = organisations_of(activities.values())
+    return {
+        pk: service_summary_to_oruk(activity, organisation=organisations[pk], url=activity.get_full_url())
+        for pk, activity in activities.items()
+    }
+
+
 def services_page(query: OrukQuery) -> OrukPage:
-    activities = matching_activities(query)
-    total = activities.count()
-    page = list(activities[query.offset : query.offset + query.per_page]) if query.offset < total else []
-    organisations = organisations_of(page)
-    contents = [
-        service_summary_to_oruk(activity, organisation=organisations[activity.pk], url=activity.get_full_url())
-        for activity in page
-    ]
-    return OrukPage(contents, total, query.page, query.per_page)
+    # Text is searched once, with the count beside it; otherwise the list is counted and paged
+    # from the indexes on the listed activities' ids.
+    rows, total = _page_rows(matching_activities(query), query, "pk", count_apart=not query.search)
+    summaries = _summaries([pk for pk, in rows])
+    return OrukPage([summaries[pk] for pk, in rows], total, query.page, query.per_page)
 
 
 def _full_service(activity) -> dict:
@@ -198,18 +233,11 @@ def _service_venue_pairs(query: OrukQuery):
 
 
 def service_at_locations_page(query: OrukQuery) -> OrukPage:
-    pairs = _service_venue_pairs(query)
-    total = pairs.count()
-    rows = list(pairs[query.offset : query.offset + query.per_page]) if query.offset < total else []
-    activities = ActivityPage.objects.in_bulk({row["activity_id"] for row in rows})
-    venues = Venue.objects.in_bulk({row["venue_id"] for row in rows})
-    organisations = organisations_of(activities.values())
-    services = {
-        pk: service_summary_to_oruk(activity, organisation=organisations[pk], url=activity.get_full_url())
-        for pk, activity in activities.items()
-    }
+    rows, total = _page_rows(_service_venue_pairs(query), query, "activity_id", "venue_id")
+    services = _summaries({activity_id for activity_id, _ in rows})
+    venues = Venue.objects.in_bulk({venue_id for _, venue_id in rows})
     contents = [
-        service_at_location_to_oruk(services[row["activity_id"]], venues[row["venue_id"]], full=False) for row in rows
+        service_at_location_to_oruk(services[activity_id], venues[venue_id], full=False) for activity_id, venue_id in rows
     ]
     return OrukPage(contents, total, query.page, query.per_page)
 
@@ -217,24 +245,46 @@ def service_at_locations_page(query: OrukQuery) -> OrukPage:
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+def _pair_with_id(activities, sal_id: str) -> tuple[int, int] | None:
+    """(activity id, venue id) of the service at a location ``sal_id`` among ``activities``."""
+    pairs = (
+        ActivitySession.objects.filter(activity__in=activities.values("pk"), venue__isnull=False)
+        .values_list("activity_id", "activity__oruk_id", "venue_id", "venue__oruk_id")
+        .distinct()
+    )
+    return next(
+        ((activity_pk, venue_pk) for activity_pk, service_id, venue_pk, location_id in pairs
+         if service_at_location_id(service_id, location_id) == sal_id),
+        None,
+    )
+
+
 def service_at_location_detail(sal_id: str) -> dict | None:
     """The service at a location, fully nested, if the public directory lists the service there.
 
     We store no service_at_location rows: their ids are derived from the service's and the
-    venue's (``writing.service_at_location_id``), so the id is found among the listed pairs.
+    venue's (``writing.service_at_location_id``) and begin with the service's id when that is a
+    UUID, so the service is found by its id's index and the id among its few venues. Services
+    whose ids do not begin so (none unless a feed gave them) are looked through apart.
     """
     if not _UUID.fullmatch(sal_id):
         return None  # every id we derive is a UUID
-    pairs = (
-        ActivitySession.objects.filter(activity__in=public_activities().values("pk"), venue__isnull=False)
-        .values_list("activity_id", "activity__oruk_id", "venue_id", "venue__oruk_id")
-        .distinct()
-    )
-    found = next(
-        ((activity_pk, venue_pk) for activity_pk, service_id, venue_pk, venue_id in pairs.iterator()
-         if derived_id(service_id, "at", venue_id) == sal_id),
-        None,
-    )
+    listed = public_activities()
+    found = _pair_with_id(listed.filter(oruk_id__startswith=sal_id[:SERVICE_ID_PREFIX]), sal_id)
+    if found is None:
+        # Ids not beginning with 12 hex digits and a dash (writing's rule, in string functions:
+        # PostgreSQL's regular expressions take ten times as long over a large directory).
+        hex_start = Concat(Substr("oruk_id", 1, 8), Substr("oruk_id", 10, 4))
+        others = list(
+            ActivityPage.objects.alias(
+                length=Length("oruk_id"),
+                dash=Substr("oruk_id", 9, 1),
+                not_hex=Func(hex_start, Value("0123456789abcdef"), function="LTRIM", output_field=CharField()),
+            )
+            .exclude(length__gte=SERVICE_ID_PREFIX, dash="-", not_hex="")
+            .values_list("pk", flat=True)
+        )
+        found = _pair_with_id(listed.filter(pk__in=others), sal_id) if others else None
     if found is None:
         return None
     activity = with_service_relations(ActivityPage.objects.filter(pk=found[0])).get()

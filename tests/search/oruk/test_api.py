@@ -126,6 +126,24 @@ def test_unknown_ids_and_paths_are_json_404s(client, directory):
         assert response["Access-Control-Allow-Origin"] == "*"
 
 
+def test_a_service_at_a_location_is_found_by_the_id_the_list_gives(client, directory, needs):
+    """Its id begins with its service's (found by index); a service whose id a feed gave in
+    another shape is found too, and an id that was never given is not."""
+    walkers = directory["activities"]["walk"].get_parent().specific
+    make_activity(walkers, "Feed's own id", venue=make_venue("Poole Library"), oruk_id="council-feed:42")
+    listed = client.get("/oruk/service_at_locations", {"per_page": 100}).json()["contents"]
+    assert {item["service"]["name"] for item in listed} >= {"Wednesday health walk", "Feed's own id"}
+    for item in listed:
+        if item["service"]["id"][8:9] == "-":
+            assert item["id"][:13] == item["service"]["id"][:13]
+        detail = client.get(f"/oruk/service_at_locations/{item['id']}")
+        assert detail.status_code == 200, item
+        assert (detail.json()["service"]["name"], detail.json()["location"]["name"]) == (
+            item["service"]["name"], item["location"]["name"])
+    first = listed[0]["id"]
+    assert client.get(f"/oruk/service_at_locations/{first[:13]}{'0' * 4}{first[17:]}").status_code == 404
+
+
 def test_open_to_any_origin_and_read_only(client, directory):
     response = client.get("/oruk/services", HTTP_ORIGIN="https://council.example.gov.uk")
     assert response["Access-Control-Allow-Origin"] == "*"
