@@ -130,8 +130,9 @@ class ApiToken(models.Model):
 
 
 class IdempotentRequest(models.Model):
-    """A referral made through the API under the caller's ``Idempotency-Key``: a retried request
-    (a timeout, an answer lost on the way back) gets the same referral back, not a second one.
+    """A change made through the API under the caller's ``Idempotency-Key`` (a referral made, a step,
+    a connection made, a discharge): a retried request (a timeout, an answer lost on the way back)
+    is answered with the referral (or connection) as it is, not done a second time.
 
     Holds no personal data: who called, their key, a hash of the request body, and the referral.
     """
