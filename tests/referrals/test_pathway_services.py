@@ -41,6 +41,7 @@ def test_a_referral_walks_the_whole_pathway(service, triage, link_worker, activi
     )
     connection = first_session_held(connection)
     connection = services.connection_record_attendance(connection=connection, actor=actors["provider"])
+    referral.refresh_from_db()
     hold_review(referral)
     referral = discharge(referral, reason="goals_met")
 
