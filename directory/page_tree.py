@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.text import slugify
+from modelcluster.models import get_all_child_relations
 from wagtail.models import Page, PageLogEntry, ReferenceIndex, Revision
 from wagtail.search.backends import get_search_backends
 
@@ -92,15 +93,20 @@ def publish_new_children(
         page.full_clean(exclude=_TREE_FIELDS, validate_unique=False, validate_constraints=False)
 
     _insert(model, pages)
-    Page.objects.bulk_update(
-        [Page(pk=pk, numchild=parents[pk].numchild + count) for pk, count in added.items()], ["numchild"], batch_size=BATCH
-    )
+    update_rows(Page, ["numchild"], [(parents[pk].numchild + count, pk) for pk, count in added.items()])
     for pk, count in added.items():
         parents[pk].numchild += count
     for parent, _ in children:
         parent.numchild = parents[parent.pk].numchild
     if write_children is not None:
         write_children(pages)
+    # Any other child relation (Wagtail's comments, say) is empty on a new page: say so, or
+    # the revision and the reference index would each ask the database, page by page.
+    for relation in get_all_child_relations(model):
+        name = relation.get_accessor_name()
+        for page in pages:
+            if name not in getattr(page, "_cluster_related_objects", {}):
+                setattr(page, name, [])
 
     revisions = Revision.objects.bulk_create(
         [
@@ -122,7 +128,7 @@ def publish_new_children(
             revision.pk = by_object[revision.object_id]
     for page, revision in zip(pages, revisions):
         page.latest_revision = page.live_revision = revision
-    Page.objects.bulk_update(pages, ["latest_revision", "live_revision"], batch_size=BATCH)
+    update_rows(Page, ["latest_revision", "live_revision"], [(page.latest_revision_id, page.live_revision_id, page.pk) for page in pages])
 
     PageLogEntry.objects.bulk_create(
         [
@@ -141,6 +147,20 @@ def publish_new_children(
         backend.add_bulk(model, pages)
     pages_published.send(sender=model, instances=pages)
     return pages
+
+
+def update_rows(model, fields: list[str], rows: list[tuple]) -> None:
+    """Set ``fields`` (of ``model``'s own table) row by row: each row gives their values, then the
+    primary key. One statement sent many times (pipelined by psycopg), which PostgreSQL runs far
+    faster than the one large ``CASE`` of ``bulk_update``."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"{quote(model._meta.get_field(name).column)} = %s" for name in fields)
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(model._meta.pk.column)} = %s"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[start : start + BATCH])
 
 
 def _siblings(parents) -> tuple[dict[int, int], dict[int, set[str]]]:

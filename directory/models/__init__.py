@@ -1,4 +1,5 @@
 from directory.models.harvesting import Feed, HarvestedListing, HarvestKind, HarvestRun
+from directory.models.imports import ImportedRecord
 from directory.models.pages import ActivityPage, ActivitySession, DirectoryIndexPage, OrganisationPage
 from directory.models.postcodes import Postcode
 from directory.models.taxonomy import NeedTerm
@@ -12,6 +13,7 @@ __all__ = [
     "HarvestKind",
     "HarvestRun",
     "HarvestedListing",
+    "ImportedRecord",
     "NeedTerm",
     "OrganisationPage",
     "Postcode",

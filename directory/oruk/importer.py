@@ -16,11 +16,17 @@ Pages are published through revisions so their Wagtail history shows the import.
 
 Reading each record is ``directory.oruk.reading``; what maps to what, and why, is in
 ``directory.oruk.records``.
+
+A record imported before is skipped before any checking when it is exactly as it was then
+and so is what it wrote (``ImportedRecord``: its digest, the revisions its activity and
+organisation were left at, and the venues and needs it describes): it is reported unchanged,
+with the warnings it gave then. A page or venue changed here since takes the full path again.
 """
 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -38,6 +44,7 @@ from directory.models import (
     ActivityPage,
     ActivitySession,
     DirectoryIndexPage,
+    ImportedRecord,
     NeedTerm,
     OrganisationPage,
     Venue,
@@ -54,7 +61,7 @@ from directory.oruk.records import (
 )
 from directory.oruk.schemas import page_validator, schema_errors, service_validator
 from directory.page_tree import publish_new_children
-from directory.permissions import organisation_sync_editor_permissions
+from directory.permissions import organisations_give_editors
 from directory.selectors import directory_index
 
 Progress = Callable[..., Iterable]
@@ -134,6 +141,17 @@ class Skipped:
         return f"{self.label}: {'; '.join(self.reasons)}"
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """What an import keeps of a record (``ImportedRecord``), to skip it next time if unchanged."""
+
+    digest: str
+    warnings: tuple[str, ...] = ()  # the record's own, without its label
+    found: tuple[tuple[int, str], ...] = ()  # about its locations and terms, each with its place among them
+    deviations: dict = field(default_factory=dict)
+    described: dict = field(default_factory=dict)  # ``_described``
+
+
 @dataclass
 class ImportPlan:
     services: list[ServiceData]
@@ -146,6 +164,11 @@ class ImportPlan:
     coordinates: dict[str, Coordinates | None]
     warnings: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    # Records found unchanged since they were last imported (``_unchanged_records``), by ORUK id,
+    # left out of ``services``: each, and what they describe, is reported unchanged.
+    unchanged: list[str] = field(default_factory=list)
+    unchanged_described: dict[str, set[str]] = field(default_factory=dict)
+    fingerprints: dict[str, Fingerprint] = field(default_factory=dict)
 
 
 def _label(record, number: int) -> str:
@@ -174,13 +197,24 @@ def directory_import_plan(
     read: list[tuple[int, ServiceData]] = []
     first_record: dict[str, int] = {}
     validator = service_validator()
+    digests, unchanged = _unchanged_records(records)
+    record_deviations: dict[int, Deviations] = {}
 
     for number, record in enumerate(progress(records, total=len(records), desc="Checking"), start=1):
         labels[number] = _label(record, number)
+        if number in unchanged:
+            # Imported before as it is now: its warnings again, without checking it again.
+            warnings[number] = list(unchanged[number].warnings)
+            for kind, paths in unchanged[number].deviations.items():
+                getattr(deviations, kind).update(paths)
+            continue
         if not isinstance(record, dict):
             errors[number] = [f"expected a service object, found {type(record).__name__}"]
             continue
-        record = tolerate(record, deviations)
+        record_deviations[number] = Deviations()
+        record = tolerate(record, record_deviations[number])
+        for kind in _DEVIATION_KINDS:
+            getattr(deviations, kind).update(getattr(record_deviations[number], kind))
         report = Report()
         for path, message in schema_errors(validator, record):
             report.error(path, message)
@@ -228,6 +262,18 @@ def directory_import_plan(
         for number in sorted(errors)
     ]
     kept = {number for number, _ in active}
+    # What the records' locations and terms were warned about is kept with the first record
+    # that has each, in the order given, so a record skipped as unchanged gives it again.
+    own_found: dict[int, list[tuple[int, str]]] = {}
+    for position, (number, message) in enumerate(found_warnings):
+        own_found.setdefault(number, []).append((position, message))
+    fresh = {message for _, message in found_warnings}
+    replayed = sorted(
+        (position, number, message)
+        for number, fingerprint in unchanged.items()
+        for position, message in fingerprint.found
+        if message not in fresh  # given by a record checked this time
+    )
     return ImportPlan(
         services=[service for _, service in active],
         organisations=gathered["organisations"],
@@ -239,10 +285,144 @@ def directory_import_plan(
         terms=gathered["terms"],
         coordinates=coordinates,
         warnings=deviations.warnings()
-        + [line(number, message) for number in sorted(warnings) if number in kept for message in warnings[number]]
-        + [line(number, message) for number, message in found_warnings],
+        + [
+            line(number, message)
+            for number in sorted(warnings)
+            if number in kept or number in unchanged
+            for message in warnings[number]
+        ]
+        + [line(number, message) for number, message in found_warnings]
+        + [line(number, message) for _, number, message in replayed],
         skipped=skipped,
+        unchanged=[_id_of(records[number - 1]).lower() for number in sorted(unchanged)],
+        unchanged_described={
+            kind: set().union(*(_described(records[number - 1])[kind] for number in unchanged))
+            for kind in ("organisations", "venues", "needs")
+        },
+        fingerprints={
+            service.oruk_id: Fingerprint(
+                digest=digests[number],
+                warnings=tuple(warnings.get(number, ())),
+                found=tuple(own_found.get(number, ())),
+                deviations={
+                    kind: sorted(getattr(record_deviations[number], kind).elements())
+                    for kind in _DEVIATION_KINDS
+                    if getattr(record_deviations[number], kind)
+                },
+                described=_described(records[number - 1]),
+            )
+            for number, service in active
+            if number in digests
+        },
     )
+
+
+# Bump when reading a record changes what it imports as, so that every record is read again.
+READING_VERSION = "1"
+_DEVIATION_KINDS = ("naive_timestamps", "no_limit_ages", "unknown_fields")
+
+
+def record_digest(record: dict) -> str:
+    """A digest of a service record as the feed gave it (and of how we read records)."""
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{READING_VERSION}\n{text}".encode()).hexdigest()
+
+
+def _organisation_id(record: dict) -> str | None:
+    organisation = record.get("organization")
+    if isinstance(organisation, dict) and _id_of(organisation):
+        return _id_of(organisation)
+    value = record.get("organization_id")
+    return value.strip().lower() if isinstance(value, str) and value.strip() else None
+
+
+def _unchanged_records(records: list) -> tuple[dict[int, str], dict[int, Fingerprint]]:
+    """Each record's digest (by record number), and the records that need not be checked or
+    applied again: imported before with the same digest (``ImportedRecord``), their activity
+    and its organisation at the revisions that import left, the activity still under the
+    organisation the record names. A record whose id the file has twice is always checked."""
+    digests, ids = {}, {}
+    for number, record in enumerate(records, start=1):
+        oruk_id = _id_of(record)
+        if oruk_id is not None:
+            ids.setdefault(oruk_id.lower(), []).append(number)
+            digests[number] = record_digest(record)
+    once = {oruk_id: numbers[0] for oruk_id, numbers in ids.items() if len(numbers) == 1}
+    if not once:
+        return digests, {}
+    stored = {
+        row.activity.oruk_id.lower(): row
+        for row in ImportedRecord.objects.filter(activity__oruk_id__in=list(once)).select_related("activity").only(
+            "digest", "revision_id", "organisation_revision_id", "state", "warnings", "deviations",
+            "activity__oruk_id", "activity__path", "activity__latest_revision_id",
+        )
+    }
+    same = {oruk_id: row for oruk_id, row in stored.items() if row.digest == digests[once[oruk_id]]}
+    parents = {
+        path: (oruk_id.lower(), revision)
+        for path, oruk_id, revision in OrganisationPage.objects.filter(
+            path__in={row.activity.path[: -Page.steplen] for row in same.values()}
+        ).values_list("path", "oruk_id", "latest_revision_id")
+    }
+    states = _states({oruk_id: _described(records[once[oruk_id] - 1]) for oruk_id in same})
+    unchanged = {}
+    for oruk_id, row in same.items():
+        number = once[oruk_id]
+        parent = parents.get(row.activity.path[: -Page.steplen])
+        if (
+            parent is not None
+            and parent == (_organisation_id(records[number - 1]), row.organisation_revision_id)
+            and row.activity.latest_revision_id == row.revision_id
+            and states[oruk_id] == row.state
+        ):
+            unchanged[number] = Fingerprint(
+                digest=row.digest,
+                warnings=tuple(row.warnings.get("record", ())),
+                found=tuple((position, message) for position, message in row.warnings.get("found", ())),
+                deviations=row.deviations,
+            )
+    return digests, unchanged
+
+
+def _described(record: dict) -> dict[str, frozenset[str]]:
+    """The ids of the organisation, locations and taxonomy terms that ``record`` describes
+    (not those it names only by id): what importing it writes beside its activity."""
+    described = {"organisations": set(), "venues": set(), "needs": set()}
+    organisation = record.get("organization")
+    if isinstance(organisation, dict) and _id_of(organisation):
+        described["organisations"].add(_id_of(organisation).lower())
+    for at_location in record.get("service_at_locations") or []:
+        location = at_location.get("location") if isinstance(at_location, dict) else None
+        if isinstance(location, dict) and _id_of(location):
+            described["venues"].add(_id_of(location).lower())
+    terms = [a.get("taxonomy_term") for a in record.get("attributes") or [] if isinstance(a, dict)]
+    terms += [term for term in record.get("taxonomy_terms") or [] if isinstance(term, dict)]
+    for term in terms:
+        if isinstance(term, dict) and _id_of(term):
+            described["needs"].add(_id_of(term).lower())
+    return {kind: frozenset(ids) for kind, ids in described.items()}
+
+
+def _states(described: dict[object, dict[str, frozenset[str]]]) -> dict[object, str]:
+    """For each key, a digest of the venues and needs it describes as they are stored now, so a
+    venue or need changed here since (an editor's correction) makes its record go the full
+    path again, as it always did. (Its organisation's edits show in its revisions.)"""
+    venue_ids = set().union(*(d["venues"] for d in described.values())) if described else set()
+    term_ids = set().union(*(d["needs"] for d in described.values())) if described else set()
+    rows = {}
+    for kind, model, ids in (("venues", Venue, venue_ids), ("needs", NeedTerm, term_ids)):
+        fields = [f.attname for f in model._meta.concrete_fields if f.attname != "oruk_id"]
+        found = {}
+        for start in range(0, len(ids), 5000):
+            chunk = sorted(ids)[start : start + 5000]
+            for oruk_id, *values in model.objects.filter(oruk_id__in=chunk).values_list("oruk_id", *fields):
+                found[oruk_id.lower()] = repr(values)
+        rows[kind] = found
+    states = {}
+    for key, ids in described.items():
+        text = "\n".join(f"{kind} {oruk_id} {rows[kind].get(oruk_id)}" for kind in ("venues", "needs") for oruk_id in sorted(ids[kind]))
+        states[key] = hashlib.sha256(text.encode()).hexdigest()
+    return states
 
 
 def _id_of(record) -> str | None:
@@ -494,8 +674,12 @@ def directory_import_apply(
     batches = [new[start : start + PUBLISH_BATCH] for start in range(0, len(new), PUBLISH_BATCH)]
     for batch in progress(batches, total=len(batches), desc=f"Publishing {len(new)} new"):
         publish_new_children(batch, write_children=_write_sessions_and_needs)
+    _count_unchanged(plan, counts)
+    for oruk_id in plan.unchanged:
+        activities[oruk_id] = "unchanged"
+    _keep_fingerprints(plan.fingerprints)
     return ImportReport(
-        services=len(plan.services),
+        services=len(plan.services) + len(plan.unchanged),
         counts=counts,
         warnings=plan.warnings,
         activities=activities,
@@ -659,11 +843,9 @@ def _apply_organisations(plan: ImportPlan, index: DirectoryIndexPage, tally: Tal
 
 
 def _give_editors(organisations) -> None:
-    # What saving an organisation does (directory.signal_handlers), before its revision is taken.
-    # In name order: each one's image collection is then added after the last (collections are
-    # kept sorted by name), instead of moving every collection after it along one place.
-    for organisation in sorted(organisations, key=lambda page: f"{page.title} ({page.pk})"):
-        organisation_sync_editor_permissions(organisation=organisation)
+    # What saving an organisation does (directory.signal_handlers), before its revision is
+    # taken, so the revision records the group: for all the new organisations at once.
+    organisations_give_editors(organisations=organisations)
 
 
 def _apply_venues(plan: ImportPlan, organisations, tally: Tally) -> dict[str, Venue]:
@@ -696,7 +878,7 @@ def _apply_venues(plan: ImportPlan, organisations, tally: Tally) -> dict[str, Ve
             venue.clean_fields(exclude=exclude)
         else:
             venue.full_clean(exclude=exclude, validate_unique=False)
-        if venue not in new:
+        if venue.pk is not None:
             venue.save()
     # New venues in bulk: nothing uses them yet, so there is no search index to update.
     _bulk_create(Venue, new, key="oruk_id")
@@ -784,6 +966,58 @@ def _apply_service(service: ServiceData, *, page, organisation, venues, terms, c
     return "updated" if changed or sessions_changed or needs_changed else "unchanged"
 
 
+def _count_unchanged(plan: ImportPlan, counts: dict[str, Tally]) -> None:
+    """Count the records skipped as unchanged, and what they describe that no other record did."""
+    if not plan.unchanged:
+        return
+    counts["activities"].unchanged += len(plan.unchanged)
+    counts["sessions"].unchanged += ActivitySession.objects.filter(activity__oruk_id__in=plan.unchanged).count()
+    counted = {
+        "organisations": set(plan.organisations),
+        "venues": set(plan.venues),
+        "needs": set(plan.terms),
+    }
+    for kind, ids in plan.unchanged_described.items():
+        counts[kind].unchanged += len(ids - counted[kind])
+
+
+def _keep_fingerprints(fingerprints: dict[str, Fingerprint]) -> None:
+    """Store what each imported record was, with the revisions its pages are now at."""
+    if not fingerprints:
+        return
+    pages = list(
+        ActivityPage.objects.filter(oruk_id__in=list(fingerprints)).values_list("pk", "oruk_id", "path", "latest_revision_id")
+    )
+    organisations = dict(
+        OrganisationPage.objects.filter(path__in={path[: -Page.steplen] for _, _, path, _ in pages}).values_list(
+            "path", "latest_revision_id"
+        )
+    )
+    kept = ["digest", "revision_id", "organisation_revision_id", "state", "warnings", "deviations"]
+    stored = {
+        row[0]: row[1:]
+        for row in ImportedRecord.objects.filter(activity_id__in=[pk for pk, *_ in pages]).values_list("activity_id", *kept)
+    }
+    states = _states({oruk_id: fingerprint.described for oruk_id, fingerprint in fingerprints.items()})
+    rows = []
+    for pk, oruk_id, path, revision in pages:
+        fingerprint = fingerprints[oruk_id]
+        row = ImportedRecord(
+            activity_id=pk,
+            digest=fingerprint.digest,
+            revision_id=revision,
+            organisation_revision_id=organisations.get(path[: -Page.steplen]),
+            state=states[oruk_id],
+            warnings={"record": list(fingerprint.warnings), "found": [list(item) for item in fingerprint.found]},
+            deviations=fingerprint.deviations,
+        )
+        if stored.get(pk) != tuple(getattr(row, name) for name in kept):
+            rows.append(row)
+    ImportedRecord.objects.bulk_create(
+        rows, batch_size=1000, update_conflicts=True, unique_fields=["activity"], update_fields=[*kept, "imported_at"]
+    )
+
+
 def _write_sessions_and_needs(pages: list[ActivityPage]) -> None:
     """What saving each new activity would write beside it: its sessions and its needs."""
     sessions = []
@@ -829,16 +1063,16 @@ def summary_lines(result: ImportReport) -> list[str]:
 
 
 __all__ = [
+    "FeedRecords",
     "ImportFileError",
     "ImportPlan",
     "ImportReport",
-    "FeedRecords",
     "ImportResult",
     "Skipped",
-    "import_feed",
     "directory_import",
     "directory_import_apply",
     "directory_import_plan",
+    "import_feed",
     "read_feed",
     "records_from_json",
     "summary_lines",
