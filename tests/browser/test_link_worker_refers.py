@@ -1,10 +1,11 @@
 """A link worker signs in (password, then a code from their authenticator app) and runs a person's episode:
-first contact, then two connections at once (an activity found with the person and sent to its provider,
-and a signpost to a service outside the directory), attendance once the first session has happened (the
-provider's side is done by the services, as their own browser test walks it), the review contact, and
-discharge through the summary they check before confirming; and a triage officer triages a new referral
-to them. With the keyboard alone (Tab, Space, arrows, Enter and typing; no clicks), and axe and
-screenshots on every page on the way.
+first contact, then the person's care and support plan (what matters to them, and a goal), then two
+connections at once (an activity found with the person and sent to its provider, and a signpost to a
+service outside the directory), attendance once the first session has happened (the provider's side is
+done by the services, as their own browser test walks it), the review contact (the goal achieved, the
+"after" wellbeing scores recorded), and discharge through the summary they check before confirming; and a
+triage officer triages a new referral to them. With the keyboard alone (Tab, Space, arrows, Enter and
+typing; no clicks), and axe and screenshots on every page on the way.
 """
 
 import re
@@ -28,7 +29,7 @@ from factories.referrals import (
 from referrals import services
 from referrals.choices import ConnectionStatus, DischargeReason, ReferralStatus
 from referrals.forms.caseload import live_activities
-from referrals.models import Referral
+from referrals.models import Referral, WellbeingScore
 from referrals.roles import SYSTEM
 from tests.browser.conftest import choose_option, is_focused, tab_to
 
@@ -107,6 +108,24 @@ def open_details(page, summary_text: str) -> None:
     expect(page.locator("details", has=summary).first).to_have_attribute("open", "")
 
 
+def choose_radio(page, group, label: str) -> None:
+    """Choose ``label`` in a group of radios from the keyboard: Tab into the group (focus lands on its
+    checked radio, or on its first), then the down arrow until ``label`` is checked."""
+    group.wait_for(state="attached")
+    for _ in range(LONG_PAGE):
+        if group.evaluate("g => g.contains(document.activeElement)"):
+            break
+        page.keyboard.press("Tab")
+    else:
+        raise AssertionError(f"{group} never received focus")
+    target = group.get_by_role("radio", name=label, exact=True)
+    for _ in range(group.get_by_role("radio").count()):
+        if target.is_checked():
+            return
+        page.keyboard.press("ArrowDown")
+    expect(target).to_be_checked()
+
+
 def record_contact(page, *, review: bool = False) -> None:
     """Fill in "Record a contact" (open): held, just now, face to face, 30 minutes (the review, if asked)."""
     form = page.locator("#record-contact form")
@@ -150,6 +169,37 @@ def test_a_link_worker_runs_an_episode_with_the_keyboard(link_worker_case, page,
     record_contact(page)
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.CONTACTED
+
+    # Her care and support plan, built with her: what matters to her, and a goal to review in a few weeks.
+    tab_to(page, page.get_by_role("link", name=re.compile(r"^What matters to them, their goals")), limit=LONG_PAGE)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Care and support plan")
+    tab_to(page, page.get_by_role("button", name="Start the plan"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert").filter(has_text="Plan started.")).to_be_visible()
+    tab_to(page, page.get_by_label("What matters to the person"))
+    page.keyboard.press("ControlOrMeta+A")  # in her words, in place of what the referral said
+    page.keyboard.type("Getting out of the house and seeing people again.")
+    tab_to(page, page.get_by_role("button", name="Save what matters"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert").filter(has_text="What matters to the person saved.")).to_be_visible()
+    open_details(page, "Add a goal")
+    goal = "Walk with a group once a week"
+    type_into(page, page.get_by_label("Goal", exact=True), goal)
+    review_on = timezone.localdate() + timedelta(weeks=4)
+    for part, value in (("day", review_on.day), ("month", review_on.month), ("year", review_on.year)):
+        type_into(page, page.locator(f"#id_goal-review_on_{part}"), str(value))
+    tab_to(page, page.get_by_role("button", name="Add the goal"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert").filter(has_text="Goal added.")).to_be_visible()
+    expect(page.locator("#goals ~ dl").first).to_contain_text(goal)
+    check_page(page, "link worker: care and support plan")
+    referral.refresh_from_db()
+    assert referral.care_plan.what_matters == "Getting out of the house and seeing people again."
+    assert [(g.description, g.review_on) for g in referral.care_plan.goals.all()] == [(goal, review_on)]
+    tab_to(page, page.get_by_role("link", name="Back to the referral"), limit=LONG_PAGE)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ada Browne")
 
     # Find an activity with the person.
     tab_to(page, page.get_by_role("link", name="Back to my caseload"))
@@ -235,6 +285,40 @@ def test_a_link_worker_runs_an_episode_with_the_keyboard(link_worker_case, page,
     record_contact(page, review=True)
     expect(page.locator("#review-needed")).to_have_count(0)
 
+    # At the review: her goal is achieved, on the plan ...
+    tab_to(page, page.get_by_role("link", name=re.compile(r"^What matters to them, their goals")), limit=LONG_PAGE)
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_role("link", name=f"Change goal: {goal}"), limit=LONG_PAGE)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change a goal")
+    check_page(page, "link worker: change a goal")
+    choose_radio(page, page.locator("#id_goal-status"), "Achieved")
+    tab_to(page, page.get_by_role("button", name="Save the goal"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert").filter(has_text="Goal saved.")).to_be_visible()
+    expect(page.locator("#goals ~ dl").first).to_contain_text("Achieved")
+    assert list(referral.care_plan.goals.values_list("status", flat=True)) == ["achieved"]
+    tab_to(page, page.get_by_role("link", name="Back to the referral"), limit=LONG_PAGE)
+    page.keyboard.press("Enter")
+
+    # ... and her "after" wellbeing scores (ONS4, 0 to 10), asked at the review.
+    tab_to(page, page.get_by_role("link", name=re.compile(r"^Record their .after. wellbeing scores")), limit=LONG_PAGE)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Wellbeing (ONS4)")
+    after = {"life_satisfaction": 7, "worthwhile": 8, "happiness": 6, "anxiety": 3}
+    choose_radio(page, page.locator("#id_ons4-stage"), "Review")
+    for question, score in after.items():
+        choose_radio(page, page.locator(f"#id_ons4-{question}"), str(score))
+    tab_to(page, page.get_by_role("button", name="Record answers"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert").filter(has_text="Wellbeing answers recorded.")).to_be_visible()
+    check_page(page, "link worker: wellbeing answers recorded")
+    review_scores = WellbeingScore.objects.get(referral=referral, stage="review")
+    assert {question: getattr(review_scores, question) for question in after} == after
+    tab_to(page, page.get_by_role("link", name="Back to the referral"), limit=LONG_PAGE)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ada Browne")
+
     # Discharge: the reason, then the summary to check, then confirm.
     open_details(page, "Discharge")
     goals_met = page.get_by_role("radio", name="Goals met")
@@ -246,6 +330,7 @@ def test_a_link_worker_runs_an_episode_with_the_keyboard(link_worker_case, page,
     expect(page.get_by_role("heading", level=1)).to_have_text("Check the discharge summary")
     expect(page.locator("main")).to_contain_text("Went to the first session")
     expect(page.locator("main")).to_contain_text("Citizens Advice Poole")
+    expect(page.locator("main")).to_contain_text(f"{goal}: achieved")
     check_page(page, "link worker: discharge summary to check")
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.CONTACTED  # nothing final yet
