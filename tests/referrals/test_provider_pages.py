@@ -185,7 +185,7 @@ def test_each_look_at_a_referral_is_audited(provider, referral_at, provider_edit
     connection = referral_at(S.SENT_TO_PROVIDER)
     provider.get(page_url(connection))
     provider.get(reverse("referrals:provider_inbox"))
-    views = AuditEntry.objects.filter(referral_id=connection.pk, action=AuditAction.VIEW, actor=provider_editor)
+    views = AuditEntry.objects.filter(referral_id=connection.referral_id, action=AuditAction.VIEW, actor=provider_editor)
     assert set(views.values_list("what", flat=True)) == {"provider referral page", "provider inbox"}
 
 
