@@ -108,18 +108,13 @@ def _step(
     with transaction.atomic():
         locked = _lock_referral(referral)
         check_may_take(actor, locked, transition)
-        if locked.status == transition.target and transition.idempotent and (same is None or same(locked)):
+        if _already_done(locked, transition, same):
             return locked
-        if locked.status not in transition.sources:
-            raise InvalidTransition(
-                f"This referral is {locked.get_status_display().lower()}, so it cannot be "
-                f"{transition.label.lower() or action} now. Someone may have updated it: reload the page.",
-            )
+        _refuse_unless_it_follows(locked, transition, "referral")
         from_status = locked.status
         now = timezone.now()
         # Stamped first, so a step's own fields can take the same moment.
-        if transition.stamp and (transition.stamp_latest or getattr(locked, transition.stamp) is None):
-            setattr(locked, transition.stamp, now)
+        _stamp(locked, transition, now)
         if change is not None:
             change(locked)
         locked.status = transition.target
@@ -136,6 +131,26 @@ def _step(
         if notify is not None:
             queue_notifications(locked, notify)
     return locked
+
+
+def _already_done(locked, transition: Transition, same) -> bool:
+    """A repeat of an idempotent step asking for what is already recorded: nothing to write, no one to tell."""
+    return locked.status == transition.target and transition.idempotent and (same is None or same(locked))
+
+
+def _refuse_unless_it_follows(locked, transition: Transition, what: str) -> None:
+    """Refuse a step the referral's (or connection's) status does not lead to, in words a person can act on."""
+    if locked.status not in transition.sources:
+        raise InvalidTransition(
+            f"This {what} is {locked.get_status_display().lower()}, so it cannot be "
+            f"{transition.label.lower() or transition.action} now. Someone may have updated it: reload the page.",
+        )
+
+
+def _stamp(locked, transition: Transition, now) -> None:
+    """Set the step's time stamp: the first time it happens, or every time for steps that alerts time from."""
+    if transition.stamp and (transition.stamp_latest or getattr(locked, transition.stamp) is None):
+        setattr(locked, transition.stamp, now)
 
 
 def _lock_referral(referral: Referral) -> Referral:
@@ -175,21 +190,16 @@ def _connection_step(
         )
         locked.referral = referral
         check_may_take(actor, referral, transition, locked)
-        if locked.status == transition.target and transition.idempotent and (same is None or same(locked)):
+        if _already_done(locked, transition, same):
             return locked
         # A person who declined may still have a connection with a provider: withdrawing it is how it ends
         # (discharge waits for it), so that one step stays open to them.
         if not (action == "withdraw" and referral.status == ReferralStatus.DECLINED_BY_PERSON):
             _refuse_unless_open(referral, transition.label)
-        if locked.status not in transition.sources:
-            raise InvalidTransition(
-                f"This connection is {locked.get_status_display().lower()}, so it cannot be "
-                f"{transition.label.lower() or action} now. Someone may have updated it: reload the page.",
-            )
+        _refuse_unless_it_follows(locked, transition, "connection")
         from_status = locked.status
         now = timezone.now()
-        if transition.stamp and (transition.stamp_latest or getattr(locked, transition.stamp) is None):
-            setattr(locked, transition.stamp, now)
+        _stamp(locked, transition, now)
         if transition.target:
             locked.status = transition.target
         if change is not None:
