@@ -14,6 +14,20 @@ class ReferralStatus(models.TextChoices):
     CONTACTED = "contacted", "In support"
     DECLINED_BY_PERSON = "declined_by_person", "Person declined"
     DISCHARGED = "discharged", "Discharged"
+    # Triage's other two answers: the referral is for another service, or the person is not eligible.
+    REDIRECTED = "redirected", "Redirected to another service"
+    NOT_ELIGIBLE = "not_eligible", "Not eligible"
+
+
+class NotEligibleReason(models.TextChoices):
+    """Why triage declined a referral as not eligible (reported, and told to the referrer)."""
+
+    AGE = "age", "Outside the service's age range"
+    NOT_IN_AREA = "not_in_area", "Not registered with a practice the service covers"
+    IN_CRISIS = "in_crisis", "In crisis: needs urgent care first"
+    CLINICAL_NEED = "clinical_need", "Needs a clinical service rather than social prescribing"
+    ALREADY_SUPPORTED = "already_supported", "Already supported by a similar service"
+    OTHER = "other", "Another reason"
 
 
 class ConnectionKind(models.TextChoices):
@@ -68,6 +82,7 @@ class ConsentPurpose(models.TextChoices):
     REFERRAL = "referral", "Being referred to social prescribing"
     SHARE_WITH_PROVIDER = "share_with_provider", "Sharing contact details with the activity provider"
     FEEDBACK_TO_REFERRER = "feedback_to_referrer", "Feedback to the person who referred"
+    SHARE_WITH_GP = "share_with_gp", "Telling their GP practice about the referral and how it ended"
 
 
 class ConsentMethod(models.TextChoices):
@@ -132,6 +147,21 @@ class NotificationKind(models.TextChoices):
     CARE_PLAN_COPY = "care_plan_copy", "A copy of the care and support plan"
     SAFEGUARDING_CONCERN = "safeguarding_concern", "Safeguarding concern for the safeguarding lead"
     CONNECTION_WITHDRAWN = "connection_withdrawn", "Referral withdrawn: to the provider"
+    REDIRECTED_TO_REFERRER = "redirected_to_referrer", "Referral redirected: to the referrer"
+    NOT_ELIGIBLE_TO_REFERRER = "not_eligible_to_referrer", "Referral declined as not eligible: to the referrer"
+    GP_ACKNOWLEDGEMENT = "gp_acknowledgement", "Referral accepted: to the GP practice"
+    GP_DISCHARGE_SUMMARY = "gp_discharge_summary", "Discharge summary: to the GP practice"
+
+
+class GpMessageKind(models.TextChoices):
+    ACKNOWLEDGEMENT = "acknowledgement", "Referral accepted"
+    DISCHARGE = "discharge", "Discharge summary"
+
+
+class GpMessageRoute(models.TextChoices):
+    NHSMAIL = "nhsmail", "Email to the practice's NHSmail address, with the summary as a PDF"
+    LETTER = "letter", "Letter to print and post (the practice has no NHSmail address on record)"
+    NOT_SENT = "not_sent", "Not sent"
 
 
 class AlertKind(models.TextChoices):

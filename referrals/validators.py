@@ -3,6 +3,7 @@
 import re
 
 from django.core.exceptions import ValidationError
+from django.db import models
 
 
 def normalise_nhs_number(value: str) -> str:
@@ -26,3 +27,34 @@ def validate_nhs_number(value: str) -> None:
             "This is not a valid NHS number. Check each digit, or leave it blank if you do not know it.",
             code="nhs_number_check_digit",
         )
+
+
+class NHSNumberField(models.CharField):
+    """An NHS number, kept as its 10 digits whatever way it was typed, and checked (modulus 11).
+
+    Every way in (forms, the API, imports, ``Model.full_clean`` and plain ``save``) stores the same
+    digits, so one person's number always matches itself.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 10)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("validators", [validate_nhs_number])
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("validators", None)
+        return name, path, args, kwargs
+
+    def to_python(self, value):
+        return normalise_nhs_number(super().to_python(value))
+
+    def pre_save(self, model_instance, add):
+        value = normalise_nhs_number(getattr(model_instance, self.attname))
+        setattr(model_instance, self.attname, value)
+        return value
+
+    def formfield(self, **kwargs):
+        # Room for the spaces or dashes people type ("943 476 5919"); the digits are checked on cleaning.
+        return super().formfield(**{"max_length": 13, **kwargs})

@@ -4,6 +4,7 @@ The referral (``TRANSITIONS``)::
 
     received → triaged → in support (contacted) → discharged
     the person may decline at any open point (declined → discharged)
+    triage may instead redirect it to another service, or decline it as not eligible (both final)
 
 While the person is in support, the link worker connects them to activities and services,
 several at once. Each connection (``CONNECTION_TRANSITIONS``)::
@@ -69,6 +70,11 @@ TRANSITIONS = {
     t.action: t
     for t in [
         _t("triage", {S.RECEIVED}, S.TRIAGED, {TRIAGE}, stamp="triaged_at", label="Triaged"),
+        # Triage's other answers, before anyone works with the person.
+        _t("redirect", {S.RECEIVED}, S.REDIRECTED, {TRIAGE}, stamp="redirected_at",
+           label="Redirected to another service"),
+        _t("decline_not_eligible", {S.RECEIVED}, S.NOT_ELIGIBLE, {TRIAGE}, stamp="not_eligible_at",
+           label="Declined as not eligible"),
         _t("record_contact", {S.TRIAGED}, S.CONTACTED, {LINK_WORKER}, idempotent=True, stamp="contacted_at",
            label="First contact made"),
         _t("person_declines", OPEN, S.DECLINED_BY_PERSON, {LINK_WORKER, TRIAGE}, idempotent=True,

@@ -10,6 +10,7 @@ from referrals.models.casework import (
     SafeguardingConcern,
 )
 from referrals.models.connections import Connection
+from referrals.models.gp_messages import GpMessage
 from referrals.models.links import ActionLink
 from referrals.models.notifications import Notification
 from referrals.models.outcomes import ResidentFeedback, WellbeingScore, WellbeingStage
@@ -30,6 +31,7 @@ __all__ = [
     "ContactExpectation",
     "DischargeSummary",
     "Goal",
+    "GpMessage",
     "IdempotentRequest",
     "Notification",
     "PlanAction",

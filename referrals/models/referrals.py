@@ -16,6 +16,7 @@ from django.utils import timezone
 from referrals.choices import (
     SNOMED_REFERRED,
     DischargeReason,
+    NotEligibleReason,
     Priority,
     ReferralStatus,
     Source,
@@ -63,6 +64,18 @@ class Referral(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="caseload"
     )
 
+    # Triage's other answers: declined as not eligible (with a reason code), or redirected to another
+    # service (one that uses Signpost gets the referral handed over: ``redirected_referral``).
+    not_eligible_reason = models.CharField(max_length=20, choices=NotEligibleReason.choices, blank=True)
+    redirected_to_service = models.ForeignKey(
+        "referrals.SocialPrescribingService", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    redirected_to_name = models.CharField("redirected to", max_length=255, blank=True)
+    redirected_referral = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="redirected_from"
+    )
+    triage_note = models.TextField("reason given at triage", blank=True)
+
     # Discharge: why the person's support ended, and the link worker's summary note.
     discharge_reason = models.CharField(max_length=20, choices=DischargeReason.choices, blank=True)
     discharge_note = models.TextField(blank=True)
@@ -74,6 +87,8 @@ class Referral(models.Model):
     contacted_at = models.DateTimeField(null=True, blank=True)
     declined_at = models.DateTimeField(null=True, blank=True)
     discharged_at = models.DateTimeField(null=True, blank=True)
+    redirected_at = models.DateTimeField(null=True, blank=True)
+    not_eligible_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
 
@@ -103,7 +118,7 @@ class Referral(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status not in (ReferralStatus.DISCHARGED, ReferralStatus.DECLINED_BY_PERSON)
+        return self.status in (ReferralStatus.RECEIVED, ReferralStatus.TRIAGED, ReferralStatus.CONTACTED)
 
 
 class DischargeSummary(models.Model):

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from referrals.choices import ConsentMethod, ConsentPurpose, ContactRoute
-from referrals.validators import validate_nhs_number
+from referrals.validators import NHSNumberField
 
 
 class Resident(models.Model):
@@ -21,9 +21,9 @@ class Resident(models.Model):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField(null=True, blank=True)
-    nhs_number = models.CharField(
-        "NHS number", max_length=10, blank=True, validators=[validate_nhs_number], help_text="10 digits, optional."
-    )
+    # One person, one record within a service: a new referral with the same NHS number joins it
+    # (``referrals.people``); the constraint below holds that.
+    nhs_number = NHSNumberField("NHS number", help_text="10 digits, optional.")
     address = models.TextField(blank=True)
     postcode = models.CharField(max_length=8, blank=True)
     phone = models.CharField(max_length=40, blank=True)
@@ -36,12 +36,36 @@ class Resident(models.Model):
     accessibility_needs = models.TextField(
         blank=True, help_text="Anything that would help them take part: mobility, hearing, sight, reading."
     )
-    gp_practice = models.CharField("GP practice", max_length=255, blank=True)
+    # The practice they are registered with, from the list; ``gp_practice`` keeps what was written when no
+    # listed practice matched (and what older records had).
+    practice = models.ForeignKey(
+        "primarycare.GpPractice", null=True, blank=True, on_delete=models.PROTECT, related_name="residents",
+        verbose_name="GP practice",
+    )
+    has_no_gp = models.BooleanField("not registered with a GP", default=False)
+    gp_practice = models.CharField("GP practice (as written)", max_length=255, blank=True)
+    # A record made in error for someone the service already knew, joined to theirs by triage staff:
+    # it keeps no personal data and points at the record that holds it all.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_records"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     anonymised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["service", "last_name"])]
+        indexes = [
+            models.Index(fields=["service", "last_name"]),
+            models.Index(fields=["service", "date_of_birth"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "nhs_number"],
+                condition=~Q(nhs_number="") & Q(merged_into__isnull=True),
+                name="one_record_per_nhs_number_in_a_service",
+                violation_error_message="The service already has a record with this NHS number.",
+            )
+        ]
 
     def __str__(self):
         return self.full_name
@@ -49,6 +73,12 @@ class Resident(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def practice_name(self) -> str:
+        if self.practice_id:
+            return self.practice.name
+        return "Not registered with a GP" if self.has_no_gp else self.gp_practice
 
     @property
     def postcode_district(self) -> str:

@@ -30,6 +30,36 @@ class SocialPrescribingService(models.Model):
     attempts_before_not_contactable = models.PositiveSmallIntegerField(
         default=3, help_text="Failed attempts at first contact before the referral can be closed as not contactable."
     )
+    # The primary care networks whose practices' patients the service is for (eligibility, reports).
+    pcns = models.ManyToManyField(
+        "primarycare.PrimaryCareNetwork", blank=True, related_name="services", verbose_name="primary care networks"
+    )
+    # Eligibility: in plain words for everyone, and as rules where Signpost can check them
+    # (``referrals.eligibility``); triage sees the check and decides.
+    eligibility_text = models.TextField(
+        "who the service is for", blank=True,
+        help_text="In plain words, as referrers and residents will read it.",
+    )
+    minimum_age = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Leave blank for no lower limit.")
+    maximum_age = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Leave blank for no upper limit.")
+    requires_practice_in_area = models.BooleanField(
+        "only for patients of the service's practices", default=False,
+        help_text="The person must be registered with a practice in one of the service's primary care networks.",
+    )
+    exclusions = models.TextField(
+        blank=True,
+        help_text="One per line: situations the service cannot take on, for triage to rule out "
+        "(for example: in crisis and needing urgent mental health care).",
+    )
+    # A new referral for someone whose support ended within this many days is flagged at triage.
+    rereferral_days = models.PositiveSmallIntegerField(
+        "re-referral period (days)", default=90,
+        help_text="A referral for someone discharged within this many days is flagged as a re-referral at triage.",
+    )
+    acknowledge_to_gp = models.BooleanField(
+        "tell the GP practice when a referral is accepted", default=False,
+        help_text="Besides the summary at discharge, which practices always receive.",
+    )
     safeguarding_lead_name = models.CharField(max_length=255, blank=True)
     safeguarding_lead_email = models.EmailField(
         blank=True, help_text="Told at once of every safeguarding concern a link worker records."
@@ -46,6 +76,10 @@ class SocialPrescribingService(models.Model):
     def prefixes(self) -> list[str]:
         return [p.strip().upper() for p in self.postcode_prefixes.split(",") if p.strip()]
 
+    @property
+    def exclusion_list(self) -> list[str]:
+        return [line.strip() for line in self.exclusions.splitlines() if line.strip()]
+
 
 class StaffMembership(models.Model):
     """The service a member of staff (link worker, triage, commissioner) works for."""
@@ -58,6 +92,10 @@ class StaffMembership(models.Model):
     # Caseload per full-time link worker (the guide: 200-250 people a year) reads this.
     hours_per_week = models.DecimalField(
         max_digits=5, decimal_places=2, default=37.5, help_text="Contracted working hours a week (full time: 37.5)."
+    )
+    # Link workers are aligned to primary care networks (the DES): triage offers them first for those practices.
+    pcns = models.ManyToManyField(
+        "primarycare.PrimaryCareNetwork", blank=True, related_name="staff", verbose_name="primary care networks"
     )
 
     def __str__(self):

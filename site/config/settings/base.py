@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "common",
     "pages",
     "directory",
+    "primarycare",
     "referrals",
     "reporting",
     "search",
