@@ -22,6 +22,7 @@ from django.utils.formats import date_format
 
 from directory.choices import ActivityStatus
 from directory.schedules import next_occurrences
+from referrals import gp_messages
 from referrals.audit import audit
 from referrals.choices import (
     SNOMED_DECLINED,
@@ -421,7 +422,12 @@ def referral_triage(*, referral: Referral, actor: Actor, tier: str, link_worker,
         if priority:
             r.priority = priority
 
-    return _step(referral, actor=actor, action="triage", note=note, change=change)
+    def then(r):
+        # Some services tell the practice at once that the referral was accepted.
+        if r.service.acknowledge_to_gp:
+            gp_messages.send_acknowledgement(r, actor=actor)
+
+    return _step(referral, actor=actor, action="triage", note=note, change=change, then=then)
 
 
 @transaction.atomic
@@ -731,6 +737,8 @@ def referral_discharge(*, referral: Referral, actor: Actor, reason: str, note: s
             "reason": reason, "note": note, "content": r._discharge_content, "prepared_at": now,
             "prepared_by": actor.user, "prepared_by_label": actor.label, "final_at": now,
         })
+        # The message back to the GP, from the summary just made final (sent once this commits).
+        gp_messages.send_discharge_message(r, actor=actor)
 
     # The referrer hears that the person could not be contacted in its own words (if they agreed to feedback).
     notify = (NotificationKind.NOT_CONTACTABLE_TO_REFERRER if reason == DischargeReason.NOT_CONTACTABLE
