@@ -75,8 +75,16 @@ from referrals.roles import SYSTEM, Actor
 logger = logging.getLogger(__name__)
 
 ANONYMISED = "Anonymised"
-# A referral in one of these is finished: nothing more will happen on it.
-FINISHED = (S.DISCHARGED, S.DECLINED_BY_PERSON)
+# A referral in one of these is finished: nothing more will happen on it. Each with the time stamp the
+# retention period runs from (triage's other answers, redirected and not eligible, end a referral as
+# discharge does).
+FINISHED_AT = {
+    S.DISCHARGED: "discharged_at",
+    S.DECLINED_BY_PERSON: "declined_at",
+    S.REDIRECTED: "redirected_at",
+    S.NOT_ELIGIBLE: "not_eligible_at",
+}
+FINISHED = tuple(FINISHED_AT)
 
 
 @dataclass
@@ -96,7 +104,10 @@ def retention_days() -> int:
 
 
 def _finished_before(cutoff: datetime) -> Q:
-    return Q(status=S.DISCHARGED, discharged_at__lt=cutoff) | Q(status=S.DECLINED_BY_PERSON, declined_at__lt=cutoff)
+    finished = Q(pk__in=[])
+    for status, stamp in FINISHED_AT.items():
+        finished |= Q(status=status, **{f"{stamp}__lt": cutoff})
+    return finished
 
 
 def referrals_due(cutoff: datetime, queryset: QuerySet | None = None) -> QuerySet:
@@ -162,6 +173,7 @@ def anonymise_referrals(referral_ids: list[int], *, now: datetime, removal: Remo
         referrer_email="",
         referrer_phone="",
         discharge_note="",
+        triage_note="",
         anonymised_at=now,
         updated_at=now,
     )
@@ -236,16 +248,15 @@ def _process_resident(resident_id: int, *, cutoff: datetime, now: datetime, run:
             Referral.objects.select_for_update()
             .filter(resident_id=resident_id)
             .order_by("pk")
-            .values_list("pk", "status", "discharged_at", "declined_at", "anonymised_at")
+            .values_list("pk", "status", "anonymised_at", *FINISHED_AT.values())
         )
         resident = Resident.objects.select_for_update().filter(pk=resident_id, anonymised_at__isnull=True).first()
         due, in_use = [], False
-        for pk, status, discharged_at, declined_at, anonymised_at in referrals:
+        for pk, status, anonymised_at, *stamps in referrals:
             if anonymised_at is not None:
                 continue
-            finished = (status == S.DISCHARGED and discharged_at and discharged_at < cutoff) or (
-                status == S.DECLINED_BY_PERSON and declined_at and declined_at < cutoff
-            )
+            ended = dict(zip(FINISHED_AT.values(), stamps, strict=True)).get(FINISHED_AT.get(status))
+            finished = ended is not None and ended < cutoff
             if finished:
                 due.append(pk)
             else:

@@ -41,6 +41,8 @@ NEXT_STEP = {
     S.CONTACTED: "Connect the person to activities and services",
     S.DECLINED_BY_PERSON: "Discharge",
     S.DISCHARGED: "No further steps",
+    S.REDIRECTED: "No further steps (redirected to another service)",
+    S.NOT_ELIGIBLE: "No further steps (not eligible)",
 }
 CONNECTION_NEXT_STEP = {
     C.ACTIVITY_CHOSEN: "Send the referral to the provider",
@@ -61,6 +63,8 @@ STATUS_TAG = {
     S.CONTACTED: "aqua-green",
     S.DECLINED_BY_PERSON: "grey",
     S.DISCHARGED: "grey",
+    S.REDIRECTED: "grey",
+    S.NOT_ELIGIBLE: "grey",
     C.ACTIVITY_CHOSEN: "aqua-green",
     C.SENT_TO_PROVIDER: "purple",
     C.ACCEPTED: "purple",
@@ -186,14 +190,18 @@ class LinkWorkerChoice:
     label: str
     matches: list[str] = field(default_factory=list)
     open_referrals: int = 0
+    # Aligned to the primary care network of the person's practice (the DES): offered first.
+    aligned: bool = False
 
 
 def link_worker_choices(*, referral: Referral, link_workers) -> list[LinkWorkerChoice]:
-    """The service's link workers for allocating ``referral``: those who match the person's
-    stated preferences (their language) first, then the lightest caseload first."""
+    """The service's link workers for allocating ``referral``: those aligned to the primary care network
+    of the person's practice first, then those who match the person's stated preferences (their
+    language), then the lightest caseload first."""
     resident = referral.resident
     language = (resident.language or "").strip().lower()
-    users = list(link_workers.select_related("staff_membership"))
+    pcn = resident.practice.pcn if resident.practice_id else None
+    users = list(link_workers.select_related("staff_membership").prefetch_related("staff_membership__pcns"))
     open_counts = {
         row["link_worker"]: row["n"]
         for row in Referral.objects.filter(link_worker__in=users)
@@ -206,6 +214,9 @@ def link_worker_choices(*, referral: Referral, link_workers) -> list[LinkWorkerC
         membership = getattr(user, "staff_membership", None)
         spoken = [item.lower() for item in (membership.language_list if membership else [])]
         matches = []
+        aligned = pcn is not None and membership is not None and any(p.pk == pcn.pk for p in membership.pcns.all())
+        if aligned:
+            matches.append(f"Works with {pcn.name}")
         if language and language != "english" and language in spoken:
             matches.append(f"Speaks {resident.language}")
         choices.append(
@@ -214,9 +225,10 @@ def link_worker_choices(*, referral: Referral, link_workers) -> list[LinkWorkerC
                 label=user.get_full_name() or user.get_username(),
                 matches=matches,
                 open_referrals=open_counts.get(user.pk, 0),
+                aligned=aligned,
             )
         )
-    choices.sort(key=lambda c: (not c.matches, c.open_referrals, c.label))
+    choices.sort(key=lambda c: (not c.aligned, not c.matches, c.open_referrals, c.label))
     return choices
 
 
@@ -372,7 +384,7 @@ def contact_progress(referrals, *, now: datetime | None = None) -> dict[int, Con
         expectation = expectations.get((service_id, tier))
         past = (
             expectation is not None and first is not None and not reviewed
-            and status not in (S.DISCHARGED, S.DECLINED_BY_PERSON)
+            and status not in (S.DISCHARGED, S.DECLINED_BY_PERSON, S.REDIRECTED, S.NOT_ELIGIBLE)
             and now > first + timedelta(weeks=expectation.within_weeks)
         )
         progress[pk] = ContactProgress(count, expectation, first, reviewed, past)

@@ -35,6 +35,7 @@ SECTIONS = {
     "by_source": "Referrals by source",
     "by_need": "Referrals by need",
     "funnel": "From referral to attending",
+    "triage": "Triage's answers",
     "attendance": "First-session attendance",
     "connections": "Connections",
     "connections_per_person": "Connections per person",
@@ -50,7 +51,7 @@ SECTIONS = {
     "gaps": "Gaps in provision",
 }
 # The service's casework: not in a provider's report (like the link worker filter, it is the service's business).
-CASEWORK_SECTIONS = frozenset({"care_plans", "discharge_reasons", "weeks_to_discharge", "contacts_per_person", "goals",
+CASEWORK_SECTIONS = frozenset({"triage", "care_plans", "discharge_reasons", "weeks_to_discharge", "contacts_per_person", "goals",
                                "caseload"})
 
 
@@ -63,6 +64,10 @@ def definitions() -> dict[str, str]:
     """Each section's figures defined in words: on the page under its heading, and in every export beneath its table."""
     low, high = CASELOAD_GUIDE
     return {
+        "triage": "People referred in the period, by triage's answer by its end: accepted (triaged and allocated "
+                  "to a link worker), redirected to another service, or declined as not eligible (with the reason). "
+                  "They all count as referred. A referral handed over to another service that uses Signpost counts "
+                  "there too, as a new referral when it arrives.",
         "funnel": "People referred in the period, and how many had taken each step by its end. A person counts once "
                   "at each step however many activities or services they were connected to.",
         "attendance": "Whether people went on to attend, counted two ways. Per person: people who attended the first "
@@ -193,6 +198,10 @@ def report_tables(report: Report, gaps: list[AreaNeed], *, suppress: Suppressor)
         "funnel", SECTIONS["funnel"], ["Step", "People", "Share of those referred (%)"],
         [[step.name, suppress.count(step.count), suppress.percent(step.count, report.referred)] for step in report.funnel],
         note=f"Target: at least {report.attendance_target * 100:.0f}% of people referred go on to attend.",
+    )
+    tables["triage"] = Table(
+        "triage", SECTIONS["triage"], ["Answer", "People", "Share of those referred (%)"],
+        [[label, suppress.count(count), suppress.percent(count, report.referred)] for label, count in report.triage_answers],
     )
     connections = _connection_cells(report, suppress)
     attended_people = suppress.count(report.attended)

@@ -22,6 +22,10 @@ report counts only the connections sent to it, as does the provider filter.
   the specifications). It is counted per person, not per connection, because the target is
   about people going on to attend: a person connected to three activities who went to one has
   engaged, and several connections (or several missed ones) for one person must not move it.
+- triage's answers: of the people referred, those accepted (triaged), redirected to another
+  service and declined as not eligible (with each reason) by the end of the period. A referral
+  redirected to another service that uses Signpost is handed over as a new referral there, which
+  that service's figures count as received when it arrives.
 - first-session attendance, per person and per connection: of people connected to at least
   one activity, the share who attended at least one first session; of connections to
   activities, the share whose first session was attended.
@@ -70,7 +74,7 @@ from django.utils import timezone
 
 from directory import selectors as directory
 from referrals import selectors
-from referrals.choices import ConnectionKind, DischargeReason, GoalStatus, Source, WellbeingStage
+from referrals.choices import ConnectionKind, DischargeReason, GoalStatus, NotEligibleReason, Source, WellbeingStage
 from referrals.choices import ConnectionStatus as C
 from referrals.working_days import LONDON, add_working_days
 from reporting.scope import ReportFilter, local_midnight
@@ -169,6 +173,8 @@ class Report:
     by_source: dict[str, int] = field(default_factory=dict)
     by_need: list[tuple[str, int]] = field(default_factory=list)
     funnel: list[Step] = field(default_factory=list)
+    # Triage's answers to the people referred: accepted, redirected, not eligible (and by reason).
+    triage_answers: list[tuple[str, int]] = field(default_factory=list)
     attendance_target: float = 0.5
     contacted: int = 0
     contacted_within_target: int = 0
@@ -357,7 +363,10 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
     groups = (
         base.annotate(month=bucket("received_at", month_ends))
         .values("month", "source")
-        .annotate(referred=Count("pk"), contacted=Count("pk", filter=Q(contacted_at__lt=end)))
+        .annotate(referred=Count("pk"), contacted=Count("pk", filter=Q(contacted_at__lt=end)),
+                  triaged=Count("pk", filter=Q(triaged_at__lt=end)),
+                  redirected=Count("pk", filter=Q(redirected_at__lt=end)),
+                  not_eligible=Count("pk", filter=Q(not_eligible_at__lt=end)))
         .order_by()
     )
     counts: Counter = Counter()
@@ -433,6 +442,15 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
     report.by_source = {source: by_source.get(source, 0) for source in Source.values}
     report.by_month = [(month, dict(by_month[month])) for month in months]
     report.contacted = counts["contacted"]
+    # Triage's answers by the end of the period (received referrals still count as referred, whatever the answer).
+    reasons = dict(base.filter(not_eligible_at__lt=end).values("not_eligible_reason").order_by()
+                   .annotate(n=Count("pk")).values_list("not_eligible_reason", "n"))
+    report.triage_answers = [
+        ("Accepted (triaged)", counts["triaged"]),
+        ("Redirected to another service", counts["redirected"]),
+        ("Not eligible", counts["not_eligible"]),
+        *((f"Not eligible: {label}", reasons.get(reason, 0)) for reason, label in NotEligibleReason.choices),
+    ]
     report.funnel = [
         Step(name, count, _share(count, report.referred))
         for name, count in [

@@ -1,7 +1,9 @@
-"""The single point of access: the queue of new referrals, and triaging one into a tier with a link worker.
+"""The single point of access: the queue of new referrals, and triage's three answers to one: accept it
+(a tier and a link worker), redirect it to another service, or decline it as not eligible.
 
 Triage sees its own service's referrals only (``referrals.permissions``); every step goes through
-``referrals.services``, so the page is held to the same rules as the API.
+``referrals.services`` and ``referrals.triage_outcomes``, so the page is held to the same rules as the API.
+The page shows the service's eligibility check (``referrals.eligibility``) above the answers.
 """
 
 from django.contrib import messages
@@ -10,14 +12,25 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from referrals import permissions, selectors, services
+from referrals import permissions, selectors, services, triage_outcomes
 from referrals.audit import audit_list_view
-from referrals.choices import StaffRole
+from referrals.choices import NotEligibleReason, StaffRole
+from referrals.eligibility import check_eligibility, eligibility_summary
 from referrals.errors import ReferralError
-from referrals.forms.triage import PersonDeclinesForm, ReallocateForm, TriageForm
+from referrals.forms.triage import NotEligibleForm, PersonDeclinesForm, ReallocateForm, RedirectForm, TriageForm
+from referrals.models import SocialPrescribingService
 from referrals.views.common import add_domain_error, staff_view, visible_referral
 from referrals.views.new_referral import new_referral
 from referrals.workflow import TRANSITIONS
+
+# TODO(integrator): once referrals/people.py (helper B) is committed, replace this guard with
+#     from referrals.people import triage_context
+# and, in triage_referral's context, `**triage_context(referral, actor=actor)` and
+# "person_matches_template": "referrals/includes/person_matches.html" unconditionally.
+try:
+    from referrals.people import triage_context
+except ImportError:  # pragma: no cover - until helper B's module is committed
+    triage_context = None
 
 
 @staff_view(StaffRole.TRIAGE)
@@ -39,16 +52,21 @@ def triage_queue(request):
 
 @staff_view(StaffRole.TRIAGE)
 def triage_referral(request, pk: int):
-    """One referral: triage it (tier, priority, link worker), or move it to another link worker."""
+    """One referral: the eligibility check, then triage's answers (accept with a tier and a link worker,
+    redirect, decline as not eligible), or move it to another link worker once triaged."""
     actor = request.actor
     referral = visible_referral(
         request, pk, what="triage page",
-        queryset=permissions.team_referrals_visible_to(actor).select_related("service"),
+        queryset=permissions.team_referrals_visible_to(actor).select_related(
+            "service", "resident__practice__pcn", "redirected_to_service"),
     )
     link_workers = services.link_workers_of(referral.service)
     can_triage = permissions.can(actor, referral, "triage")
     can_reallocate = permissions.can(actor, referral, "reallocate")
     can_decline = permissions.can(actor, referral, "person_declines")
+    can_redirect = permissions.can(actor, referral, "redirect")
+    can_decline_not_eligible = permissions.can(actor, referral, "decline_not_eligible")
+    redirect_services = SocialPrescribingService.objects.exclude(pk=referral.service_id).order_by("name")
 
     action = request.POST.get("action") if request.method == "POST" else None
     data = request.POST if action else None
@@ -61,10 +79,15 @@ def triage_referral(request, pk: int):
         initial={"link_worker": referral.link_worker_id},
     )
     decline_form = PersonDeclinesForm(data if action == "person_declines" else None, prefix="decline")
+    redirect_form = RedirectForm(data if action == "redirect" else None, prefix="redirect", services=redirect_services)
+    if not redirect_services.exists():
+        del redirect_form.fields["to_service"]
+    not_eligible_form = NotEligibleForm(data if action == "decline_not_eligible" else None, prefix="not_eligible")
     failed = None
 
     if action is not None:
-        form = {"triage": triage_form, "reallocate": reallocate_form, "person_declines": decline_form}.get(action)
+        form = {"triage": triage_form, "reallocate": reallocate_form, "person_declines": decline_form,
+                "redirect": redirect_form, "decline_not_eligible": not_eligible_form}.get(action)
         if form is None:
             return HttpResponse(_("That is not something this page can do."), status=400)
         if form.is_valid():
@@ -77,6 +100,23 @@ def triage_referral(request, pk: int):
                     )
                     messages.success(request, _("%(reference)s is triaged and allocated to %(name)s.") % {
                         "reference": referral.reference, "name": _name(data["link_worker"])})
+                    return redirect("referrals:triage_queue")
+                if action == "redirect":
+                    done = triage_outcomes.referral_redirect(
+                        referral=referral, actor=actor, note=data["note"], to_service=data.get("to_service"),
+                        to_name=data["to_name"],
+                    )
+                    messages.success(request, _("%(reference)s is redirected to %(name)s, and the referrer will be "
+                                                "told.") % {"reference": referral.reference,
+                                                            "name": done.redirected_to_name})
+                    return redirect("referrals:triage_queue")
+                if action == "decline_not_eligible":
+                    triage_outcomes.referral_decline_not_eligible(
+                        referral=referral, actor=actor, reason=data["reason"], note=data["note"]
+                    )
+                    messages.success(request, _("%(reference)s is declined as not eligible (%(reason)s), and the "
+                                                "referrer will be told.") % {
+                        "reference": referral.reference, "reason": NotEligibleReason(data["reason"]).label.lower()})
                     return redirect("referrals:triage_queue")
                 if action == "reallocate":
                     services.referral_reallocate(
@@ -92,10 +132,16 @@ def triage_referral(request, pk: int):
                 add_domain_error(form, error)
         failed = form
 
+    checks = check_eligibility(referral)
+    people = triage_context(referral, actor=actor) if triage_context is not None else {}
     return render(
         request,
         "referrals/triage/referral.html",
         {
+            **people,
+            "person_matches_template": "referrals/includes/person_matches.html" if triage_context else "",
+            "eligibility_checks": checks,
+            "eligibility_summary": eligibility_summary(checks),
             "referral": referral,
             "resident": referral.resident,
             "needs": list(referral.needs.all()),
@@ -109,6 +155,9 @@ def triage_referral(request, pk: int):
             "triage_form": triage_form if can_triage else None,
             "reallocate_form": reallocate_form if can_reallocate else None,
             "decline_form": decline_form if can_decline else None,
+            "redirect_form": redirect_form if can_redirect else None,
+            "has_redirect_services": redirect_services.exists(),
+            "not_eligible_form": not_eligible_form if can_decline_not_eligible else None,
             "failed_form": failed,
         },
     )

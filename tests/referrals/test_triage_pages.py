@@ -243,3 +243,85 @@ def test_working_time_leaves_out_weekends():
     assert working_time_between(friday_evening, monday_morning) == timedelta(hours=16)
     assert describe_age(timedelta(hours=16)) == "16 hours"
     assert describe_age(timedelta(days=2, hours=3)) == "2 working days"
+
+
+# Eligibility and triage's other answers (issue 13) -----------------------------------------------
+
+
+def test_the_page_shows_the_eligibility_check_and_three_answers(service, triage, sign_in):
+    from factories.primarycare import make_pcn, make_practice
+
+    pcn = make_pcn("Poole Central PCN")
+    service.eligibility_text = "Adults 18 and over registered with a Poole practice."
+    service.minimum_age, service.requires_practice_in_area, service.exclusions = 18, True, "In crisis"
+    service.save()
+    service.pcns.set([pcn])
+    aligned = make_link_worker(service=service, username="zoe", first_name="Zoe", last_name="Aligned")
+    aligned.staff_membership.pcns.set([pcn])
+    make_link_worker(service=service, username="amy", first_name="Amy", last_name="Other")
+    resident = make_resident(service=service, date_of_birth=datetime(2010, 1, 1).date(),
+                             practice=make_practice("Harbour Surgery", pcn=pcn))
+    referral = make_referral(service=service, triage=triage, resident=resident)
+
+    page = soup(sign_in(triage).get(page_for(referral)))
+
+    text = " ".join(page.get_text(" ").split())
+    assert "Adults 18 and over registered with a Poole practice." in text
+    rows = [" ".join(row.get_text(" ").split()) for row in page.select("table tbody tr")]
+    assert any(row.startswith("Rule Aged 18 or over Outcome Not met") for row in rows)
+    assert any("Registered at Harbour Surgery, in Poole Central PCN, which the service covers" in row for row in rows)
+    assert any("Cannot tell: triage to rule out" in row for row in rows)
+    assert page.find(id="triage") and page.find(id="redirect") and page.find(id="not-eligible")
+    # The link worker aligned to the person's practice's network first, and marked.
+    labels = [label.get_text(strip=True) for label in page.select("#triage ~ div label.nhsuk-radios__label")]
+    assert labels[:2] == ["Zoe Aligned", "Amy Other"]
+    assert "Works with Poole Central PCN" in text
+
+
+def test_redirect_from_the_page_hands_over_and_leaves_the_queue(service, other_service, triage, sign_in):
+    referral = make_referral(service=service, triage=triage)
+    client = sign_in(triage)
+
+    refused = client.post(page_for(referral), {"action": "redirect", "redirect-to_service": other_service.pk,
+                                               "redirect-note": ""})
+    assert refused.status_code == 200
+    assert "Say why the referral is for another service." in soup(refused).select_one(".nhsuk-error-summary").get_text()
+
+    done = client.post(page_for(referral), {"action": "redirect", "redirect-to_service": other_service.pk,
+                                            "redirect-note": "Lives in Halton."}, follow=True)
+    referral.refresh_from_db()
+    assert referral.status == S.REDIRECTED and referral.redirected_referral.service == other_service
+    assert f"{referral.reference} is redirected to {other_service.name}" in done.content.decode()
+    assert referral.reference not in soup(client.get(QUEUE)).find(id="new-referrals").find_next("p").get_text()
+    # The referral page and the triage page say how triage answered.
+    answer = " ".join(soup(client.get(f"/referrals/{referral.pk}/")).find(id="triage-answer").find_next("dl")
+                      .get_text(" ").split())
+    assert other_service.name in answer and "Lives in Halton." in answer
+    assert referral.redirected_referral.reference in answer
+    assert AuditEntry.objects.filter(referral_id=referral.pk, action=AuditAction.CHANGE).exists()
+
+
+def test_decline_as_not_eligible_from_the_page(service, triage, sign_in):
+    referral = make_referral(service=service, triage=triage)
+    client = sign_in(triage)
+
+    refused = client.post(page_for(referral), {"action": "decline_not_eligible", "not_eligible-reason": "other"})
+    assert "Say why the person is not eligible." in refused.content.decode()
+    assert soup(refused).select_one(".nhsuk-error-summary a")["href"] == "#id_not_eligible-note"
+
+    client.post(page_for(referral), {"action": "decline_not_eligible", "not_eligible-reason": "age",
+                                     "not_eligible-note": "Aged 16."})
+    referral.refresh_from_db()
+    assert referral.status == S.NOT_ELIGIBLE and referral.not_eligible_reason == "age"
+    page = soup(client.get(page_for(referral)))
+    assert "Outside the service's age range" in page.find(id="triage-answer").find_next("dl").get_text()
+    assert page.find(id="not-eligible") is None and page.find(id="triage") is None
+
+
+def test_a_link_worker_cannot_redirect_or_decline_from_the_triage_page(service, triage, link_worker, sign_in):
+    referral = make_referral(service=service, triage=triage)
+    response = sign_in(link_worker).post(page_for(referral), {"action": "decline_not_eligible",
+                                                              "not_eligible-reason": "age"})
+    assert response.status_code in (403, 404)
+    referral.refresh_from_db()
+    assert referral.status == S.RECEIVED

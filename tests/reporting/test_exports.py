@@ -117,7 +117,7 @@ def test_every_section_exports_as_csv_and_as_one_sheet_each_in_xlsx(client, tria
     assert response["Content-Disposition"].startswith("attachment;")
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == [
-        "Referrals by month", "Referrals by source", "Referrals by need", "From referral to attending",
+        "Referrals by month", "Referrals by source", "Referrals by need", "From referral to attending", "Triage's answers",
         "First-session attendance", "Connections", "Connections per person", "Times and attendance",
         "Discharge and care plans", "Discharge reasons", "Weeks to discharge", "Contacts per discharged person",
         "Goals achieved", "Caseload per full-time worker", "Wellbeing (ONS4) change", "Wellbeing (ONS4) change by need",
