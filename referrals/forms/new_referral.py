@@ -76,6 +76,9 @@ class NewReferralForm(ResidentDetailsForm):
     consent_feedback_to_referrer = forms.BooleanField(
         label="The person agrees to feedback being sent to the referrer", required=False
     )
+    consent_share_with_gp = forms.BooleanField(
+        label="The person agrees to their GP practice being told about the referral and how it went", required=False
+    )
     consent_method = forms.ChoiceField(
         label="How did they agree?", choices=CONSENT_METHOD_CHOICES, initial=ConsentMethod.VERBAL, widget=Radios,
         error_messages={"required": "Choose how the person agreed"},
@@ -90,6 +93,7 @@ class NewReferralForm(ResidentDetailsForm):
         ConsentPurpose.REFERRAL: "consent_referral",
         ConsentPurpose.SHARE_WITH_PROVIDER: "consent_share_with_provider",
         ConsentPurpose.FEEDBACK_TO_REFERRER: "consent_feedback_to_referrer",
+        ConsentPurpose.SHARE_WITH_GP: "consent_share_with_gp",
     }
 
     def __init__(self, *args, **kwargs):

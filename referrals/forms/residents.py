@@ -10,9 +10,19 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
+from django.forms.utils import ErrorDict
 from django.utils import timezone
 
 from directory.postcodes import PostcodeError, normalise_postcode
+from primarycare.selectors import practice_by_ods_code
+from referrals.forms.practices import (
+    FIND_BUTTON,
+    NOT_LISTED,
+    NOT_REGISTERED,
+    STAFF_WORDS,
+    PracticeWords,
+    practice_options,
+)
 from referrals.models import Resident
 from referrals.validators import normalise_nhs_number, validate_nhs_number
 
@@ -96,6 +106,14 @@ class ResidentDetailsForm(forms.ModelForm):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
     )
     postcode = forms.CharField(label="Postcode", required=False, max_length=16, help_text="For example, BH15 1AB")
+    # The GP practice chooser (``referrals.forms.practices``): what was searched for, and the answer:
+    # a practice's ODS code, NOT_REGISTERED, or NOT_LISTED (then ``gp_practice`` holds its name as written).
+    practice_query = forms.CharField(
+        label="Search by practice name, code or postcode", required=False, max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    practice_choice = forms.CharField(required=False, max_length=20, widget=Radios)
+    practice_words: PracticeWords = STAFF_WORDS
 
     # The fields the service functions take, in the order the pages ask for them.
     RESIDENT_FIELDS = (
@@ -145,6 +163,11 @@ class ResidentDetailsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # "Find practice" sends the form back with the practices found; nothing is checked or saved.
+        self.finding_practice = self.is_bound and FIND_BUTTON in self.data
+        self.chosen_practice = None
+        self.fields["gp_practice"].label = self.practice_words.written_label
+        self.fields["gp_practice"].help_text = ""
         self.fields["preferred_contact"].choices = [
             choice for choice in self.fields["preferred_contact"].choices if choice[0]
         ]
@@ -165,6 +188,65 @@ class ResidentDetailsForm(forms.ModelForm):
         except PostcodeError as error:
             raise forms.ValidationError(str(error), code="invalid") from None
 
+    def full_clean(self):
+        if self.finding_practice:
+            # Searching is not sending: no errors yet for what is still to be filled in.
+            self._errors = ErrorDict()
+            self.cleaned_data = {}
+            return
+        super().full_clean()
+
+    def is_valid(self) -> bool:
+        return not self.finding_practice and super().is_valid()
+
+    def clean_practice_choice(self) -> str:
+        value = (self.cleaned_data.get("practice_choice") or "").strip()
+        if value in ("", NOT_REGISTERED, NOT_LISTED):
+            return value
+        practice = practice_by_ods_code(value)
+        if practice is None or not practice.is_open:
+            # Only a tampered or stale form names a practice the list never offered.
+            raise forms.ValidationError(self.practice_words.choose_from_list, code="invalid_choice")
+        self.chosen_practice = practice
+        return practice.ods_code
+
+    def clean(self):
+        data = super().clean()
+        choice = data.get("practice_choice")
+        written = (data.get("gp_practice") or "").strip()
+        if choice == NOT_LISTED and not written:
+            self.add_error("gp_practice", self.practice_words.enter_written)
+        elif choice == "" and not written and (data.get("practice_query") or "").strip():
+            # Searched, but chose nothing: the matches are on the page again beside this message.
+            self.add_error("practice_choice", self.practice_words.choose_from_list)
+        return data
+
+    def practice_fields(self) -> dict:
+        """The resident's practice, not registered, or the practice as written (only one of the three)."""
+        choice = self.cleaned_data.get("practice_choice", "")
+        written = (self.cleaned_data.get("gp_practice") or "").strip()
+        if self.chosen_practice is not None:
+            return {"practice": self.chosen_practice, "has_no_gp": False, "gp_practice": ""}
+        if choice == NOT_REGISTERED:
+            return {"practice": None, "has_no_gp": True, "gp_practice": ""}
+        return {"practice": None, "has_no_gp": False, "gp_practice": written}
+
+    def practice_picker(self) -> dict:
+        """What the chooser's template shows (``referrals/includes/practice_picker.html``)."""
+        choice = self["practice_choice"]
+        value = str(choice.value() or "").strip()
+        chosen = self.chosen_practice
+        if chosen is None and value not in ("", NOT_REGISTERED, NOT_LISTED):
+            candidate = practice_by_ods_code(value)
+            chosen = candidate if candidate is not None and candidate.is_open else None
+        return {
+            "words": self.practice_words,
+            **practice_options(
+                query=str(self["practice_query"].value() or ""), chosen=chosen, base_id=choice.auto_id,
+                name=choice.html_name, value=value,
+            ),
+        }
+
     def clean_nhs_number(self) -> str:
         value = normalise_nhs_number(self.cleaned_data.get("nhs_number", ""))
         validate_nhs_number(value)
@@ -181,7 +263,8 @@ class ResidentDetailsForm(forms.ModelForm):
 
     def resident_fields(self) -> dict:
         """The resident's details, cleaned, for ``services.resident_create``."""
-        return {name: self.cleaned_data[name] for name in self.RESIDENT_FIELDS if name in self.cleaned_data}
+        fields = {name: self.cleaned_data[name] for name in self.RESIDENT_FIELDS if name in self.cleaned_data}
+        return {**fields, **self.practice_fields()}
 
     def date_of_birth_parts(self) -> list[dict]:
         """Day, month and year boxes for the NHS.UK date input, with what was typed in them."""

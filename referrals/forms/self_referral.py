@@ -11,7 +11,9 @@ from django import forms
 
 from common.bounds import parse_id
 from directory.models import NeedTerm
-from referrals.forms.residents import Checkboxes, ResidentDetailsForm, need_option
+from referrals.choices import ConsentPurpose
+from referrals.forms.practices import RESIDENT_WORDS
+from referrals.forms.residents import Checkboxes, Radios, ResidentDetailsForm, need_option
 from referrals.intake import service_for_postcode
 
 # Said to the person, so "you" rather than "they".
@@ -33,7 +35,7 @@ _LABELS = {
         "For example: you use a wheelchair, you are hard of hearing, you find reading difficult, "
         "or you would like someone to go with you the first time.",
     ),
-    "gp_practice": ("Your GP practice (optional)", "The name of your doctor's surgery, for example Harbour Surgery."),
+    "gp_practice": ("The name of your GP practice", "For example, Harbour Surgery."),
     "nhs_number": (
         "Your NHS number (optional)",
         "A 10 digit number, like 943 476 5919. It is on letters from the NHS and in the NHS App. "
@@ -54,6 +56,8 @@ NOT_COVERED = (
 
 
 class SelfReferralForm(ResidentDetailsForm):
+    practice_words = RESIDENT_WORDS
+
     needs = forms.ModelMultipleChoiceField(
         label="What would you like help with?",
         queryset=NeedTerm.objects.none(),
@@ -80,6 +84,16 @@ class SelfReferralForm(ResidentDetailsForm):
         label="I agree that the social prescribing team may share my name and contact details with a group or "
         "activity I choose, so that they can arrange my first visit (optional)",
         required=False,
+    )
+    # The person says yes or no. Unanswered, nothing is recorded: the practice is told unless they say no
+    # (issue 13: "unless the person withheld consent"), as the hint says.
+    consent_share_with_gp = forms.ChoiceField(
+        label="Can we tell your GP practice that you were referred and how it went?",
+        help_text="Your practice would get a short summary: that you were referred, what you were connected to "
+        "and how it went, so that your doctor knows. If you do not answer, we will tell them.",
+        choices=[("yes", "Yes"), ("no", "No")],
+        required=False,
+        widget=Radios,
     )
     # The honeypot: hidden from people (and from screen readers); a robot fills it in. The view
     # looks at it before anything else (``referrals.intake.honeypot_filled``).
@@ -131,3 +145,14 @@ class SelfReferralForm(ResidentDetailsForm):
             asked = f"Asked about: {self.interested_in.title} ({self.interested_in.organisation.title})"
             text = f"{asked}\n\n{text}" if text else asked
         return text
+
+    def consents(self) -> dict[str, bool]:
+        """What the person agreed to or refused; the GP question only if they answered it."""
+        data = self.cleaned_data
+        consents = {
+            ConsentPurpose.REFERRAL: data["consent_referral"],
+            ConsentPurpose.SHARE_WITH_PROVIDER: data["consent_share_with_provider"],
+        }
+        if data.get("consent_share_with_gp") in ("yes", "no"):
+            consents[ConsentPurpose.SHARE_WITH_GP] = data["consent_share_with_gp"] == "yes"
+        return consents

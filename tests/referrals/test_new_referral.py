@@ -53,6 +53,7 @@ def form_data(needs):
             "consent_referral": "yes",
             "consent_share_with_provider": "yes",
             "consent_feedback_to_referrer": "yes",
+            "consent_share_with_gp": "yes",
             "consent_method": "written",
             "consent_given_by": "The person themselves",
         }
@@ -142,8 +143,9 @@ def test_a_person_who_rang_in_is_recorded_as_a_self_referral(sign_in, triage, se
     referral = Referral.objects.get()
     assert referral.source == Source.SELF
     assert referral.referrer_name == "" and referral.referrer_email == ""
+    # No referrer to feed back to; their GP practice is still asked about (it is told unless they refuse).
     assert set(referral.consents.values_list("purpose", flat=True)) == {
-        ConsentPurpose.REFERRAL, ConsentPurpose.SHARE_WITH_PROVIDER,
+        ConsentPurpose.REFERRAL, ConsentPurpose.SHARE_WITH_PROVIDER, ConsentPurpose.SHARE_WITH_GP,
     }
     assert set(referral.consents.values_list("method", flat=True)) == {ConsentMethod.VERBAL}
     # Acknowledged like any self-referral: here a phone call, a task for the team.
