@@ -13,7 +13,12 @@ from common.bounds import parse_id
 from directory.models import NeedTerm
 from referrals.choices import ConsentPurpose
 from referrals.forms.practices import RESIDENT_WORDS
-from referrals.forms.residents import Checkboxes, Radios, ResidentDetailsForm, need_option
+from referrals.forms.residents import (
+    Checkboxes,
+    Radios,
+    ResidentDetailsForm,
+    need_option,
+)
 from referrals.intake import service_for_postcode
 
 # Said to the person, so "you" rather than "they".
