@@ -33,7 +33,11 @@ from referrals.audit import audit
 from referrals.choices import AuditAction, ReferralStatus
 from referrals.errors import ReferralError
 from referrals.models import Consent, Referral, ReferralEvent, Resident
-from referrals.permissions import check_may_merge_residents, may_merge_residents, team_referrals_visible_to
+from referrals.permissions import (
+    check_may_merge_residents,
+    may_merge_residents,
+    team_referrals_visible_to,
+)
 from referrals.roles import Actor
 from referrals.validators import normalise_nhs_number
 

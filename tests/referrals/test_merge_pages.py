@@ -81,7 +81,7 @@ def test_triage_of_another_service_finds_nothing(sign_in, other_service, pair):
 
 
 def test_a_record_that_is_not_a_possible_match_cannot_be_joined_here(sign_in, service, triage, pair):
-    _, later, _, new = pair
+    new = pair[3]
     stranger = factories.make_resident(service=service, first_name="Olive", last_name="Quennell",
                                        date_of_birth=date(1961, 1, 1), postcode="BH15 1AB")
     client = sign_in(triage)
