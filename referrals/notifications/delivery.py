@@ -28,8 +28,9 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
+from referrals import gp_letter_pdf
 from referrals.choices import Channel, DeliveryStatus, NotificationKind
-from referrals.models import Connection, Notification, Referral
+from referrals.models import Connection, GpMessage, Notification, Referral
 from referrals.workflow import FIRST_SESSION_PENDING
 from referrals.notifications.sms import get_sms_gateway
 
@@ -43,6 +44,9 @@ SKIPPED = "skipped"  # nothing to do: already sent, not due yet, being sent by a
 OUTCOMES = (SENT, DEFERRED, FAILED, SKIPPED)
 
 SENDABLE = (Channel.EMAIL, Channel.TEXT)
+
+# Emails to GP practices, which carry the summary as a PDF.
+GP_KINDS = (NotificationKind.GP_ACKNOWLEDGEMENT, NotificationKind.GP_DISCHARGE_SUMMARY)
 
 # Seconds to wait for the mail server when the settings do not say (Django waits for ever).
 DEFAULT_EMAIL_TIMEOUT = 30
@@ -110,8 +114,20 @@ def _send_email(notification: Notification) -> str:
         },
         connection=get_connection(timeout=timeout),
     )
+    if notification.kind in GP_KINDS:
+        _attach_gp_summary(message, notification)
     message.send()
     return message_id
+
+
+def _attach_gp_summary(message: EmailMessage, notification: Notification) -> None:
+    """The message to the GP practice carries its summary as a PDF, rendered from what was kept as sent
+    (``GpMessage.content``): the same content on every attempt."""
+    gp_message = GpMessage.objects.filter(notification=notification).only("content").first()
+    if gp_message is None:
+        raise Undeliverable("Not sent: the summary for the GP practice it carries is missing.")
+    message.attach(gp_letter_pdf.filename(gp_message.content), gp_letter_pdf.render_pdf(gp_message.content),
+                   "application/pdf")
 
 
 def email_message_id(notification: Notification) -> str:

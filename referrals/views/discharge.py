@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from referrals import services
+from referrals import gp_messages, services
 from referrals.choices import DischargeReason, StaffRole
 from referrals.errors import ReferralError
 from referrals.forms.caseload import DischargeConfirmForm, DischargeForm
@@ -38,6 +38,7 @@ def render_preview(request, referral, *, summary: dict, reason: str, note: str, 
         "reason_text": DischargeReason(reason).label,
         "form": form,
         "changed": changed,
+        "gp_route": gp_messages.plan_route(referral),
     })
 
 
