@@ -50,7 +50,9 @@ from demo.places import AREAS
 from directory.models import OrganisationPage, Postcode
 from directory.selectors import public_activities
 from factories import referrals as factories
-from referrals import contacts, services
+from primarycare.loading import load_sample_practices
+from primarycare.models import GpPractice, PrimaryCareNetwork
+from referrals import contacts, services, triage_outcomes
 from referrals.alerts import run_alerts
 from referrals.choices import (
     AlertKind,
@@ -63,6 +65,7 @@ from referrals.choices import (
     ContactStatus,
     DeliveryStatus,
     DischargeReason,
+    NotEligibleReason,
     NotificationKind,
     Priority,
     ProviderDeclineReason,
@@ -157,7 +160,9 @@ class ServiceSpec:
     email: str
     phone: str
     staff: tuple[StaffSpec, ...]
-    gp_practices: tuple[str, ...]
+    gp_practices: tuple[str, ...]  # ODS codes in primarycare's sample files
+    minimum_age: int | None = 18
+    acknowledge_to_gp: bool = False
 
 
 SERVICES = (
@@ -171,7 +176,9 @@ SERVICES = (
             StaffSpec("dorset.ayo", "Ayo", "Bello", "link_worker", "Yoruba"),
             StaffSpec("dorset.kasia", "Kasia", "Nowak", "link_worker", "Polish"),
         ),
-        ("Harbour Surgery, Poole", "Dorchester Health Centre", "Parkstone Medical Practice"),
+        # Harbour Surgery, Dorchester Health Centre (no NHSmail address: letters), Parkstone Medical Practice.
+        ("J99001", "J99003", "J99002"),
+        acknowledge_to_gp=True,
     ),
     ServiceSpec(
         "halton", "Halton Social Prescribing", "WA7, WA8", "social.prescribing@halton-spa.example", "0151 496 0100",
@@ -180,7 +187,9 @@ SERVICES = (
             StaffSpec("halton.marcus", "Marcus", "Reid", "link_worker"),
             StaffSpec("halton.triage", "Lorraine", "Byrne", "triage"),
         ),
-        ("Castlefields Health Centre", "Widnes Medical Practice", "Murdishaw Surgery"),
+        # Castlefields Health Centre, Widnes Medical Practice, Murdishaw Surgery.
+        ("N99001", "N99005", "N99002"),
+        minimum_age=16,
     ),
     ServiceSpec(
         "leeds", "Leeds South and East Social Prescribing", "LS", "social.prescribing@leeds-spa.example",
@@ -190,7 +199,8 @@ SERVICES = (
             StaffSpec("leeds.craig", "Craig", "Firth", "link_worker"),
             StaffSpec("leeds.triage", "Bev", "Holmes", "triage"),
         ),
-        ("Beeston Village Surgery", "Harehills Medical Centre", "Middleton Park Surgery"),
+        # Beeston Village Surgery, Harehills Medical Centre, Middleton Park Surgery.
+        ("B99001", "B99002", "B99003"),
     ),
 )
 
@@ -219,6 +229,13 @@ class ReferralSpec:
     signpost: str = ""  # signposted to a service outside the directory: "signposted" or its outcome
     discharge: str = ""  # a DischargeReason, with status=DISCHARGED
     again_of: int | None = None  # a re-referral: the number (from 1) of the earlier referral whose resident this is
+    # Keyed in again as a new record (no NHS number) for the person of that earlier referral: triage sees
+    # the possible match (same name, date of birth and postcode) and can join the records.
+    looks_like: int | None = None
+    age: int | None = None  # the person's age in years (otherwise 19 to 88)
+    redirect_to: str = ""  # with status REDIRECTED: a ServiceSpec area, or a service outside Signpost by name
+    not_eligible: str = ""  # with status NOT_ELIGIBLE: a NotEligibleReason
+    no_gp: bool = False
     language: str = "English"
     interpreter: bool = False
     accessibility: str = ""
@@ -275,6 +292,15 @@ REFERRALS = (
     _r("dorset", S.DISCHARGED, 80, route=ContactRoute.TEXT, link_worker=LW, session_in_days=-65,
        connection=C.ATTENDED, discharge=D.GOALS_MET),
     _r("dorset", S.CONTACTED, 5, route=ContactRoute.TEXT, link_worker=LW, again_of=25),
+    # Triage's other answers: someone who moved to Widnes, handed over to Halton's service; someone in
+    # crisis, sent to the mental health crisis team; a 16-year-old, not eligible (the service is for adults).
+    _r("dorset", S.REDIRECTED, 3, source=Source.OTHER_PROFESSIONAL, redirect_to="halton"),
+    _r("dorset", S.REDIRECTED, 1, redirect_to="Dorset mental health crisis team (Connection, 0300 123 5440)"),
+    _r("dorset", S.NOT_ELIGIBLE, 2, age=16, not_eligible=NotEligibleReason.AGE),
+    # A self-referral with no GP, and a second record keyed in for the person of referral 2 (no NHS
+    # number given): triage sees it may be the same person.
+    _r("dorset", S.RECEIVED, 0.3, route=ContactRoute.TEXT, source=Source.SELF, no_gp=True),
+    _r("dorset", S.RECEIVED, 0.02, source=Source.OTHER_PROFESSIONAL, looks_like=2),
     # Another link worker's cases, which the demo link worker does not see.
     _r("dorset", S.CONTACTED, 2, link_worker=AYO),
     _r("dorset", C.ATTENDED, 16, route=ContactRoute.TEXT, link_worker=AYO, session_in_days=-7),
@@ -386,14 +412,24 @@ def _build_all(*, plan, editor) -> None:
     rng = random.Random(SEED)
     now = timezone.now()
     services_by_area = {}
+    practices = _demo_practices()
     for spec in SERVICES:
-        service = factories.make_service(spec.name, prefixes=spec.prefixes, email=spec.email, phone=spec.phone)
+        service = factories.make_service(
+            spec.name, prefixes=spec.prefixes, email=spec.email, phone=spec.phone,
+            eligibility_text=ELIGIBILITY_TEXT, minimum_age=spec.minimum_age, requires_practice_in_area=True,
+            exclusions=EXCLUSIONS, acknowledge_to_gp=spec.acknowledge_to_gp,
+        )
         services_by_area[spec.area] = service
-        for person in spec.staff:
+        networks = _networks_in(spec.prefixes)
+        service.pcns.set(networks)
+        for index, person in enumerate(spec.staff):
             make = factories.make_link_worker if person.role == "link_worker" else factories.make_triage
             # Staff other than the demo logins cannot sign in (an unusable password, and no hashing).
-            make(service=service, username=person.username, first_name=person.first_name,
-                 last_name=person.last_name, password=make_password(None), languages=person.languages)
+            member = make(service=service, username=person.username, first_name=person.first_name,
+                          last_name=person.last_name, password=make_password(None), languages=person.languages)
+            if person.role == "link_worker" and networks:
+                # Each link worker is aligned to a primary care network, as the DES asks.
+                member.staff_membership.pcns.set([networks[index % len(networks)]])
     # Fetched afresh: each user's Actor (cached on the object) must see their new membership.
     staff = {u.username: u for u in get_user_model().objects.filter(username__in=_staff_usernames())}
     activities = _activities_by_area(plan, editor_organisation_key=plan.editor_organisation)
@@ -422,13 +458,15 @@ def _build_all(*, plan, editor) -> None:
             resident = residents[spec.again_of]  # referred again: the same person
         else:
             resident = _resident(rng, spec, service=services_by_area[spec.service], service_spec=service_spec,
-                                 postcodes=postcodes[spec.service], number=number, actor=actor_for_user(triage_user))
+                                 postcodes=postcodes[spec.service], number=number, actor=actor_for_user(triage_user),
+                                 practices=practices, looks_like=residents.get(spec.looks_like))
         residents[number] = resident
         referral = _walk(
             spec, rng=rng, service=services_by_area[spec.service], resident=resident, activity=activity,
             second=second, triage=actor_for_user(triage_user), worker=staff.get(spec.link_worker),
             provider=editor_actor if spec.provider == "editor" else factories.provider_actor(activity.organisation),
-            gp_practice=resident.gp_practice, now=now,
+            gp_practice=resident.practice.name if resident.practice_id else "", now=now,
+            services_by_area=services_by_area,
         )
         _move_into_the_past(referral, spec, now=now)
         if spec.discharge:
@@ -438,6 +476,35 @@ def _build_all(*, plan, editor) -> None:
     # ages leave room for weekends and bank holidays), so it raises nothing new on the demo.
 
     run_alerts(now=now)
+
+
+ELIGIBILITY_TEXT = (
+    "Adults registered with a GP practice in the primary care networks we work with, who would like "
+    "support with the things that affect their health and wellbeing: loneliness, money, housing, "
+    "caring, getting active."
+)
+EXCLUSIONS = "In crisis and needing urgent mental health care\nNeeds a clinical service rather than social support"
+
+
+def _demo_practices() -> dict[str, GpPractice]:
+    """The practices of primarycare's sample NHS files, by ODS code. Administrators enter NHSmail
+    addresses (the files carry none): the demo gives every open practice one but Dorchester Health
+    Centre (J99003), which gets its summaries as letters to print."""
+    load_sample_practices()
+    for practice in GpPractice.objects.filter(is_open=True, nhsmail="").exclude(ods_code="J99003"):
+        practice.nhsmail = f"{practice.ods_code.lower()}.demo@nhs.net"
+        practice.save(update_fields=["nhsmail"])
+    return {practice.ods_code: practice for practice in GpPractice.objects.all()}
+
+
+def _networks_in(prefixes: str) -> list[PrimaryCareNetwork]:
+    """The networks whose practices are in the service's postcode areas."""
+    areas = tuple(prefix.strip().upper() for prefix in prefixes.split(",") if prefix.strip())
+    codes = {
+        practice.pcn_id for practice in GpPractice.objects.filter(pcn__isnull=False)
+        if practice.postcode.upper().startswith(areas)
+    }
+    return list(PrimaryCareNetwork.objects.filter(pk__in=codes).order_by("ods_code"))
 
 
 def _staff_usernames() -> list[str]:
@@ -480,10 +547,20 @@ def _nhs_number(rng: random.Random) -> str:
             return "".join(map(str, digits + [check]))
 
 
-def _resident(rng, spec: ReferralSpec, *, service, service_spec, postcodes, number: int, actor) -> Resident:
+def _resident(rng, spec: ReferralSpec, *, service, service_spec, postcodes, number: int, actor, practices,
+              looks_like: Resident | None = None) -> Resident:
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     today = timezone.localdate()
-    born = today.replace(year=today.year - rng.randint(19, 88)) - timedelta(days=rng.randint(0, 364))
+    age = spec.age if spec.age is not None else rng.randint(19, 88)
+    born = today.replace(year=today.year - age) - timedelta(days=rng.randint(1, 364))
+    practice = None if spec.no_gp else practices.get(rng.choice(service_spec.gp_practices))
+    if looks_like is not None:
+        # The same person keyed in again without their NHS number: a new record, for triage to join.
+        return services.resident_create(
+            service=service, actor=actor, first_name=looks_like.first_name, last_name=looks_like.last_name,
+            date_of_birth=looks_like.date_of_birth, postcode=looks_like.postcode, address=looks_like.address,
+            phone=looks_like.phone, preferred_contact=ContactRoute.PHONE, practice=looks_like.practice,
+        )
     return services.resident_create(
         service=service,
         actor=SELF_REFERRAL_FORM if spec.source == Source.SELF else actor,
@@ -500,12 +577,13 @@ def _resident(rng, spec: ReferralSpec, *, service, service_spec, postcodes, numb
         language=spec.language,
         interpreter_needed=spec.interpreter,
         accessibility_needs=spec.accessibility,
-        gp_practice=rng.choice(service_spec.gp_practices),
+        practice=practice,
+        has_no_gp=spec.no_gp,
     )
 
 
 def _walk(spec: ReferralSpec, *, rng, service, resident, activity, second, triage: Actor, worker,
-          provider: Actor, gp_practice: str, now: datetime) -> Referral:
+          provider: Actor, gp_practice: str, now: datetime, services_by_area) -> Referral:
     """Take a new referral along the pathway to ``spec.status`` (with its connections), as the people who
     own each step. A referral to be discharged stops short of it: ``_discharge`` does that once the story
     is in the past."""
@@ -515,7 +593,7 @@ def _walk(spec: ReferralSpec, *, rng, service, resident, activity, second, triag
         return _sent(service_function(**arguments))
 
     consents = {ConsentPurpose.REFERRAL: True, ConsentPurpose.SHARE_WITH_PROVIDER: True,
-                ConsentPurpose.FEEDBACK_TO_REFERRER: spec.consent_feedback}
+                ConsentPurpose.FEEDBACK_TO_REFERRER: spec.consent_feedback, ConsentPurpose.SHARE_WITH_GP: True}
     needs, what_matters = _needs(rng, activity), rng.choice(WHAT_MATTERS)
     if spec.source == Source.SELF:
         referral = step(services.referral_create, actor=SELF_REFERRAL_FORM, service=service, resident=resident,
@@ -531,6 +609,16 @@ def _walk(spec: ReferralSpec, *, rng, service, resident, activity, second, triag
                                   "email": "referrals@practice.example.nhs.uk"})
     if target == S.RECEIVED:
         return referral
+    if target == S.NOT_ELIGIBLE:
+        return triage_outcomes.referral_decline_not_eligible(
+            referral=referral, actor=triage, reason=spec.not_eligible,
+            note="Our service is for adults: the school nurse or Dorset's youth service can help.")
+    if target == S.REDIRECTED:
+        there = services_by_area.get(spec.redirect_to)
+        return triage_outcomes.referral_redirect(
+            referral=referral, actor=triage, to_service=there, to_name="" if there else spec.redirect_to,
+            note="Has moved to Widnes: Halton's service covers their new GP practice." if there
+            else "Said on the form that they are in crisis: needs urgent mental health care first.")
     if worker is None:
         raise DemoReferralsError(f"A {target} referral needs a link worker.")
     lw = actor_for_user(worker)

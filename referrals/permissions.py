@@ -358,6 +358,24 @@ def check_may_erase_resident(actor: Actor, resident: Resident) -> None:
         raise NotPermitted("Only the triage team or an administrator of the person's service can erase their data.")
 
 
+# One record per person: joining two records made in error ----------------------------------
+
+
+def may_merge_residents(actor: Actor, resident: Resident) -> bool:
+    """Joining two records of one person (``referrals.people.resident_merge``) is for the triage staff of the
+    record's service only: a person signed in, never a token or an emailed link (least privilege: not
+    link workers, and not administrators unless they are also in that service's triage team)."""
+    return (
+        actor.user is not None and actor.only_referral_id is None and actor.has_role(StaffRole.TRIAGE)
+        and resident.service_id in actor.service_ids
+    )
+
+
+def check_may_merge_residents(actor: Actor, resident: Resident) -> None:
+    if not may_merge_residents(actor, resident):
+        raise NotPermitted("Only the triage team of the person's service can join their records.")
+
+
 # Reports ----------------------------------------------------------------------------------
 
 

@@ -61,6 +61,7 @@ from referrals.models import (
     Contact,
     Connection,
     DischargeSummary,
+    GpMessage,
     Goal,
     Notification,
     PlanAction,
@@ -185,6 +186,9 @@ def anonymise_referrals(referral_ids: list[int], *, now: datetime, removal: Remo
     DischargeSummary.objects.filter(referral_id__in=referral_ids).update(
         note="", content={"anonymised": True}, prepared_by_label=ANONYMISED
     )
+    # The messages to the GP practice as sent name the person like the summary: only what, when and where stay.
+    GpMessage.objects.filter(referral_id__in=referral_ids).update(content={"anonymised": True},
+                                                                  prepared_by_label=ANONYMISED)
     # A message not yet sent (or a call not yet made) is to no one now: it is not sent.
     Notification.objects.filter(referral_id__in=referral_ids, status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.FAILED, last_error="Not sent: the person's details were removed."

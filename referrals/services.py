@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from directory.choices import ActivityStatus
 from directory.schedules import next_occurrences
-from referrals import gp_messages
+from referrals import gp_messages, people
 from referrals.audit import audit
 from referrals.choices import (
     SNOMED_DECLINED,
@@ -274,6 +274,9 @@ def clear_alerts(referral: Referral, *, kinds, actor: Actor, action: str, connec
 
 
 def resident_create(*, service, actor: Actor, **fields) -> Resident:
+    """A new record in ``service``. One the service already holds for the NHS number is refused in words
+    (a new referral joins it instead: ``referral_create_for_new_resident``), even when another request
+    made it a moment ago."""
     resident = Resident(service=service, **fields)
     if resident.nhs_number:
         resident.nhs_number = normalise_nhs_number(resident.nhs_number)
@@ -281,7 +284,13 @@ def resident_create(*, service, actor: Actor, **fields) -> Resident:
         resident.full_clean()
     except ValidationError as error:
         raise _validation_error(error) from None
-    resident.save()
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction goes on
+            resident.save()
+    except IntegrityError:
+        if not people.known_person(service, nhs_number=resident.nhs_number):
+            raise
+        raise ReferralError("The service already has a record with this NHS number.", field="nhs_number") from None
     audit(actor, action=AuditAction.CREATE, what="resident record", resident=resident)
     return resident
 
@@ -387,19 +396,23 @@ def referral_create(
 def referral_create_for_new_resident(
     *, actor: Actor, service, resident: dict, resident_field_prefix: str = "", **referral
 ) -> Referral:
-    """A new resident (``resident``: their fields) and their referral (``referral``: as for
-    ``referral_create``), in one transaction: both are saved, or neither. An error in the
-    resident's details names its field under ``resident_field_prefix`` when one is given
-    (the API's ``resident.nhs_number``)."""
+    """A referral for the person described by ``resident`` (their fields), with the referral's own fields
+    (``referral``: as for ``referral_create``), in one transaction: all is saved, or nothing. The person
+    is the service's record of them when their NHS number is known (the referral joins it, and says so
+    in its event log: ``referrals.people``), otherwise a new record. An error in the resident's details
+    names its field under ``resident_field_prefix`` when one is given (the API's ``resident.nhs_number``).
+    The staff form, the API and the online self-referral all come this way."""
     with transaction.atomic():
         try:
-            new_resident = resident_create(service=service, actor=actor, **resident)
+            person = people.resident_for_referral(service=service, actor=actor, fields=resident)
         except ReferralError as error:
             if not resident_field_prefix:
                 raise
             field = f"{resident_field_prefix}.{error.field}" if error.field else resident_field_prefix
             raise ReferralError(error.message, field=field) from None
-        return referral_create(actor=actor, service=service, resident=new_resident, **referral)
+        made = referral_create(actor=actor, service=service, resident=person.resident, **referral)
+        people.record_joined(made, person, actor=actor)
+        return made
 
 
 # The pathway ------------------------------------------------------------------------------

@@ -269,6 +269,19 @@ def _referral(referral: Referral) -> dict:
         "connections": [_connection(connection) for connection in
                         referral.connections.select_related("activity", "provider").order_by("number")],
         "discharge_summary": _discharge_summary(referral),
+        # What the GP practice was told, where and when (its words are the summary's, above, or the referral's).
+        "gp_messages": [
+            {
+                "kind": message.get_kind_display(),
+                "route": message.get_route_display(),
+                "practice": message.practice.name if message.practice_id else "",
+                "sent_to": message.recipient,
+                "not_sent_because": message.not_sent_reason,
+                "prepared_at": message.prepared_at,
+                "prepared_by": message.prepared_by_label,
+            }
+            for message in referral.gp_messages.select_related("practice")
+        ],
         "care_plan": _care_plan(referral),
         # That a link was emailed, to whom and whether it was used: never its id or token.
         "provider_links": [

@@ -19,6 +19,8 @@ Declining for eligibility is the service's answer, not the person's: the SNOMED 
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from referrals.audit import audit
 from referrals.choices import (
     AlertKind,
@@ -36,13 +38,9 @@ from referrals.models import (
     SocialPrescribingService,
 )
 from referrals.notifications.outbox import queue_notifications
+from referrals.people import known_person
 from referrals.roles import Actor
 from referrals.services import _step, clear_alerts
-
-try:  # helper B's module (one record per person); until it lands, the lookup below stands in.
-    from referrals.people import known_person
-except ImportError:  # pragma: no cover - removed once referrals.people is committed
-    known_person = None
 
 # What the referrer can do instead, by reason: to a professional, and to a person who referred themselves.
 WHAT_INSTEAD = {
@@ -159,9 +157,7 @@ def _person_there(resident: Resident, service: SocialPrescribingService) -> Resi
     confirming it; that service's triage sees any match by name, date of birth and postcode)."""
     if not resident.nhs_number:
         return None
-    if known_person is not None:
-        return known_person(service, nhs_number=resident.nhs_number)
-    return Resident.objects.filter(service=service, nhs_number=resident.nhs_number, merged_into__isnull=True).first()
+    return known_person(service, nhs_number=resident.nhs_number)
 
 
 def _copy_resident(resident: Resident, service: SocialPrescribingService, actor: Actor) -> Resident:
@@ -180,9 +176,12 @@ def _hand_over(referral: Referral, *, to_service: SocialPrescribingService, acto
 
     Runs inside the redirect's transaction (``_step``): a failure undoes the redirect too."""
     resident = _person_there(referral.resident, to_service) or _copy_resident(referral.resident, to_service, actor)
+    # Received there at the moment it left here: one time on both timelines.
+    now = referral.redirected_at or timezone.now()
     new = Referral.objects.create(
         service=to_service,
         resident=resident,
+        received_at=now,
         status=ReferralStatus.RECEIVED,
         source=referral.source,
         # Who referred, in words: a user of this service is no one the other service knows.
@@ -205,7 +204,7 @@ def _hand_over(referral: Referral, *, to_service: SocialPrescribingService, acto
             recorded_at=consent.recorded_at,
         )
     ReferralEvent.objects.create(
-        referral=new, actor=actor.user, actor_label=actor.label, action="create", from_status="",
+        referral=new, at=now, actor=actor.user, actor_label=actor.label, action="create", from_status="",
         to_status=new.status,
         note=f"Redirected from {referral.service.name} (their reference {referral.reference}): {note}",
     )

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from primarycare import views as practices
 from referrals.views import (
     account,
     care_plan,
@@ -9,7 +10,9 @@ from referrals.views import (
     casework,  # contacts and safeguarding on the team's referral page
     connections,  # connections on the team's referral page
     discharge,  # discharge from the team's referral page
+    gp_messages,  # the message back to the GP practice: the letter to print and the PDF
     outcomes,
+    people,  # same person: joining two records, from triage
     provider,
     self_referral,
     subject_access,
@@ -20,12 +23,16 @@ app_name = "referrals"
 
 urlpatterns = [
     path("refer-yourself/", include(self_referral.urlpatterns)),
+    # Public: residents choosing their GP practice use it too (it answers nothing personal).
+    path("referrals/practices/", include(practices.urlpatterns)),
     path("referrals/residents/", include(subject_access.urlpatterns)),
     path("referrals/", include(caseload.urlpatterns)),
     path("referrals/", include(casework.urlpatterns)),
     path("referrals/", include(connections.urlpatterns)),
     path("referrals/", include(discharge.urlpatterns)),
+    path("referrals/", include(gp_messages.urlpatterns)),
     path("referrals/triage/", include(triage.urlpatterns)),
+    path("referrals/triage/", include(people.urlpatterns)),
     path("referrals/provider/", include(provider.urlpatterns)),
     path("account/", include(account.urlpatterns)),
     path("answers/", include(outcomes.urlpatterns)),

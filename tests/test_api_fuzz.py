@@ -341,7 +341,7 @@ def _ready_for(path: str, world: World) -> str:
         action = "discharge"
     elif segment == "connections":
         return world.references[S.CONTACTED]
-    elif segment == "discharge-summary":
+    elif segment in ("discharge-summary", "summary"):
         return world.references[S.DISCHARGED]
     else:  # reading a referral, its casework or plan
         return world.references[S.TRIAGED]

@@ -17,6 +17,7 @@ from common.bounds import ApiIdField, ApiPageField
 from common.patterns import NO_NUL, NOT_BLANK, comma_separated
 from directory.models import NeedTerm
 from directory.postcodes import PostcodeError, normalise_postcode
+from primarycare.selectors import practice_by_ods_code
 from referrals.choices import (
     ConnectionKind,
     ConnectionStatus,
@@ -26,6 +27,7 @@ from referrals.choices import (
     ContactStatus,
     GoalStatus,
     DischargeReason,
+    NotEligibleReason,
     Priority,
     ProviderDeclineReason,
     ReferralStatus,
@@ -96,7 +98,33 @@ class ResidentInput(serializers.Serializer):
     language = TextField(required=False, default="English", max_length=100)
     interpreter_needed = serializers.BooleanField(required=False, default=False)
     accessibility_needs = TextField(required=False, allow_blank=True, default="", max_length=5000)
-    gp_practice = TextField(required=False, allow_blank=True, default="", max_length=255)
+    gp_practice = TextField(required=False, allow_blank=True, default="", max_length=255,
+                            help_text="The GP practice's name as written (when its ODS code is not known).")
+    gp_practice_ods = TextField(
+        required=False, allow_blank=True, default="", max_length=10,
+        help_text="The ODS code of the GP practice the person is registered with (for example J81001): an open "
+                  "practice Signpost knows. Optional.",
+    )
+    has_no_gp = serializers.BooleanField(
+        required=False, default=False, help_text="True when the person is not registered with a GP."
+    )
+
+    def validate_gp_practice_ods(self, value: str):
+        if not value.strip():
+            return None
+        practice = practice_by_ods_code(value)
+        if practice is None:
+            raise serializers.ValidationError(
+                f"No GP practice has the ODS code '{value.strip()}'. Give the practice's ODS code as the NHS "
+                "organisation data service lists it (like J81001), or leave gp_practice_ods out and give the "
+                "practice's name in gp_practice."
+            )
+        if not practice.is_open:
+            raise serializers.ValidationError(
+                f"The GP practice {practice.ods_code} ({practice.name}) has closed. Give the person's current "
+                "practice, or leave gp_practice_ods out and give its name in gp_practice."
+            )
+        return practice
 
     def validate_nhs_number(self, value: str) -> str:
         return normalise_nhs_number(value)
@@ -112,6 +140,11 @@ class ResidentInput(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         # The model's own checks (the NHS number's check digit, a contact detail for the chosen
         # route), now, so nothing is saved when one fails.
+        attrs["practice"] = attrs.pop("gp_practice_ods", None)
+        if attrs["practice"] is not None and attrs.get("has_no_gp"):
+            raise serializers.ValidationError(
+                {"has_no_gp": ["Give either gp_practice_ods or has_no_gp true, not both."]}
+            )
         resident = Resident(service_id=0, **attrs)
         try:
             resident.full_clean(exclude=["service"])
@@ -138,6 +171,11 @@ class ConsentsInput(serializers.Serializer):
     )
     feedback_to_referrer = serializers.BooleanField(
         required=False, help_text="Whether the person agrees to feedback to the referrer (not asked of a self-referral)."
+    )
+    share_with_gp = serializers.BooleanField(
+        required=False,
+        help_text="Whether the person agrees to their GP practice being told of the referral and how it ended. "
+                  "Left out: not asked.",
     )
     method = serializers.ChoiceField(choices=ConsentMethod.choices, required=False, default=ConsentMethod.API,
                                      help_text="How the person agreed.")
@@ -264,6 +302,20 @@ class ReferralCancelFirstSessionInput(serializers.Serializer):
 
 class ReferralPersonDeclinesInput(NoteInput):
     pass
+
+
+class ReferralRedirectInput(serializers.Serializer):
+    to_service = TextField(max_length=100, required=False, allow_blank=True, default="",
+                           help_text="The slug of another service that uses Signpost: the referral is handed over to it.")
+    to_name = TextField(max_length=255, required=False, allow_blank=True, default="",
+                        help_text="Or the name of a service outside Signpost.")
+    note = TextField(max_length=5000, help_text="Why the referral is for that service (the referrer is told).")
+
+
+class ReferralDeclineNotEligibleInput(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=NotEligibleReason.choices)
+    note = TextField(max_length=5000, required=False, allow_blank=True, default="",
+                     help_text="More about the reason (needed for \"other\"); the referrer is told.")
 
 
 class ReferralMarkResidentNotifiedInput(NoteInput):

@@ -63,6 +63,11 @@ class StaffRefOutput(serializers.Serializer):
     email = serializers.EmailField()
 
 
+class PracticeRefOutput(serializers.Serializer):
+    ods_code = serializers.CharField()
+    name = serializers.CharField()
+
+
 class ResidentOutput(serializers.Serializer):
     first_name = serializers.CharField()
     last_name = serializers.CharField()
@@ -76,7 +81,9 @@ class ResidentOutput(serializers.Serializer):
     language = serializers.CharField()
     interpreter_needed = serializers.BooleanField()
     accessibility_needs = serializers.CharField()
-    gp_practice = serializers.CharField()
+    gp_practice = serializers.CharField(help_text="The practice's name as written, when it was not chosen from the list.")
+    practice = PracticeRefOutput(allow_null=True, help_text="The GP practice the person is registered with, if known.")
+    has_no_gp = serializers.BooleanField(help_text="The person is not registered with a GP.")
 
 
 class ReferrerOutput(serializers.Serializer):

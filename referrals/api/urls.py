@@ -3,6 +3,7 @@ by its number within the referral."""
 
 from django.urls import path, register_converter
 
+from referrals.api.summary import ReferralSummaryApi
 from referrals.api.views import (
     CASEWORK_APIS,
     CONNECTION_STEP_APIS,
@@ -63,6 +64,8 @@ urlpatterns = [
     path(f"{REFERRAL}discharge/preview/", DischargePreviewApi.as_view(), name="api-referral-discharge-preview"),
     path(f"{REFERRAL}discharge/", DischargeApi.as_view(), name="api-referral-discharge"),
     path(f"{REFERRAL}discharge-summary/", DischargeSummaryApi.as_view(), name="api-referral-discharge-summary"),
+    # The message back to the GP and referrer, as JSON or a FHIR document.
+    path(f"{REFERRAL}summary/", ReferralSummaryApi.as_view(), name="api-referral-summary"),
     *[path(f"{REFERRAL}{route}", api.as_view(), name=name) for route, (api, name) in CASEWORK_APIS.items()],
     # The care and support plan.
     path(f"{REFERRAL}plan/", CarePlanApi.as_view(), name="api-referral-plan"),

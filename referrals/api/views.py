@@ -33,13 +33,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler, set_rollback
 
 from directory.models import ActivityPage, ActivitySession
-from referrals import care_plans, contacts, safeguarding, selectors, services
+from referrals import care_plans, contacts, safeguarding, selectors, services, triage_outcomes
 from referrals.api import idempotency, inputs, outputs, representations
 from referrals.api.authentication import AUTHENTICATION_CLASSES, ActsForSomeone
 from referrals.audit import audit_view
 from referrals.choices import ConnectionKind, ContactStatus, DischargeReason, ReferralStatus
 from referrals.errors import InvalidTransition, NotPermitted, ReferralError
-from referrals.models import Connection, Referral
+from referrals.models import Connection, Referral, SocialPrescribingService
 from referrals.permissions import (
     check_may_change_care_plan,
     check_may_handle_safeguarding,
@@ -117,7 +117,7 @@ class ReferralApi(APIView):
 def _referrals(actor: Actor):
     return (
         referrals_visible_to(actor)
-        .select_related("resident", "link_worker", "discharge_summary")
+        .select_related("resident", "resident__practice", "link_worker", "discharge_summary")
         .prefetch_related("needs", "consents",
                           Prefetch("connections", queryset=Connection.objects.select_related("activity", "provider")))
     )
@@ -513,6 +513,37 @@ class ReferralPersonDeclinesApi(ReferralStepApi):
 
     def perform(self, *, referral, actor, note):
         return services.referral_person_declines(referral=referral, actor=actor, note=note)
+
+
+@_step("redirect", inputs.ReferralRedirectInput, summary="Redirect to another service (triage)",
+       description="Triage's answer for a referral that is for another service: another service that uses Signpost "
+                   "(``to_service``, its slug: the referral is handed over, a new referral in its triage queue), or "
+                   "one outside Signpost by name (``to_name``), with the reason (``note``). The referrer is told. "
+                   "Final: the referral is redirected.")
+class ReferralRedirectApi(ReferralStepApi):
+    action = "redirect"
+    input_serializer = inputs.ReferralRedirectInput
+
+    def perform(self, *, referral, actor, to_service, to_name, note):
+        service = None
+        if to_service:
+            service = SocialPrescribingService.objects.filter(slug=to_service).first()
+            if service is None:
+                raise ReferralError("No service that uses Signpost has that slug.", field="to_service")
+        return triage_outcomes.referral_redirect(referral=referral, actor=actor, to_service=service,
+                                                 to_name=to_name, note=note)
+
+
+@_step("decline_not_eligible", inputs.ReferralDeclineNotEligibleInput, summary="Decline as not eligible (triage)",
+       description="Triage's answer for a person the service is not for, with a reason code (\"other\" needs a "
+                   "note). The referrer is told the reason and what they can do instead. The SNOMED CT code stays "
+                   "871731000000106 (the person did not decline). Final.")
+class ReferralDeclineNotEligibleApi(ReferralStepApi):
+    action = "decline_not_eligible"
+    input_serializer = inputs.ReferralDeclineNotEligibleInput
+
+    def perform(self, *, referral, actor, reason, note):
+        return triage_outcomes.referral_decline_not_eligible(referral=referral, actor=actor, reason=reason, note=note)
 
 
 # A connection's steps: one table, from which both routes are built -------------------------------
@@ -1042,6 +1073,8 @@ STEP_APIS = {
     "choose-activity": ReferralChooseActivityApi,
     **{step.segment: _referral_step_api(step) for step in CONNECTION_STEPS if step.on_referral},
     "person-declines": ReferralPersonDeclinesApi,
+    "redirect": ReferralRedirectApi,
+    "decline-not-eligible": ReferralDeclineNotEligibleApi,
 }
 # The steps of a connection named by its number: /connections/<number>/<segment>/.
 CONNECTION_STEP_APIS = {step.segment: _connection_step_api(step) for step in CONNECTION_STEPS}

@@ -124,6 +124,17 @@ def _to_referrer(referral, connection=None) -> list[dict]:
     return [{"channel": Channel.EMAIL, "recipient": referral.referrer_email}]
 
 
+def _to_referrer_of_triage(referral, connection=None) -> list[dict]:
+    """Triage's answer to a referral it did not take on (redirected, not eligible) goes to whoever made it,
+    whatever the consent to feedback (it is about their referral, not the person's support): a self-referrer
+    by their own route; a professional by email, or a call for the team when there is no address."""
+    if referral.is_self_referral:
+        return _to_resident(referral, connection)
+    if referral.referrer_email:
+        return [{"channel": Channel.EMAIL, "recipient": referral.referrer_email}]
+    return [{"channel": Channel.PHONE_TASK, "service": referral.service}]
+
+
 def _to_safeguarding_lead(referral, connection=None) -> list[dict]:
     """The service's safeguarding lead; without one, the team's shared inbox; without that, its Signpost inbox."""
     service = referral.service
@@ -131,6 +142,19 @@ def _to_safeguarding_lead(referral, connection=None) -> list[dict]:
     if address:
         return [{"channel": Channel.EMAIL, "recipient": address}]
     return [{"channel": Channel.INBOX, "service": service}]
+
+
+def _to_gp_practice(referral, connection=None) -> list[dict]:
+    """The person's GP practice (``referrals.gp_messages`` decides first whether it is told at all): its NHSmail
+    address; without one, a letter to print and post, on the link worker's list (the service's, if no one's)."""
+    practice = referral.resident.practice if referral.resident.practice_id else None
+    if practice is None:
+        return []
+    if practice.nhsmail:
+        return [{"channel": Channel.EMAIL, "recipient": practice.nhsmail}]
+    if referral.link_worker_id:
+        return [{"channel": Channel.LETTER_TASK, "user": referral.link_worker}]
+    return [{"channel": Channel.LETTER_TASK, "service": referral.service}]
 
 
 _PLANS = {
@@ -147,4 +171,8 @@ _PLANS = {
     NotificationKind.SAFEGUARDING_CONCERN: _to_safeguarding_lead,
     NotificationKind.CONNECTION_WITHDRAWN: _to_provider,
     NotificationKind.CARE_PLAN_COPY: _to_resident,
+    NotificationKind.REDIRECTED_TO_REFERRER: _to_referrer_of_triage,
+    NotificationKind.NOT_ELIGIBLE_TO_REFERRER: _to_referrer_of_triage,
+    NotificationKind.GP_ACKNOWLEDGEMENT: _to_gp_practice,
+    NotificationKind.GP_DISCHARGE_SUMMARY: _to_gp_practice,
 }

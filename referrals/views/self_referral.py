@@ -20,7 +20,7 @@ from common.bounds import parse_id
 from common.requests import client_ip
 from directory.selectors import public_activities
 from referrals import services
-from referrals.choices import ConsentMethod, ConsentPurpose, ContactRoute, Source
+from referrals.choices import ConsentMethod, ContactRoute, Source
 from referrals.errors import ReferralError
 from referrals.forms.self_referral import SelfReferralForm
 from referrals.intake import (
@@ -73,8 +73,10 @@ def self_referral(request):
             else:
                 count_attempt(scope=RATE_SCOPE, ip=ip)
                 logger.info("Self-referral %s received into service %s", referral.reference, referral.service_id)
+                # The route they chose, not the record's: a known NHS number joins a record, and the
+                # page must not tell whoever typed it anything about that record.
                 return _sent(
-                    request, reference=referral.reference, route=referral.resident.preferred_contact,
+                    request, reference=referral.reference, route=form.cleaned_data["preferred_contact"],
                     service=referral.service,
                 )
     else:
@@ -91,10 +93,7 @@ def _refer(form: SelfReferralForm):
         source=Source.SELF,
         needs=data["needs"],
         what_matters=form.what_matters_text(),
-        consents={
-            ConsentPurpose.REFERRAL: data["consent_referral"],
-            ConsentPurpose.SHARE_WITH_PROVIDER: data["consent_share_with_provider"],
-        },
+        consents=form.consents(),
         consent_method=ConsentMethod.ONLINE_FORM,
     )
 

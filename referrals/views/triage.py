@@ -17,20 +17,18 @@ from referrals.audit import audit_list_view
 from referrals.choices import NotEligibleReason, StaffRole
 from referrals.eligibility import check_eligibility, eligibility_summary
 from referrals.errors import ReferralError
-from referrals.forms.triage import NotEligibleForm, PersonDeclinesForm, ReallocateForm, RedirectForm, TriageForm
+from referrals.forms.triage import (
+    NotEligibleForm,
+    PersonDeclinesForm,
+    ReallocateForm,
+    RedirectForm,
+    TriageForm,
+)
 from referrals.models import SocialPrescribingService
+from referrals.people import triage_context
 from referrals.views.common import add_domain_error, staff_view, visible_referral
 from referrals.views.new_referral import new_referral
 from referrals.workflow import TRANSITIONS
-
-# TODO(integrator): once referrals/people.py (helper B) is committed, replace this guard with
-#     from referrals.people import triage_context
-# and, in triage_referral's context, `**triage_context(referral, actor=actor)` and
-# "person_matches_template": "referrals/includes/person_matches.html" unconditionally.
-try:
-    from referrals.people import triage_context
-except ImportError:  # pragma: no cover - until helper B's module is committed
-    triage_context = None
 
 
 @staff_view(StaffRole.TRIAGE)
@@ -133,13 +131,12 @@ def triage_referral(request, pk: int):
         failed = form
 
     checks = check_eligibility(referral)
-    people = triage_context(referral, actor=actor) if triage_context is not None else {}
+    people = triage_context(referral, actor=actor)
     return render(
         request,
         "referrals/triage/referral.html",
         {
             **people,
-            "person_matches_template": "referrals/includes/person_matches.html" if triage_context else "",
             "eligibility_checks": checks,
             "eligibility_summary": eligibility_summary(checks),
             "referral": referral,

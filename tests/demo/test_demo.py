@@ -207,7 +207,8 @@ def test_the_demo_users_have_referrals_in_every_state(demo):
         username__in=["linkworker", "triage", "editor"])}
     assert set(Referral.objects.values_list("status", flat=True)) == set(ReferralStatus.values)
     caseload = referrals_visible_to(actor_for_user(users["linkworker"]))
-    assert set(caseload.values_list("status", flat=True)) == set(ReferralStatus.values) - {ReferralStatus.RECEIVED}
+    assert set(caseload.values_list("status", flat=True)) == set(ReferralStatus.values) - {
+        ReferralStatus.RECEIVED, ReferralStatus.REDIRECTED, ReferralStatus.NOT_ELIGIBLE}
     assert StaffMembership.objects.get(user=users["triage"]).service == StaffMembership.objects.get(
         user=users["linkworker"]).service
     inbox = provider_connections_visible_to(actor_for_user(users["editor"]))

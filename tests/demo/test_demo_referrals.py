@@ -26,6 +26,8 @@ from demo.referrals import (
     demo_totp_key,
     demo_totp_secret,
 )
+from primarycare.models import GpPractice
+from referrals import people
 from referrals.alerts import run_alerts
 from referrals.choices import (
     AlertKind,
@@ -34,6 +36,9 @@ from referrals.choices import (
     ContactRoute,
     ContactStatus,
     DischargeReason,
+    GpMessageKind,
+    GpMessageRoute,
+    NotEligibleReason,
     ReferralStatus,
     Source,
 )
@@ -45,6 +50,7 @@ from referrals.models import (
     Contact,
     ContactExpectation,
     DischargeSummary,
+    GpMessage,
     Notification,
     Referral,
     ReferralEvent,
@@ -158,7 +164,9 @@ def test_a_discharged_person_is_referred_again(demo):
 
 def test_the_demo_link_worker_has_every_state_after_triage_and_triage_the_new_ones(demo):
     caseload = referrals_visible_to(actor_for_user(user("linkworker")))
-    assert set(caseload.values_list("status", flat=True)) == set(ReferralStatus.values) - {ReferralStatus.RECEIVED}
+    # Every state a link worker's referral can be in: triage's answers other than "accept" never reach one.
+    assert set(caseload.values_list("status", flat=True)) == set(ReferralStatus.values) - {
+        ReferralStatus.RECEIVED, ReferralStatus.REDIRECTED, ReferralStatus.NOT_ELIGIBLE}
     assert not caseload.exclude(link_worker=user("linkworker")).exists(), "only their own cases"
     queue = referrals_visible_to(actor_for_user(user("triage"))).filter(status=ReferralStatus.RECEIVED)
     assert queue.count() >= 3
@@ -328,3 +336,30 @@ def test_the_demo_shows_casework(demo):
     assert SafeguardingConcern.objects.filter(referral__in=caseload, resolved_at__isnull=True).count() == 1
     assert ContactExpectation.objects.filter(service__name__startswith="Dorset", tier="one_to_one",
                                              min_contacts=6, max_contacts=12, within_weeks=12).exists()
+
+
+def test_primary_care_in_the_demo(demo):
+    """Practices from the sample NHS files; people matched, redirected, declined as not eligible; summaries sent."""
+    dorset = Referral.objects.filter(service__name=demo_service_names()[0])
+    assert GpPractice.objects.filter(pcn__isnull=False, nhsmail__endswith="@nhs.net").count() >= 9
+    # Everyone's practice is on the list, or they said they have none.
+    residents = Resident.objects.filter(merged_into__isnull=True)
+    assert not residents.filter(practice__isnull=True, has_no_gp=False).exists()
+    assert residents.filter(has_no_gp=True).exists()
+    # Handed over from Dorset to Halton's triage queue; sent outside Signpost; not eligible by age.
+    handed_over = dorset.get(status=ReferralStatus.REDIRECTED, redirected_referral__isnull=False)
+    assert handed_over.redirected_referral.status == ReferralStatus.RECEIVED
+    assert handed_over.redirected_referral.service.name == "Halton Social Prescribing"
+    assert dorset.filter(status=ReferralStatus.REDIRECTED, redirected_to_name__startswith="Dorset mental").exists()
+    assert dorset.filter(status=ReferralStatus.NOT_ELIGIBLE, not_eligible_reason=NotEligibleReason.AGE).exists()
+    # One record per person: a re-referral on an earlier record, and a second record triage can join.
+    again = [referral for referral in dorset.filter(status=ReferralStatus.CONTACTED) if people.is_rereferral(referral)]
+    assert again, "a re-referral within the period"
+    new_records = Resident.objects.filter(referrals__in=dorset.filter(status=ReferralStatus.RECEIVED))
+    assert any(people.possible_matches(resident) for resident in new_records)
+    # The message back to the GP: emailed with a PDF, or a letter to print, for every discharge kept as sent.
+    discharged = Referral.objects.filter(status=ReferralStatus.DISCHARGED)
+    messages = GpMessage.objects.filter(kind=GpMessageKind.DISCHARGE)
+    assert messages.count() == discharged.count()
+    assert {GpMessageRoute.NHSMAIL, GpMessageRoute.LETTER} <= set(messages.values_list("route", flat=True))
+    assert GpMessage.objects.filter(kind=GpMessageKind.ACKNOWLEDGEMENT, referral__in=dorset).exists()

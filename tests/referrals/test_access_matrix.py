@@ -85,6 +85,31 @@ def _casework_values(case) -> dict:
     return {"contact_pk": contact.pk, "contact_id": contact.pk, "concern_pk": concern.pk, "concern_id": concern.pk}
 
 
+def _people_values(case) -> dict:
+    """A second record that may be the same person (same name, date of birth and postcode), so the page
+    that compares and joins them has a match to try."""
+    from datetime import date
+
+    from referrals.models import Resident
+
+    Resident.objects.filter(pk=case.resident_id).update(date_of_birth=date(1950, 5, 6))
+    match = factories.make_resident(service=case.service, first_name=RESIDENT_FIRST, last_name=RESIDENT_LAST,
+                                    date_of_birth=date(1950, 5, 6), postcode=case.resident.postcode)
+    return {"match_id": match.pk}
+
+
+def _gp_message_values(case) -> dict:
+    """The message to the person's GP practice, as a letter to print, so its letter and PDF pages have one to try."""
+    from factories.primarycare import make_practice
+    from referrals import gp_messages
+    from referrals.models import Referral, Resident
+    from referrals.roles import SYSTEM
+
+    Resident.objects.filter(pk=case.resident_id).update(practice=make_practice("Quay Surgery", nhsmail=""))
+    gp_messages.send_acknowledgement(Referral.objects.get(pk=case.pk), actor=SYSTEM)
+    return {"kind": "acknowledgement"}
+
+
 @pytest.fixture
 def outsiders(other_service, service, other_organisation):
     from directory.permissions import MODERATORS_GROUP
@@ -112,7 +137,8 @@ def test_no_referral_page_shows_a_case_to_an_outsider(client, sign_in, case, out
     values = {"pk": case.pk, "referral_id": case.pk, "reference": case.reference, "resident_id": case.resident_id,
               **_plan_values(case)}
     # "number" is also connection 1's, and a step to try on it (and on the referral: no such step, a 404).
-    values = {**values, **_casework_values(case), "action": "withdraw"}
+    values = {**values, **_casework_values(case), **_people_values(case), **_gp_message_values(case),
+              "action": "withdraw"}
     pages = list(_paths(urls.urlpatterns, values=values))
     assert len(pages) >= 5, pages  # the walk found the pages
     # Among them the resident's own data: the subject access export (page and JSON) and erasure.
@@ -120,6 +146,12 @@ def test_no_referral_page_shows_a_case_to_an_outsider(client, sign_in, case, out
     # And the link worker's connections and discharge.
     assert {"connect_activity", "signpost", "connection_step", "discharge_preview", "discharge_confirm"} <= {
         name for _, name, _ in pages}
+    # And triage's page comparing two records of one person and joining them.
+    assert "same_person" in {name for _, name, _ in pages}
+    # And the message to the GP practice: the letter to print and the PDF.
+    assert {"gp_message_letter", "gp_message_pdf"} <= {name for _, name, _ in pages}
+    # And the public practice search (the GP practice chooser's type-ahead).
+    assert "practice_search" in {name for _, name, _ in pages}
     failures = []
     for role, user in outsiders.items():
         client.logout()
@@ -135,6 +167,7 @@ def test_no_referral_page_shows_a_case_to_an_outsider(client, sign_in, case, out
     assert case.status == S.CONTACTED and factories.only_connection(case).status == C.FIRST_SESSION_BOOKED
     assert case.connections.count() == 1
     assert case.resident.last_name == RESIDENT_LAST and case.resident.anonymised_at is None
+    assert case.resident.merged_into_id is None and not case.resident.merged_records.exists()
     assert not failures, "\n".join(failures)
 
 
@@ -245,4 +278,25 @@ def test_the_case_s_own_provider_never_reaches_the_link_workers_connection_and_d
             if _leaks(response, case) or response.status_code not in (403, 404, 405):
                 failures.append(f"provider {method.upper()} {path} ({name}): {response.status_code}")
     assert factories.only_connection(case).status == C.FIRST_SESSION_BOOKED
+    assert not failures, "\n".join(failures)
+
+
+def test_the_public_practice_search_shows_nothing_of_a_resident(client, sign_in, case, outsiders):
+    """Residents choose their practice with it, so anyone may ask; it answers practices, never people."""
+    from factories.primarycare import make_practice
+
+    practice = make_practice("Harbour Point Practice", ods_code="J81777")
+    case.resident.practice = practice
+    case.resident.save(update_fields=["practice"])
+    failures = []
+    for role, user in {"anyone": None, **outsiders}.items():
+        client.logout()
+        if user is not None:
+            sign_in(user)
+        for query in (RESIDENT_LAST, RESIDENT_FIRST, case.reference, "J81777"):
+            response = client.get("/referrals/practices/search/", {"q": query})
+            if response.status_code != 200 or _leaks(response, case) or RESIDENT_FIRST in response.content.decode():
+                failures.append(f"{role} GET ?q={query}: {response.status_code}")
+            elif query == "J81777" and [r["ods_code"] for r in response.json()["results"]] != ["J81777"]:
+                failures.append(f"{role} GET ?q={query}: the practice was not found")
     assert not failures, "\n".join(failures)

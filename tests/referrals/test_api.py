@@ -122,7 +122,9 @@ _DROP = object()
 
 def sent_referral(*, service, triage, link_worker, activity, status=C.SENT_TO_PROVIDER, **fields):
     """A referral in support with one connection, to ``activity``, in ``status``."""
-    resident = factories.make_resident(service=service, nhs_number=NHS_NUMBER, date_of_birth="1950-01-01")
+    # One person, one record in a service: a second referral is the same person's.
+    resident = (Resident.objects.filter(service=service, nhs_number=NHS_NUMBER).first()
+                or factories.make_resident(service=service, nhs_number=NHS_NUMBER, date_of_birth="1950-01-01"))
     return factories.make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
                                    resident=resident, status=status, **fields)
 

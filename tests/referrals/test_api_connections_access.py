@@ -68,6 +68,7 @@ OPERATIONS = [
     Operation("post", "discharge/preview/", DISCHARGE),
     Operation("post", "discharge/", DISCHARGE),
     Operation("get", "discharge-summary/", DISCHARGE),
+    Operation("get", "summary/", DISCHARGE),  # the message back to the GP (JSON; FHIR shares the checks)
     # Gone, for anyone who can see the referral.
     Operation("post", "close/", SEES_ALL),
 ]

@@ -24,8 +24,9 @@ NOTE = "Private note: ZEBRA-CROSSING-77"
 @pytest.fixture
 def referral_at(service, triage, link_worker, activity):
     def _make(status, **kwargs):
-        kwargs.setdefault("resident", make_resident(service=service, first_name="Marigold", last_name="Pemberton",
-                                                    nhs_number="9434765919"))
+        if "resident" not in kwargs:
+            kwargs["resident"] = make_resident(service=service, first_name="Marigold", last_name="Pemberton",
+                                               nhs_number="9434765919")
         referral = make_referral(service=service, triage=triage, link_worker=link_worker, activity=activity,
                                  status=status, **kwargs)
         Referral.objects.filter(pk=referral.pk).update(notes=NOTE)

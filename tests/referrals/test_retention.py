@@ -258,10 +258,10 @@ def test_retention_also_removes_feedback_comments_and_stops_unsent_messages(make
     assert set(stopped.values_list("status", flat=True)) == {DeliveryStatus.FAILED}
 
 
-def test_the_worker_runs_retention_daily(make_finished):
+def test_the_worker_runs_retention_daily(make_finished, service):
     """The scheduler enqueues the retention job once a day; the worker's run anonymises what is due."""
     referral = make_finished(years=9)
-    recent = make_finished(years=1)
+    recent = make_finished(years=1, resident=make_resident(service=service, first_name="Ada"))
     [job] = [job for job in SCHEDULE if job.task == "referrals.retention.anonymise_closed_referrals_task"]
     assert job.every == timedelta(days=1)
 
