@@ -87,7 +87,7 @@ def build_discharge_summary(referral, *, reason: str, note: str = "") -> dict:
             "date_of_birth": resident.date_of_birth.isoformat() if resident.date_of_birth else None,
             "nhs_number": resident.nhs_number,
             "postcode": resident.postcode,
-            "gp_practice": resident.gp_practice,
+            "gp_practice": resident.practice_name,
         },
         "referral": {
             "reference": referral.reference,

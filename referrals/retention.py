@@ -237,6 +237,8 @@ def anonymise_resident(resident: Resident, *, now: datetime, removal: Removal = 
         phone="",
         email="",
         accessibility_needs="",
+        # The practice as written goes; the listed practice stays, like the postcode district, for the
+        # reports by practice and PCN (thousands of patients each: it names no one).
         gp_practice="",
         anonymised_at=now,
     )

@@ -135,7 +135,7 @@ def _resident(resident: Resident) -> dict:
         "language": resident.language,
         "interpreter_needed": resident.interpreter_needed,
         "accessibility_needs": resident.accessibility_needs,
-        "gp_practice": resident.gp_practice,
+        "gp_practice": resident.practice_name,
         "created_at": resident.created_at,
         "anonymised_at": resident.anonymised_at,
     }

@@ -230,6 +230,35 @@
     input.addEventListener("blur", function () {
       close();
     });
+
+    // "Find practice" is the form's first submit button, so without this Enter in any other box would
+    // search for a practice instead of sending the form: here Enter sends the form, as people expect.
+    var form = input.form;
+    if (form) {
+      form.addEventListener("keydown", function (event) {
+        var target = event.target;
+        if (event.key !== "Enter" || target === input || target.tagName !== "INPUT") {
+          return;
+        }
+        if (["submit", "button", "file", "reset"].indexOf(target.type) !== -1) {
+          return;
+        }
+        var buttons = Array.prototype.filter.call(
+          form.querySelectorAll("button[type=submit], input[type=submit]"),
+          function (button) { return button.name !== "find_practice"; }
+        );
+        if (!buttons.length) {
+          return;
+        }
+        event.preventDefault();
+        var send = buttons[buttons.length - 1];
+        if (form.requestSubmit) {
+          form.requestSubmit(send);
+        } else {
+          send.click();
+        }
+      });
+    }
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("[data-practice-picker]"), init);
