@@ -8,9 +8,9 @@ print when the practice has none. The API serves the same content as JSON and as
 Who is told, and how (``plan_route``), in this order:
 
 1. Consent (``ConsentPurpose.SHARE_WITH_GP``, the referral's latest answer): a refusal, or a withdrawal,
-   means not sent. No answer at all: a professional's referral is sent (telling the practice is part of
-   the person's direct care, and the practice usually made the referral); a self-referral is sent only if
-   the person agreed (they came to us without their GP, so we ask first).
+   means not sent. No answer at all: sent, as the issue asks ("unless the person withheld consent"): for a
+   professional's referral telling the practice is part of the person's direct care, and the self-referral
+   form asks the question saying "If you do not answer, we will tell them".
 2. The practice: the person's ``Resident.practice``, chosen from the list. None (not registered, or a
    practice only written as free text), or a practice that has closed: not sent.
 3. The route: the practice's NHSmail address if it has one (an email through the outbox, retried until
@@ -89,7 +89,6 @@ TITLE = {
 # Why a message is not sent, in words (kept on the GpMessage and shown on the referral; nothing personal).
 REFUSED = "The person refused consent to tell their GP practice."
 WITHDRAWN = "The person withdrew their consent to tell their GP practice."
-SELF_REFERRAL_NOT_AGREED = "The person referred themselves and did not agree to their GP practice being told."
 NOT_REGISTERED = "The person is not registered with a GP practice."
 NO_PRACTICE = "No GP practice recorded: none was chosen from the list of practices."
 PRACTICE_CLOSED = "The GP practice recorded for the person has closed."
@@ -135,8 +134,6 @@ def plan_route(referral) -> Route:
         return Route(GpMessageRoute.NOT_SENT, not_sent_reason=REFUSED)
     if consent == "withdrawn":
         return Route(GpMessageRoute.NOT_SENT, not_sent_reason=WITHDRAWN)
-    if referral.is_self_referral and consent != "given":
-        return Route(GpMessageRoute.NOT_SENT, not_sent_reason=SELF_REFERRAL_NOT_AGREED)
     resident = referral.resident
     practice = resident.practice if resident.practice_id else None
     if practice is None:

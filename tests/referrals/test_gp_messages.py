@@ -210,18 +210,19 @@ def test_not_sent_when_the_person_withdrew_consent(person, in_support, django_ca
     assert message.route == GpMessageRoute.NOT_SENT and "withdrew" in message.not_sent_reason
 
 
-def test_a_self_referral_is_told_only_if_the_person_agreed(person, service, harbour, in_support,
-                                                            django_capture_on_commit_callbacks):
+def test_a_self_referrers_practice_is_told_unless_they_said_no(person, service, harbour, in_support,
+                                                               django_capture_on_commit_callbacks):
+    """The form says "If you do not answer, we will tell them": only a refusal stops the message."""
     no_answer = {purpose: True for purpose in ALL_CONSENTS if purpose != ConsentPurpose.SHARE_WITH_GP}
     quiet = in_support(person, source=Source.SELF, consents=no_answer)
     discharged(quiet, django_capture_on_commit_callbacks)
-    message = GpMessage.objects.get(referral=quiet)
-    assert message.route == GpMessageRoute.NOT_SENT
-    assert message.not_sent_reason == gp_messages.SELF_REFERRAL_NOT_AGREED
+    assert GpMessage.objects.get(referral=quiet).route == GpMessageRoute.NHSMAIL
 
-    agreed = in_support(make_resident(service=service, practice=harbour), source=Source.SELF)
-    discharged(agreed, django_capture_on_commit_callbacks)
-    assert GpMessage.objects.get(referral=agreed).route == GpMessageRoute.NHSMAIL
+    refused = in_support(make_resident(service=service, practice=harbour), source=Source.SELF,
+                         consents={**no_answer, ConsentPurpose.SHARE_WITH_GP: False})
+    discharged(refused, django_capture_on_commit_callbacks)
+    message = GpMessage.objects.get(referral=refused)
+    assert message.route == GpMessageRoute.NOT_SENT and message.not_sent_reason == gp_messages.REFUSED
 
 
 def test_a_professional_referral_without_an_answer_is_sent(person, in_support, django_capture_on_commit_callbacks):
