@@ -4,6 +4,7 @@ import pytest
 
 from factories import referrals as factories
 from referrals.roles import actor_for_user
+from tests.referrals.smtp import SmtpServer
 
 
 @pytest.fixture
@@ -66,3 +67,16 @@ def actors(triage, link_worker, provider_editor):
         "link_worker": actor_for_user(link_worker),
         "provider": actor_for_user(provider_editor),
     }
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server, not yet started, that Django's SMTP email backend is pointed at."""
+    server = SmtpServer()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    yield server
+    server.stop()

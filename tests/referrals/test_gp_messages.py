@@ -39,22 +39,9 @@ from referrals.choices import ConnectionStatus as C
 from referrals.models import AuditEntry, GpMessage
 from referrals.roles import actor_for_user
 from referrals.tasks import deliver_due_notifications
-from tests.referrals.smtp import SmtpServer
 
 NHSMAIL = "harbour.surgery@nhs.net"
 NHS_NUMBER = "9434765919"
-
-
-@pytest.fixture
-def smtp(settings):
-    server = SmtpServer()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 5
-    yield server
-    server.stop()
 
 
 @pytest.fixture

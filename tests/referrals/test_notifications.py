@@ -16,9 +16,6 @@ from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from referrals import services, tasks
-from referrals.choices import Channel, ContactRoute, DeliveryStatus, NotificationKind
-from referrals.choices import ConnectionStatus as S
 from factories.referrals import (
     discharge,
     first_session_held,
@@ -29,28 +26,17 @@ from factories.referrals import (
     only_connection,
     provider_actor,
 )
+from referrals import services, tasks
+from referrals.choices import Channel, ContactRoute, DeliveryStatus, NotificationKind
+from referrals.choices import ConnectionStatus as S
 from referrals.models import Notification
 from referrals.notifications import delivery
 from referrals.notifications.delivery import deliver
 from referrals.roles import SYSTEM
 from referrals.tasks import deliver_due_notifications
-from tests.referrals.smtp import SmtpServer
 from tests.referrals.text import mentions
 
 LATER = timedelta(days=1)  # well past any back-off of the first attempts
-
-
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server, not yet started, that Django's SMTP email backend is pointed at."""
-    server = SmtpServer()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 5
-    yield server
-    server.stop()
 
 
 @pytest.fixture

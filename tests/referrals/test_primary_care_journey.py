@@ -36,7 +36,6 @@ from referrals.fhir import NHS_NUMBER as NHS_NUMBER_SYSTEM
 from referrals.fhir import ODS_CODE, SNOMED
 from referrals.models import ApiToken, Referral, Resident
 from referrals.tasks import deliver_due_notifications
-from tests.referrals.smtp import SmtpServer
 from tests.referrals.test_gp_messages import pdf_text
 
 NHS_NUMBER = "9434765919"
@@ -54,16 +53,10 @@ def fresh_rate_limits():
 
 
 @pytest.fixture
-def smtp(settings):
-    server = SmtpServer()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 5
-    server.start()
-    yield server
-    server.stop()
+def smtp(smtp):
+    """The shared SMTP server (tests/referrals/conftest.py), started: every step sends as it commits."""
+    smtp.start()
+    return smtp
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ from referrals.errors import InvalidTransition, NotPermitted, ReferralError
 from referrals.models import Alert, Referral, Resident
 from referrals.roles import actor_for_user
 from referrals.triage_outcomes import referral_decline_not_eligible, referral_redirect
-from tests.referrals.smtp import SmtpServer
 
 pytestmark = pytest.mark.django_db
 
@@ -35,16 +34,10 @@ NHS_NUMBER = "9434765919"
 
 
 @pytest.fixture
-def smtp(settings):
-    server = SmtpServer()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 5
-    server.start()
-    yield server
-    server.stop()
+def smtp(smtp):
+    """The shared SMTP server (tests/referrals/conftest.py), started: every step sends as it commits."""
+    smtp.start()
+    return smtp
 
 
 @pytest.fixture
