@@ -106,9 +106,15 @@ DOCUMENTED = {
     # reason while a connection is with a provider.
     "POST /api/v1/referrals/{reference}/discharge/preview/": {"reason"},
     "POST /api/v1/referrals/{reference}/discharge/": {"reason"},
-    # An action's goal is one of the plan's own goals.
-    "POST /api/v1/referrals/{reference}/plan/actions/": {"goal"},
-    "POST /api/v1/referrals/{reference}/plan/actions/{action_id}/": {"goal"},
+    # An action's goal is one of the plan's own goals; review and due dates are today or later, within 2 years.
+    "POST /api/v1/referrals/{reference}/plan/goals/": {"review_on"},
+    "POST /api/v1/referrals/{reference}/plan/goals/{goal_id}/": {"review_on"},
+    "POST /api/v1/referrals/{reference}/plan/actions/": {"goal", "due_on"},
+    "POST /api/v1/referrals/{reference}/plan/actions/{action_id}/": {"goal", "due_on"},
+    # Triage's other answers: another service by its slug, or one outside Signpost by name (one of the
+    # two); a not-eligible reason of 'other' needs a note.
+    "POST /api/v1/referrals/{reference}/redirect/": {"to_service", "to_name"},
+    "POST /api/v1/referrals/{reference}/decline-not-eligible/": {"note"},
     # A booked contact is in the future (within a year); a held one is not, and not before the referral.
     "POST /api/v1/referrals/{reference}/contacts/": {"at", "duration_minutes"},
     # A postcode that exists; latitude and longitude together; needs in the taxonomy.
