@@ -77,7 +77,7 @@ def test_a_resident_finds_a_walking_group_and_refers_themselves_by_keyboard(demo
     type_into(page, page.get_by_label("Day"), "10")
     type_into(page, page.get_by_label("Month"), "12")
     type_into(page, page.get_by_label("Year"), "1955")
-    type_into(page, page.get_by_label("Postcode"), POSTCODE)
+    type_into(page, page.get_by_label("Postcode", exact=True), POSTCODE)
     choose_radio(page, page.get_by_label("Email", exact=True), page.get_by_label("Text message", exact=True))
     type_into(page, page.get_by_label("Phone number"), "07700 900456")
     tick(page, page.get_by_label("Physical activity", exact=True))
