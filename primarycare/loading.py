@@ -408,6 +408,13 @@ def _practice_row(line: int, row: list[str], layout: _Layout, *, today: date) ->
     )
 
 
+def _read(source, *, hint: str, layout_of) -> tuple[list[tuple[int, list[str]]], "_Layout"]:
+    """The file's data rows (numbered by line) and its layout, read from its first row (a header, or data)."""
+    rows = _rows(_text(source, what=hint))
+    layout = layout_of(rows[0][1])
+    return (rows[1:] if layout.has_header else rows), layout
+
+
 _PRACTICE_FIELDS = ("name", "address", "postcode", "phone", "is_open", "closed_on")
 
 
@@ -417,10 +424,7 @@ def load_gp_practices(source, *, today: date | None = None, progress: Progress =
     Raises ``LoadFileError`` for a problem with the whole file, before saving anything.
     """
     today = today or timezone.localdate()
-    rows = _rows(_text(source, what=_PRACTICES_HINT))
-    layout = _practices_layout(rows[0][1])
-    if layout.has_header:
-        rows = rows[1:]
+    rows, layout = _read(source, hint=_PRACTICES_HINT, layout_of=_practices_layout)
     result = PracticesLoaded()
     wanted: dict[str, _PracticeRow] = {}
     for line, row in progress(rows, total=len(rows), desc="GP practices"):
@@ -549,10 +553,7 @@ def load_pcn_membership(source, *, today: date | None = None, progress: Progress
     Raises ``LoadFileError`` for a problem with the whole file, before saving anything.
     """
     today = today or timezone.localdate()
-    rows = _rows(_text(source, what=_MEMBERSHIP_HINT))
-    layout = _membership_layout(rows[0][1])
-    if layout.has_header:
-        rows = rows[1:]
+    rows, layout = _read(source, hint=_MEMBERSHIP_HINT, layout_of=_membership_layout)
     result = MembershipLoaded()
     held = {practice.ods_code: practice for practice in GpPractice.objects.select_related("pcn")}
     current: dict[str, _MembershipRow] = {}

@@ -27,7 +27,7 @@ WELLBEING_QUESTIONS = {
 }
 
 
-def _when(value) -> str | None:
+def when(value) -> str | None:
     return timezone.localtime(value).isoformat(timespec="minutes") if value else None
 
 
@@ -67,7 +67,7 @@ def _connections(referral) -> list[dict]:
             "name": connection.name,
             "provider": connection.provider.title if connection.provider_id else "",
             "status": connection.get_status_display(),
-            "first_session": _when(connection.first_session_at),
+            "first_session": when(connection.first_session_at),
             "attended_first_session": (True if connection.attended_at else False if connection.did_not_attend_at
                                        else None),
             "outcome_note": connection.outcome_note,
@@ -76,36 +76,46 @@ def _connections(referral) -> list[dict]:
     ]
 
 
+def person_details(resident) -> dict:
+    """Who the person is, as every message about them says it (the discharge summary, the GP's messages)."""
+    return {
+        "name": resident.full_name,
+        "date_of_birth": resident.date_of_birth.isoformat() if resident.date_of_birth else None,
+        "nhs_number": resident.nhs_number,
+        "postcode": resident.postcode,
+        "gp_practice": resident.practice_name,
+    }
+
+
+def referral_details(referral) -> dict:
+    """The referral, as every message about it says it."""
+    worker = referral.link_worker if referral.link_worker_id else None
+    return {
+        "reference": referral.reference,
+        "received": when(referral.received_at),
+        "source": referral.get_source_display(),
+        "referrer": referral.referrer_name,
+        "referrer_organisation": referral.referrer_organisation,
+        "snomed_code": referral.snomed_code,
+        "needs": sorted(need.name for need in referral.needs.all()),
+        "tier": referral.get_tier_display() if referral.tier else "",
+        "link_worker": (worker.get_full_name() or worker.get_username()) if worker else "",
+    }
+
+
 def build_discharge_summary(referral, *, reason: str, note: str = "") -> dict:
     """The summary as it stands now, with a ``fingerprint`` of everything in it."""
     resident = referral.resident
     contacts = list(referral.contacts.all())
     held = [contact for contact in contacts if contact.status == ContactStatus.HELD]
     content = {
-        "person": {
-            "name": resident.full_name,
-            "date_of_birth": resident.date_of_birth.isoformat() if resident.date_of_birth else None,
-            "nhs_number": resident.nhs_number,
-            "postcode": resident.postcode,
-            "gp_practice": resident.practice_name,
-        },
-        "referral": {
-            "reference": referral.reference,
-            "received": _when(referral.received_at),
-            "source": referral.get_source_display(),
-            "referrer": referral.referrer_name,
-            "referrer_organisation": referral.referrer_organisation,
-            "snomed_code": referral.snomed_code,
-            "needs": sorted(need.name for need in referral.needs.all()),
-            "tier": referral.get_tier_display() if referral.tier else "",
-            "link_worker": (referral.link_worker.get_full_name() or referral.link_worker.get_username())
-            if referral.link_worker_id else "",
-        },
+        "person": person_details(resident),
+        "referral": referral_details(referral),
         "contacts": {
             "held": len(held),
             "attempts_not_reached": len(contacts) - len(held) - sum(c.status == ContactStatus.BOOKED for c in contacts),
-            "first": _when(held[0].at) if held else None,
-            "last": _when(held[-1].at) if held else None,
+            "first": when(held[0].at) if held else None,
+            "last": when(held[-1].at) if held else None,
             "reviewed": any(contact.is_review for contact in held),
         },
         "plan": _plan(referral),

@@ -65,7 +65,12 @@ from referrals.choices import (
     GpMessageRoute,
     NotificationKind,
 )
-from referrals.discharge import WELLBEING_QUESTIONS
+from referrals.discharge import (
+    WELLBEING_QUESTIONS,
+    person_details,
+    referral_details,
+    when,
+)
 from referrals.gp_message_words import in_words
 from referrals.models import DischargeSummary, GpMessage
 from referrals.notifications.outbox import queue_notifications
@@ -148,10 +153,6 @@ def plan_route(referral) -> Route:
 # The content ---------------------------------------------------------------------------------------------
 
 
-def _when(value) -> str | None:
-    return timezone.localtime(value).isoformat(timespec="minutes") if value else None
-
-
 def _practice(practice) -> dict | None:
     if practice is None:
         return None
@@ -174,23 +175,13 @@ def _name(user) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
 
 
-def _person(resident) -> dict:
-    return {
-        "name": resident.full_name,
-        "date_of_birth": resident.date_of_birth.isoformat() if resident.date_of_birth else None,
-        "nhs_number": resident.nhs_number,
-        "postcode": resident.postcode,
-        "gp_practice": resident.practice_name,
-    }
-
-
 def _common(referral, kind: str, *, practice, actor, now) -> dict:
     return {
         "kind": str(kind),
         "title": TITLE[kind],
         "practice": _practice(practice),
         "service": _service(referral.service),
-        "prepared": _when(now),
+        "prepared": when(now),
         "prepared_by": getattr(actor, "label", "") or "Signpost",
     }
 
@@ -200,18 +191,10 @@ def acknowledgement_content(referral, *, practice=None, actor=None, now=None) ->
     now = now or timezone.now()
     return {
         **_common(referral, GpMessageKind.ACKNOWLEDGEMENT, practice=practice, actor=actor, now=now),
-        "person": _person(referral.resident),
+        "person": person_details(referral.resident),
         "referral": {
-            "reference": referral.reference,
-            "received": _when(referral.received_at),
-            "accepted": _when(referral.triaged_at or now),
-            "source": referral.get_source_display(),
-            "referrer": referral.referrer_name,
-            "referrer_organisation": referral.referrer_organisation,
-            "snomed_code": referral.snomed_code,
-            "needs": sorted(need.name for need in referral.needs.all()),
-            "tier": referral.get_tier_display() if referral.tier else "",
-            "link_worker": _name(referral.link_worker) if referral.link_worker_id else "",
+            **referral_details(referral),
+            "accepted": when(referral.triaged_at or now),
         },
         "codes": _codes(referral, declined=False),
     }
