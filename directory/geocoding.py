@@ -29,6 +29,15 @@ class GeocodingError(ValueError):
     """A postcode we cannot place on the map, with a message fit to show the person who typed it."""
 
 
+class PostcodeNotFound(GeocodingError):
+    """A well-formed postcode the geocoder does not know (``directory.coverage`` says whether
+    Signpost covers its district at all)."""
+
+    def __init__(self, message: str, postcode: str):
+        super().__init__(message)
+        self.postcode = postcode
+
+
 @dataclass(frozen=True)
 class Coordinates:
     latitude: Decimal
@@ -99,7 +108,7 @@ def locate_postcode(postcode: str) -> Coordinates:
             f"We could not look up {postcode} just now. Try again later, or enter the latitude and longitude."
         ) from error
     if location is None:
-        raise GeocodingError(f"We cannot find the postcode {postcode}. Check it is right and still in use.")
+        raise PostcodeNotFound(f"We cannot find the postcode {postcode}. Check it is right and still in use.", postcode)
     coordinates = Coordinates.of(location.latitude, location.longitude)
     if not local:
         cache.set(cache_key, coordinates, timeout=60 * 60 * 24 * 30)

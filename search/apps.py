@@ -14,3 +14,8 @@ class SearchConfig(AppConfig):
 
         signal_handlers.connect()
         autodiscover_result_actions()
+        # An activity's page opened from the results shows the distance and links back to them.
+        from directory.from_results import register_results_reader
+        from search.results_links import BackToResults
+
+        register_results_reader(BackToResults())

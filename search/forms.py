@@ -6,10 +6,13 @@ comma-separated (``needs=a,b``, as people type URLs).
 """
 
 from django import forms
+from django.http import QueryDict
 
 from common.bounds import PageField
 from directory.choices import HowToJoin, Weekday
-from directory.geocoding import GeocodingError, locate_postcode
+from directory.coverage import OUTSIDE_AREA, uncovered_district
+from directory.geocoding import GeocodingError, PostcodeNotFound, locate_postcode
+from directory.postcodes import normalise_postcode
 from directory.models import NeedTerm
 from search.types import (
     MAX_PAGE_SIZE,
@@ -141,6 +144,7 @@ class SearchForm(forms.Form):
         self.require_location = require_location
         self.default_page_size = default_page_size
         self.location = None
+        self.outside_area: str | None = None  # the district, for a postcode Signpost does not cover
         terms = list(NeedTerm.objects.order_by("name").values_list("pk", "slug", "name", "oruk_id"))
         # A need is named by its slug, its id, or its Open Referral UK taxonomy term id.
         self._term_ids = {}
@@ -171,10 +175,18 @@ class SearchForm(forms.Form):
         if data.get("postcode"):
             try:
                 coordinates = locate_postcode(data["postcode"])
+            except PostcodeNotFound as error:
+                # A real postcode from somewhere Signpost does not cover is not the person's mistake.
+                self.outside_area = uncovered_district(error.postcode)
+                if self.outside_area:
+                    message = OUTSIDE_AREA.format(district=self.outside_area)
+                    self.add_error("postcode", forms.ValidationError(message, code="outside_area"))
+                else:
+                    self.add_error("postcode", str(error))
             except GeocodingError as error:
                 self.add_error("postcode", str(error))
             else:
-                postcode = data["postcode"].strip().upper()
+                postcode = normalise_postcode(data["postcode"])
                 self.location = Location(float(coordinates.latitude), float(coordinates.longitude), postcode)
         elif (latitude is None) != (longitude is None):
             if not self.has_error("latitude") and not self.has_error("longitude"):
@@ -207,6 +219,20 @@ class SearchForm(forms.Form):
             page_size=data["page_size"] or self.default_page_size,
         )
         return query
+
+    def results_parameters(self) -> str:
+        """This search as a query string of its own parameters only (the field names, never the
+        old aliases or anything else the request carried), for links back to these results.
+        Call on a valid form: every value has passed its field's checks."""
+        carried = QueryDict(mutable=True)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.MultipleChoiceField):
+                values = [value for value in self.data.getlist(name) if value]
+            else:
+                values = [self.data[name]] if self.data.get(name) else []
+            if values:
+                carried.setlist(name, values)
+        return carried.urlencode()
 
     def query_or_errors(self) -> tuple[SearchQuery | None, dict[str, list[str]]]:
         """Either a query, or the errors keyed by parameter name (for pages and the API alike)."""

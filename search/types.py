@@ -186,6 +186,7 @@ class Hit:
     next_session: NextSession | None
     needs: tuple[NeedSummary, ...] = ()
     is_free: bool = True
+    price: str = "Free"  # as the listing states it: "Free", "£3 per session"
     how_to_join: str = ""
     delivery: tuple[str, ...] = ()
     capacity_per_session: int | None = None

@@ -2,10 +2,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
 from search.actions import providers_for, with_actions
 from search.backends import get_search_backend, search_backend_aliases
+from directory.coverage import elsewhere
 from search.backends.breaker import BreakerState, breaker_for
 from search.forms import SearchForm
 from search.maps import results_map_data
@@ -30,7 +32,17 @@ def find(request, *, for_link_workers: bool = False, action_providers=()):
             if not results.total:
                 suggestions = _suggestions(request, form)
         _location_errors_to_postcode(form)
+        _outside_area_is_not_an_error(form)
     groups = _filter_groups(form, results)
+    # The search travels with each result's link, so the activity's page can say how far away
+    # it is and link back here (search.results_links); the link workers' search does not.
+    results_query = form.results_parameters() if results is not None else ""
+    applied = _filters_applied(form) if results is not None else 0
+    show_filters = request.GET.get("show") == "filters"
+    filters_href = "#filters"
+    if results is not None and not (show_filters or applied or form.cleaned_data.get("needs")):
+        # The filters are closed: open them with the page (one tap, no JavaScript needed).
+        filters_href = f"?{results_query}&show=filters#filters"
     return render(
         request,
         "search/find.html",
@@ -40,7 +52,13 @@ def find(request, *, for_link_workers: bool = False, action_providers=()):
             "hits": with_actions(request, results.hits if results else (), action_providers),
             "suggestions": suggestions,
             "filter_groups": groups,
-            "filters_open": any(o["checked"] for g in groups for o in g["options"]) or any(g["errors"] for g in groups),
+            "filters_open": show_filters or any(o["checked"] for g in groups for o in g["options"]) or any(g["errors"] for g in groups),
+            "summary": results_summary(form, results) if results is not None else "",
+            "filters_applied": applied,
+            "filters_href": filters_href,
+            "results_query": "" if for_link_workers else results_query,
+            "outside_area": form.outside_area,
+            "elsewhere": elsewhere() if form.outside_area else (),
             "for_link_workers": for_link_workers,
             # Drawn by site/static/js/map.js; the results list is its text equivalent.
             "map_data": results_map_data(results),
@@ -48,6 +66,49 @@ def find(request, *, for_link_workers: bool = False, action_providers=()):
             "searched_near_location": form.is_bound and not form.data.get("postcode") and form.location is not None,
         },
     )
+
+
+def _outside_area_is_not_an_error(form) -> None:
+    """A real postcode outside the areas Signpost covers is not the person's mistake: the page
+    says so, and where to look instead, rather than an error. (The API keeps it as an error.)"""
+    if not form.outside_area or "postcode" not in form.errors:
+        return
+    kept = form.error_class([e for e in form.errors["postcode"].as_data() if e.code != "outside_area"])
+    if kept:
+        form.errors["postcode"] = kept
+    else:
+        del form.errors["postcode"]
+
+
+# Filters besides the need (which the summary names): each counts once however many boxes are ticked.
+_COUNTED_FILTERS = ("day", "time", "free", "delivery", "access", "age", "join", "capacity")
+
+
+def _filters_applied(form) -> int:
+    return sum(1 for name in _COUNTED_FILTERS if form.cleaned_data.get(name) not in (None, False, "", []))
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def results_summary(form, results) -> str:
+    """What was searched and what it found, in one sentence:
+    "13 activities found for Loneliness and isolation within 3 miles of BH15 1AB"."""
+    query = results.query
+    count = results.total
+    words = [ngettext("%(count)s activity found", "%(count)s activities found", count) % {"count": count or "No"}]
+    names = dict(form.need_choices)
+    slugs = {pk: value for value, pk in form._term_ids.items() if value in names}
+    needs = sorted(names[slugs[pk]] for pk in query.needs if pk in slugs)
+    if needs:
+        words.append(f"for {_either(needs)}")
+    if query.text:
+        words.append(f"matching “{query.text}”")
+    if query.location is not None:
+        miles = ngettext("%(miles)s mile", "%(miles)s miles", 1 if query.radius_miles == 1 else 2) % {"miles": f"{query.radius_miles:g}"}
+        words.append(f"within {miles} of {query.location.postcode or 'your location'}")
+    return " ".join(words)
 
 
 def _location_errors_to_postcode(form) -> None:

@@ -15,6 +15,7 @@ from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from directory.choices import ActivityStatus, Frequency, HowToJoin, WeekOfMonth, Weekday
+from directory.from_results import from_results
 from directory.schedules import describe_session, next_occurrences
 
 _IDENTITY = MultiFieldPanel([FieldPanel("oruk_id")], heading="Open Referral UK", classname="collapsed")
@@ -114,6 +115,16 @@ class OrganisationPage(Page):
         context = super().get_context(request, *args, **kwargs)
         context["activities"] = ActivityPage.objects.publicly_listed().child_of(self).order_by("title")
         return context
+
+
+def price_text(*, is_free: bool, amount, description: str = "") -> str:
+    """"Free", or the amount (whole pounds without pence) and the listing's own words: "£3 per session"."""
+    if is_free:
+        return "Free"
+    if amount is None:
+        return "There is a cost: ask the organisation"
+    pounds = f"£{amount:,.0f}" if amount == amount.to_integral_value() else f"£{amount:,.2f}"
+    return f"{pounds} {description.strip()}".strip()
 
 
 class ActivityPageQuerySet(PageQuerySet):
@@ -262,6 +273,11 @@ class ActivityPage(Page):
         return [area.strip() for area in self.service_areas.splitlines() if area.strip()]
 
     @property
+    def price(self) -> str:
+        """What it costs, as the listing states it: "Free", or "£3 per session"."""
+        return price_text(is_free=self.is_free, amount=self.cost_amount, description=self.cost_description)
+
+    @property
     def delivery_modes(self) -> list[str]:
         modes = {"In person": self.in_person, "Online": self.online, "By phone": self.by_phone}
         return [label for label, offered in modes.items() if offered]
@@ -292,6 +308,8 @@ class ActivityPage(Page):
         context["sessions"] = sessions
         context["next_sessions"] = next_occurrences(sessions, count=5)
         context["venues"] = list({s.venue_id: s.venue for s in sessions if s.venue_id}.values())
+        # Opened from search results: how far away it is, and the way back to those results.
+        context["from_results"] = from_results(request, self)
         return context
 
 

@@ -22,7 +22,7 @@ from search.types import Accessibility, DeliveryMode, Hit, NeedSummary, NextSess
 
 # Only what a hit shows (and what ``Page.get_url`` reads): a page row is wide.
 _ACTIVITY_FIELDS = (
-    "pk", "title", "path", "url_path", "summary", "is_free", "how_to_join", "capacity_per_session",
+    "pk", "title", "path", "url_path", "summary", "is_free", "cost_amount", "cost_description", "how_to_join", "capacity_per_session",
     *(mode.field for mode in DeliveryMode),
 )
 
@@ -132,6 +132,7 @@ def hydrate(query: SearchQuery, ids: list[int], *, taxonomy: Taxonomy, highlight
                 ),
                 needs=tuple(sorted(needs.get(activity_id, []), key=lambda n: n.name)),
                 is_free=activity.is_free,
+                price=activity.price,
                 how_to_join=activity.how_to_join,
                 delivery=tuple(mode.value for mode in DeliveryMode if getattr(activity, mode.field)),
                 capacity_per_session=activity.capacity_per_session,
