@@ -1,11 +1,51 @@
-"""Referrals in the Wagtail admin: the audit trail, the changes of access and second factor resets, for administrators only."""
+"""Referrals in the Wagtail admin: each member of staff's work (its menu and its dashboard), and the audit trail,
+the changes of access and second factor resets, for administrators only."""
 
 from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.components import Component
 from wagtail.admin.widgets import Button
 
 from referrals import admin_views
+from referrals.roles import actor_for_user
+from referrals.staff_work import menu_for, work_for
+
+# Before Wagtail's own menu items (Pages is 100): a member of staff's work comes first.
+STAFF_WORK_MENU_ORDER = 10
+
+
+@hooks.register("construct_main_menu")
+def staff_work_menu_items(request, menu_items):
+    """The staff menu of Signpost's pages, at the top of the admin's. Links into the admin itself (the
+    listings, the dashboard) are already in its own menu (Pages, Reports, the logo)."""
+    for position, link in enumerate(menu_for(actor_for_user(request.user))):
+        if not link.in_admin:
+            menu_items.append(
+                MenuItem(link.label, link.url, name=f"signpost-work-{position}", icon_name=link.icon,
+                         order=STAFF_WORK_MENU_ORDER + position)
+            )
+
+
+class StaffWorkPanel(Component):
+    """The role home's cards, with their counts, first on the admin's dashboard."""
+
+    name = "signpost_work"
+    template_name = "referrals/admin/staff_work_panel.html"
+    order = 50
+
+    def __init__(self, areas):
+        self.areas = areas
+
+    def get_context_data(self, parent_context):
+        return {"areas": self.areas}
+
+
+@hooks.register("construct_homepage_panels")
+def staff_work_panel(request, panels):
+    areas = work_for(actor_for_user(request.user), counted=True)
+    if areas:
+        panels.append(StaffWorkPanel(areas))
 
 
 class AdministratorMenuItem(MenuItem):
@@ -59,10 +99,14 @@ def register_referrals_admin_urls():
 
 # Setting up a deployment: its social prescribing services and who works for which. Snippets,
 # editable by administrators (no group holds these permissions).
-from wagtail.snippets.models import register_snippet  # noqa: E402
-from wagtail.snippets.views.snippets import SnippetViewSet  # noqa: E402
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
 
-from referrals.models import ContactExpectation, SocialPrescribingService, StaffMembership  # noqa: E402
+from referrals.models import (
+    ContactExpectation,
+    SocialPrescribingService,
+    StaffMembership,
+)
 
 
 class SocialPrescribingServiceViewSet(SnippetViewSet):

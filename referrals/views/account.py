@@ -3,7 +3,8 @@
 ``referrals.middleware`` (and ``staff_view``) send a signed-in person here, with ``?next=`` the
 page they asked for: to set-up when they have no confirmed device, to verify when they have
 one. A right code marks the session verified (``django_otp.login``) and goes on to ``next``
-if it is a page on this site, and otherwise to the person's own starting page.
+if it is a page on this site, and otherwise to the person's work (``referrals.staff_work.landing_url``:
+their one area, or the role home).
 
 Setting up an app also gives ten recovery codes, shown once, for a lost phone; each works once
 in place of the app's code. The recovery codes page shows how many are left and makes new ones.
@@ -27,9 +28,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from common.requests import local_next_url
 from referrals import accounts
-from referrals.choices import StaffRole
 from referrals.forms.account import SecurityCodeForm
 from referrals.roles import actor_for_user
+from referrals.staff_work import landing_url
 
 DEVICE_NAME = "Authenticator app"
 # Codes made at set-up (or on request), kept in the session only until the page shows them once.
@@ -37,21 +38,16 @@ CODES_TO_SHOW = "signpost_recovery_codes_to_show"
 
 
 def _next_url(request) -> str:
-    """Where to go after a right code: ``next`` if it is on this site, else the person's starting page."""
+    """Where to go after a right code: ``next`` if it is a page on this site, else the person's work.
+
+    The admin's dashboard counts as no page in particular: it is where the admin's sign-in page sends
+    everyone who asked for none, and for a link worker, triage, a provider or a commissioner it holds
+    none of their work. Their work is ``referrals.staff_work``'s: the one area, or the role home.
+    """
     wanted = local_next_url(request)
-    if wanted:
+    if wanted and wanted != reverse("wagtailadmin_home"):
         return wanted
-    actor = actor_for_user(request.user)
-    for role, name in (
-        (StaffRole.LINK_WORKER, "referrals:caseload"),
-        (StaffRole.TRIAGE, "referrals:triage_queue"),
-        (StaffRole.PROVIDER, "referrals:provider_inbox"),
-        (StaffRole.ADMINISTRATOR, "referrals:triage_queue"),
-    ):
-        if actor.has_role(role):
-            return reverse(name)
-    # Editors, moderators and commissioners start in the admin (it sends on whoever may not use it).
-    return reverse("wagtailadmin_home")
+    return landing_url(actor_for_user(request.user))
 
 
 def _with_next(url_name: str, request) -> str:
