@@ -10,7 +10,6 @@ count ("<5") is drawn as no bar at all: its length would give it away.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -229,52 +228,6 @@ def diverging_bars(*, title: str, desc: str, rows: Sequence[tuple[str, object]],
         anchor, text_x = ("start", zero + length + 6) if number >= 0 else ("end", zero - length - 6)
         parts.append(f'<text x="{text_x:.1f}" y="{y + 17}" text-anchor="{anchor}" font-weight="bold">{escape(text)}</text>')
     parts.append(f'<line x1="{zero:.1f}" y1="{top - 4}" x2="{zero:.1f}" y2="{height - 4}" stroke="{TEXT_COLOUR}"/>')
-    return _svg(parts)
-
-
-@dataclass(frozen=True)
-class MapPoint:
-    label: str  # the district, printed beside the point
-    latitude: float
-    longitude: float
-    demand: object  # a count, or "<5" when suppressed
-    is_gap: bool
-    description: str  # read out in the desc: the point's figures
-
-
-def district_map(*, title: str, desc: str, points: Sequence[MapPoint], width: int = 640, height: int = 480) -> SafeString:
-    """A map without tiles: each district at its position (an equirectangular projection, corrected
-    for latitude), circle area by demand, gaps in red with a cross-hatch and a heavy outline."""
-    uid = f"chart{next(_ids)}"
-    margin = 50
-    located = [p for p in points if p.latitude is not None and p.longitude is not None]
-    descriptions = "; ".join(p.description for p in located)
-    parts = _open(_Frame(uid, width, height, title, f"{desc} {descriptions}".strip()))
-    if not located:
-        parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">No districts to show.</text>')
-        return _svg(parts)
-    mean_lat = sum(p.latitude for p in located) / len(located)
-    squash = math.cos(math.radians(mean_lat))
-    xs = [p.longitude * squash for p in located]
-    ys = [p.latitude for p in located]
-    span = max(max(xs) - min(xs), max(ys) - min(ys), 0.02)
-    scale = min(width, height - 40) - 2 * margin
-    centre_x, centre_y = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
-    largest = max([_number(p.demand) for p in located] + [1])
-    # One district can have several needs: draw the biggest circles first so small ones stay visible.
-    for point in sorted(located, key=lambda p: -_number(p.demand)):
-        x = width / 2 + (point.longitude * squash - centre_x) / span * scale
-        y = (height - 40) / 2 - (point.latitude - centre_y) / span * scale
-        radius = 4 + 26 * math.sqrt(_number(point.demand) / largest)
-        fill = f"url(#{uid}-gap)" if point.is_gap else _fill(uid, 0)
-        stroke = 'stroke="#212b32" stroke-width="3"' if point.is_gap else 'stroke="#fff" stroke-width="1"'
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{fill}" {stroke}/>')
-        parts.append(f'<text x="{x + radius + 4:.1f}" y="{y + 5:.1f}" font-size="13" font-weight="bold">{escape(point.label)}</text>')
-    legend_y = height - 28
-    parts.append(f'<circle cx="{margin}" cy="{legend_y}" r="8" fill="url(#{uid}-gap)" stroke="#212b32" stroke-width="3"/>')
-    parts.append(f'<text x="{margin + 14}" y="{legend_y + 5}">Gap: demand and little supply nearby</text>')
-    parts.append(f'<circle cx="{margin + 320}" cy="{legend_y}" r="8" fill="{_fill(uid, 0)}"/>')
-    parts.append(f'<text x="{margin + 334}" y="{legend_y + 5}">Not a gap (circle area shows demand)</text>')
     return _svg(parts)
 
 

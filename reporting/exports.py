@@ -158,8 +158,12 @@ class Suppressor:
         return protect(values, lines, threshold=self.threshold, margins=margins) if self.on else dict(values)
 
     def share_of(self, cell, part: int, whole: int) -> float | str | None:
-        """A count's share, as shown beside the count: hidden with it when the count is hidden."""
-        return cell if isinstance(cell, str) else self.percent(part, whole)
+        """A count's share, as shown beside the count: a small count's share says no more than
+        the count does (``suppressed_share``); a count hidden so that another cannot be worked
+        out ("suppressed") hides its share too. Never the count's "<5" in a share's column."""
+        if cell == "suppressed":
+            return cell
+        return self.percent(part, whole)
 
     def based_on(self, value, people: int):
         """A median or mean: hidden when it rests on fewer people than the threshold."""
@@ -184,7 +188,7 @@ def report_tables(report: Report, gaps: list[AreaNeed], *, suppress: Suppressor)
     )
     tables["by_source"] = Table(
         "by_source", SECTIONS["by_source"], ["Source", "Referrals", "Share of referrals (%)"],
-        [[s.label, cell, cell if isinstance(cell, str) else suppress.percent(report.by_source.get(s.value, 0), report.referred)]
+        [[s.label, cell, suppress.share_of(cell, report.by_source.get(s.value, 0), report.referred)]
          for s, cell in zip(sources, source_totals)]
         + [["All sources", referred, suppress.percent(report.referred, report.referred)]],
     )

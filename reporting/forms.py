@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +55,19 @@ def _months_back(end: date) -> date:
     return date(year, month, 1)
 
 
+def default_period(referrals: QuerySet, *, today: date) -> tuple[date, date]:
+    """What the report opens on: up to today, from the month of the first referral the reader may
+    report on, or the 12 months to date when the data goes back further (or there is none), so it
+    never opens on months before the service had any referrals."""
+    start, end = preset_period(DEFAULT_PRESET, today=today)
+    first = referrals.order_by().aggregate(first=Min("received_at"))["first"]
+    if first is not None:
+        first_month = timezone.localtime(first).date().replace(day=1)
+        if start < first_month <= end:
+            start = first_month
+    return start, end
+
+
 class ProviderChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.title
@@ -100,8 +113,8 @@ class ReportForm(forms.Form):
             del self.fields["link_worker"]
         else:
             self.fields["link_worker"].queryset = workers.order_by("first_name", "last_name")
-        initial_start, initial_end = preset_period(DEFAULT_PRESET, today=self.today)
-        self.fields["start"].initial, self.fields["end"].initial = initial_start, initial_end
+        self.default_period = default_period(referrals, today=self.today)
+        self.fields["start"].initial, self.fields["end"].initial = self.default_period
 
     def clean_district(self):
         district = self.cleaned_data["district"].strip().upper()
@@ -115,7 +128,7 @@ class ReportForm(forms.Form):
         if preset:
             data["start"], data["end"] = preset_period(preset, today=self.today)
         else:
-            default_start, default_end = preset_period(DEFAULT_PRESET, today=self.today)
+            default_start, default_end = self.default_period
             if "start" in data and data["start"] is None:
                 data["start"] = default_start
             if "end" in data and data["end"] is None:

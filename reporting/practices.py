@@ -286,11 +286,12 @@ def shown(report: PracticeReport, suppress: Suppressor) -> Shown:
 
 
 def _attendance(cells: dict, counts: Counter, key: tuple, suppress: Suppressor):
-    """The share attending, of those referred: hidden when either count it rests on is hidden."""
+    """The share attending, of those referred: hidden when a count it rests on is hidden so that
+    another cannot be worked out, or when those referred are hidden; a small count of those
+    attending, of a published base, says as much as its "<5" does ("under 20%"): never "<5" itself
+    in the share's column."""
     attended, received = cells[(key, "attended")], cells[(key, "received")]
-    if isinstance(attended, str):
-        return attended
-    if isinstance(received, str):
+    if attended == "suppressed" or isinstance(received, str):
         return "suppressed"
     return suppress.percent(counts["attended"], counts["received"])
 

@@ -4,6 +4,8 @@ Zero is not suppressed (it identifies no one); a share whose numerator or denomi
 suppressed is suppressed too, or it would give the count away.
 """
 
+import math
+
 from django.conf import settings
 
 
@@ -18,11 +20,39 @@ def suppressed_count(count: int, *, threshold: int) -> int | str:
     return count
 
 
+def small_base(threshold: int) -> str:
+    """What a share says when it rests on too few people to show: never "<5" in a share's place."""
+    return f"based on fewer than {threshold}"
+
+
+def share_bound(whole: int, threshold: int) -> str:
+    """A share whose count is hidden ("<5") of a base that is not: as much as "<5" already says,
+    as a percentage ("under 20%" of 25), so it can still be read against a target."""
+    return f"under {math.ceil(100 * threshold / whole)}%"
+
+
+def share_below(value) -> float | None:
+    """The fraction a ``share_bound`` text says the share is under, or None for any other value."""
+    if isinstance(value, str) and value.startswith("under ") and value.endswith("%"):
+        return float(value.removeprefix("under ").removesuffix("%")) / 100
+    return None
+
+
 def suppressed_share(part: int, whole: int, *, threshold: int) -> float | str | None:
+    """A share as a suppressed reader sees it.
+
+    Exact when its base is at least the threshold and its count is not small; "under N%" when the
+    count is small (1 to threshold-1) but the base is not, which tells no more than "<threshold"
+    beside the published base; "based on fewer than N" when the base itself is small. A share is
+    never shown as the count's own marker ("<5"): that once made 3 attended of 25 referred read as
+    "<5, too few referrals to say", as if the 25 were too few.
+    """
     if not whole:
         return None
-    if 0 < part < threshold or 0 < whole < threshold:
-        return f"<{threshold}" if 0 < part < threshold else "suppressed"
+    if 0 < whole < threshold:
+        return small_base(threshold)
+    if 0 < part < threshold:
+        return share_bound(whole, threshold)
     return part / whole
 
 

@@ -7,12 +7,13 @@ drawn from the same ``report_tables``, so they cannot disagree.
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from directory.maps import coordinate, map_data
 from referrals import permissions
 from referrals.audit import audit
 from referrals.choices import AuditAction
@@ -35,6 +36,7 @@ from reporting.exports import (
 from reporting.figures import CASELOAD_GUIDE, build_report
 from reporting.forms import ReportForm
 from reporting.gaps import gaps_in_provision
+from reporting.headline import headline
 from reporting.suppression import suppression_threshold
 
 EXTRACT = "extract"
@@ -62,6 +64,7 @@ def dashboard(request):
     if form.is_valid():
         _referrals, _filters, report, gaps, suppress = _report(actor, form)
         tables = report_tables(report, gaps, suppress=suppress)
+        figures = headline(report, suppress)
         query = request.GET.copy()
         query.pop("section", None)
         context.update(
@@ -74,8 +77,11 @@ def dashboard(request):
             query=query.urlencode(),
             summary=_summary(tables),
             target_percent=round(report.attendance_target * 100),
-            # Suppressed (too few to show) is neither met nor not met: saying either would hint at the count.
-            meets_target=None if isinstance(tables["funnel"].rows[-1][2], str) else report.meets_attendance_target,
+            headline=figures,
+            # From the headline: a small count of a large base can still be below the target.
+            meets_target={"met": True, "not met": False}.get(figures[0].status),
+            wider=_wider_period(request, form),
+            gap_map=_gap_map_data(gaps, tables["gaps"]),
             attendance_ways=_attendance_ways(tables),
             gap_count=sum(1 for row in gaps if row.is_gap),
         )
@@ -141,7 +147,43 @@ def _shown(table) -> dict:
 
 def _is_figure(value) -> bool:
     # Suppressed counts ("<5", "suppressed") stand in for figures.
-    return value is None or isinstance(value, int | float) or (isinstance(value, str) and (value.startswith("<") or value == "suppressed"))
+    return value is None or isinstance(value, int | float) or (isinstance(value, str) and (
+        value.startswith(("<", "under ", "based on")) or value == "suppressed"))
+
+
+def _wider_period(request, form: ReportForm) -> str:
+    """The same report over a year more (to the same end): where a figure rests on too few to show."""
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    query = QueryDict(mutable=True)
+    query.update(request.GET)
+    query.pop("preset", None)
+    query["start"] = start.replace(year=start.year - 1, day=1).isoformat()
+    query["end"] = end.isoformat()
+    return query.urlencode()
+
+
+def _gap_map_data(gaps, table) -> dict | None:
+    """The gaps on Signpost's map (``directory.maps``, drawn by site/static/js/gap_map.js on the
+    same tiles as the directory's maps): one point per district, its needs and demand as shown in
+    the table (suppressed alike), a gap marked in words as well as colour."""
+    districts: dict[str, dict] = {}
+    for row, cells in zip(gaps, table.rows, strict=True):
+        if row.latitude is None or row.longitude is None:
+            continue
+        entry = districts.setdefault(row.district, {"lat": row.latitude, "lng": row.longitude, "gaps": [], "needs": []})
+        if row.is_gap:
+            entry["gaps"].append(row.need)
+        entry["needs"].append(f"{row.need}: {charts.cell_text(cells[2])}")
+    places = [
+        {"title": district, "url": "", "lat": coordinate(entry["lat"]), "lng": coordinate(entry["lng"]),
+         "distance": None, "venue": "", "gap": bool(entry["gaps"]),
+         "detail": [_("Gap: %(needs)s") % {"needs": ", ".join(entry["gaps"])} if entry["gaps"] else _("No gap"),
+                    *entry["needs"]]}
+        for district, entry in districts.items()
+    ]
+    if not places:
+        return None
+    return map_data(label=_("Map of referrals and gaps by postcode district"), places=places)
 
 
 def _charts(tables, report, gaps, suppress: Suppressor) -> dict:
@@ -191,7 +233,7 @@ def _charts(tables, report, gaps, suppress: Suppressor) -> dict:
         "connections_per_person": _bars(tables["connections_per_person"], _("People by how many connections they had"),
                                         _("One bar for each number of connections.")),
         "wellbeing": wellbeing_chart if report.wellbeing and report.wellbeing[0].people else None,
-        "gaps": _gap_map(tables["gaps"], gaps, suppress),
+        # The gaps are on a Leaflet map (``_gap_map_data``), not a chart.
     }
     if report.casework:
         drawn |= {
@@ -231,38 +273,6 @@ def _caseload_chart(table):
         rows=[(row[0], row[4], f"{charts.cell_text(row[4])} ({row[5].removesuffix(' the guide').lower()})")
               for row in rows],
         guide=(low, high, _("Guide: %(low)s to %(high)s a year") % {"low": low, "high": high}),
-    )
-
-
-def _gap_map(table, gaps, suppress: Suppressor):
-    """One point per district (its needs summed), red and hatched where any need there is a gap."""
-    districts: dict[str, dict] = {}
-    for row, cells in zip(gaps, table.rows, strict=True):
-        entry = districts.setdefault(row.district, {"lat": row.latitude, "lng": row.longitude, "demand": 0,
-                                                     "hidden": False, "gaps": [], "needs": []})
-        if isinstance(cells[2], int):
-            entry["demand"] += cells[2]
-        else:
-            entry["hidden"] = True
-        if row.is_gap:
-            entry["gaps"].append(row.need)
-        entry["needs"].append(f"{row.need} {charts.cell_text(cells[2])}")
-    points = []
-    for district, entry in districts.items():
-        gaps_text = _("gaps: %(needs)s") % {"needs": ", ".join(entry["gaps"])} if entry["gaps"] else _("no gap")
-        points.append(charts.MapPoint(
-            label=district + (f" ({len(entry['gaps'])})" if entry["gaps"] else ""),
-            latitude=entry["lat"], longitude=entry["lng"],
-            demand=entry["demand"] if not entry["hidden"] or entry["demand"] else f"<{suppress.threshold}",
-            is_gap=bool(entry["gaps"]),
-            description=f"{district}: {', '.join(entry['needs'])}; {gaps_text}",
-        ))
-    return charts.district_map(
-        title=_("Gaps in provision by postcode district"),
-        desc=_("Each district at its place on the map; the circle's area shows the referrals from there. "
-               "Red, cross-hatched circles with a heavy outline have a gap. The number after a district is how many needs there are gaps. "
-               "The same figures are in the table below."),
-        points=points,
     )
 
 

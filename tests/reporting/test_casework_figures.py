@@ -196,15 +196,16 @@ def test_commissioners_see_the_new_figures_suppressed():
                               CaseloadRow("Hal Halftime", 18.75, 2, 8.1, 16.2)],
                     caseload_service=CaseloadRow("All link workers", 56.25, 62, 251.4, 167.6), caseload_days=90)
     tables = report_tables(report, [], suppress=Suppressor(on=True, threshold=5))
-    # 8 discharged, 2 declined: the 6 would give the 2 away, so it is hidden with it.
+    # 8 discharged, 2 declined: the 6 would give the 2 away, so it is hidden with it. The 2's share says
+    # as much as its "<5" (under 5 of 8), never "<5" itself (issue 15).
     assert tables["discharge_reasons"].rows == [
-        ["Goals met", "suppressed", "suppressed"], ["Person declined", "<5", "<5"], ["Died", 0, 0.0],
+        ["Goals met", "suppressed", "suppressed"], ["Person declined", "<5", "under 63%"], ["Died", 0, 0.0],
         ["All discharged", 8, 100.0],
     ]
-    assert tables["connections_per_person"].rows[0][1:] == ["<5", "<5"]
+    assert tables["connections_per_person"].rows[0][1:] == ["<5", "under 42%"]
     # Partly achieved (3) is hidden with another outcome, and its share with it.
     goals = {row[0]: row[1:] for row in tables["goals"].rows}
-    assert goals["Partly achieved"] == ["<5", "<5"]
+    assert goals["Partly achieved"] == ["<5", "under 32%"]
     assert sum(isinstance(goals[name][0], str) for name in ("Achieved", "Not achieved")) == 1
     # A link worker with two allocations: hidden, and so is everything worked out from it; Fay's 60 with it
     # (the service's 62 would give the 2 away).

@@ -133,14 +133,15 @@ def test_every_section_exports_as_csv_and_as_one_sheet_each_in_xlsx(client, tria
 def test_commissioner_exports_suppress_small_counts(client, commissioner, referrals, sign_in):
     client = sign_in(commissioner)
     rows = read_csv(client.get(reverse("reporting:reports_export_csv"), {**period(), "section": "all"}))
-    assert ["All sources", "<5", "<5"] in section_rows(rows, "Referrals by source")
+    # A share of fewer than 5 says so, never "<5" in a share's column (issue 15).
+    assert ["All sources", "<5", "based on fewer than 5"] in section_rows(rows, "Referrals by source")
     funnel = section_rows(rows, "From referral to attending")
     assert funnel[0][:2] == ["Referred", "<5"]
     assert all(row[1] != "3" for row in funnel)
     assert any("shown as <5" in " ".join(row) for row in rows[:4])
     book = load_workbook(io.BytesIO(client.get(reverse("reporting:reports_export_xlsx"),
                                                {**period(), "section": "funnel"}).content))
-    assert ("Referred", "<5", "<5") in list(book.active.values)
+    assert ("Referred", "<5", "based on fewer than 5") in list(book.active.values)
 
 
 def test_every_export_is_audited_and_bad_requests_are_refused(client, triage, referrals, sign_in, link_worker):

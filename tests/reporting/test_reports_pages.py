@@ -1,5 +1,6 @@
 """The dashboard as each role sees it: suppressed for commissioners, exact for triage, only theirs for providers."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -68,7 +69,7 @@ def test_a_commissioner_sees_small_counts_suppressed_and_no_names(client, commis
         assert referral.resident.last_name not in html
         assert referral.reference not in html
     assert table(page, "wellbeing")[0][2] == "suppressed"
-    assert "Too few referrals to say" in html
+    assert "Too few to compare with the target" in html
 
 
 def test_triage_sees_exact_counts_and_the_target(client, triage, three, sign_in):
@@ -126,9 +127,12 @@ def test_the_gap_map_places_districts_and_names_gaps(client, triage, three, sign
     page = soup(sign_in(triage).get(reverse("reporting:reports"), period()))
     gaps = table(page, "gaps")
     assert ["BH15", "Loneliness and isolation", "1", "0", "0", "Yes"] in gaps
-    svg = page.select_one("#section-gaps").find_parent("section").find("svg")
-    assert svg.find("circle") is not None
-    assert "BH15" in svg.find("desc").get_text()
+    # On Signpost's Leaflet map (issue 15): the district, its needs and its gap, from the same figures.
+    section = page.select_one("#section-gaps").find_parent("section")
+    assert section.select_one("[data-signpost-gap-map]") is not None
+    places = json.loads(page.select_one("#signpost-map-data").string)["places"]
+    assert [(place["title"], place["gap"], place["detail"][0]) for place in places] == [
+        ("BH15", True, "Gap: Loneliness and isolation, Physical activity")]
 
 
 def test_filters_narrow_the_report_and_bad_dates_are_explained(client, triage, three, needs, sign_in, service):
@@ -178,7 +182,8 @@ def test_the_casework_figures_are_on_the_page_defined_in_words(client, triage, t
 def test_a_commissioner_sees_the_casework_figures_suppressed(client, commissioner, three, sign_in):
     page = soup(sign_in(commissioner).get(reverse("reporting:reports"), period()))
     attendance = {row[0]: row[1:] for row in table(page, "attendance")}
-    assert attendance["Per person, of people referred (the headline)"] == ["<5", "<5", "<5"]
+    # The share of a base of fewer than 5 says so, never "<5" in a share's column (issue 15).
+    assert attendance["Per person, of people referred (the headline)"] == ["<5", "<5", "based on fewer than 5"]
     assert attendance["Per connection, of connections to activities"][:2] == ["<5", "<5"]
     assert ["Lee Worker", "37.5", "<5", "<5", "<5", "Too few to say"] in table(page, "caseload")
     assert all(cell in ("0", "<5", "suppressed") for row in table(page, "connections") for cell in row[1:])
