@@ -151,6 +151,7 @@ class NotificationKind(models.TextChoices):
     NOT_ELIGIBLE_TO_REFERRER = "not_eligible_to_referrer", "Referral declined as not eligible: to the referrer"
     GP_ACKNOWLEDGEMENT = "gp_acknowledgement", "Referral accepted: to the GP practice"
     GP_DISCHARGE_SUMMARY = "gp_discharge_summary", "Discharge summary: to the GP practice"
+    PROVIDER_NEXT_STEP = "provider_next_step", "The provider's link for their next step"
 
 
 class GpMessageKind(models.TextChoices):

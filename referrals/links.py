@@ -62,10 +62,41 @@ def issue_link(connection, action: str) -> str:
         connection=connection,
         organisation=connection.provider,
         action=action,
-        expires_at=timezone.now() + link_lifetime(),
+        expires_at=link_expires_at(connection, action),
     )
+    return link_url(link)
+
+
+def link_expires_at(connection, action: str):
+    """When a new link for ``action`` stops working: after the usual lifetime, or, for confirming attendance,
+    that long after the first session (a session weeks away must not outlive its link)."""
+    expires = timezone.now() + link_lifetime()
+    if action == "record_attendance" and connection.first_session_at:
+        expires = max(expires, connection.first_session_at + link_lifetime())
+    return expires
+
+
+def link_url(link: ActionLink) -> str:
+    """The absolute URL of ``link`` (a fresh signature of the same link: any of them works, and only once)."""
     token = signing.dumps(str(link.pk), salt=_SALT, compress=False)
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("referrals:provider_link", args=[token])
+
+
+def next_step_link(connection, action: str) -> tuple[str, bool]:
+    """The link for the next step, ``action``, on ``connection``, and whether it was emailed: the one its email has
+    just carried, if that is still unused, so the page after a step and the email offer one link, not two;
+    otherwise a new one."""
+    link = (
+        ActionLink.objects.filter(
+            connection=connection, organisation_id=connection.provider_id, action=action, used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if link is not None:
+        return link_url(link), True
+    return issue_link(connection, action), False
 
 
 def issue_provider_links(connection) -> dict[str, str]:

@@ -5,11 +5,14 @@ of one connection (one item in their inbox, one email thread) and never the ``Re
 so a template cannot reach the notes, what matters to the person, their NHS number, date of birth,
 GP, address, who referred them, or the person's other connections (other activities, other
 providers, signposts). The person's contact details are shared only while their consent to sharing
-with the provider is in force; otherwise the provider goes through the link worker.
+with the provider is in force, and only while the provider needs them: from the referral's arrival
+until attendance at the first session is recorded (or the connection otherwise ends); otherwise the
+provider goes through the link worker.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,6 +57,13 @@ class ProviderSummary:
     @property
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def contact_tel(self) -> str:
+        """The phone number for a ``tel:`` link (digits, and a leading +), or "" when the detail is not a phone."""
+        if self.contact_route not in (ContactRoute.PHONE, ContactRoute.TEXT) or not self.contact_detail:
+            return ""
+        return tel_href(self.contact_detail)
 
     @property
     def first_session_has_passed(self) -> bool:
@@ -111,6 +121,12 @@ def provider_listing(connection) -> ProviderListing:
     )
 
 
+def tel_href(number: str) -> str:
+    """``07700 900123`` as ``tel:07700900123``: what a phone dials when the number is tapped."""
+    digits = re.sub(r"[^\d+]", "", number)
+    return f"tel:{digits[0]}{digits[1:].replace('+', '')}" if digits else ""
+
+
 def _contact_detail(resident, route: str) -> str:
     if route == ContactRoute.EMAIL:
         return resident.email
@@ -127,7 +143,10 @@ def provider_summary(connection) -> ProviderSummary:
     referral = connection.referral
     resident = referral.resident
     worker = referral.link_worker
-    shared = referral.consents.in_force().filter(purpose=ConsentPurpose.SHARE_WITH_PROVIDER).exists()
+    # Until attendance is recorded (or the connection ends another way): the provider needs them to arrange
+    # and remind the person of the first session, and no longer.
+    needed = connection.status in WITH_PROVIDER and referral.is_open
+    shared = needed and referral.consents.in_force().filter(purpose=ConsentPurpose.SHARE_WITH_PROVIDER).exists()
     route = resident.preferred_contact
     detail = _contact_detail(resident, route) if shared else ""
     return ProviderSummary(

@@ -47,7 +47,7 @@ NEXT_STEP = {
 CONNECTION_NEXT_STEP = {
     C.ACTIVITY_CHOSEN: "Send the referral to the provider",
     C.SENT_TO_PROVIDER: "Waiting for the provider to respond",
-    C.ACCEPTED: "Waiting for the provider to propose a first session",
+    C.ACCEPTED: "Waiting for the provider to book the first session",
     C.DECLINED_BY_PROVIDER: "Choose another activity together",
     C.FIRST_SESSION_BOOKED: "Make sure the person knows about the first session",
     C.RESIDENT_NOTIFIED: "Waiting for the first session",

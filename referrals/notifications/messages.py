@@ -6,12 +6,17 @@ has no subject line on the phone: only its body is sent.
 
 Messages are rendered when the notification is queued, so a retry days later sends the words
 as they were, and the rendered words are what the referral page shows was sent.
+
+They are plain text, never HTML: rendered without autoescaping, so "Carers' Support Group" is
+stored and sent as written (not "Carers&#x27; Support Group"), and escaped once, by Django's
+normal autoescaping, wherever a page shows them. The subject is one line.
 """
 
 import re
 
 from django.conf import settings
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -33,13 +38,22 @@ _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 def render_message(kind: str, channel: str, context: dict) -> tuple[str, str]:
     """The subject and body of a ``kind`` notification sent by ``channel``."""
     context = {**_extra_context(context), "channel": channel, **context}
-    text = render_to_string(f"referrals/notifications/{kind}.{_MEDIUM[channel]}.txt", context)
+    text = render_plain_text(f"referrals/notifications/{kind}.{_MEDIUM[channel]}.txt", context)
     subject, _, body = text.strip().partition("\n")
     body = _BLANK_LINES.sub("\n\n", body.strip())
     if channel == Channel.TEXT:
         # One paragraph: phones show a text as it comes, and every character counts towards its cost.
         body = " ".join(body.split())
+    # One line: a line break in a subject would start the email's headers over.
     return " ".join(subject.split())[:255], body + "\n"
+
+
+def render_plain_text(template_name: str, context: dict) -> str:
+    """``template_name`` rendered as plain text: no HTML escaping (the words go into an email or a text, and
+    any page that shows them escapes them then, once)."""
+    # The Django backend's wrapper always renders with the engine's autoescaping; its inner template does not.
+    template = get_template(template_name).template
+    return template.render(Context(context, autoescape=False))
 
 
 def _extra_context(context: dict) -> dict:

@@ -5,7 +5,9 @@ the transaction commits it announces the emails and texts to send (``notificatio
 and ``referrals.signal_handlers`` queues a background task to send each
 (``referrals.tasks.deliver_notification``). The outbox never sends, and knows nothing of who sends.
 Provider emails carry the referral's reference and signed links, never personal data: the
-link's page shows the summary.
+link's page shows the summary. Each step the provider takes is answered by an email carrying the
+link for the next one (accepted: book the first session; booked: confirm attendance), so the
+emailed journey never depends on a page being kept open or bookmarked.
 """
 
 from django.conf import settings
@@ -14,7 +16,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from referrals.choices import Channel, ConnectionStatus, ConsentPurpose, ContactRoute, DeliveryStatus, NotificationKind
-from referrals.links import issue_provider_links
+from referrals.links import issue_link, issue_provider_links, link_expires_at
 from referrals.models import Notification
 from referrals.notifications.messages import render_message
 from referrals.notifications.sms import is_uk_mobile
@@ -42,13 +44,15 @@ def queue_notifications(referral, kind: str, *, connection=None, context: dict |
     created = []
     for plan in plans:
         channel = plan["channel"]
-        subject, body = render_message(kind, channel, {**context, **plan.get("context", {})})
+        # A plan may be a message of its own kind, caused by this one (the provider's next step, say).
+        plan_kind = plan.get("kind", kind)
+        subject, body = render_message(plan_kind, channel, {**context, **plan.get("context", {})})
         immediate = channel == Channel.INBOX
         created.append(
             Notification.objects.create(
                 referral=referral,
                 connection=connection,
-                kind=kind,
+                kind=plan_kind,
                 channel=channel,
                 recipient=plan.get("recipient", ""),
                 recipient_user=plan.get("user"),
@@ -110,11 +114,37 @@ def _to_provider(referral, connection) -> list[dict]:
     links to act on that one connection."""
     organisation = connection.provider
     plans = [{"channel": Channel.INBOX, "organisation": organisation}]
-    address = (connection.activity.contact_email if connection.activity else "") or organisation.email
+    address = _provider_address(connection)
     if address:
         links = issue_provider_links(connection) if connection.status == ConnectionStatus.SENT_TO_PROVIDER else {}
         plans.append({"channel": Channel.EMAIL, "recipient": address, "context": {"links": links}})
     return plans
+
+
+def _provider_address(connection) -> str:
+    return (connection.activity.contact_email if connection.activity else "") or connection.provider.email
+
+
+def _to_provider_next_step(action: str):
+    """The provider's email after a step: the single-use link for the next one (``action``) on that connection."""
+
+    def plans(referral, connection) -> list[dict]:
+        address = _provider_address(connection)
+        if not address or not referral.is_open:
+            return []
+        context = {
+            "next_step": action,
+            "next_link": issue_link(connection, action),
+            "next_link_expires": link_expires_at(connection, action),
+        }
+        return [{"channel": Channel.EMAIL, "recipient": address, "organisation": connection.provider,
+                 "kind": NotificationKind.PROVIDER_NEXT_STEP, "context": context}]
+
+    return plans
+
+
+def _all(*plans):
+    return lambda referral, connection=None: [plan for each in plans for plan in each(referral, connection)]
 
 
 def _to_referrer(referral, connection=None) -> list[dict]:
@@ -160,9 +190,11 @@ def _to_gp_practice(referral, connection=None) -> list[dict]:
 _PLANS = {
     NotificationKind.SELF_REFERRAL_RECEIVED: _to_resident,
     NotificationKind.NEW_REFERRAL_FOR_PROVIDER: _to_provider,
-    NotificationKind.PROVIDER_ACCEPTED: _to_link_worker,
+    # The link worker is told; the provider gets the link to book the first session.
+    NotificationKind.PROVIDER_ACCEPTED: _all(_to_link_worker, _to_provider_next_step("book_first_session")),
     NotificationKind.PROVIDER_DECLINED: _to_link_worker,
-    NotificationKind.FIRST_SESSION_FOR_RESIDENT: _to_resident,
+    # The person is told the date; the provider gets the link to confirm attendance after it.
+    NotificationKind.FIRST_SESSION_FOR_RESIDENT: _all(_to_resident, _to_provider_next_step("record_attendance")),
     NotificationKind.ATTENDANCE_RECORDED: _to_link_worker,
     NotificationKind.FEEDBACK_TO_REFERRER: _to_referrer,
     NotificationKind.OUTCOME_QUESTIONS: _to_resident,

@@ -222,7 +222,7 @@ def _step_heading(step: str, summary) -> str:
     return {
         "accept": _("Accept the referral"),
         "decline": _("Decline the referral"),
-        "first-session": _("Change the first session") if summary.first_session_at else _("Propose the first session"),
+        "first-session": _("Change the first session") if summary.first_session_at else _("Book the first session"),
         "attendance": _("Confirm attendance"),
         "cancel": _("Cancel the first session"),
     }[step]
@@ -265,7 +265,7 @@ def connection_step(request, pk: int, step: str):
 
 def _done_message(action: str) -> str:
     return {
-        "provider_accept": _("You accepted the referral. Propose the first session next."),
+        "provider_accept": _("You accepted the referral. Book the first session next."),
         "provider_decline": _("You declined the referral. The link worker has been told."),
         "book_first_session": _("The first session is booked. The person will be told the date."),
         "record_attendance": _("You confirmed they came to the first session. The link worker has been told."),
@@ -295,7 +295,7 @@ LINK_HEADINGS = {
     "accept": (_lazy("Accept this referral"), _lazy("Can you welcome this person?")),
     # The other steps' forms ask their own question (the legend of their radios).
     "decline": (_lazy("Decline this referral"), ""),
-    "first-session": (_lazy("Propose the first session"), ""),
+    "first-session": (_lazy("Book the first session"), ""),
     "attendance": (_lazy("Confirm attendance"), ""),
 }
 
@@ -419,10 +419,12 @@ def _link_post(request, token: str):
         action_link.used_at = timezone.now()
         action_link.save(update_fields=["used_at"])
         connection = _visible_connection(actor, connection.pk)
-        next_url = ""
+        next_url, emailed = "", False
         if action_link.action in links.NEXT_LINK:
-            # A path, not the absolute URL: the page is already on this site.
-            next_url = urlsplit(links.issue_link(connection, links.NEXT_LINK[action_link.action])).path
+            # The same link as the email just sent carries (a new one only if no email went); a path, not the
+            # absolute URL: the page is already on this site.
+            next_link, emailed = links.next_step_link(connection, links.NEXT_LINK[action_link.action])
+            next_url = urlsplit(next_link).path
         _audit_link_view(actor, action_link, connection, "provider summary (emailed link, done)")
         action = _service_action(step, form)
         context = {
@@ -431,6 +433,10 @@ def _link_post(request, token: str):
             "title": LINK_DONE_TITLES[action],
             "message": _done_message(action),
             "next_url": next_url,
+            "next_emailed": emailed,
+            # Booking straight after accepting: the form is on this page, posting to the next step's link.
+            "next_form": (_new_form(LINK_STEP["book_first_session"], connection)
+                          if next_url and links.NEXT_LINK[action_link.action] == "book_first_session" else None),
             "next_action": links.NEXT_LINK.get(action_link.action, ""),
             "sign_in_url": _sign_in_url(),
         }

@@ -1,5 +1,5 @@
 """A provider works a referral from the links in Signpost's emails, with the keyboard alone:
-accepts it, proposes the first session, and afterwards confirms the person came. Then the same
+accepts it, books the first session, and afterwards confirms the person came. Then the same
 provider's inbox and referral page, signed in, pass the same accessibility checks.
 
 The links need no sign-in: each does one thing, once. Every page goes through ``check_page``
@@ -55,7 +55,7 @@ def press(page, locator, key: str = "Enter") -> None:
     page.keyboard.press(key)
 
 
-def test_provider_accepts_proposes_a_session_and_confirms_attendance_by_keyboard(
+def test_provider_accepts_books_a_session_and_confirms_attendance_by_keyboard(
     sent_referral, live_server, page, check_page
 ):
     referral, _editor = sent_referral  # the connection the email is about
@@ -70,10 +70,8 @@ def test_provider_accepts_proposes_a_session_and_confirms_attendance_by_keyboard
     expect(page.get_by_role("heading", level=1)).to_have_text("Referral accepted")
     check_page(page, "provider link: accepted")
 
-    # The done page offers a fresh link to propose the first session: one of the walk's sessions.
-    press(page, page.get_by_role("button", name="Propose the first session"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Propose the first session")
-    check_page(page, "provider link: propose the first session")
+    # The done page offers the booking at once (its form posts to the emailed link): one of the walk's sessions.
+    expect(page.get_by_role("heading", level=2, name="Book the first session")).to_be_visible()
     session_choice = page.get_by_role("radio", name=re.compile(r"10:00 to 11:30 at Poole Park Café"))
     tab_to(page, session_choice)
     page.keyboard.press("Space")

@@ -385,7 +385,7 @@ def walk_self_referral_to_discharge(walk: Walk, *, data, triage, link_worker, pr
     # The provider, signed in, proposes the first session from their inbox and the connection's page.
     assert referral.reference in walk.inbox(provider_editor)
     page = walk.provider_page(provider_editor, connection)
-    assert "Propose the first session" in page
+    assert "Book the first session" in page
     walk.post(provider_editor, provider_step(connection, "first-session"), first_session_data(C.ACCEPTED))
     # The resident's email is sent, so the connection shows the resident was told.
     first_session = [m for m in emails_to("ada@example.net") if "first session" in m.subject.lower()]
@@ -545,11 +545,14 @@ def test_a_self_referral_goes_all_the_way_to_discharge(
         (NotificationKind.PROVIDER_ACCEPTED, Channel.INBOX),
         (NotificationKind.PROVIDER_ACCEPTED, Channel.EMAIL),
         (NotificationKind.FIRST_SESSION_FOR_RESIDENT, Channel.EMAIL),
+        # The provider's links for the next step: book the first session, then confirm attendance.
+        (NotificationKind.PROVIDER_NEXT_STEP, Channel.EMAIL),
+        (NotificationKind.PROVIDER_NEXT_STEP, Channel.EMAIL),
         (NotificationKind.ATTENDANCE_RECORDED, Channel.INBOX),
         (NotificationKind.ATTENDANCE_RECORDED, Channel.EMAIL),
     ])
     assert_every_notification_delivered_once(referral)
-    assert len(mail.outbox) == 5
+    assert len(mail.outbox) == 7
     # The referral page shows each notification and its delivery status, and the final summary.
     page = walk.referral_page(link_worker, referral)
     assert all(f'id="notification-{n.pk}"' in page for n in referral.notifications.all())

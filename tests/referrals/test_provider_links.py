@@ -49,8 +49,8 @@ def link_of(path: str) -> ActionLink:
 
 
 def offered_link(html: str) -> str:
-    """The path of the single-use link a done page offers for the next step."""
-    found = re.findall(r'href="(/referrals/provider/link/[^"]+)"', html)
+    """The path of the single-use link a done page offers for the next step (a link, or the form that posts to it)."""
+    found = re.findall(r'(?:href|action)="(/referrals/provider/link/[^"]+)"', html)
     assert len(found) == 1, found
     return found[0]
 
@@ -105,7 +105,7 @@ def test_the_button_acts_once_and_the_link_is_then_used(client, referral_at):
     assert link_of(path).used_at is not None
     # The done page offers the next step: a fresh single-use link to propose the first session.
     next_link = ActionLink.objects.get(connection=connection, action="book_first_session", used_at__isnull=True)
-    assert "Propose the first session" in html and "/referrals/provider/link/" in html
+    assert "Book the first session" in html and "/referrals/provider/link/" in html
     assert next_link.organisation_id == connection.provider_id
 
     events = connection.events.count()

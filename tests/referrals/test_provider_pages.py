@@ -104,7 +104,7 @@ def test_the_inbox_groups_referrals_by_what_the_provider_does_next(provider, ref
     html = provider.get(reverse("referrals:provider_inbox")).content.decode()
     sections = {
         heading: html.index(heading)
-        for heading in ["New referrals", "Accepted: propose the first session", "First session booked", "Recently done"]
+        for heading in ["New referrals", "Accepted: book the first session", "First session booked", "Recently done"]
     }
     starts = sorted(sections.values())
     # (The new-messages list above the groups names references too.)
@@ -215,7 +215,7 @@ def test_accepting_moves_the_referral_and_tells_the_link_worker(provider, referr
     assert event.actor == provider_editor and event.from_status == S.SENT_TO_PROVIDER
     assert connection.notifications.filter(kind=NotificationKind.PROVIDER_ACCEPTED, recipient_user=link_worker).exists()
     # The next step is offered.
-    assert "Propose the first session" in response.content.decode()
+    assert "Book the first session" in response.content.decode()
 
 
 def test_declining_without_a_reason_shows_an_error_and_changes_nothing(provider, referral_at):
@@ -256,7 +256,7 @@ def test_proposing_one_of_the_activitys_sessions_books_its_next_date(provider, r
     connection = referral_at(S.ACCEPTED)
     session = activity.sessions.get()  # every Tuesday, 10:00 to 11:30
     page = provider.get(page_url(connection)).content.decode()
-    assert "Propose the first session" in page and "10:00 to 11:30 at Poole Park Café" in page
+    assert "Book the first session" in page and "10:00 to 11:30 at Poole Park Café" in page
     response = provider.post(step_url(connection, "first-session"), {
         "seen_status": S.ACCEPTED, "first-session-when": str(session.pk),
         "first-session-note": "Ask for Sam at the café.",
@@ -492,7 +492,7 @@ def test_a_withdrawn_connection_tells_the_provider_and_shows_as_withdrawn(provid
     assert "Withdrawn" in inbox[done:]
     page = provider.get(page_url(connection)).content.decode()
     assert "The link worker has withdrawn this referral" in page
-    assert "Propose the first session" not in page and "Decline referral" not in page
+    assert "Book the first session" not in page and "Decline referral" not in page
     # A form left open from before is refused, and nothing changes.
     response = provider.post(step_url(connection, "decline"), {"seen_status": S.ACCEPTED, "decline-reason": "full"})
     assert response.status_code == 200 and "already been updated" in response.content.decode()
