@@ -192,7 +192,7 @@ def _inbox(actor: Actor, counted: bool) -> Iterable[WorkArea]:
         order=30,
         count=count,
         waiting=_counted(count, "%(count)s new referral", "%(count)s new referrals") if counted else "",
-        description=_("Accept referrals, propose a first session and record attendance."),
+        description=_("Accept referrals, book the first session and record attendance."),
     )
 
 

@@ -15,6 +15,7 @@ from referrals.views import (
     people,  # same person: joining two records, from triage
     provider,
     self_referral,
+    staff_home,  # the role home: each member of staff's work after signing in
     subject_access,
     triage,
 )
@@ -35,6 +36,7 @@ urlpatterns = [
     path("referrals/triage/", include(people.urlpatterns)),
     path("referrals/provider/", include(provider.urlpatterns)),
     path("account/", include(account.urlpatterns)),
+    path("staff/", include(staff_home.urlpatterns)),
     path("answers/", include(outcomes.urlpatterns)),
     path("referrals/", include(outcomes.referral_urlpatterns)),
     path("referrals/", include(care_plan.referral_urlpatterns)),

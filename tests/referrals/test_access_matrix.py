@@ -152,6 +152,8 @@ def test_no_referral_page_shows_a_case_to_an_outsider(client, sign_in, case, out
     assert {"gp_message_letter", "gp_message_pdf"} <= {name for _, name, _ in pages}
     # And the public practice search (the GP practice chooser's type-ahead).
     assert "practice_search" in {name for _, name, _ in pages}
+    # And the role home, where each member of staff lands after signing in (counts only, never a name).
+    assert "staff_home" in {name for _, name, _ in pages}
     failures = []
     for role, user in outsiders.items():
         client.logout()
