@@ -13,8 +13,12 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import models
 
+from common.bounds import parse_id
+from directory.models import NeedTerm
 from directory.postcodes import PostcodeError, normalise_postcode
+from directory.selectors import public_activities
 from referrals.models import SocialPrescribingService
 
 # The form field a person never sees; robots fill every field they find.
@@ -95,3 +99,42 @@ def count_attempt(*, scope: str, ip: str) -> int:
     except ValueError:  # the key expired between add() and incr()
         cache.set(key, 1, timeout=_RATE_WINDOW_SECONDS)
         return 1
+
+
+# What the person was looking at when they chose to refer themselves ----------------------
+
+# How many needs a link may carry: a search names a handful; more is not a person's search.
+_MAX_PREFILLED_NEEDS = 10
+
+
+def prefill_from(query) -> dict:
+    """What an activity page or search results already know, read from ``query`` (a QueryDict).
+
+    ``{"activity": "12", "postcode": "BH15 1AB", "needs": ["3"]}``, with only what validates: the
+    activity must be public, the postcode a UK postcode, each need a term of the taxonomy (named
+    by slug, id or Open Referral UK id, as the search's links name them) and is given as the
+    top-level need the self-referral offers. Anything else is dropped, never an error: the person
+    only answers the questions again.
+    """
+    known: dict = {}
+    pk = parse_id(query.get("activity"))
+    if pk is not None and public_activities().filter(pk=pk).exists():
+        known["activity"] = str(pk)
+    try:
+        known["postcode"] = normalise_postcode(str(query.get("postcode") or "")[:16])
+    except PostcodeError:
+        pass
+    names = [str(value)[:120] for value in (query.getlist("needs") or query.getlist("need"))][:_MAX_PREFILLED_NEEDS]
+    names = [name for name in names if name]
+    if names:
+        ids = [int(name) for name in names if name.isdigit() and parse_id(name) is not None]
+        terms = NeedTerm.objects.filter(models.Q(slug__in=names) | models.Q(pk__in=ids) | models.Q(oruk_id__in=names))
+        top = []
+        for term in terms.select_related("parent"):
+            while term.parent_id is not None:
+                term = term.parent
+            if str(term.pk) not in top:
+                top.append(str(term.pk))
+        if top:
+            known["needs"] = sorted(top, key=int)
+    return known

@@ -341,8 +341,11 @@ SELF_REFERRAL = "/refer-yourself/"
 def test_opening_the_self_referral_form_never_gives_a_server_error(pathway, params, extra):
     params["activity"] = params["activity"] or [str(pathway["activity"].pk)]
     with rolled_back():
-        response = send(anonymous(), "GET", SELF_REFERRAL, {**params, **extra})
-    assert response.status_code == 200
+        client = anonymous()
+        response = send(client, "GET", SELF_REFERRAL, {**params, **extra})
+        # It starts the steps with what validates of the link, and the first step opens.
+        assert (response.status_code, response["Location"]) == (302, "/refer-yourself/about-you/")
+        assert client.get(response["Location"]).status_code == 200
 
 
 def self_referral_fields(pathway) -> dict[str, tuple[str, ...]]:

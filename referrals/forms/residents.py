@@ -257,6 +257,17 @@ class ResidentDetailsForm(forms.ModelForm):
 
     def _post_clean(self):
         super()._post_clean()
+        if not self.cleaned_data.get("preferred_contact"):
+            # No way chosen: the model checked its default route, which nobody chose. "Choose how we
+            # should contact you" is the one thing to say; no detail is missing yet.
+            # (The model's route errors have no code; a mistyped email's "invalid" stays.)
+            for name in ("email", "phone", "address"):
+                if name in self._errors:
+                    kept = [error for error in self._errors[name].as_data() if error.code is not None]
+                    if kept:
+                        self._errors[name].data[:] = kept
+                    else:
+                        del self._errors[name]
         # One message per field: a mistyped email need not also be told it is missing.
         for errors in self._errors.values():
             del errors.data[1:]

@@ -33,7 +33,7 @@ _LABELS = {
     "preferred_contact": ("How would you like us to contact you?", ""),
     "email": ("Email address", "Needed if you would like us to email you."),
     "phone": ("Phone number", "Needed if you would like a text message or a phone call. A mobile number for texts."),
-    "language": ("What language would you like to use?", ""),
+    "language": ("What language would you like to use?", "Leave this blank for English."),
     "interpreter_needed": ("I would like an interpreter", ""),
     "accessibility_needs": (
         "Is there anything that would help you take part? (optional)",
@@ -52,7 +52,14 @@ _REQUIRED = {
     "first_name": "Enter your first name",
     "last_name": "Enter your last name",
     "postcode": "Enter your postcode",
-    "preferred_contact": "Choose how you would like us to contact you",
+    "preferred_contact": "Choose how we should contact you",
+}
+
+# Said only once a way is chosen and its detail is missing (the way itself is asked first).
+DETAIL_MISSING = {
+    "email": "Enter an email address",
+    "phone": "Enter a phone number",
+    "address": "Enter your address",
 }
 
 NOT_COVERED = (
@@ -112,6 +119,7 @@ class SelfReferralForm(ResidentDetailsForm):
         for name, message in _REQUIRED.items():
             self.fields[name].required = True
             self.fields[name].error_messages["required"] = message
+        self.fields["language"].required = False  # blank is English (``clean_language``)
         self.fields["date_of_birth"].required = True
         self.fields["date_of_birth"].error_messages["required"] = "Enter your date of birth"
         self.fields["date_of_birth"].help_text = "For example, 27 3 1958"
@@ -138,6 +146,17 @@ class SelfReferralForm(ResidentDetailsForm):
                 "needs", "Choose at least one thing you would like help with, or tell us in your own words below"
             )
         return data
+
+    def _post_clean(self):
+        super()._post_clean()
+        # The model's words ("..., or choose another way to be contacted") are for staff, who see
+        # every way on one page; the person has chosen theirs, so name only what is missing.
+        for name, message in DETAIL_MISSING.items():
+            if name not in self._errors:
+                continue
+            errors = self._errors[name].as_data()
+            typed_wrong = [error for error in errors if error.code is not None]  # "invalid" comes first
+            self._errors[name].data[:] = typed_wrong or [forms.ValidationError(message, code="required")]
 
     def need_options(self) -> list[dict]:
         bound = self["needs"]

@@ -1,5 +1,6 @@
-"""The public self-referral form: a resident refers themselves, without an account, into the single
-point of access for where they live.
+"""The public self-referral: a resident refers themselves, without an account, into the single
+point of access for where they live. A GET starts the steps (``self_referral_steps``); the
+whole form posted at once is still taken here.
 
 The postcode picks the service. A robot that fills the honeypot is told it succeeded and
 nothing is saved; an address that sends too many referrals in an hour is asked to phone
@@ -26,6 +27,7 @@ from referrals.forms.self_referral import SelfReferralForm
 from referrals.intake import (
     count_attempt,
     honeypot_filled,
+    prefill_from,
     rate_limited,
     self_referrals_per_hour,
     service_for_postcode,
@@ -41,6 +43,9 @@ logger = logging.getLogger(__name__)
 SELF_REFERRAL_ACTOR = Actor(label="Self-referral (online form)")
 SESSION_KEY = "signpost_self_referral"
 RATE_SCOPE = "self_referral"
+# The answers of a self-referral in steps (``self_referral_steps``), until it is sent.
+ANSWERS_KEY = "signpost_self_referral_answers"
+FIRST_STEP = "about-you"
 
 
 def interested_activity(value):
@@ -51,42 +56,54 @@ def interested_activity(value):
 
 @never_cache
 def self_referral(request):
-    source = request.POST if request.method == "POST" else request.GET
-    activity = interested_activity(source.get("activity"))
-    if request.method == "POST":
-        ip = client_ip(request)
-        if rate_limited(scope=RATE_SCOPE, ip=ip, limit=self_referrals_per_hour()):
-            logger.warning("Self-referral refused: too many from one address this hour")
-            return _too_many(request)
-        if honeypot_filled(request.POST):
-            # Pretend it worked, so the robot has nothing to learn; count it towards the limit.
+    """GET: a new self-referral in steps, filled in with what the link knows. POST: the whole form on one
+    page, as the form before the steps sent it (kept for anything that still posts it at once)."""
+    if request.method != "POST":
+        return start(request)
+    activity = interested_activity(request.POST.get("activity"))
+    ip = client_ip(request)
+    if rate_limited(scope=RATE_SCOPE, ip=ip, limit=self_referrals_per_hour()):
+        logger.warning("Self-referral refused: too many from one address this hour")
+        return too_many(request, request.POST.get("postcode", ""))
+    if honeypot_filled(request.POST):
+        # Pretend it worked, so the robot has nothing to learn; count it towards the limit.
+        count_attempt(scope=RATE_SCOPE, ip=ip)
+        logger.info("Self-referral honeypot filled: nothing saved")
+        return sent(request, reference=new_reference(), route=request.POST.get("preferred_contact"), service=None)
+    form = SelfReferralForm(request.POST, activity=activity)
+    if form.is_valid():
+        try:
+            referral = refer(form)
+        except ReferralError as error:
+            add_domain_error(form, error)
+        else:
             count_attempt(scope=RATE_SCOPE, ip=ip)
-            logger.info("Self-referral honeypot filled: nothing saved")
-            route = request.POST.get("preferred_contact")
-            return _sent(request, reference=new_reference(), route=route, service=None)
-        form = SelfReferralForm(request.POST, activity=activity)
-        if form.is_valid():
-            try:
-                referral = _refer(form)
-            except ReferralError as error:
-                add_domain_error(form, error)
-            else:
-                count_attempt(scope=RATE_SCOPE, ip=ip)
-                logger.info("Self-referral %s received into service %s", referral.reference, referral.service_id)
-                # The route they chose, not the record's: a known NHS number joins a record, and the
-                # page must not tell whoever typed it anything about that record.
-                return _sent(
-                    request, reference=referral.reference, route=form.cleaned_data["preferred_contact"],
-                    service=referral.service,
-                )
-    else:
-        form = SelfReferralForm(initial={"activity": activity.pk if activity else None}, activity=activity)
+            # The route they chose, not the record's: a known NHS number joins a record, and the
+            # page must not tell whoever typed it anything about that record.
+            return sent(
+                request, reference=referral.reference, route=form.cleaned_data["preferred_contact"],
+                service=referral.service,
+            )
     return render(request, "referrals/self_referral/form.html", {"form": form, "activity": activity})
 
 
-def _refer(form: SelfReferralForm):
+def start(request):
+    """A new self-referral, filled in with what the link knows (``intake.prefill_from`` keeps only what
+    validates), then its first step. Whatever an earlier, unsent one held is forgotten."""
+    known = prefill_from(request.GET)
+    data = {}
+    if "postcode" in known:
+        data["postcode"] = [known["postcode"]]
+    if "needs" in known:
+        data["needs"] = known["needs"]
+    request.session[ANSWERS_KEY] = {"activity": known.get("activity"), "data": data, "done": []}
+    return redirect("referrals:self_referral_step", step=FIRST_STEP)
+
+
+def refer(form: SelfReferralForm):
+    """The referral, through the one service every way in uses; logged without anything personal."""
     data = form.cleaned_data
-    return services.referral_create_for_new_resident(
+    referral = services.referral_create_for_new_resident(
         actor=SELF_REFERRAL_ACTOR,
         service=form.service,
         resident=form.resident_fields(),
@@ -96,9 +113,11 @@ def _refer(form: SelfReferralForm):
         consents=form.consents(),
         consent_method=ConsentMethod.ONLINE_FORM,
     )
+    logger.info("Self-referral %s received into service %s", referral.reference, referral.service_id)
+    return referral
 
 
-def _sent(request, *, reference: str, route: str | None, service: SocialPrescribingService | None):
+def sent(request, *, reference: str, route: str | None, service: SocialPrescribingService | None):
     # Only the reference, the route's name and the service: nothing personal in the session.
     request.session[SESSION_KEY] = {
         "reference": reference,
@@ -110,16 +129,16 @@ def _sent(request, *, reference: str, route: str | None, service: SocialPrescrib
 
 @never_cache
 def self_referral_sent(request):
-    sent = request.session.get(SESSION_KEY)
-    if not sent:
+    sent_referral = request.session.get(SESSION_KEY)
+    if not sent_referral:
         return redirect("referrals:self_referral")
-    service = SocialPrescribingService.objects.filter(pk=sent.get("service_id")).first()
-    route = sent.get("route")
+    service = SocialPrescribingService.objects.filter(pk=sent_referral.get("service_id")).first()
+    route = sent_referral.get("route")
     return render(
         request,
         "referrals/self_referral/sent.html",
         {
-            "reference": sent["reference"],
+            "reference": sent_referral["reference"],
             "route": ContactRoute(route).label.lower() if route else "",
             "service": service,
             "contact_within_days": settings.SIGNPOST_REFERRALS.get("CONTACT_WITHIN_WORKING_DAYS", 2),
@@ -127,8 +146,8 @@ def self_referral_sent(request):
     )
 
 
-def _too_many(request):
-    service = service_for_postcode(request.POST.get("postcode", ""))
+def too_many(request, postcode: str):
+    service = service_for_postcode(postcode)
     services_to_call = (
         [service] if service is not None and service.phone
         else list(SocialPrescribingService.objects.exclude(phone=""))

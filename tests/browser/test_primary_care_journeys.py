@@ -2,8 +2,8 @@
 
 1. triage keys in a GP's referral and chooses the practice with the type-ahead (type, down arrow, Enter),
    and again in a browser without JavaScript ("Find practice", then the radio);
-2. residents refer themselves on a phone, one choosing their practice, one "not registered with a GP",
-   each answering whether their GP may be told;
+2. residents refer themselves on a phone, in the self-referral's short steps, one choosing their practice, one
+   "not registered with a GP", each answering whether their GP may be told;
 3. triage sees a referral fail the service's age rule and declines it as not eligible, and redirects another
    to a second Signpost service, whose triage officer finds it in their queue;
 4. triage joins two records of one person (same name, date of birth and postcode);
@@ -239,22 +239,36 @@ def test_triage_chooses_the_practice_with_the_type_ahead_and_without_javascript(
 # --- 2. Residents refer themselves on a phone. ---
 
 
-def self_refer(page, base: str, *, first_name: str, phone: str, practice: tuple[str, str] | None, tell_gp: str) -> Referral:
+def self_refer(page, base: str, *, first_name: str, phone: str, practice: tuple[str, str] | None, tell_gp: str,
+               check_page=None, name: str = "") -> Referral:
+    """The self-referral's short steps (issue 15) up to "Check your answers"; the GP step is checked (axe and
+    screenshots) as ``name`` once the practice is chosen."""
     page.goto(f"{base}/refer-yourself/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Refer yourself for social prescribing")
+    expect(page.get_by_role("heading", level=1)).to_have_text("About you")
     type_into(page, page.get_by_label("First name", exact=True), first_name)
     type_into(page, page.get_by_label("Last name", exact=True), "Harbourne")
     date_of_birth(page, date(1961, 8, 21))
     type_into(page, page.get_by_label("Postcode", exact=True), "BH15 1AB")
-    choose_radio(page, group(page, "How would you like us to contact you?"), "Text message")
-    type_into(page, page.get_by_label("Phone number", exact=True), phone)
+    press(page, page.get_by_role("button", name="Continue"))
+    choose_radio(page, group(page, "How should we contact you?"), "Text message")
+    press(page, page.get_by_role("button", name="Continue"))
+    type_into(page, page.get_by_label("What is your mobile phone number?", exact=True), phone)
+    press(page, page.get_by_role("button", name="Continue"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your GP practice")
     if practice is not None:
         practices_in_type_ahead(page, *practice)
     else:
         choose_radio(page, page.locator("#id_practice_choice"), "I am not registered with a GP")
+    if check_page is not None:
+        check_page(page, name)
+    press(page, page.get_by_role("button", name="Continue"))
     type_into(page, page.get_by_label(re.compile(r"what matters to you")), "Meeting people near home.")
+    press(page, page.get_by_role("button", name="Continue"))
+    press(page, page.get_by_role("button", name="Continue"))  # taking part: nothing to add
     tick(page, page.get_by_label("I agree to being referred to the social prescribing service"))
     choose_radio(page, group(page, "Can we tell your GP practice"), tell_gp)
+    press(page, page.get_by_role("button", name="Continue"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers before sending")
     return page
 
 
@@ -263,16 +277,15 @@ def test_residents_choose_their_practice_on_a_phone(primary_care, page, check_pa
     page.set_viewport_size({"width": WIDTHS[0], "height": 800})
 
     self_refer(page, base, first_name="Pat", phone="07700 900222", practice=("medical", "Quay Medical Centre"),
-               tell_gp="Yes")
-    check_page(page, "primary care: self-referral, practice chosen on a phone")
+               tell_gp="Yes", check_page=check_page, name="primary care: self-referral, practice chosen on a phone")
     press(page, page.get_by_role("button", name="Send my referral"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Referral sent")
     check_page(page, "primary care: self-referral sent")
     pat = Referral.objects.get(resident__first_name="Pat")
     assert pat.source == Source.SELF and pat.resident.practice == quay and gp_consent(pat) == "given"
 
-    self_refer(page, base, first_name="Nell", phone="07700 900333", practice=None, tell_gp="No")
-    check_page(page, "primary care: self-referral, not registered with a GP")
+    self_refer(page, base, first_name="Nell", phone="07700 900333", practice=None, tell_gp="No",
+               check_page=check_page, name="primary care: self-referral, not registered with a GP")
     press(page, page.get_by_role("button", name="Send my referral"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Referral sent")
     nell = Referral.objects.get(resident__first_name="Nell")

@@ -292,7 +292,9 @@ def self_data(service, needs):
 
 
 def test_a_resident_finds_their_practice_by_postcode_then_chooses_it(client, practices, self_data):
-    page = client.get(SELF_REFERRAL).content.decode()
+    # The whole form on one page, as it comes back when sent at once with a mistake (the steps:
+    # tests/referrals/test_self_referral_steps.py).
+    page = client.post(SELF_REFERRAL, self_data(first_name="")).content.decode()
     assert "Your GP practice (optional)" in page
     assert "I am not registered with a GP" in page and "My practice is not listed" in page
     assert "Can we tell your GP practice that you were referred and how it went?" in page

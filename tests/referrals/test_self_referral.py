@@ -1,5 +1,8 @@
 """A resident refers themselves through the public form: no account, into the single point of access
 for where they live, with an acknowledgement by the route they chose.
+
+A person answers in steps (``test_self_referral_steps.py``); these tests post the whole form at once to
+``/refer-yourself/``, which still takes it and checks it with the same form and service.
 """
 
 import re
@@ -88,22 +91,26 @@ def assert_nothing_saved():
     assert Notification.objects.count() == 0
 
 
-def test_the_form_asks_plain_questions_and_works_without_javascript(client, service, needs):
-    response = client.get(URL)
+def test_the_form_asks_plain_questions_and_works_without_javascript(client, service, needs, form_data):
+    response = client.get(URL, follow=True)
 
-    assert response.status_code == 200
+    assert response.redirect_chain == [("/refer-yourself/about-you/", 302)]
     page = response.content.decode()
-    assert "<title>Refer yourself for social prescribing" in page
+    assert "<title>About you – Refer yourself for social prescribing" in page
     assert '<form method="post" novalidate>' in page
     # The NHS.UK date input: day, month and year boxes.
     for part in ("day", "month", "year"):
         assert f'name="date_of_birth_{part}"' in page
+    client.post("/refer-yourself/about-you/", form_data())
+    page = client.get("/refer-yourself/contact/").content.decode()
     for route in ("Email", "Text message", "Phone call", "Letter"):
         assert f">{route}</label>" in page
+    # Sent at once with a mistake, the whole form comes back with the honeypot hidden from people and
+    # screen readers, and out of the tab order.
+    page = client.post(URL, form_data(first_name="")).content.decode()
     # Top-level needs only, for the resident; the finer terms are for the link worker.
     assert "Loneliness and isolation" in page
     assert ">Walking</label>" not in page
-    # The honeypot is hidden from people and screen readers, and out of the tab order.
     assert re.search(r'aria-hidden="true">\s*<label for="id_website">', page)
     assert 'name="website" id="id_website" value="" tabindex="-1" autocomplete="off"' in page
 
@@ -187,11 +194,11 @@ def test_a_refused_share_is_recorded_as_refused(client, service, form_data):
     ("overrides", "field", "message"),
     [
         ({"consent_referral": None}, "consent_referral", "Tick the box to agree to being referred"),
-        ({"email": ""}, "email", "Enter an email address, or choose another way to be contacted."),
+        ({"email": ""}, "email", "Enter an email address"),
         ({"email": "ada-at-example"}, "email", "Enter an email address in the right format"),
-        ({"preferred_contact": "text", "phone": ""}, "phone", "Enter a phone number, or choose another way"),
-        ({"preferred_contact": "letter", "address": ""}, "address", "Enter an address and postcode"),
-        ({"preferred_contact": None}, "preferred_contact", "Choose how you would like us to contact you"),
+        ({"preferred_contact": "text", "phone": ""}, "phone", "Enter a phone number"),
+        ({"preferred_contact": "letter", "address": ""}, "address", "Enter your address"),
+        ({"preferred_contact": None}, "preferred_contact", "Choose how we should contact you"),
         ({"nhs_number": "943 476 5918"}, "nhs_number", "This is not a valid NHS number"),
         ({"nhs_number": "12345"}, "nhs_number", "Enter an NHS number with 10 digits"),
         ({"date_of_birth_day": "31", "date_of_birth_month": "2"}, "date_of_birth", "Date of birth must be a real date"),
@@ -301,8 +308,9 @@ def test_behind_a_proxy_the_limit_is_per_client_not_per_proxy(client, service, f
 
 
 def test_an_activity_link_says_what_the_person_asked_about_without_choosing_it(client, service, activity, form_data):
-    page = client.get(f"{URL}?activity={activity.pk}").content.decode()
+    page = client.get(f"{URL}?activity={activity.pk}", follow=True).content.decode()
     assert "You are asking about: <strong>Tuesday health walk</strong>, run by Poole Walking Friends." in page
+    page = client.post(URL, form_data(activity=str(activity.pk), first_name="")).content.decode()
     assert f'name="activity" value="{activity.pk}"' in page
 
     client.post(URL, form_data(activity=str(activity.pk)))
@@ -315,9 +323,9 @@ def test_an_activity_link_says_what_the_person_asked_about_without_choosing_it(c
 
 
 def test_an_unknown_or_hidden_activity_is_ignored(client, service, form_data):
-    page = client.get(f"{URL}?activity=999999").content.decode()
+    page = client.get(f"{URL}?activity=999999", follow=True).content.decode()
     assert "You are asking about" not in page
-    assert client.get(f"{URL}?activity=nonsense").status_code == 200
+    assert client.get(f"{URL}?activity=nonsense", follow=True).status_code == 200
 
 
 def test_the_referral_goes_to_the_service_that_covers_the_postcode(client, service, other_service, form_data):
