@@ -309,8 +309,9 @@ def send_after_choosing(request, connection, *, send: bool):
     target = redirect(reverse("referrals:referral", kwargs={"pk": referral.pk}) + f"#connection-{connection.number}")
     shares = referral.consents.in_force().filter(purpose=ConsentPurpose.SHARE_WITH_PROVIDER).exists()
     if not send:
-        messages.success(request, _("%(activity)s chosen. Send the referral to the provider when you are ready.")
-                         % {"activity": activity.title})
+        messages.success(request, _("%(person)s is connected to %(activity)s. Send the referral to the provider "
+                                    "when you are ready.") % {"person": referral.resident.full_name,
+                                                              "activity": activity.title})
         return target
     if not shares:
         messages.warning(request, _(

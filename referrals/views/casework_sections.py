@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy
 
-from common.bounds import parse_id
 from referrals import permissions, selectors, services
 from referrals.choices import (
     ConnectionStatus,
@@ -47,6 +46,7 @@ from referrals.forms.casework import (
     NotContactableForm,
 )
 from referrals.models import DischargeSummary
+from referrals.person_search import called, what_matters
 from referrals.safeguarding import where_the_lead_is_told
 from referrals.workflow import (
     ALL_STEPS,
@@ -223,6 +223,7 @@ def connections_context(request, referral, *, connections, failed=None) -> dict:
     actor = request.actor
     now = timezone.now()
     failed_key, failed_form = failed or (None, None)
+    first_forward = ""
     for connection in connections:
         connection.status_tag = selectors.STATUS_TAG.get(connection.status, "grey")
         connection.next_step = selectors.CONNECTION_NEXT_STEP.get(connection.status, "") \
@@ -250,22 +251,31 @@ def connections_context(request, referral, *, connections, failed=None) -> dict:
                                                                      "action": transition.action}),
             })
         forward = next((item for item in connection.steps if item["action"] in FORWARD_CONNECTION_STEPS), None)
-        if forward is not None and failed_form is None:
-            forward["open"] = True
+        if forward is not None:
+            # The step that moves it on comes first (and open): changing or withdrawing it comes after.
+            connection.steps.sort(key=lambda item: item is not forward)
+            if failed_form is None:
+                forward["open"] = True
+                first_forward = first_forward or f"connection-{connection.number}-{forward['action']}"
     may_connect = referral.status in CONNECTING and permissions.can(actor, referral, "choose_activity")
     may_signpost = referral.status in CONNECTING and permissions.can(actor, referral, "signpost")
-    chosen = parse_id(request.GET.get("activity")) if request.method == "GET" else None
-    connect_form = failed_form if failed_key == "connect" else ConnectActivityForm(
-        prefix="connect", initial={"activity": chosen, "send": True})
+    # Connecting is "Find activities for <name>" (referrals.views.find_for_person), whose results post this
+    # form (``connect_activity``); it is never shown as a list of every activity in every area. A refused one shows in the
+    # page's error summary.
+    connect_form = failed_form if failed_key == "connect" else ConnectActivityForm(prefix="connect")
     signpost_form = failed_form if failed_key == "signpost" else SignpostForm(prefix="signpost")
     return {
         "connections": connections,
         "open_connections": [c for c in connections if c.status in CONNECTION_OPEN],
         "connect_form": connect_form if may_connect else None,
         # Connecting is the next step once the person is in support with nothing yet going on.
-        "connect_open": may_connect and (bool(connect_form.errors) or bool(chosen) or not any(
+        "connect_open": may_connect and (bool(connect_form.errors) or not any(
             c.status in CONNECTION_OPEN for c in connections)),
         "signpost_form": signpost_form if may_signpost else None,
+        # The page's "Next step" links to the step that moves a connection on, shown open.
+        "next_step_anchor": first_forward,
+        "person_name": called(referral.resident),
+        "what_matters": what_matters(referral),
     }
 
 

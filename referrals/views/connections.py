@@ -29,6 +29,7 @@ from referrals.views.casework_sections import (
     connection_step_prefix,
 )
 from referrals.views.common import add_domain_error, staff_view
+from referrals.views.find_for_person import find_for_person
 
 TEAM = (StaffRole.LINK_WORKER, StaffRole.TRIAGE)
 
@@ -103,6 +104,8 @@ def connection_step(request, pk: int, number: int, action: str):
 
 urlpatterns = [
     path("<id:pk>/connections/", connect_activity, name="connect_activity"),
+    # "Find activities for <name>": the link worker's search for this person (its results post to the above).
+    path("<id:pk>/find-activities/", find_for_person, name="find_for_person"),
     path("<id:pk>/connections/signpost/", signpost, name="signpost"),
     path("<id:pk>/connections/<id:number>/<slug:action>/", connection_step, name="connection_step"),
 ]

@@ -57,6 +57,12 @@ def on_connection(connection, action: str, seen_status=None, **fields) -> dict:
     return data
 
 
+def finds_activities(page, *, primary: bool = False) -> bool:
+    """Whether the page offers "Find activities for <name>" (as the primary, green button if asked)."""
+    links = [a for a in page.select("a") if a.get_text(strip=True).startswith("Find activities for ")]
+    return bool(links) and (not primary or "nhsuk-button--secondary" not in links[0].get("class", []))
+
+
 def soup(response) -> BeautifulSoup:
     return BeautifulSoup(response.content, "html.parser")
 
@@ -66,8 +72,14 @@ def offered_steps(page) -> set[str]:
 
 
 def connection_steps(page, number: int) -> set[str]:
+    """The steps offered on a connection: its forms, and changing the activity (a link to the person's search)."""
     card = page.find(id=f"connection-{number}")
-    return {form["action"].rstrip("/").rsplit("/", 1)[-1] for form in card.select("form")} if card else set()
+    if card is None:
+        return set()
+    steps = {form["action"].rstrip("/").rsplit("/", 1)[-1] for form in card.select("form")}
+    if card.select_one(f"a[href$='find-activities/?change={number}']"):
+        steps.add("change_activity")
+    return steps
 
 
 def error_summary(response) -> str:
@@ -99,8 +111,8 @@ def test_the_link_worker_sees_the_person_the_referral_and_its_timeline(service, 
     consents = page.find(id="consent").find_next("ul").get_text(" ", strip=True)
     assert "Sharing contact details with the activity provider" in consents
     assert offered_steps(page) == {"person_declines"}
-    # In support with nothing going on: connecting is the next step, shown open.
-    assert page.select_one("details#connect-activity[open] form") is not None
+    # In support with nothing going on: connecting is the next step, its action a primary button.
+    assert finds_activities(page, primary=True)
     assert page.select_one("details#signpost form") is not None
     assert page.select_one("details#discharge-form form") is not None
     assert "Connect the person to activities and services" in text
@@ -129,7 +141,8 @@ def test_triage_reads_the_connections_but_takes_only_its_own_steps(contacted, tr
     assert activity.title in page.find(id="connection-1").get_text()
     # Triage may withdraw a connection (the policy's), never take the link worker's or the provider's steps.
     assert connection_steps(page, 1) == {"withdraw"}
-    assert page.select_one("details#connect-activity") is None and page.select_one("details#signpost") is None
+    assert page.select_one("#connect-activity") is None and page.select_one("details#signpost") is None
+    assert not finds_activities(page)
 
 
 def test_recording_first_contact_moves_the_referral_and_clears_the_alert(service, triage, link_worker, sign_in):
@@ -139,7 +152,7 @@ def test_recording_first_contact_moves_the_referral_and_clears_the_alert(service
     # First contact is a held contact recorded in the page's Contacts section.
     page = soup(sign_in(link_worker).get(url(referral)))
     assert page.select_one("details#record-contact[open]") is not None
-    assert page.select_one("details#connect-activity") is None  # not before first contact
+    assert page.select_one("#connect-activity") is None and not finds_activities(page)  # not before first contact
     now = timezone.localtime()
     response = sign_in(link_worker).post(f"{url(referral)}contacts/", {
         "contact-status": "held", "contact-day": now.day, "contact-month": now.month, "contact-year": now.year,
@@ -159,10 +172,6 @@ def test_recording_first_contact_moves_the_referral_and_clears_the_alert(service
 
 def test_connecting_to_an_activity_then_sending_it_to_the_provider(contacted, link_worker, activity, sign_in):
     client = sign_in(link_worker)
-    page = soup(client.get(url(contacted), {"activity": activity.pk}))
-    chosen = page.select_one("select[name='connect-activity'] option[selected]")
-    assert chosen is not None and chosen["value"] == str(activity.pk)  # prefilled from the search
-
     response = client.post(f"{url(contacted)}connections/", {"connect-activity": activity.pk})
     assert response.status_code == 302 and response["Location"].endswith("#connection-1")
     connection = only_connection(contacted)
@@ -236,7 +245,7 @@ def test_an_activity_that_is_not_running_cannot_be_chosen(contacted, link_worker
     response = sign_in(link_worker).post(f"{url(contacted)}connections/", {"connect-activity": activity.pk})
 
     assert "Choose an activity that is running now." in error_summary(response)
-    assert soup(response).select_one("details#connect-activity[open]") is not None
+    assert finds_activities(soup(response), primary=True)
     assert not contacted.connections.exists()
 
 
@@ -403,7 +412,7 @@ def test_did_not_attend_then_another_activity(service, triage, link_worker, acti
     assert connection.status == C.DID_NOT_ATTEND
     page = soup(client.get(url(referral)))
     assert "Did not attend the first session" in page.select_one(".nhsuk-warning-callout").get_text()
-    assert page.select_one("details#connect-activity[open]") is not None  # nothing open: connect again
+    assert finds_activities(page, primary=True)  # nothing open: connect again
 
     client.post(f"{url(referral)}connections/", {"connect-activity": other_activity.pk})
     assert referral.connections.get(number=2).activity_id == other_activity.pk
@@ -491,7 +500,7 @@ def test_discharge_previews_the_summary_then_confirming_makes_it_final(service, 
     final = page.find(id="discharge").parent.get_text(" ", strip=True)
     assert "Discharge summary" in final and "Citizens Advice Poole" in final and "Goals met" in final
     assert offered_steps(page) == set() and page.select_one("details#discharge-form") is None
-    assert page.select_one("details#connect-activity") is None
+    assert page.select_one("#connect-activity") is None and not finds_activities(page)
 
 
 def test_confirming_a_summary_that_has_changed_shows_it_again(contacted, link_worker, sign_in):
