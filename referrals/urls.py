@@ -15,6 +15,7 @@ from referrals.views import (
     people,  # same person: joining two records, from triage
     provider,
     self_referral,
+    self_referral_steps,  # the self-referral in short steps, started by self_referral
     staff_home,  # the role home: each member of staff's work after signing in
     subject_access,
     triage,
@@ -24,6 +25,7 @@ app_name = "referrals"
 
 urlpatterns = [
     path("refer-yourself/", include(self_referral.urlpatterns)),
+    path("refer-yourself/", include(self_referral_steps.urlpatterns)),
     # Public: residents choosing their GP practice use it too (it answers nothing personal).
     path("referrals/practices/", include(practices.urlpatterns)),
     path("referrals/residents/", include(subject_access.urlpatterns)),

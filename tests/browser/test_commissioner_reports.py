@@ -111,8 +111,9 @@ def test_the_commissioner_sees_the_headline_figures_first_and_keys_to_the_maps_t
     expect(headline).to_contain_text("Target not met")
     expect(headline).to_contain_text("contacted within 2 working days")
     assert page.evaluate(
-        "() => document.querySelector('h1').nextElementSibling.id === 'headline'"
-        " || document.querySelector('#headline').compareDocumentPosition(document.querySelector('#summary')) & 4"
+        "() => { const headline = document.querySelector('#headline'), summary = document.querySelector('#summary');"
+        " return document.querySelector('main h2').id === 'headline-title'"
+        " && (headline.compareDocumentPosition(summary) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0; }"
     )
     assert "<5" not in headline.inner_text()
     # The period starts in the month of the first referral.

@@ -28,6 +28,11 @@ from referrals.roles import COMMISSIONERS_GROUP, actor_for_user
 from referrals.staff_work import menu_for, work_for
 from tests.accounts import current_code
 
+# Marked here, not only through fixtures: the parametrised tests ask for their person by name
+# (getfixturevalue), so without the mark pytest-django would order them after the transactional
+# tests, which leave the database empty of the site's pages.
+pytestmark = pytest.mark.django_db
+
 PASSWORD = "harbour-lights-42"
 HOME = "/staff/"
 CASELOAD, TRIAGE_QUEUE, INBOX, REPORTS = "/referrals/", "/referrals/triage/", "/referrals/provider/", "/reports/"
