@@ -5,13 +5,17 @@ from django.utils.html import format_html, format_html_join
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
+from django.db import models
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from wagtail import hooks
+from wagtail.admin.action_menu import SubmitForModerationMenuItem
+from wagtail.admin.compare import register_comparison_class
 from wagtail.admin.forms.choosers import BaseFilterForm, SearchFilterMixin
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import ObjectList
 from wagtail.admin.widgets import Button, ListingButton
+from wagtail.fields import RichTextField
 from wagtail.models import Page
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import policy_registry, register_permission_policy
@@ -30,6 +34,7 @@ from wagtail.snippets.views.snippets import (
 )
 
 from directory import admin_views
+from directory.editing import DateComparison, EditorRichTextComparison, TimeComparison
 from directory.forms import VenueForm
 from directory.freshness import CONFIRM_ACCURATE_LOG_ACTION
 from directory.harvesting import CLAIM_LOG_ACTION, may_claim
@@ -421,3 +426,42 @@ def tell_editors_the_listing_is_harvested(request, page):
             "(“Claim this listing”).",
         )
     return None
+
+
+# The listing editor and the moderator's comparison (directory.editing) -------------------------
+
+
+class SubmitForReviewMenuItem(SubmitForModerationMenuItem):
+    """Wagtail's "Submit to <workflow>", named for what happens to the listing."""
+
+    def get_context_data(self, parent_context):
+        context = super().get_context_data(parent_context)
+        page = context.get("page")
+        state = page.current_workflow_state if page else None
+        needs_changes = state is not None and state.status == state.STATUS_NEEDS_CHANGES
+        context["label"] = "Submit for review again" if needs_changes else "Submit for review"
+        return context
+
+
+def submit_for_review_first(menu_items, request, context) -> None:
+    """For an editor who cannot publish, "Submit for review" is the main button (Wagtail
+    otherwise shows "Save draft" there, with submitting under the arrow); "Save draft" follows."""
+    if any(item.name == "action-publish" for item in menu_items):
+        return
+    for position, item in enumerate(menu_items):
+        if isinstance(item, SubmitForModerationMenuItem):
+            menu_items.pop(position)
+            menu_items.insert(0, SubmitForReviewMenuItem(order=item.order))
+            return
+
+
+@hooks.register("construct_page_action_menu")
+def submit_for_review_as_the_main_button(menu_items, request, context):
+    submit_for_review_first(menu_items, request, context)
+
+
+# What the moderator's comparison shows: values as the editor writes them, changed only when
+# they differ as the editor would see them (not when stored in another, equivalent form).
+register_comparison_class(RichTextField, comparison_class=EditorRichTextComparison)
+register_comparison_class(models.TimeField, comparison_class=TimeComparison, exact_class=True)
+register_comparison_class(models.DateField, comparison_class=DateComparison, exact_class=True)

@@ -1,24 +1,30 @@
 import uuid
 from datetime import date, timedelta
 
-from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
 from django.utils import timezone
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, TitleFieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from directory.choices import ActivityStatus, Frequency, HowToJoin, WeekOfMonth, Weekday
+from directory.editing import GroupedNeedsWidget, SessionTimesPanel, UKDateInput
 from directory.from_results import from_results
 from directory.schedules import describe_session, next_occurrences
 
-_IDENTITY = MultiFieldPanel([FieldPanel("oruk_id")], heading="Open Referral UK", classname="collapsed")
+# The id other directories know the listing by: moderators' business, not the editors' (an
+# organisation's editors never see it, and their saves leave it as it is).
+_IDENTITY = MultiFieldPanel(
+    [FieldPanel("oruk_id", permission="directory.moderate_directory")],
+    heading="Open Referral UK",
+    classname="collapsed",
+)
 
 
 def stale_cutoff(today: date | None = None) -> date:
@@ -184,10 +190,22 @@ class ActivityPage(Page):
     )
     stale_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    content_panels = Page.content_panels + [
+    # Plain words for the people who keep listings up to date (volunteers, mostly): headings and
+    # help texts are given here, on the panels, so the fields' names stay as they are.
+    content_panels = [
+        TitleFieldPanel("title", heading="Name of the activity", help_text="As people will see it, for example “Tuesday walking group”."),
         FieldPanel("summary"),
-        FieldPanel("description"),
-        FieldPanel("needs", widget=forms.CheckboxSelectMultiple),
+        FieldPanel(
+            "description",
+            help_text="What happens, who it suits and what to expect on the first visit. Short paragraphs and lists read best.",
+        ),
+        FieldPanel(
+            "needs",
+            heading="What it helps with",
+            help_text="Tick everything the activity helps with. The needs are grouped by area: tick “…, in general” "
+            "when it helps with the whole area.",
+            widget=GroupedNeedsWidget,
+        ),
         MultiFieldPanel(
             [
                 FieldRowPanel([FieldPanel("min_age"), FieldPanel("max_age")]),
@@ -206,18 +224,64 @@ class ActivityPage(Page):
                 FieldPanel("how_to_join"),
                 FieldRowPanel([FieldPanel("in_person"), FieldPanel("online"), FieldPanel("by_phone")]),
                 FieldPanel("languages"),
-                FieldPanel("capacity_per_session"),
+                FieldPanel(
+                    "capacity_per_session",
+                    heading="Places per session",
+                    help_text="How many people can come each time. Leave empty if there is no limit.",
+                ),
                 FieldPanel("service_areas"),
             ],
             heading="Taking part",
         ),
-        InlinePanel("sessions", heading="Sessions", label="Session"),
+        InlinePanel(
+            "sessions",
+            heading="Sessions",
+            label="Session",
+            help_text="When and where it happens. Add one for each regular time, or for each one-off date.",
+        ),
         MultiFieldPanel(
             [FieldPanel("contact_name"), FieldPanel("contact_email"), FieldPanel("contact_phone")],
             heading="Contact",
         ),
-        MultiFieldPanel([FieldPanel("status"), FieldPanel("last_reviewed")], heading="Status"),
+        MultiFieldPanel(
+            [
+                FieldPanel(
+                    "status",
+                    help_text="“Paused” or “Closed” takes the activity out of the directory until you make it active again.",
+                ),
+                FieldPanel(
+                    "last_reviewed",
+                    heading="Last checked",
+                    help_text="The date someone last checked everything on this page is right, for example 11/08/2026.",
+                    widget=UKDateInput,
+                ),
+            ],
+            heading="Status",
+        ),
         _IDENTITY,
+    ]
+    promote_panels = [
+        MultiFieldPanel(
+            [
+                FieldPanel(
+                    "slug",
+                    heading="Web address",
+                    help_text="The end of the activity's web address: small letters and hyphens, for example "
+                    "tuesday-walking-group. Changing it breaks links people have saved.",
+                ),
+                FieldPanel(
+                    "seo_title",
+                    heading="Name in search engines",
+                    help_text="Only if it should differ from the name of the activity.",
+                ),
+                FieldPanel(
+                    "search_description",
+                    heading="Description in search engines",
+                    help_text="A sentence or two shown under the name in Google and other search engines.",
+                ),
+            ],
+            heading="How it shows in search engines",
+        ),
     ]
     search_fields = Page.search_fields + [
         index.SearchField("summary"),
@@ -339,10 +403,29 @@ class ActivitySession(Orderable):
 
     panels = [
         FieldPanel("venue"),
-        FieldRowPanel([FieldPanel("frequency"), FieldPanel("weekday"), FieldPanel("week_of_month")]),
-        FieldRowPanel([FieldPanel("start_time"), FieldPanel("end_time")]),
-        FieldRowPanel([FieldPanel("valid_from"), FieldPanel("valid_to")]),
-        FieldPanel("notes"),
+        FieldRowPanel(
+            [
+                FieldPanel("frequency", heading="How often"),
+                FieldPanel("weekday", heading="Day"),
+                FieldPanel("week_of_month", heading="Which week", help_text="For monthly sessions, for example the first."),
+            ]
+        ),
+        # Times in 5-minute steps; compared as one "10:30 – 11:00".
+        SessionTimesPanel(),
+        FieldRowPanel(
+            [
+                FieldPanel(
+                    "valid_from",
+                    heading="First date",
+                    help_text="For example 11/08/2026. For a one-off session, its date.",
+                    widget=UKDateInput,
+                ),
+                FieldPanel(
+                    "valid_to", heading="Last date", help_text="Leave empty if it carries on.", widget=UKDateInput
+                ),
+            ]
+        ),
+        FieldPanel("notes", help_text="Anything else to know, for example “No session in August”."),
     ]
 
     class Meta(Orderable.Meta):

@@ -78,7 +78,7 @@ def test_untrusted_editor_submits_and_the_change_waits_for_a_moderator(
 ):
     sign_in_verified(client, editor)
     html = client.get(_edit_url(walk)).content.decode()
-    assert "Submit to Directory moderation" in html
+    assert "Submit for review" in html  # the main button (directory.editing)
     assert 'name="action-publish"' not in html
 
     _edit(client, walk, "submit", title="Harbour walk and picnic")
