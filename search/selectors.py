@@ -46,4 +46,5 @@ def _from_fallback(query: SearchQuery, fallback: str) -> SearchResults:
         facets=results.facets,
         backend=results.backend,
         degraded=True,
+        corrected_text=results.corrected_text,
     )

@@ -212,6 +212,9 @@ class SearchResults:
     # True when the configured engine could not answer and another backend did: the page
     # tells the person the results may be less complete.
     degraded: bool = False
+    # The query as the engine searched it when it corrected misspelt words ("bereavement" for
+    # "bereavment"), for "Showing results for …"; empty when it searched what was typed.
+    corrected_text: str = ""
 
     @property
     def num_pages(self) -> int:

@@ -141,6 +141,11 @@ class Taxonomy:
         # The vocabulary is loaded on every search but rarely changes: reuse the work.
         return _words_of_phrases(tuple(self.phrases.items()))
 
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """Every meaningful single word of the needs' names and synonyms (for spelling)."""
+        return _single_words(tuple(self._phrase_words.values()))
+
     def with_descendants(self, term_ids) -> set[int]:
         wanted = set(term_ids)
         changed = True
@@ -164,6 +169,11 @@ class Taxonomy:
             if len(cleaned) > 1:
                 rules.append(", ".join(cleaned))
         return rules
+
+
+@lru_cache(maxsize=8)
+def _single_words(phrases: tuple[tuple[str, ...], ...]) -> frozenset[str]:
+    return frozenset(word for term_phrases in phrases for phrase in term_phrases for word in phrase.split())
 
 
 @lru_cache(maxsize=8)

@@ -8,10 +8,14 @@ fixed handful of aggregate queries count the total and the facets, and ``hydrate
 what the page shows. The number of queries never depends on the page size.
 
 Text: PostgreSQL full-text search (English stemming) plus trigram similarity for
-misspellings; on SQLite, case-insensitive substring matching of crude word stems.
+misspellings; on SQLite, case-insensitive substring matching of crude word stems, and a
+typed word no listing contains is also searched as the listings' closest word (``spelling``),
+at half the weight, so exact words rank above corrected ones.
 """
 
 from __future__ import annotations
+
+import re
 
 from django.contrib.postgres.search import SearchQuery as TsQuery
 from django.contrib.postgres.search import SearchRank, SearchVector, SearchVectorExact, TrigramWordSimilarity
@@ -46,11 +50,14 @@ from search.backends.base import (
 )
 from search.backends.hydration import hydrate
 from search.backends.orm import distance_expression, session_filter
+from search.backends.spelling import MIN_LENGTH, listings_vocabulary
 from search.types import Accessibility, DeliveryMode, FacetCount, SearchQuery, SearchResults, Sort
 
 MINUTES_PER_WEEK = 7 * 24 * 60
 # How alike a typed word and a word in a title or summary must be to count as a misspelling.
 TRIGRAM_WORD_SIMILARITY = 0.5
+# A corrected word counts for this much of a typed word that the listings contain.
+CORRECTED_WEIGHT = 0.5
 _NeedLink = ActivityPage.needs.through
 
 
@@ -86,13 +93,23 @@ def activity_filter(query: SearchQuery, taxonomy: Taxonomy) -> Q:
     return q
 
 
+def corrected_text(text: str, corrections: dict[str, str]) -> str:
+    """The query as searched: each corrected word replaced ("bereavment group" -> "bereavement group")."""
+    if not corrections:
+        return ""
+    return _TYPED_WORD.sub(lambda m: corrections.get(m.group(0).lower(), m.group(0)), text).strip()
+
+
+_TYPED_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
+
+
 class DatabaseSearchBackend(BaseSearchBackend):
     name = "database"
 
     @property
     def capabilities(self) -> Capabilities:
-        on_postgres = connection.vendor == "postgresql"
-        return Capabilities(misspellings=on_postgres, stemming=on_postgres)
+        # Misspellings: pg_trgm on PostgreSQL, the listings' vocabulary on SQLite (``spelling``).
+        return Capabilities(misspellings=True, stemming=connection.vendor == "postgresql")
 
     def health(self) -> dict:
         try:
@@ -102,20 +119,49 @@ class DatabaseSearchBackend(BaseSearchBackend):
         return {"status": "ok"}
 
     # -- text ---------------------------------------------------------------------------
-    def _text(self, query: SearchQuery, taxonomy: Taxonomy):
+    def corrections(self, text: str, taxonomy: Taxonomy) -> dict[str, str]:
+        """Typed words that no listing or need contains, each with the closest word that one does.
+
+        Only on SQLite (PostgreSQL matches misspellings itself). A word the listings contain is
+        never corrected, so a correct query searches exactly what was typed."""
+        if connection.vendor == "postgresql":
+            return {}
+        need_words = taxonomy.words
+        words = [w for w in query_words(text) if len(w) >= MIN_LENGTH and w not in need_words]
+        if not words:
+            return {}  # nothing to look up: no query for the vocabulary's version either
+        vocabulary = listings_vocabulary(connection.alias)
+        found = {}
+        for word in words:
+            if vocabulary.knows(_stem(word)):
+                continue
+            closest = vocabulary.closest(word, extra=need_words)
+            if closest is not None and closest != word:
+                found[word] = closest
+        return found
+
+    def _text(self, query: SearchQuery, taxonomy: Taxonomy, corrections: dict[str, str]):
         """(match condition, relevance expression) for the query text, or (None, None)."""
         words = query_words(query.text)
         need_terms = taxonomy.terms_matching(query.text)
+        # A misspelt need or synonym ("lonley") counts as a match of that need, at a lower bonus.
+        corrected_needs = taxonomy.terms_matching(" ".join(corrections.values())) - need_terms if corrections else set()
         if not words and not need_terms:
             return None, None
         need_match = Exists(_NeedLink.objects.filter(activitypage_id=OuterRef("pk"), needterm_id__in=need_terms))
         # A typed need counts as a strong match: the editor said this activity helps with it.
         need_bonus = Case(When(need_match, then=Value(0.5)), default=Value(0.0), output_field=FloatField())
+        if corrected_needs:
+            corrected_match = Exists(_NeedLink.objects.filter(activitypage_id=OuterRef("pk"), needterm_id__in=corrected_needs))
+            need_bonus = need_bonus + Case(
+                When(corrected_match, then=Value(0.5 * CORRECTED_WEIGHT)), default=Value(0.0), output_field=FloatField()
+            )
+            need_match = need_match | corrected_match
         if not words:
             return Q(need_match), need_bonus
         if connection.vendor == "postgresql":
             return self._postgres_text(words, need_match, need_bonus)
-        return self._substring_text(words, need_match, need_bonus)
+        return self._substring_text(words, need_match, need_bonus, corrections)
 
     def _postgres_text(self, words, need_match, need_bonus):
         vector = (
@@ -143,16 +189,18 @@ class DatabaseSearchBackend(BaseSearchBackend):
             relevance = relevance + closest * Value(0.2)
         return match, relevance
 
-    def _substring_text(self, words, need_match, need_bonus):
+    def _substring_text(self, words, need_match, need_bonus, corrections):
         weights = {"title": 3, "summary": 2, "conditions": 2, "description": 1, "service_areas": 1}
         match = Q(need_match)
         parts = []
-        for word in words:
-            stem = _stem(word)
+        searched = [(_stem(word), 1.0) for word in words]
+        # The typed word is still searched (it may be in a description), its correction at a lower weight.
+        searched += [(_stem(corrected), CORRECTED_WEIGHT) for corrected in corrections.values()]
+        for stem, factor in searched:
             for field_name, weight in weights.items():
                 contains = Q(**{f"{field_name}__icontains": stem})
                 match |= contains
-                parts.append(Case(When(contains, then=Value(float(weight))), default=Value(0.0), output_field=FloatField()))
+                parts.append(Case(When(contains, then=Value(weight * factor)), default=Value(0.0), output_field=FloatField()))
         total = parts[0]
         for part in parts[1:]:
             total = total + part
@@ -161,10 +209,12 @@ class DatabaseSearchBackend(BaseSearchBackend):
         return match, relevance
 
     # -- the search -----------------------------------------------------------------------
-    def matching(self, query: SearchQuery, taxonomy: Taxonomy):
+    def matching(self, query: SearchQuery, taxonomy: Taxonomy, corrections: dict[str, str] | None = None):
         """Publicly listed activities that match, annotated with distance and relevance."""
         activities = public_activities().filter(activity_filter(query, taxonomy))
-        match, relevance = self._text(query, taxonomy)
+        if corrections is None:
+            corrections = self.corrections(query.text, taxonomy)
+        match, relevance = self._text(query, taxonomy, corrections)
         if match is not None:
             activities = activities.filter(match)
         annotations = {}
@@ -197,7 +247,8 @@ class DatabaseSearchBackend(BaseSearchBackend):
 
     def search(self, query: SearchQuery) -> SearchResults:
         taxonomy = Taxonomy.load()
-        activities = self.matching(query, taxonomy)
+        corrections = self.corrections(query.text, taxonomy)
+        activities = self.matching(query, taxonomy, corrections)
         has_text = "relevance" in activities.query.annotations
         fields = ["pk"] + [name for name in ("distance", "relevance") if name in activities.query.annotations]
         ordered = activities.order_by(*self._ordering(query, has_text)).values_list(*fields)
@@ -214,7 +265,10 @@ class DatabaseSearchBackend(BaseSearchBackend):
             ids = activities.values("pk")
         facets = self.facets(ids, taxonomy)
         hits = hydrate(query, [row[0] for row in page], taxonomy=taxonomy)
-        return SearchResults(query=query, hits=tuple(hits), total=total, facets=facets, backend=self.name)
+        return SearchResults(
+            query=query, hits=tuple(hits), total=total, facets=facets, backend=self.name,
+            corrected_text=corrected_text(query.text, corrections) if total else "",
+        )
 
     def facets(self, ids, taxonomy: Taxonomy) -> dict[str, tuple[FacetCount, ...]]:
         """How many of the matching activities have each value (a fixed number of queries)."""

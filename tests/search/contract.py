@@ -143,11 +143,42 @@ class SearchBackendContract:
         assert "Minster lunch club" in self.titles(results)
         assert "Quay walking group" not in self.titles(results)
 
-    def test_misspellings_are_forgiven(self, backend, directory):
-        if not backend.capabilities.misspellings:
-            pytest.skip("this backend does not declare misspellings")
-        results = self.search(backend, text="walkng")
-        assert self.titles(results)[:2] == ["Quay walking group", "County walking group"]
+    @pytest.mark.parametrize(
+        "typed, expected, first",
+        [
+            ("walkng", ["Quay walking group", "County walking group"], True),
+            ("bereavment", ["Bereavement café"], True),
+            ("BEREAVMENT support", ["Bereavement café"], True),
+            # Found; the lunch club (listed under loneliness) may rank level with it.
+            ("lonelyness", ["Bereavement café"], False),
+        ],
+    )
+    def test_misspellings_are_forgiven(self, backend, directory, django_capture_on_commit_callbacks, typed, expected, first):
+        # Issue 15: every backend, the embedded default on SQLite included, forgives misspellings.
+        assert backend.capabilities.misspellings
+        with django_capture_on_commit_callbacks(execute=True):
+            make_activity(
+                directory["organisation"], "Bereavement café", summary="Tea and company for anyone facing loneliness after a loss.",
+                sessions=[session(directory["venues"]["parkstone"], 4, time(11, 0))],
+            )
+        backend.refresh()
+        results = self.search(backend, text=typed)
+        if first:
+            assert self.titles(results)[: len(expected)] == expected, self.titles(results)
+        else:
+            assert set(expected) <= set(self.titles(results)), self.titles(results)
+        assert "Chair yoga" not in self.titles(results)
+
+    def test_a_word_the_listings_use_is_searched_as_typed(self, backend, directory, django_capture_on_commit_callbacks):
+        # A listing with the misspelling itself comes first (at the same distance): exact words
+        # rank above forgiven ones.
+        with django_capture_on_commit_callbacks(execute=True):
+            make_activity(directory["organisation"], "Bereavement café", summary="Tea and company.",
+                          sessions=[session(directory["venues"]["quay"], 4, time(11, 0))])
+            make_activity(directory["organisation"], "Bereavment drop-in", summary="A misspelt listing.",
+                          sessions=[session(directory["venues"]["quay"], 4, time(11, 0))])
+        backend.refresh()
+        assert self.titles(self.search(backend, text="bereavment"))[0] == "Bereavment drop-in"
 
     def test_relevance_is_blended_with_distance(self, backend, directory):
         results = self.search(backend, text="walking")
