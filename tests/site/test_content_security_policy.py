@@ -77,3 +77,38 @@ def test_inside_the_wagtail_admin_only_scripts_and_styles_are_relaxed(client, ho
     assert directives["style-src"] == "'self' 'unsafe-inline'"
     assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
     assert "gravatar" not in response.content.decode()
+
+
+def assert_no_inline_code(response):
+    """Nothing the strict policy would block: no style attributes or blocks, no script without a nonce."""
+    html = response.content.decode()
+    assert not re.search(r"<[a-z][^>]*\sstyle=", html), "an inline style attribute"
+    assert "<style" not in html
+    assert not re.search(r"\son[a-z]+=\"", html), "an inline event handler"
+    nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+    # JSON data blocks (Wagtail's userbar carries one) are never run, so the policy does not apply to them.
+    inline = [attrs for attrs in re.findall(r"<script([^>]*)>", html)
+              if "src=" not in attrs and 'type="application/json"' not in attrs]
+    assert all(f'nonce="{nonce}"' in attrs for attrs in inline), (response.request["PATH_INFO"], inline)
+
+
+def test_the_journeys_pages_are_built_to_the_strict_policy(client, home, postcodes, activity, service, triage,
+                                                           link_worker, provider_editor, sign_in):
+    """Issue 15's new and changed pages: the role home, the link worker's search for a person, the
+    self-referral's steps, the provider's inbox and the commissioner's report."""
+    from factories.referrals import make_referral, make_staff
+    from referrals.choices import ReferralStatus
+    from referrals.roles import COMMISSIONERS_GROUP
+
+    referral = make_referral(service=service, triage=triage, link_worker=link_worker,
+                             status=ReferralStatus.CONTACTED)
+    step = client.get(f"/refer-yourself/?activity={activity.pk}&postcode=BH15+1AB", follow=True)
+    pages = [step]
+    pages += [sign_in(link_worker).get(path) for path in ("/staff/", f"/referrals/{referral.pk}/find-activities/")]
+    pages.append(sign_in(provider_editor).get("/referrals/provider/"))
+    commissioner = make_staff(COMMISSIONERS_GROUP, service=service, username="csp-commissioner")
+    pages.append(sign_in(commissioner).get("/reports/"))
+    for response in pages:
+        assert response.status_code == 200, response.request["PATH_INFO"]
+        assert_strict(response)
+        assert_no_inline_code(response)
