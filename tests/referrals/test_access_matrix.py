@@ -146,6 +146,8 @@ def test_no_referral_page_shows_a_case_to_an_outsider(client, sign_in, case, out
     # And the link worker's connections and discharge.
     assert {"connect_activity", "signpost", "connection_step", "discharge_preview", "discharge_confirm"} <= {
         name for _, name, _ in pages}
+    # And the link worker's search for the person ("Find activities for <name>").
+    assert "find_for_person" in {name for _, name, _ in pages}
     # And triage's page comparing two records of one person and joining them.
     assert "same_person" in {name for _, name, _ in pages}
     # And the message to the GP practice: the letter to print and the PDF.
@@ -270,7 +272,7 @@ def test_the_case_s_own_provider_never_reaches_the_link_workers_connection_and_d
     pages = [(path, name) for path, name, _ in _paths(page_urls.urlpatterns, values=values)
              if path.startswith(f"/referrals/{case.pk}/")]
     assert {"referral", "connect_activity", "signpost", "connection_step", "discharge_preview",
-            "discharge_confirm"} <= {name for _, name in pages}
+            "discharge_confirm", "find_for_person"} <= {name for _, name in pages}
     failures = []
     sign_in(provider_editor)
     for path, name in pages:
