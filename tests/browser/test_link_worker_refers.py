@@ -204,7 +204,7 @@ def test_a_link_worker_runs_an_episode_with_the_keyboard(link_worker_case, page,
     # Find an activity with the person.
     tab_to(page, page.get_by_role("link", name="Back to my caseload"))
     page.keyboard.press("Enter")
-    tab_to(page, page.get_by_role("link", name="Find activities with a person"))
+    tab_to(page, page.locator("#main-content").get_by_role("link", name="Find activities with a person"))
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/find/link-workers/"))
     type_into(page, page.get_by_label("Search for"), "walk")

@@ -148,7 +148,7 @@ def test_use_my_location_searches_near_the_person(directory, browser, check_page
         check_page(page, "find-near-my-location")
 
         # Filters keep the location (hidden fields); a typed postcode would replace it.
-        page.get_by_text("Filters", exact=True).click()
+        page.locator("#filters").get_by_text("Filters", exact=True).click()  # the panel, not the link to it
         page.get_by_label(re.compile(r"^Free only")).check()
         page.get_by_role("button", name="Apply filters").click()
         expect(page).to_have_url(re.compile(r"latitude=50\.7154.*free=on"))
