@@ -163,7 +163,7 @@ def _wider_period(request, form: ReportForm) -> str:
 
 
 def _gap_map_data(gaps, table) -> dict | None:
-    """The gaps on Signpost's map (``directory.maps``, drawn by site/static/js/gap_map.js on the
+    """The gaps on Signpost's map (``directory.maps``, drawn by site/static/js/map.js on the
     same tiles as the directory's maps): one point per district, its needs and demand as shown in
     the table (suppressed alike), a gap marked in words as well as colour."""
     districts: dict[str, dict] = {}

@@ -295,6 +295,12 @@ def tab_to(page, locator, *, limit: int = 80, backwards: bool = False) -> int:
     raise AssertionError(f"{locator} never received focus after {limit} presses of {key}")
 
 
+def press(page, control, *, key: str = "Enter", limit: int = 80) -> None:
+    """Tab to ``control`` and press ``key`` on it (a link or button: Enter; a box: Space)."""
+    tab_to(page, control, limit=limit)
+    page.keyboard.press(key)
+
+
 def choose_option(page, select, label: str, *, limit: int = 80) -> None:
     """With a focused <select>, press the down arrow until ``label`` is chosen (Home first)."""
     page.keyboard.press("Home")

@@ -50,6 +50,7 @@ from referrals.models import GpMessage, Referral
 from referrals.roles import COMMISSIONERS_GROUP
 from tests.accounts import current_code, sign_in_verified
 from tests.browser.conftest import TIMEOUT_MS, WIDTHS, choose_option, is_focused, tab_to
+from tests.browser.conftest import press as keyboard_press
 
 pytestmark = pytest.mark.browser
 
@@ -102,8 +103,7 @@ def type_into(page, field, text: str, *, limit: int = LONG_FORM) -> None:
 
 
 def press(page, control, *, key: str = "Enter", limit: int = LONG_FORM) -> None:
-    tab_to(page, control, limit=limit)
-    page.keyboard.press(key)
+    keyboard_press(page, control, key=key, limit=limit)
 
 
 def tick(page, box) -> None:

@@ -33,7 +33,7 @@ from referrals import links, services
 from referrals.choices import ConnectionStatus as S
 from referrals.models import Connection
 from tests.accounts import sign_in_verified
-from tests.browser.conftest import tab_to
+from tests.browser.conftest import press, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -62,11 +62,6 @@ def sent(home, live_server, django_db_serialized_rollback):
                              resident=resident, status=S.SENT_TO_PROVIDER)
     editor = make_provider_editor(organisation=organisation, username="pat", first_name="Pat")
     return only_connection(referral), editor
-
-
-def press(page, locator, key: str = "Enter") -> None:
-    tab_to(page, locator)
-    page.keyboard.press(key)
 
 
 def test_from_the_email_to_a_booked_first_session_in_3_keyboard_actions(

@@ -26,7 +26,7 @@ from factories.referrals import (
 )
 from referrals.models import Connection
 from tests.accounts import sign_in_verified
-from tests.browser.conftest import is_focused, tab_to
+from tests.browser.conftest import is_focused, press, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -48,11 +48,6 @@ def sent_referral(home, live_server, django_db_serialized_rollback):
     )
     editor = make_provider_editor(organisation=organisation, username="pat", first_name="Pat")
     return only_connection(referral), editor
-
-
-def press(page, locator, key: str = "Enter") -> None:
-    tab_to(page, locator)
-    page.keyboard.press(key)
 
 
 def test_provider_accepts_books_a_session_and_confirms_attendance_by_keyboard(

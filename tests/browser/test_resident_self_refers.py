@@ -13,7 +13,7 @@ from referrals.choices import ReferralStatus, Source
 from referrals.intake import service_for_postcode
 from referrals.models import Referral
 from tests.accounts import sign_in_verified
-from tests.browser.conftest import is_focused, tab_to
+from tests.browser.conftest import is_focused, press, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -36,11 +36,6 @@ def tick(page, locator) -> None:
     tab_to(page, locator)
     page.keyboard.press("Space")
     expect(locator).to_be_checked()
-
-
-def press(page, control, *, key: str = "Enter", limit: int = 80) -> None:
-    tab_to(page, control, limit=limit)
-    page.keyboard.press(key)
 
 
 def continue_(page) -> None:

@@ -201,5 +201,5 @@ def test_the_gaps_are_on_signposts_map_with_the_table_as_its_equivalent(
     assert region["tabindex"] == "0" and region.find("table")["id"] == "table-gaps"
     scripts = [tag["src"] for tag in page.select("script[src]")]
     assert any(src.endswith("leaflet/leaflet.js") for src in scripts)
-    assert any(src.endswith("js/gap_map.js") for src in scripts)
+    assert any(src.endswith("js/map.js") for src in scripts)
     assert not page.select("script:not([src]):not([type='application/json']):not([nonce])")  # no inline script of ours

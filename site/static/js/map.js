@@ -1,8 +1,14 @@
 // Maps, an enhancement. Draws the map a page describes in its JSON data island
 // (#signpost-map-data, built by directory/maps.py) into its empty
 // [data-signpost-map] slot, with Leaflet. The page already lists the same places as text (the
-// results list, a venue's address), so if Leaflet, the tile server or this script fails, or
-// JavaScript is off, nothing is lost and no empty box is left behind.
+// results list, a venue's address, the gaps table), so if Leaflet, the tile server or this script
+// fails, or JavaScript is off, nothing is lost and no empty box is left behind.
+//
+// Two kinds of map share the set-up: activities at their venues (markers), and the commissioners'
+// gaps in provision (a slot also marked [data-signpost-gap-map], built by reporting/views.py): one
+// point per postcode district, a gap a red point with a heavy outline and "gap" in its label, so
+// colour never carries the meaning alone. If the tiles cannot load the points still stand on the
+// map's plain background.
 (function () {
   "use strict";
 
@@ -39,7 +45,8 @@
   var endId = "signpost-map-end";
   var skip = element("a", "nhsuk-link nhsuk-u-visually-hidden-focusable signpost-map__skip", text.skip);
   skip.href = "#" + endId;
-  var container = element("div", "signpost-map");
+  var gaps = slot.hasAttribute("data-signpost-gap-map");
+  var container = element("div", gaps ? "signpost-map signpost-gap-map" : "signpost-map");
   container.setAttribute("role", "region");
   container.setAttribute("aria-label", data.label);
   var end = element("span", "signpost-map__end");
@@ -57,6 +64,35 @@
     keyboard: true,
   });
   L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution, maxZoom: 19 }).addTo(map);
+
+  function fit(points, zoom, padding) {
+    if (points.length === 1) {
+      map.setView(points[0], zoom);
+    } else {
+      map.fitBounds(points, { padding: [padding, padding], maxZoom: zoom });
+    }
+  }
+
+  if (gaps) {
+    fit(data.places.map(function (place) {
+      var position = [place.lat, place.lng];
+      var box = element("div", "signpost-map__popup");
+      box.appendChild(element("p", "signpost-map__venue", place.title));
+      var list = element("ul", "signpost-map__list");
+      (place.detail || []).forEach(function (line) {
+        list.appendChild(element("li", "", line));
+      });
+      box.appendChild(list);
+      L.circleMarker(position, place.gap
+        ? { radius: 12, color: "#212b32", weight: 4, fillColor: "#d5281b", fillOpacity: 0.9 }
+        : { radius: 9, color: "#212b32", weight: 2, fillColor: "#005eb8", fillOpacity: 0.8 })
+        .bindTooltip(place.title + (place.gap ? " (" + place.detail[0] + ")" : ""), { permanent: true, direction: "right" })
+        .bindPopup(box)
+        .addTo(map);
+      return position;
+    }), 12, 48);
+    return;
+  }
 
   var icon = L.icon({
     iconUrl: data.icons.icon,
@@ -127,9 +163,5 @@
     points.push(centre);
   }
 
-  if (points.length === 1) {
-    map.setView(points[0], 15);
-  } else {
-    map.fitBounds(points, { padding: [32, 32], maxZoom: 15 });
-  }
+  fit(points, 15, 32);
 })();
