@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from common.bounds import ApiIdField, ApiPageField
@@ -69,6 +69,12 @@ class ReferralApiSchema(AutoSchema):
     """drf-spectacular offers a text field that may be blank and has a pattern as ``oneOf`` [the
     pattern, the empty string]; a ``TextField``'s pattern already takes the empty string, which
     would then match both (and ``oneOf`` wants exactly one): the field keeps its plain schema."""
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        # A body of one kind or another (``kind``: activity or signpost) is required like any other;
+        # drf-spectacular would call it optional, since the oneOf itself lists no required property.
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        return schema, required or isinstance(serializer, PolymorphicProxySerializer)
 
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)

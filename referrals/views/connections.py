@@ -12,6 +12,7 @@ acting on what they did not see.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -53,6 +54,10 @@ def connect_activity(request, pk: int):
             add_domain_error(form, error)
         else:
             return send_after_choosing(request, connection, send=data["send"])
+    # The referral page shows no activity field (the person's search posts here), so the summary
+    # tells a refusal as the form's own error rather than linking to a field that is not there.
+    for name in [name for name in form.errors if name != NON_FIELD_ERRORS]:
+        form.errors.setdefault(NON_FIELD_ERRORS, form.error_class(error_class="nonfield")).extend(form.errors.pop(name))
     return _render_referral(request, referral, failed=("connect", form))
 
 

@@ -218,3 +218,10 @@ def test_the_search_api_states_its_bounds(schema):
     assert not re.match(parameters["q"]["schema"]["pattern"], "walk\x00")
     # The search page's form sends its empty fields: an empty parameter means "not given".
     assert all(parameter["allowEmptyValue"] for parameter in parameters.values())
+
+
+def test_a_new_connection_s_body_is_required(schema):
+    """Its body is one kind or the other (oneOf on ``kind``): a request without one is refused,
+    so the schema must not call the body optional (as drf-spectacular would for a oneOf)."""
+    operation = schema["paths"]["/api/v1/referrals/{reference}/connections/"]["post"]
+    assert operation["requestBody"]["required"] is True

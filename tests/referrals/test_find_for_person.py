@@ -128,6 +128,22 @@ def test_connect_creates_the_connection_for_that_referral_and_returns_to_it(
     assert ada.events.filter(action="choose_activity", actor=link_worker).exists()
 
 
+def test_an_activity_withdrawn_before_connecting_is_refused_in_words_on_her_page(
+        ada, link_worker, directory, sign_in):
+    client = sign_in(link_worker)
+    form = soup(client.get(find_url(ada))).select_one("ol.signpost-results form")
+    fields = {i["name"]: i["value"] for i in form.select("input[type='hidden']")}
+    directory["match"].unpublish()  # withdrawn by its organisation while the link worker was looking
+
+    response = client.post(form["action"], fields)
+
+    assert not Connection.objects.exists()
+    summary = soup(response).select_one(".nhsuk-error-summary")
+    assert "Choose an activity that is running now." in summary.get_text(" ", strip=True)
+    page = soup(response)
+    assert all(page.find(id=link["href"][1:]) for link in summary.select("a[href^='#']"))
+
+
 def test_an_activity_she_is_connected_to_is_not_offered_again(ada, link_worker, directory, sign_in):
     make_connection(referral=ada, activity=directory["match"])
 
