@@ -204,7 +204,7 @@ def test_confirmed_date_survives_publishing_an_earlier_draft(client, listings):
     client.post(_confirm_url(stale))
 
     data = form_data(client.get(edit_url), "page-edit-form")
-    assert data["last_reviewed"] == [timezone.localdate().isoformat()]
+    assert data["last_reviewed"] == [timezone.localdate().strftime("%d/%m/%Y")]  # shown as a UK date
 
     # A moderator later publishes the draft.
     _reload(stale).get_latest_revision().publish(user=make_moderator())
