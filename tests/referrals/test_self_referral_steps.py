@@ -5,11 +5,16 @@ the one-page form. Nothing is saved before "Send my referral".
 """
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.cache import cache
+from django.utils import timezone
 from django.utils.html import escape
+from pages.scheduler import SCHEDULE
+from pages.tasks import clear_expired_sessions_task
 
 from primarycare.models import GpPractice
 from referrals.choices import (
@@ -350,3 +355,20 @@ def test_an_answer_that_no_longer_checks_out_reopens_its_step(client, service, a
 
     assert response["Location"] == step("about-you")
     assert_nothing_saved()
+
+
+def test_an_abandoned_self_referral_s_answers_go_with_its_expired_session(client, service, answers):
+    """The answers wait in the session until sent; one never sent goes when its session expires, by
+    the hourly job the scheduler enqueues for the worker (``pages.tasks``)."""
+    walk(client, answers, upto="help")
+    [abandoned] = Session.objects.all()
+    assert "Lovelace" in str(abandoned.get_decoded())
+    live = Session.objects.create(session_key="x" * 32, session_data="", expire_date=timezone.now() + timedelta(minutes=5))
+    Session.objects.filter(pk=abandoned.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert any(job.task == "pages.tasks.clear_expired_sessions_task" and job.every <= timedelta(hours=1)
+               for job in SCHEDULE)
+
+    clear_expired_sessions_task.call()
+
+    assert list(Session.objects.values_list("pk", flat=True)) == [live.pk]
+    assert not Referral.objects.exists()
