@@ -418,6 +418,21 @@ def referrals_among(referrals: QuerySet) -> QuerySet:
     return Referral.objects.filter(pk__in=referrals.values("pk"))
 
 
+def referrals_by_id(referral_ids) -> QuerySet:
+    """The referrals with these ids."""
+    return Referral.objects.filter(pk__in=referral_ids)
+
+
+def referrals_of_resident(resident_id: int) -> QuerySet:
+    """A person's referrals."""
+    return Referral.objects.filter(resident_id=resident_id)
+
+
+def referrals_of_care_plan(plan_id: int) -> QuerySet:
+    """The referral a care and support plan is for (as a queryset)."""
+    return Referral.objects.filter(pk__in=CarePlan.objects.filter(pk=plan_id).values("referral_id"))
+
+
 def referral_needs(referral_ids) -> QuerySet:
     """The (``referral_id``, ``needterm_id``) rows of the needs named on the referrals with these ids
     (a subquery such as ``referrals.values("pk")``, or a list)."""

@@ -6,3 +6,9 @@ class ReportingConfig(AppConfig):
 
     name = "reporting"
     verbose_name = "Reporting"
+
+    def ready(self):
+        # The store of closed periods' figures forgets what a correction could move (signal receivers).
+        from reporting import stored
+
+        stored.connect()

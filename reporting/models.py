@@ -20,3 +20,23 @@ class ReportingArea(models.Model):
     @property
     def prefixes(self) -> list[str]:
         return [p.strip().upper() for p in self.postcode_prefixes.split(",") if p.strip()]
+
+
+class StoredReport(models.Model):
+    """A closed period's figures, computed once and read again (``reporting.stored``).
+
+    A period is closed once its last day is over: every figure counts what had happened by the end
+    of the period, so it no longer moves as time passes. ``key`` names exactly what was computed (the
+    reader's scope, the period, the filters, the settings and need taxonomy the figures depend on);
+    the figures are the unsuppressed counts (suppression is applied when they are shown). A change to
+    a referral received on or before a stored period's last day forgets that period.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    period_start = models.DateField()
+    period_end = models.DateField(db_index=True)
+    figures = models.JSONField()
+    computed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.period_start} to {self.period_end}"

@@ -74,7 +74,8 @@ class ReportFilter:
                 if prefix.isalpha():
                     match |= Q(resident__postcode__regex=rf"^{prefix}[0-9]")
                 else:
-                    match |= Q(resident__postcode__istartswith=prefix + " ")
+                    # Retention cuts a person's postcode to its district ("BH15"): still in the district.
+                    match |= Q(resident__postcode__istartswith=prefix + " ") | Q(resident__postcode__iexact=prefix)
             referrals = referrals.filter(match)
         if self.need_id:
             needs = directory.need_with_descendants(self.need_id)

@@ -18,7 +18,7 @@ from referrals import permissions
 from referrals.audit import audit
 from referrals.choices import AuditAction
 from referrals.views.common import staff_view
-from reporting import charts
+from reporting import charts, stored
 from reporting.exports import (
     SECTIONS,
     Suppressor,
@@ -33,7 +33,7 @@ from reporting.exports import (
     tables_csv,
     tables_xlsx,
 )
-from reporting.figures import CASELOAD_GUIDE, build_report
+from reporting.figures import CASELOAD_GUIDE
 from reporting.forms import ReportForm
 from reporting.gaps import gaps_in_provision
 from reporting.headline import headline
@@ -48,7 +48,7 @@ def _report(actor, form: ReportForm):
     filters = form.report_filter()
     # A provider's report counts only its own connections, and leaves out the service's casework.
     casework = not permissions.reports_as_provider_only(actor)
-    report = build_report(referrals=referrals, filters=filters, connections=permissions.reportable_connections(actor),
+    report = stored.report(referrals=referrals, filters=filters, connections=permissions.reportable_connections(actor),
                           link_workers=permissions.report_link_workers_for(actor) if casework else None,
                           casework=casework)
     suppress = Suppressor(on=permissions.small_counts_hidden_from(actor), threshold=suppression_threshold())

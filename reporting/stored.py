@@ -1,0 +1,209 @@
+"""Closed periods' figures, computed once and read again.
+
+A period is closed once its last day is over. Every figure counts what had happened by the end of
+the period (``reporting.figures``), so a closed period's figures do not move as time passes: they
+are stored (``StoredReport``) the first time they are read and read from there afterwards. A period
+that includes today is always computed live. The stored figures are the unsuppressed counts, exactly
+as ``build_report`` returns them; suppression is applied when they are shown, to the whole period's
+figures, so stored figures and live ones give the same page and the same files.
+
+What is stored is keyed by everything the figures depend on: the reader's scope (the SQL of the
+referrals and connections they may report on), the period and filters (an area by its postcode
+districts as they are now), the settings the figures use, the need taxonomy, the holiday calendar
+and the code that computes them. A change to any of those is a new key; the old row is never read
+again. The caseload figures depend on link workers' current contracted hours, so they are always
+computed live (one grouped query).
+
+Corrections. Every figure is about referrals received, discharged or triaged in the period, all on
+or after the day the referral was received, so a change to a referral (or anything of it: its
+connections, contacts, plan and goals, wellbeing answers, needs, events, its person's postcode)
+can only move the figures of periods that end on or after that day: those stored periods are
+forgotten (``forget_from``) in the same transaction as the change, by the signal receivers below.
+That covers late-recorded attendance (a connection saved), status corrections and hand-overs (the
+referral saved, and an event written), merges of people records (each moved referral gets an
+event) and erasure and retention (each anonymised referral gets an event; the person's postcode is
+cut to its district, which the area filter still matches, so it cannot move a figure anyway).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import holidays
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db.models import Min, QuerySet
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import timezone
+
+from referrals import selectors
+from reporting import figures as figures_module
+from reporting.figures import ConnectionCounts, Report, Step, WellbeingChange, _caseload, build_report, top_level_needs
+from reporting.models import StoredReport
+from reporting.scope import ReportFilter
+
+# The code whose figures are stored: a change to it is a new key, so nothing computed by older code is read.
+_CODE = hashlib.sha256(b"".join(
+    (Path(figures_module.__file__).parent / name).read_bytes() for name in ("figures.py", "scope.py", "sql.py")
+)).hexdigest()
+# What build_report fills in that the store keeps; the caseload is computed live.
+_LIVE = {"filters", "caseload", "caseload_service", "caseload_days"}
+
+
+def is_closed(filters: ReportFilter, *, today: date) -> bool:
+    """Whether the period's last day is over, so its figures no longer move."""
+    return filters.end < today
+
+
+def report(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet | None = None,
+           link_workers: QuerySet | None = None, casework: bool = True, today: date | None = None) -> Report:
+    """``build_report``'s figures: read from the store for a closed period (computed and stored the
+    first time), computed live for a period that includes today."""
+    today = today or timezone.localdate()
+    key = _key(referrals, connections, filters, casework) if is_closed(filters, today=today) else None
+    if key is None:
+        return build_report(referrals=referrals, filters=filters, connections=connections,
+                            link_workers=link_workers, casework=casework, today=today)
+    stored = StoredReport.objects.filter(key=key).values_list("figures", flat=True).first()
+    if stored is None:
+        # The caseload is not stored (it is computed below, on every read, as for a stored period).
+        stored = encode(build_report(referrals=referrals, filters=filters, connections=connections,
+                                     casework=casework, today=today))
+        StoredReport.objects.get_or_create(key=key, defaults={
+            "period_start": filters.start, "period_end": filters.end, "figures": stored})
+    result = decode(stored, filters)
+    if casework:
+        _caseload(result, referrals, filters, link_workers, today=today)
+    return result
+
+
+def _key(referrals: QuerySet, connections: QuerySet | None, filters: ReportFilter, casework: bool) -> str | None:
+    """Everything the stored figures depend on, hashed; None when the scope cannot be written as SQL (it is empty)."""
+    try:
+        scope = [str(referrals.query), None if connections is None else str(connections.query)]
+    except EmptyResultSet:
+        return None
+    parts = {
+        "scope": scope,
+        "casework": casework,
+        "period": [filters.start.isoformat(), filters.end.isoformat()],
+        "area": filters.area_prefixes(),
+        "filters": [filters.need_id, filters.source, filters.provider_id, filters.link_worker_id],
+        "settings": [settings.SIGNPOST_REPORTING["ATTENDANCE_TARGET"],
+                     settings.SIGNPOST_REFERRALS["CONTACT_WITHIN_WORKING_DAYS"], settings.TIME_ZONE],
+        "needs": sorted(top_level_needs().items()),
+        "holidays": getattr(holidays, "__version__", ""),
+        "code": _CODE,
+    }
+    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
+
+
+def encode(report_: Report) -> dict:
+    """The stored form of a report's figures (JSON: floats round-trip exactly)."""
+    out = {}
+    for name in Report.__dataclass_fields__:
+        if name in _LIVE:
+            continue
+        value = getattr(report_, name)
+        if name == "by_month":
+            value = [[month.isoformat(), counts] for month, counts in value]
+        elif name == "funnel":
+            value = [[step.name, step.count, step.share] for step in value]
+        elif name == "wellbeing":
+            value = [_change(change) for change in value]
+        elif name == "wellbeing_by_need":
+            value = {need: [_change(change) for change in changes] for need, changes in value.items()}
+        elif name == "connections":
+            value = {field: getattr(value, field) for field in ConnectionCounts.__dataclass_fields__}
+        out[name] = value
+    return out
+
+
+def decode(stored: dict, filters: ReportFilter) -> Report:
+    """A report from its stored figures (``encode``), for ``filters``; the caseload is left to compute."""
+    values = dict(stored)
+    values["by_month"] = [(date.fromisoformat(month), counts) for month, counts in values["by_month"]]
+    values["funnel"] = [Step(*step) for step in values["funnel"]]
+    values["wellbeing"] = [WellbeingChange(*change) for change in values["wellbeing"]]
+    values["wellbeing_by_need"] = {need: [WellbeingChange(*change) for change in changes]
+                                   for need, changes in values["wellbeing_by_need"].items()}
+    values["connections"] = ConnectionCounts(**values["connections"])
+    for name in ("by_need", "triage_answers", "connections_per_person", "discharge_reasons",
+                 "weeks_to_discharge", "held_contacts", "goals"):
+        values[name] = [tuple(item) for item in values[name]]
+    return Report(filters=filters, **values)
+
+
+def _change(change: WellbeingChange) -> list:
+    return [change.measure, change.label, change.people, change.first, change.review, change.change]
+
+
+# Forgetting ----------------------------------------------------------------------------------
+
+
+def forget_from(day: date) -> int:
+    """Forget the stored periods that end on or after ``day`` (a change on a referral received that day could move them)."""
+    deleted, _ = StoredReport.objects.filter(period_end__gte=day).delete()
+    return deleted
+
+
+def forget_referrals(referrals: QuerySet) -> int:
+    """Forget the stored periods a change to any of ``referrals`` could move."""
+    earliest = referrals.order_by().aggregate(earliest=Min("received_at"))["earliest"]
+    return forget_from(_local_date(earliest)) if earliest else 0
+
+
+def _local_date(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+def _referral_changed(referral_id: int | None) -> None:
+    if referral_id is not None:
+        forget_referrals(selectors.referrals_by_id([referral_id]))
+
+
+def _on_referral(sender, instance, **kwargs):
+    if instance.received_at:
+        forget_from(_local_date(instance.received_at))
+
+
+def _on_part_of_referral(sender, instance, **kwargs):
+    _referral_changed(instance.referral_id)
+
+
+def _on_goal(sender, instance, **kwargs):
+    forget_referrals(selectors.referrals_of_care_plan(instance.plan_id))
+
+
+def _on_needs(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
+    if not action.startswith("post_"):
+        return
+    if reverse:  # a need term's referrals changed
+        forget_referrals(selectors.referrals_by_id(pk_set or []))
+    else:
+        _referral_changed(instance.pk)
+
+
+def _on_resident(sender, instance, created: bool, **kwargs):
+    # The area filter reads the person's postcode: every referral of theirs may move.
+    if not created:
+        forget_referrals(selectors.referrals_of_resident(instance.pk))
+
+
+def connect() -> None:
+    """Listen for changes to what the figures count (``ReportingConfig.ready``). Reporting reads
+    referrals through their selectors; the models are named here only to listen to them."""
+    model = lambda name: apps.get_model("referrals", name)
+    for name, changed in [("Referral", _on_referral), ("Connection", _on_part_of_referral),
+                          ("Contact", _on_part_of_referral), ("CarePlan", _on_part_of_referral),
+                          ("WellbeingScore", _on_part_of_referral), ("Goal", _on_goal)]:
+        for signal in (post_save, post_delete):
+            signal.connect(changed, sender=model(name), dispatch_uid=f"reporting.stored.{name}.{id(signal)}")
+    # Events are append-only (never deleted): each step, hand-over, merge and anonymisation writes one.
+    post_save.connect(_on_part_of_referral, sender=model("ReferralEvent"), dispatch_uid="reporting.stored.event")
+    post_save.connect(_on_resident, sender=model("Resident"), dispatch_uid="reporting.stored.resident")
+    m2m_changed.connect(_on_needs, sender=model("Referral").needs.through, dispatch_uid="reporting.stored.needs")
