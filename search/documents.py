@@ -5,6 +5,10 @@ session filter (distance, day, time, accessibility) applies to one session at a 
 in the database backend; each session carries a copy of the activity's text so that one
 nested query can score ``relevance × distance decay`` (the ranking rule) for its nearest
 qualifying session. Activity-level arrays (``days``, ``access``) feed the facets.
+
+``hit`` (stored, not indexed) holds everything a search hit shows, so a page of hits is
+rendered from the index (``search.backends.stored_hits``) rather than loaded again from the
+database: the URL, organisation, price, needs and each session's schedule and venue.
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ from __future__ import annotations
 import time as _time
 
 from django.utils.html import strip_tags
+from wagtail.models import Site
 
 from directory.models import ActivityPage, ActivitySession, OrganisationPage
 from search.analyzers import ENGLISH, ENGLISH_WITH_SYNONYMS
+from search.page_urls import page_urls
 from search.types import Accessibility, DeliveryMode
 
 # Bump when the mapping changes: rebuild_search_index then creates a fresh index.
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 
 TEXT_FIELDS = {
     "title": 3.0,
@@ -66,6 +72,8 @@ def mapping() -> dict:
             "days": {"type": "byte"},
             "access": {"type": "keyword"},
             "sessions": {"type": "nested", "properties": session_properties},
+            # What a hit shows: kept in _source only (never searched), read by stored_hits.
+            "hit": {"type": "object", "enabled": False},
         },
     }
 
@@ -97,6 +105,7 @@ def build_documents(activities: list[ActivityPage]) -> list[dict]:
     ):
         needs.setdefault(activity_id, []).append((term_id, name, synonyms))
 
+    page_url = page_urls(Site.get_site_root_paths())
     documents = []
     for activity in activities:
         organisation = organisations.get(activity.path[:-steplen])
@@ -109,8 +118,9 @@ def build_documents(activities: list[ActivityPage]) -> list[dict]:
             "organisation": organisation.title if organisation else "",
             "needs_text": " ".join(f"{name} {synonyms.replace(',', ' ')}" for _, name, synonyms in needs.get(activity.pk, [])),
         }
-        session_documents, days, access = [], set(), set()
+        session_documents, days, access, shown_sessions = [], set(), set(), []
         for session in sessions.get(activity.pk, []):
+            shown_sessions.append(_shown_session(session))
             venue = session.venue
             start_minute = session.start_time.hour * 60 + session.start_time.minute
             document = {
@@ -143,6 +153,44 @@ def build_documents(activities: list[ActivityPage]) -> list[dict]:
                 "days": sorted(days),
                 "access": sorted(access),
                 "sessions": session_documents,
+                "hit": {
+                    "url": page_url(activity),
+                    "title": activity.title,
+                    "summary": activity.summary,
+                    "organisation_id": organisation.pk if organisation else 0,
+                    "organisation": organisation.title if organisation else "",
+                    "needs": [term_id for term_id, _, _ in needs.get(activity.pk, [])],
+                    "is_free": activity.is_free,
+                    "how_to_join": activity.how_to_join,
+                    "delivery": [mode.value for mode in DeliveryMode if getattr(activity, mode.field)],
+                    "capacity_per_session": activity.capacity_per_session,
+                    # In the activity's own order (sort_order, id), as the database path reads them.
+                    "sessions": shown_sessions,
+                },
             }
         )
     return documents
+
+
+def _shown_session(session: ActivitySession) -> dict:
+    """A session as a hit needs it: its schedule (for the next occurrence) and its venue."""
+    venue = session.venue
+    return {
+        "id": session.pk,
+        "frequency": session.frequency,
+        "weekday": session.weekday,
+        "week_of_month": session.week_of_month,
+        "start_time": session.start_time.isoformat(),
+        "end_time": session.end_time.isoformat(),
+        "valid_from": session.valid_from.isoformat(),
+        "valid_to": session.valid_to.isoformat() if session.valid_to else None,
+        "venue": None if venue is None else {
+            "id": venue.pk,
+            "name": venue.name,
+            "town": venue.town,
+            "postcode": venue.postcode,
+            "latitude": float(venue.latitude) if venue.latitude is not None else None,
+            "longitude": float(venue.longitude) if venue.longitude is not None else None,
+            **{feature.value: getattr(venue, feature.value) for feature in Accessibility},
+        },
+    }

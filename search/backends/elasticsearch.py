@@ -4,8 +4,10 @@ The index is versioned (``<INDEX>-v<mapping>-<timestamp>``) behind an alias (``<
 ``rebuild`` fills a new index and swaps the alias when it is complete. Index updates
 write to every index of ours, so edits made during a rebuild land in both.
 
-Searching returns the page of activity ids (and highlights); ``hydrate`` then loads what
-the page shows from the database, as for the database backend. Any failure to answer in
+Searching returns the page of hits with what each shows (the document's stored ``hit``,
+rendered by ``stored_hits``), and one query confirms that the page's activities are still
+publicly listed. Documents from an index built before ``hit`` was stored are loaded from
+the database instead (``hydrate``), until the next rebuild. Any failure to answer in
 time raises ``SearchBackendUnavailable`` so that the database backend can answer instead.
 """
 
@@ -25,17 +27,20 @@ from directory.selectors import hidden_cutoff, public_activities
 from search.analyzers import ENGLISH, analysis_settings
 from search.backends.base import BaseSearchBackend, Capabilities, SearchBackendUnavailable, Taxonomy, half_distance_miles, query_words
 from search.backends.hydration import hydrate
+from search.backends.stored_hits import hits_from_documents
 from search.documents import MAPPING_VERSION, TEXT_FIELDS, build_documents, mapping, version_now
 from search.models import PendingIndexUpdate
 from search.types import Accessibility, DeliveryMode, FacetCount, SearchQuery, SearchResults, Sort
 
 logger = logging.getLogger(__name__)
 CHUNK_SIZE = 500
-# Only the parts of a search response we read: ids, highlights, totals and facet buckets.
+# Only the parts of a search response we read: ids, what each hit shows, highlights, totals
+# and facet buckets.
 SEARCH_FILTER_PATH = [
     "took",
     "hits.total.value",
     "hits.hits._id",
+    "hits.hits._source.hit",
     "hits.hits.highlight",
     "aggregations.*.buckets.key",
     "aggregations.*.buckets.key_as_string",
@@ -169,7 +174,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             sort = [{"_score": "desc"}, *tail]
         else:
             sort = tail
-        search = search.sort(*sort).source(False)[query.offset : query.offset + query.page_size]
+        search = search.sort(*sort).source(["hit"])[query.offset : query.offset + query.page_size]
         if text is not None:
             search = search.highlight(*[name for name in ("summary", "description")], fragment_size=160,
                                       number_of_fragments=1, pre_tags=["<mark>"], post_tags=["</mark>"])
@@ -193,9 +198,11 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         found = response.get("hits", {})
         ids = []
         highlights = {}
+        stored = {}
         for hit in found.get("hits", ()):
             activity_id = int(hit["_id"])
             ids.append(activity_id)
+            stored[activity_id] = hit.get("_source", {}).get("hit")
             fragments = hit.get("highlight")
             if fragments:
                 highlights[activity_id] = next(iter(fragments.values()))[0]
@@ -221,7 +228,10 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             "how_to_join": tuple(FacetCount(v, label, joins.get(v, 0)) for v, label in HowToJoin.choices),
             "accessibility": tuple(FacetCount(f.value, f.label, access.get(f.value, 0)) for f in Accessibility),
         }
-        hits = hydrate(query, ids, taxonomy=taxonomy, highlights=highlights)
+        if all(stored.values()):
+            hits = hits_from_documents(query, ids, stored, taxonomy=taxonomy, highlights=highlights)
+        else:  # an index from before hits were stored, until it is rebuilt
+            hits = hydrate(query, ids, taxonomy=taxonomy, highlights=highlights)
         return SearchResults(
             query=query, hits=tuple(hits), total=found["total"]["value"], facets=facets, backend=self.name, took_ms=response["took"]
         )

@@ -1,16 +1,13 @@
 """Turning a ranked page of activity ids into the hits people see, from the database.
 
-Every backend ends here, so a page shows the directory as it is now (never a stale copy
-from an index), and an activity unpublished a moment ago is dropped even if an index has
-not caught up yet. A fixed number of queries, whatever the page size.
+The database backend ends here, so its pages show the directory as it is now, and an
+activity unpublished a moment ago is dropped. (Elasticsearch renders hits from what its
+index stores, ``stored_hits``, which makes the same hits; it comes here only for an index
+built before hits were stored.) A fixed number of queries, whatever the page size.
 """
 
 from __future__ import annotations
 
-import re
-
-from django.conf import settings
-from django.urls import NoReverseMatch, reverse
 from wagtail.models import Site
 
 from directory.models import ActivityPage, ActivitySession, OrganisationPage
@@ -18,6 +15,7 @@ from directory.schedules import next_occurrences
 from directory.selectors import public_activities
 from search.backends.base import Taxonomy
 from search.backends.orm import distance_expression, session_filter
+from search.page_urls import page_urls
 from search.types import Accessibility, DeliveryMode, Hit, NeedSummary, NextSession, SearchQuery, VenueSummary
 
 # Only what a hit shows (and what ``Page.get_url`` reads): a page row is wide.
@@ -39,44 +37,13 @@ def _venue_summary(venue) -> VenueSummary:
     )
 
 
-# A url_path whose reversed URL needs no quoting, so it is the path itself.
-_PLAIN_PATH = re.compile(r"(?:[A-Za-z0-9_\-]+/)*")
-
-
-def _page_urls(site_root_paths):
-    """``page.get_url()`` for the hits, computing the URL prefix once rather than per page.
-
-    The shortcut covers the usual case (one site, no Wagtail i18n, plain ASCII slugs); any
-    other page goes through Wagtail's own ``get_url``.
-    """
-    prefix = None
-    if len(site_root_paths) == 1 and not getattr(settings, "WAGTAIL_I18N_ENABLED", False):
-        try:
-            prefix = reverse("wagtail_serve", args=("",))
-        except NoReverseMatch:
-            prefix = None
-    root_path = site_root_paths[0].root_path if prefix is not None else None
-    append_slash = getattr(settings, "WAGTAIL_APPEND_SLASH", True)
-
-    def url(page) -> str:
-        if prefix is not None and page.url_path.startswith(root_path):
-            rest = page.url_path[len(root_path) :]
-            if _PLAIN_PATH.fullmatch(rest):
-                path = prefix + rest
-                return path if append_slash or path == "/" else path.rstrip("/")
-        page._wagtail_cached_site_root_paths = site_root_paths
-        return page.get_url() or ""
-
-    return url
-
-
 def hydrate(query: SearchQuery, ids: list[int], *, taxonomy: Taxonomy, highlights: dict[int, str] | None = None) -> list[Hit]:
     if not ids:
         return []
     highlights = highlights or {}
     activities = {a.pk: a for a in public_activities().filter(pk__in=ids).only(*_ACTIVITY_FIELDS)}
     # Wagtail looks the site root paths up once per page: once for the whole page of hits here.
-    page_url = _page_urls(Site.get_site_root_paths())
+    page_url = page_urls(Site.get_site_root_paths())
     steplen = ActivityPage.steplen
     organisations = {
         path: (pk, title)

@@ -6,6 +6,7 @@ something declares it in its ``capabilities`` and the test says so when it skips
 never ask which backend they are running against.
 """
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -15,8 +16,10 @@ from django.utils import timezone
 from geopy.distance import geodesic
 
 from directory.choices import ActivityStatus, HowToJoin
+from directory.models import ActivityPage
 from factories.directory import make_activity, make_need, make_organisation, make_venue
 from search.backends.base import rank_key
+from search.backends.database import DatabaseSearchBackend
 from search.types import Accessibility, DeliveryMode, Location, SearchQuery, Sort, TimeOfDay
 
 # BH15 1AB, Poole: the person's home in every test.
@@ -269,6 +272,55 @@ class SearchBackendContract:
             activity.unpublish()
         backend.refresh()
         assert "Harbour stroll" not in self.titles(self.search(backend))
+
+    def test_a_listing_hidden_since_it_was_indexed_is_never_shown(self, backend, directory):
+        # No on-commit callbacks run here: an index (if any) still holds both activities.
+        directory["activities"]["quay walk"].unpublish()
+        ActivityPage.objects.filter(pk=directory["activities"]["chair yoga"].pk).update(status=ActivityStatus.PAUSED)
+        for query in (dict(), dict(text="walking"), dict(location=None, text="yoga walking"), dict(page_size=1)):
+            titles = self.titles(self.search(backend, **query))
+            assert not {"Quay walking group", "Chair yoga"} & set(titles), query
+        assert self.titles(self.search(backend, radius_miles=3)) == ["Evening art class"]
+
+    def test_a_renamed_organisation_and_venue_show_on_the_hits(self, backend, directory, django_capture_on_commit_callbacks):
+        organisation, venue = directory["organisation"], directory["venues"]["quay"]
+        with django_capture_on_commit_callbacks(execute=True):
+            organisation.title = "Poole Harbour Trust"
+            organisation.save_revision().publish()
+            venue.name = "Poole Quay Boathouse"
+            venue.save()
+        backend.refresh()
+        first = self.search(backend).hits[0]
+        assert (first.title, first.organisation, first.venue.name) == ("Quay walking group", "Poole Harbour Trust", "Poole Quay Boathouse")
+        assert first.next_session.venue_name == "Poole Quay Boathouse"
+
+    # Hits show the same thing whichever backend found them (highlights aside, a capability).
+    @pytest.mark.parametrize(
+        "query",
+        [
+            dict(),
+            dict(radius_miles=3, sort=Sort.NEAREST),
+            dict(sort=Sort.SOONEST),
+            dict(weekdays=frozenset({1, 2, 3}), times_of_day=frozenset({TimeOfDay.EVENING, TimeOfDay.AFTERNOON})),
+            dict(accessibility=frozenset({Accessibility.STEP_FREE})),
+            dict(location=None),
+            dict(location=None, sort=Sort.SOONEST, page_size=3, page=2),
+            dict(location=None, weekdays=frozenset({5})),
+            dict(text="walking"),
+            dict(location=None, text="befriending lunch"),
+        ],
+        ids=["radius", "nearest", "soonest", "days-and-times", "access", "everywhere", "soonest-page-2", "saturday", "text", "text-everywhere"],
+    )
+    def test_hits_show_what_the_database_shows(self, backend, directory, query):
+        mine = {hit.activity_id: replace(hit, highlight="") for hit in self.search(backend, **query).hits}
+        database = {hit.activity_id: hit for hit in self.search(DatabaseSearchBackend("database", {}), **query).hits}
+        assert mine
+        if "text" not in query:  # text matching is a capability: only the shared hits are compared
+            assert list(mine) == list(database)
+        shared = set(mine) & set(database)
+        assert shared
+        for activity_id in shared:
+            assert mine[activity_id] == database[activity_id]
 
     def test_a_venue_move_is_visible(self, backend, directory, django_capture_on_commit_callbacks):
         venue = directory["venues"]["dorchester"]
