@@ -49,7 +49,13 @@ def miles_between(lat1, lng1, lat2, lng2) -> float:
 
 def gaps_in_provision(*, referrals: QuerySet, filters: ReportFilter) -> list[AreaNeed]:
     """Every district and need with demand in the period, gaps first, then by demand."""
-    config = settings.SIGNPOST_REPORTING
+    demand, at_postcode = gaps_demand(referrals=referrals, filters=filters)
+    return gaps_from(demand, at_postcode)
+
+
+def gaps_demand(*, referrals: QuerySet, filters: ReportFilter) -> tuple[dict[tuple[str, int], int], dict[str, int]]:
+    """The cohort's side of the gaps (what a closed period stores): referrals per district and
+    top-level need, and referrals naming a need per postcode (where each district's demand is)."""
     cohort = filters.apply(referrals)
     tops = top_level_needs()
     # Demand is counted in the database: referrals per district and top-level need.
@@ -63,16 +69,23 @@ def gaps_in_provision(*, referrals: QuerySet, filters: ReportFilter) -> list[Are
         if row["district"] and row["top"] is not None
     }
     if not demand:
-        return []
-
-    # Where each district's demand is: the mean position of its referred residents' postcodes
-    # (those who named a need), from the count of referrals at each postcode.
+        return {}, {}
     with_needs = (
         selectors.referrals_among(cohort)
         .filter(selectors.naming_a_need())
         .exclude(resident__postcode="")
     )
-    at_postcode = dict(with_needs.values_list("resident__postcode").annotate(n=Count("pk")).order_by())
+    return demand, dict(with_needs.values_list("resident__postcode").annotate(n=Count("pk")).order_by())
+
+
+def gaps_from(demand: dict[tuple[str, int], int], at_postcode: dict[str, int]) -> list[AreaNeed]:
+    """The gaps, from the cohort's demand (``gaps_demand``) and what the directory offers now."""
+    if not demand:
+        return []
+    config = settings.SIGNPOST_REPORTING
+    tops = top_level_needs()
+    # Where each district's demand is: the mean position of its referred residents' postcodes
+    # (those who named a need), from the count of referrals at each postcode.
     positions = directory.postcode_positions(sorted(at_postcode))
     weighted: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
     for postcode, count in at_postcode.items():

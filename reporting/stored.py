@@ -43,12 +43,14 @@ from django.utils import timezone
 from referrals import selectors
 from reporting import figures as figures_module
 from reporting.figures import ConnectionCounts, Report, Step, WellbeingChange, _caseload, build_report, top_level_needs
+from reporting.gaps import AreaNeed, gaps_demand, gaps_from, gaps_in_provision
 from reporting.models import StoredReport
 from reporting.scope import ReportFilter
 
 # The code whose figures are stored: a change to it is a new key, so nothing computed by older code is read.
 _CODE = hashlib.sha256(b"".join(
-    (Path(figures_module.__file__).parent / name).read_bytes() for name in ("figures.py", "scope.py", "sql.py")
+    (Path(figures_module.__file__).parent / name).read_bytes()
+    for name in ("figures.py", "gaps.py", "scope.py", "sql.py")
 )).hexdigest()
 # What build_report fills in that the store keeps; the caseload is computed live.
 _LIVE = {"filters", "caseload", "caseload_service", "caseload_days"}
@@ -81,13 +83,33 @@ def report(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet 
     return result
 
 
-def _key(referrals: QuerySet, connections: QuerySet | None, filters: ReportFilter, casework: bool) -> str | None:
+def gaps(*, referrals: QuerySet, filters: ReportFilter, today: date | None = None) -> list[AreaNeed]:
+    """``gaps_in_provision``: the cohort's demand read from the store for a closed period (computed
+    and stored the first time); what the directory offers is always read now."""
+    today = today or timezone.localdate()
+    key = _key(referrals, None, filters, False, kind="gaps") if is_closed(filters, today=today) else None
+    if key is None:
+        return gaps_in_provision(referrals=referrals, filters=filters)
+    stored = StoredReport.objects.filter(key=key).values_list("figures", flat=True).first()
+    if stored is None:
+        demand, at_postcode = gaps_demand(referrals=referrals, filters=filters)
+        stored = {"demand": [[district, need, n] for (district, need), n in demand.items()],
+                  "at_postcode": [[postcode, n] for postcode, n in at_postcode.items()]}
+        StoredReport.objects.get_or_create(key=key, defaults={
+            "period_start": filters.start, "period_end": filters.end, "figures": stored})
+    return gaps_from({(district, need): n for district, need, n in stored["demand"]},
+                     {postcode: n for postcode, n in stored["at_postcode"]})
+
+
+def _key(referrals: QuerySet, connections: QuerySet | None, filters: ReportFilter, casework: bool,
+         kind: str = "report") -> str | None:
     """Everything the stored figures depend on, hashed; None when the scope cannot be written as SQL (it is empty)."""
     try:
         scope = [str(referrals.query), None if connections is None else str(connections.query)]
     except EmptyResultSet:
         return None
     parts = {
+        "kind": kind,
         "scope": scope,
         "casework": casework,
         "period": [filters.start.isoformat(), filters.end.isoformat()],

@@ -35,7 +35,6 @@ from reporting.exports import (
 )
 from reporting.figures import CASELOAD_GUIDE
 from reporting.forms import ReportForm
-from reporting.gaps import gaps_in_provision
 from reporting.headline import headline
 from reporting.suppression import suppression_threshold
 
@@ -52,7 +51,7 @@ def _report(actor, form: ReportForm):
                           link_workers=permissions.report_link_workers_for(actor) if casework else None,
                           casework=casework)
     suppress = Suppressor(on=permissions.small_counts_hidden_from(actor), threshold=suppression_threshold())
-    gaps = gaps_as_shown(report, gaps_in_provision(referrals=referrals, filters=filters), suppress)
+    gaps = gaps_as_shown(report, stored.gaps(referrals=referrals, filters=filters), suppress)
     return referrals, filters, report, gaps, suppress
 
 

@@ -15,6 +15,7 @@ from referrals.retention import anonymise_referrals, anonymise_resident
 from referrals.roles import actor_for_user
 from reporting import stored
 from reporting.figures import build_report
+from reporting.gaps import gaps_in_provision
 from reporting.models import StoredReport
 from reporting.scope import ReportFilter
 from tests.reporting import test_reporting_figures as pinned
@@ -67,6 +68,17 @@ def test_stored_figures_equal_the_live_ones_for_each_filter(known, triage, needs
 
 
 @pytest.mark.django_db
+def test_stored_gaps_equal_the_live_ones(known, triage):
+    referrals = reportable_referrals(actor_for_user(triage))
+    for filters in (Q1, ReportFilter(start=Q1.start, end=Q1.end, area="BH15")):
+        live = gaps_in_provision(referrals=referrals, filters=filters)
+        assert live
+        assert stored.gaps(referrals=referrals, filters=filters, today=AFTER) == live
+        assert stored.gaps(referrals=referrals, filters=filters, today=AFTER) == live
+    assert StoredReport.objects.count() == 2
+
+
+@pytest.mark.django_db
 def test_a_closed_period_is_read_from_the_store_not_computed_again(known, triage):
     before = _stored(triage)
     # A change that no correction path makes (straight to the table, no signal): the store does not see it.
@@ -94,8 +106,8 @@ def test_the_dashboard_and_exports_show_the_same_figures_from_the_store(known, c
     def csv():
         return client.get(reverse("reporting:reports_export_csv"), {**query, "section": "all"}).content
 
-    live_tables, live_csv = tables(), csv()  # computed, then stored
-    assert StoredReport.objects.count() == 1
+    live_tables, live_csv = tables(), csv()  # computed, then stored (the figures, and the gaps' demand)
+    assert StoredReport.objects.count() == 2
     assert tables() == live_tables
     assert csv() == live_csv
     # Small counts are suppressed after the figures are read, as when computed.
