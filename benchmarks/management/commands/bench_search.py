@@ -109,7 +109,7 @@ class Command(BaseCommand):
         mix = query_mix(options["requests"], seed=options["seed"], postcodes=postcodes, need_slugs=list(NeedTerm.objects.values_list("slug", flat=True)))
 
         backends = [b.strip() for b in options["backends"].split(",") if b.strip()]
-        index = "bench-signpost"
+        index = os.environ.get("BENCH_INDEX", "bench-signpost")  # a name of its own where others share the node
         if "elasticsearch" in backends:
             report["elasticsearch_rebuild"] = self._rebuild(options["elasticsearch_url"], index)
         for backend in backends:
