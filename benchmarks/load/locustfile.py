@@ -147,7 +147,8 @@ class LinkWorker(Person):
 
 
 class Provider(Person):
-    weight = 1
+    # As many as link workers: with fewer, a small step (5 users) would have none at all.
+    weight = 2
     wait_time = between(2, 6)
 
     @task

@@ -114,12 +114,14 @@ class Command(BaseCommand):
         setup = {**env, "DJANGO_SETTINGS_MODULE": "config.settings.dev", "DEBUG": "false",
                  "TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
         self._step("Migrating", [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], setup)
-        self._step("Cache table", [sys.executable, "manage.py", "createcachetable"], setup)
         self._step("Demo content", [sys.executable, "manage.py", "load_demo", "-v", "0"], setup)
         self._step("Load-test users, referrals and provider emails",
                    [sys.executable, "manage.py", "bench_load", "--prepare-only", *self._prepare_arguments(options)], setup)
         self._step("Search index", [sys.executable, "manage.py", "rebuild_search_index"], setup)
-        self._step("Static files", [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env)
+        # The production cache (the database) needs its table; the production static storage its manifest.
+        self._step("Cache table", [sys.executable, "manage.py", "createcachetable"], env)
+        if _static_stale():
+            self._step("Static files", [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env)
         setup_seconds = round(time.time() - started, 1)
 
         logs = VAR / "logs"
@@ -406,6 +408,15 @@ def _log_errors(logs: Path) -> list[str]:
             if "Traceback" in line or " ERROR " in line or "[CRITICAL]" in line:
                 found.append(f"{log.name}: {line.strip()[:300]}")
     return found
+
+
+def _static_stale() -> bool:
+    manifest = ROOT / "staticfiles" / "staticfiles.json"
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [ROOT / "site" / "static", *ROOT.glob("*/static"), *ROOT.glob("site/*/static")]
+    return any(f.stat().st_mtime > built for folder in sources if folder.is_dir() for f in folder.rglob("*") if f.is_file())
 
 
 def _free_port() -> int:
