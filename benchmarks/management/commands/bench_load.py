@@ -74,7 +74,7 @@ class Command(BaseCommand):
         parser.add_argument("--database-url", default=env("BENCH_LOAD_DB", "postgres://postgres@127.0.0.1:54329/signpost_load"))
         parser.add_argument("--index", default=env("SEARCH_INDEX", "load-signpost-activities"), help="Elasticsearch index of its own.")
         parser.add_argument("--steps", default=env("BENCH_LOAD_STEPS", "5,10,20,40,80"), help="Simulated users per step (default 5,10,20,40,80).")
-        parser.add_argument("--step-seconds", type=int, default=int(env("BENCH_LOAD_SECONDS", "90")), help="Seconds per step (default 90).")
+        parser.add_argument("--step-seconds", type=int, default=int(env("BENCH_LOAD_SECONDS", "60")), help="Seconds per step (default 60).")
         parser.add_argument("--workers", type=int, default=int(env("BENCH_LOAD_WORKERS", "1")), help="Task workers (db_worker) to start (default 1).")
         parser.add_argument("--web-workers", type=int, default=int(env("BENCH_LOAD_WEB_WORKERS", "3")), help="gunicorn workers (default 3, as docker-compose).")
         parser.add_argument("--port", type=int, default=int(env("BENCH_LOAD_PORT", "0")), help="Port for gunicorn (default: a free one).")
@@ -90,12 +90,15 @@ class Command(BaseCommand):
         if options["prepare_only"]:
             return self._prepare(options)
         self.children: list[subprocess.Popen] = []
-        previous = signal.signal(signal.SIGTERM, _raise_exit)
+        # Ctrl-C, a kill or a closed terminal: stop what was started (a background job may start with SIGINT ignored).
+        stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        previous = {number: signal.signal(number, _raise_exit) for number in stopping}
         try:
             self._run(options)
         finally:
             self._stop_children()
-            signal.signal(signal.SIGTERM, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
     # The run ---------------------------------------------------------------------------------
 
