@@ -22,12 +22,17 @@ import os
 import random
 import re
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 from locust import HttpUser, between, task
 
-from benchmarks.load.helpers import accept_links, claim_email_file, csrf_token, referral_choices, totp_code
+from benchmarks.load.helpers import (
+    accept_links,
+    claim_email_file,
+    csrf_token,
+    referral_choices,
+    totp_code,
+)
 
 FIXTURE = json.loads(Path(os.environ["LOAD_FIXTURE"]).read_text())
 WORDS = ["walking", "lonely", "art", "gardening", "lunch club", "choir", "yoga", "debt advice", "carers", "men's shed"]

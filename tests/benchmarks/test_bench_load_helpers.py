@@ -4,7 +4,14 @@ from django.core import mail
 from django.core.mail.backends.filebased import EmailBackend
 from django_otp.oath import TOTP
 
-from benchmarks.load.helpers import accept_links, claim_email_file, csrf_token, percentile, referral_choices, totp_code
+from benchmarks.load.helpers import (
+    accept_links,
+    claim_email_file,
+    csrf_token,
+    percentile,
+    referral_choices,
+    totp_code,
+)
 
 KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test key ("12345678901234567890")
 

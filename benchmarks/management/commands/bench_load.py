@@ -219,7 +219,7 @@ class Command(BaseCommand):
     def _step(self, title: str, command: list[str], env: dict) -> None:
         self.stdout.write(f"{title} …")
         began = time.perf_counter()
-        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
         if result.returncode:
             raise CommandError(f"{title} failed ({' '.join(command[1:])}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
         self.stdout.write(f"  done in {time.perf_counter() - began:.1f} s")
@@ -251,12 +251,13 @@ class Command(BaseCommand):
             "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{seconds}s", "--stop-timeout", "10",
             "--only-summary", "--json", "--csv", str(prefix), "--loglevel", "WARNING", "--exit-code-on-error", "0",
         ]
-        locust = subprocess.Popen(command, cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
-                                  stderr=open(VAR / f"locust-{users}.log", "w"), text=True, start_new_session=True)
-        locust.name = "locust"
-        self.children.append(locust)
-        output, _ = locust.communicate()
-        self.children.remove(locust)
+        with (VAR / f"locust-{users}.log").open("w") as log:
+            locust = subprocess.Popen(command, cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
+                                      stderr=log, text=True, start_new_session=True)
+            locust.name = "locust"
+            self.children.append(locust)
+            output, _ = locust.communicate()
+            self.children.remove(locust)
         if locust.returncode:
             raise CommandError(f"Locust failed (exit {locust.returncode}); see {VAR / f'locust-{users}.log'}")
         entries = json.loads(output)
@@ -444,11 +445,11 @@ def _wait_healthy(host: str, children, timeout: float = 60) -> None:
 
 
 def _locust_version() -> str:
-    try:
-        from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         return version("locust")
-    except Exception:  # not installed: the step says so
+    except PackageNotFoundError:  # then the first step says so
         return "(not installed)"
 
 
