@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django_tasks_db.models import DBTaskResult
 
 from factories.referrals import make_referral, make_resident
 from referrals.choices import Channel, ConnectionStatus, ContactRoute, DeliveryStatus
@@ -24,7 +25,7 @@ from referrals.tasks import deliver_notification
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 ROOT = Path(__file__).resolve().parents[2]
-REFERRALS = 4
+REFERRALS = 2
 
 
 def _database_url() -> str:
@@ -79,4 +80,15 @@ def test_two_workers_send_each_notification_exactly_once(settings, tmp_path, ser
     rows = Notification.objects.filter(pk__in=[pk for pk, _ in sendable])
     assert set(rows.values_list("status", flat=True)) == {DeliveryStatus.SENT}
     assert set(rows.values_list("attempts", flat=True)) == {1}
+    # Every task ran, once, to the end: of the two for each row, one sent it and the other found it sent.
+    results = DBTaskResult.objects.filter(task_path__endswith="deliver_notification")
+    assert results.count() == 2 * len(sendable)
+    assert set(results.values_list("status", flat=True)) == {"SUCCESSFUL"}
+    outcomes = sorted(results.values_list("return_value", flat=True))
+    assert outcomes == sorted(["sent"] * len(sendable) + ["skipped"] * len(sendable))
+    by_worker = {}
+    for ids in results.values_list("worker_ids", flat=True):
+        for worker_id in ids:
+            by_worker[worker_id] = by_worker.get(worker_id, 0) + 1
+    print(f"tasks run per worker: {by_worker}")
     print(f"{len(sendable)} notifications, each queued twice, delivered by two workers in {time.monotonic() - started:.1f} s")
