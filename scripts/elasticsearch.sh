@@ -8,6 +8,10 @@
 # its logs in var/elasticsearch/. Idempotent: a second run finds the node and returns.
 #   scripts/elasticsearch.sh          start (or find) the node and wait until it is ready
 #   scripts/elasticsearch.sh stop     stop the node this script started
+# scripts/elasticsearch-cluster.sh starts several nodes forming one cluster through this script:
+# ES_CLUSTER_NAME, ES_NODE_NAME, ES_SEED_HOSTS and ES_INITIAL_MASTERS name the cluster and its
+# discovery, and ES_WAIT=false returns once the node is launched (a cluster's first node cannot
+# be ready before the others have started).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -77,9 +81,16 @@ if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
   echo "Elasticsearch (pid $(cat "$PIDFILE")) is starting; waiting for it…"
 else
   mkdir -p "$HOME_DIR"
+  CLUSTER_ARGS=()
+  if [ -n "${ES_CLUSTER_NAME:-}" ]; then
+    CLUSTER_ARGS=("$ES_CLUSTER_NAME" "$ES_NODE_NAME" "$ES_SEED_HOSTS" "$ES_INITIAL_MASTERS")
+  fi
   nohup java -Xms"$HEAP" -Xmx"$HEAP" -XX:+UseSerialGC -Djava.awt.headless=true -Dfile.encoding=UTF-8 \
-    -cp "$CP" org.elasticsearch.node.SignpostNode "$HOME_DIR" "$ES_PORT" >"$LOG" 2>&1 &
+    -cp "$CP" org.elasticsearch.node.SignpostNode "$HOME_DIR" "$ES_PORT" ${CLUSTER_ARGS[@]+"${CLUSTER_ARGS[@]}"} >"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
+fi
+if [ "${ES_WAIT:-true}" = false ]; then
+  exit 0
 fi
 
 for _ in $(seq 1 "$TIMEOUT"); do

@@ -56,8 +56,18 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         super().__init__(alias, params)
         self.index = params.get("INDEX", "signpost-activities")
         self.timeout = float(params.get("TIMEOUT", 1.5))
+        urls = params.get("URLS", ["http://127.0.0.1:9200"])
+        # Copies of each shard on other nodes (0 for a single node; 1 in a cluster of two).
+        self.replicas = int(params.get("REPLICAS", 0))
+        # With several nodes, a request that cannot connect, times out or meets a 502/503/504 is
+        # tried again on the next node (which the client then prefers while the first is dead),
+        # so losing one node loses no search. With one node there is nowhere else to go: no retry,
+        # and the fallback answers after TIMEOUT seconds.
         self.client = Elasticsearch(
-            params.get("URLS", ["http://127.0.0.1:9200"]), request_timeout=self.timeout, max_retries=0, retry_on_timeout=False
+            urls,
+            request_timeout=self.timeout,
+            max_retries=int(params.get("MAX_RETRIES", len(urls) - 1)),
+            retry_on_timeout=bool(params.get("RETRY_ON_TIMEOUT", len(urls) > 1)),
         )
         # One client (and its connection pool) for every search this backend answers.
         self._search_client = self.client.options(request_timeout=self.timeout)
@@ -311,8 +321,16 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
                 last_pk = chunk[-1].pk
                 written += self._bulk(self._actions(chunk, [new_index], version_now()))
                 bar.update(len(chunk))
-        self.client.options(request_timeout=30).indices.put_settings(index=new_index, settings={"index": {"refresh_interval": "1s"}})
+        self.client.options(request_timeout=30).indices.put_settings(
+            index=new_index, settings={"index": {"refresh_interval": "1s", "number_of_replicas": self.replicas}}
+        )
         self.client.options(request_timeout=60).indices.refresh(index=new_index)
+        if self.replicas:
+            # Copied once, after the bulk load (cheaper than replicating every bulk request);
+            # the alias moves when every copy is ready, so losing a node then loses no search.
+            health = self.client.options(request_timeout=130).cluster.health(index=new_index, wait_for_status="green", timeout="120s")
+            if health["status"] != "green":
+                logger.warning("Index %s has %s replica(s) but is %s: too few nodes?", new_index, self.replicas, health["status"])
         old = [name for name in self._our_indices() if name != new_index]
         actions = [{"add": {"index": new_index, "alias": self.index}}]
         actions += [{"remove": {"index": name, "alias": self.index}} for name in old if self.client.options(request_timeout=30).indices.exists_alias(index=name, name=self.index)]

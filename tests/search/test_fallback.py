@@ -15,6 +15,7 @@ from search.selectors import search_activities
 from search.types import SearchQuery
 from tests.search.contract import HOME
 from tests.search.elasticsearch_node import (
+    URL,
     answers,
     elasticsearch_settings,
     require_node,
@@ -75,3 +76,20 @@ def test_stopping_elasticsearch_mid_run_turns_searches_into_database_answers(set
         subprocess.run([str(ROOT / "scripts/elasticsearch.sh"), "stop"], env=env, timeout=60, capture_output=True)
         shutil.rmtree(ROOT / f"var/elasticsearch/node-{port}", ignore_errors=True)
         (ROOT / f"var/elasticsearch/node-{port}.log").unlink(missing_ok=True)
+
+
+@pytest.mark.elasticsearch
+def test_a_node_that_does_not_answer_is_passed_over_for_the_next(settings, activities):
+    """ELASTICSEARCH_URL lists a cluster's nodes: when one is down, the next answers, not the database."""
+    require_node()
+    dead = f"http://127.0.0.1:{_unused_port()}"
+    settings.SIGNPOST_SEARCH = elasticsearch_settings(f"test-nodes-{uuid.uuid4().hex[:8]}")
+    get_search_backend().rebuild()
+    try:
+        settings.SIGNPOST_SEARCH = {**settings.SIGNPOST_SEARCH, "default": {**settings.SIGNPOST_SEARCH["default"], "URLS": [dead, URL]}}
+        for _ in range(3):  # the first search meets the dead node; later ones skip it
+            results = search_activities(query=SearchQuery(location=HOME, radius_miles=10))
+            assert not results.degraded and results.backend == "elasticsearch"
+            assert [hit.title for hit in results.hits] == ["Quay walk", "Minster lunch club"]
+    finally:
+        get_search_backend().drop()

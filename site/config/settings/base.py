@@ -218,7 +218,11 @@ SIGNPOST_GEOCODER = {
 SIGNPOST_SEARCH = {
     "default": {
         "BACKEND": config("SEARCH_BACKEND", default="search.backends.database"),
+        # One node, or a cluster's nodes comma-separated: a search that cannot reach one node, or
+        # times out there, is tried once on each other node before the fallback answers.
         "URLS": config("ELASTICSEARCH_URL", default=["http://127.0.0.1:9200"], cast=list),
+        # Copies of each shard on other nodes: 0 for one node, 1 for a cluster of two or more.
+        "REPLICAS": config("SEARCH_REPLICAS", default=0, cast=int),
         "INDEX": config("SEARCH_INDEX", default="signpost-activities"),
         # Seconds to wait for Elasticsearch before answering from the fallback instead.
         "TIMEOUT": config("SEARCH_TIMEOUT", default=1.5, cast=float),

@@ -20,7 +20,11 @@ import org.elasticsearch.transport.netty4.Netty4Plugin;
  * Maven Central has the Elasticsearch server and its Netty transport but not the packaged
  * distribution, so we construct the server's own Node with its modules given as classpath
  * plugins, the way Elasticsearch's test framework does (hence this package), bound to
- * loopback only. Arguments: home directory, HTTP port.
+ * loopback only. Arguments: home directory, HTTP port (transport port = HTTP port + 100);
+ * alone, that makes one single-node cluster named "signpost". For a cluster of several
+ * nodes on this machine (scripts/elasticsearch-cluster.sh) four more: cluster name, node
+ * name, seed hosts (host:transport-port, comma-separated) and the initial master nodes'
+ * names (comma-separated).
  */
 public class SignpostNode extends Node {
 
@@ -43,19 +47,26 @@ public class SignpostNode extends Node {
         int httpPort = Integer.parseInt(args[1]);
         Path config = home.resolve("config");
         Files.createDirectories(config);
-        Settings settings = Settings.builder()
+        Settings.Builder builder = Settings.builder()
             .put("path.home", home.toString())
             .put("path.data", home.resolve("data").toString())
             .put("path.logs", home.resolve("logs").toString())
-            .put("cluster.name", "signpost")
-            .put("node.name", "signpost-1")
-            .put("discovery.type", "single-node")
             .put("network.host", "127.0.0.1")
             .put("http.port", httpPort)
             .put("transport.port", httpPort + 100)
             // A development node: never refuse writes because a laptop disk is nearly full.
-            .put("cluster.routing.allocation.disk.threshold_enabled", false)
-            .build();
+            .put("cluster.routing.allocation.disk.threshold_enabled", false);
+        if (args.length >= 6) {
+            builder.put("cluster.name", args[2])
+                .put("node.name", args[3])
+                .putList("discovery.seed_hosts", List.of(args[4].split(",")))
+                .putList("cluster.initial_master_nodes", List.of(args[5].split(",")));
+        } else {
+            builder.put("cluster.name", "signpost")
+                .put("node.name", "signpost-1")
+                .put("discovery.type", "single-node");
+        }
+        Settings settings = builder.build();
         LogConfigurator.configureWithoutConfig(settings);
         Node node = new SignpostNode(new Environment(settings, config));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -66,7 +77,7 @@ public class SignpostNode extends Node {
             }
         }));
         node.start();
-        System.out.println("Elasticsearch node started on 127.0.0.1:" + httpPort);
+        System.out.println("Elasticsearch node " + settings.get("node.name") + " started on 127.0.0.1:" + httpPort);
         Thread.currentThread().join();
     }
 }
