@@ -43,7 +43,7 @@ def find(request, *, for_link_workers: bool = False, action_providers=()):
     if results is not None and not (show_filters or applied or form.cleaned_data.get("needs")):
         # The filters are closed: open them with the page (one tap, no JavaScript needed).
         filters_href = f"?{results_query}&show=filters#filters"
-    return render(
+    response = render(
         request,
         "search/find.html",
         {
@@ -66,6 +66,10 @@ def find(request, *, for_link_workers: bool = False, action_providers=()):
             "searched_near_location": form.is_bound and not form.data.get("postcode") and form.location is not None,
         },
     )
+    if results is not None:
+        # As the API says it: for operators and the load test, who answered (the engine or the fallback).
+        response["X-Search-Backend"] = results.backend
+    return response
 
 
 def _outside_area_is_not_an_error(form) -> None:

@@ -59,6 +59,9 @@ class Person(HttpUser):
         with self.client.request(method, path, name=name, headers=headers, catch_response=True, **kwargs) as response:
             if response.status_code not in expect:
                 response.failure(f"HTTP {response.status_code} (expected {'/'.join(map(str, expect))}) at {path}")
+            elif response.headers.get("X-Search-Backend", "elasticsearch") != "elasticsearch":
+                # The stack searches with Elasticsearch: an answer from the database fallback is a lost search.
+                response.failure(f"answered by the {response.headers['X-Search-Backend']} fallback, not Elasticsearch, at {path}")
             return response
 
 

@@ -49,6 +49,7 @@ def test_the_page_says_results_may_be_less_complete(client, settings, activities
     settings.SIGNPOST_SEARCH = elasticsearch_settings("nowhere", url=f"http://127.0.0.1:{_unused_port()}")
     response = client.get("/find/", {"postcode": "BH15 1AB", "radius_miles": 10})
     assert response.status_code == 200
+    assert response["X-Search-Backend"] == "database"  # what operators and the load test read
     page = BeautifulSoup(response.content, "html.parser")
     assert "Results may be less complete" in page.select_one(".signpost-degraded").get_text()
     assert [a.get_text(strip=True) for a in page.select(".nhsuk-card__heading a")] == ["Quay walk", "Minster lunch club"]

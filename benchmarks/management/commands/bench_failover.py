@@ -28,6 +28,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from pages.setup import ensure_site
 
+from benchmarks import es_cluster
 from benchmarks.management.commands.bench_search import Command as SearchBenchmark
 from benchmarks.management.commands.bench_search import _free_port, _percentile
 from benchmarks.search import generate_directory, query_mix
@@ -35,7 +36,6 @@ from directory.models import ActivityPage, NeedTerm
 from search.backends.elasticsearch import ElasticsearchSearchBackend
 
 ROOT = Path(settings.BASE_DIR)
-CLUSTER = ROOT / "scripts/elasticsearch-cluster.sh"
 
 
 class Command(BaseCommand):
@@ -64,12 +64,12 @@ class Command(BaseCommand):
             "elasticsearch_nodes": urls,
         }
         self.stdout.write("Starting the two-node Elasticsearch cluster…")
-        subprocess.run([str(CLUSTER)], env=env, check=True, timeout=300)
+        es_cluster.start(options["ports"])
         try:
             report.update(self._run(urls, options, env))
         finally:
             if not options["keep_cluster"]:
-                subprocess.run([str(CLUSTER), "stop"], check=False, env=env, timeout=120)
+                es_cluster.stop(options["ports"])
         report["machine"]["load_average_at_end"] = os.getloadavg()
         out = ROOT / options["out"]
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -97,11 +97,8 @@ class Command(BaseCommand):
         documents = backend.rebuild()
         health = backend.client.cluster.health(index=index, wait_for_status="green", timeout="60s")
         shards = backend.client.cat.shards(index=index, format="json")
-        master = backend.client.cat.master(format="json")[0]["node"]
-        nodes = {row["name"]: int(row["http_address"].rsplit(":", 1)[1])
-                 for row in backend.client.cat.nodes(format="json", h="name,http_address")}
-        stop_name = master if options["stop"] == "master" else next(name for name in nodes if name != master)
-        stop_port = nodes[stop_name]
+        master = es_cluster.master(urls[0])
+        stop_name, stop_port = es_cluster.node_to_stop(urls[0], options["stop"])
 
         port = _free_port()
         server_env = {
@@ -143,7 +140,7 @@ class Command(BaseCommand):
             def stopper():
                 time.sleep(stop_after)
                 events["stop_requested_s"] = time.perf_counter() - started
-                subprocess.run([str(CLUSTER), "stop", str(stop_port)], check=False, env=env, timeout=120, capture_output=True)
+                es_cluster.stop(options["ports"], stop_port)
                 events["stopped_s"] = time.perf_counter() - started
 
             threads = [threading.Thread(target=client, args=(n,)) for n in range(options["clients"])]

@@ -36,6 +36,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -43,6 +44,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from benchmarks import es_cluster
 from benchmarks.load.helpers import percentile
 
 P95_GOAL_MS = 500
@@ -82,6 +84,12 @@ class Command(BaseCommand):
         parser.add_argument("--link-workers", type=int, default=40, help="Link worker accounts (one per simulated link worker).")
         parser.add_argument("--referrals-per-worker", type=int, default=6, help="Contacted referrals each link worker can refer (topped up each run).")
         parser.add_argument("--provider-links", type=int, default=60, help="Referrals sent to providers in setup (their emails carry the links).")
+        parser.add_argument("--cluster", action="store_true", default=env("BENCH_LOAD_CLUSTER", "") not in ("", "0", "false"),
+                            help="Run against two Elasticsearch nodes forming one cluster (scripts/elasticsearch-cluster.sh, one "
+                                 "replica per shard) and at least two task workers, and stop one node during the first step.")
+        parser.add_argument("--cluster-ports", default=env("ES_CLUSTER_PORTS", "9201,9202"), help="The cluster's HTTP ports.")
+        parser.add_argument("--stop-node-after", type=float, default=None,
+                            help="With --cluster: seconds into the first step to stop the elected master (default: half the step).")
         parser.add_argument("--keep-going", action="store_true", help="Run every step even after one misses the p95 goal.")
         parser.add_argument("--out", default=env("BENCH_OUT", "benchmarks/results/load.json"))
         parser.add_argument("--prepare-only", action="store_true", help="(internal) Prepare the data in this process and stop.")
@@ -90,13 +98,19 @@ class Command(BaseCommand):
         if options["prepare_only"]:
             return self._prepare(options)
         self.children: list[subprocess.Popen] = []
+        self.cluster_started = False
+        self.node_stopper: threading.Timer | None = None
         # Ctrl-C, a kill or a closed terminal: stop what was started (a background job may start with SIGINT ignored).
         stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
         previous = {number: signal.signal(number, _raise_exit) for number in stopping}
         try:
             self._run(options)
         finally:
+            if self.node_stopper is not None:
+                self.node_stopper.cancel()
             self._stop_children()
+            if self.cluster_started:
+                es_cluster.stop(options["cluster_ports"])
             for number, handler in previous.items():
                 signal.signal(number, handler)
 
@@ -111,6 +125,13 @@ class Command(BaseCommand):
         port = options["port"] or _free_port()
         host = f"http://127.0.0.1:{port}"
         started = time.time()
+        if options["cluster"]:
+            self.stdout.write("Starting the two-node Elasticsearch cluster …")
+            self.cluster_started = True
+            es_cluster.start(options["cluster_ports"])
+            os.environ["ELASTICSEARCH_URL"] = ",".join(es_cluster.urls(options["cluster_ports"]))
+            os.environ["SEARCH_REPLICAS"] = "1"
+            options["workers"] = max(2, options["workers"])
         env = self._environment(options, host)
         self._create_database(options["database_url"])
 
@@ -157,8 +178,12 @@ class Command(BaseCommand):
             "step_seconds": options["step_seconds"],
             "steps": [],
         }
+        if options["cluster"]:
+            report["stopped_node"] = self._stop_node_later(options)
         for users in steps:
             self.stdout.write(f"Step: {users} users for {options['step_seconds']} s …")
+            if self.node_stopper is not None and not self.node_stopper.is_alive():
+                self.node_stopper.start()
             step = self._locust_step(users, options["step_seconds"], host, env)
             step["load_average_after"] = os.getloadavg()
             report["steps"].append(step)
@@ -181,6 +206,22 @@ class Command(BaseCommand):
         out.write_text(json.dumps(report, indent=2) + "\n")
         self._print(report)
         self.stdout.write(f"Written to {out}")
+
+    def _stop_node_later(self, options) -> dict:
+        """Stop the elected master part-way through the first step: no search may be lost (each is
+        checked to come from Elasticsearch, not the database fallback, in the locustfile)."""
+        url = es_cluster.urls(options["cluster_ports"])[0]
+        name, port = es_cluster.node_to_stop(url, "master")
+        after = options["stop_node_after"] if options["stop_node_after"] is not None else options["step_seconds"] / 2
+        stopped = {"name": name, "port": port, "was_master": True, "seconds_into_first_step": after}
+
+        def stop():
+            es_cluster.stop(options["cluster_ports"], port)
+            stopped["stopped"] = True
+            self.stdout.write(f"  stopped Elasticsearch node {name} (port {port}, the elected master)")
+
+        self.node_stopper = threading.Timer(after, stop)
+        return stopped
 
     def _environment(self, options, host: str) -> dict:
         env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
@@ -287,6 +328,12 @@ class Command(BaseCommand):
         for step in report["steps"]:
             for failure in step["errors"]:
                 w(f"  {step['users']} users: {failure['occurrences']} × {failure['method']} {failure['name']}: {failure['error']}")
+        if "stopped_node" in report:
+            node = report["stopped_node"]
+            lost = sum(f["occurrences"] for step in report["steps"] for f in step["errors"] if "fallback" in f["error"])
+            w(f"Two Elasticsearch nodes; {node['name']} (the elected master) stopped {node['seconds_into_first_step']:.0f} s into "
+              f"the first step{'' if node.get('stopped') else ' (NOT stopped: the step ended first)'}: "
+              f"searches answered by the database fallback: {lost} — no search lost: {'met' if lost == 0 and node.get('stopped') else 'not met'}")
         if report["worker_log_errors"]:
             w(f"Errors in the server and worker logs: {len(report['worker_log_errors'])} (first: {report['worker_log_errors'][0]})")
 
