@@ -22,9 +22,12 @@ class Command(BaseCommand):
 
         parser.add_argument("--keep", action="store_true",
                             help="Commit the generated data instead of rolling it back: only for a throwaway database.")
+        parser.add_argument("--only", default="", help="Only the measures whose name contains this (e.g. dashboard).")
+        parser.add_argument("--existing", action="store_true",
+                            help="Measure the data an earlier --keep run left (no generating; --referrals only picks the goal).")
 
-    def handle(self, *args, referrals, runs, activities, keep, **options):
-        result = run(referrals=referrals, runs=runs, activities=activities, keep=keep,
+    def handle(self, *args, referrals, runs, activities, keep, existing, only, **options):
+        result = run(referrals=referrals, runs=runs, activities=activities, keep=keep, existing=existing, only=only,
                      log=lambda line: self.stderr.write(line))
         for line in result.lines():
             self.stdout.write(line)
