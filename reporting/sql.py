@@ -97,7 +97,7 @@ def _local_day_of_hour(hour: int) -> date:
     return datetime.fromtimestamp(hour * 3600, tz=LONDON).date()
 
 
-def _rows(queryset, template: str) -> list[tuple]:
+def select_over(queryset, template: str) -> list[tuple]:
     """``template`` (with ``{inner}`` for the queryset's SQL) run with the queryset's parameters."""
     # No ordering inside (a model's default ordering would sort rows only to be added up).
     inner, params = queryset.order_by().query.sql_with_params()
@@ -113,7 +113,7 @@ def middle_values(values, column: str = "v") -> tuple[int, list]:
     Exact on both databases (row numbers over the sorted values, no interpolation in SQL), so the
     median is computed from the same numbers as before."""
     v = connections[values.db].ops.quote_name(column)
-    rows = _rows(values, f"SELECT v, n FROM (SELECT s.{v} AS v, ROW_NUMBER() OVER (ORDER BY s.{v}) AS r, "
+    rows = select_over(values, f"SELECT v, n FROM (SELECT s.{v} AS v, ROW_NUMBER() OVER (ORDER BY s.{v}) AS r, "
                          f"COUNT(*) OVER () AS n FROM ({{inner}}) s WHERE s.{v} IS NOT NULL) t "
                          "WHERE r = (n + 1) / 2 OR r = (n + 2) / 2 ORDER BY r")
     return (rows[0][1] if rows else 0), [row[0] for row in rows]
@@ -123,7 +123,7 @@ def counts_of(values, column: str = "v") -> dict:
     """How many rows of ``values`` (a one-column ``values_list`` of ``column``, e.g. a count per
     person) have each value."""
     v = connections[values.db].ops.quote_name(column)
-    return dict(_rows(values, f"SELECT s.{v}, COUNT(*) FROM ({{inner}}) s GROUP BY s.{v}"))
+    return dict(select_over(values, f"SELECT s.{v}, COUNT(*) FROM ({{inner}}) s GROUP BY s.{v}"))
 
 
 def one_pass(rows, sums: dict[str, str], middle_of: str | None = None) -> tuple[dict[str, int], int, list]:
@@ -134,7 +134,7 @@ def one_pass(rows, sums: dict[str, str], middle_of: str | None = None) -> tuple[
     instead of one query each."""
     middle = middle_of or "NULL"
     totals = ", ".join(f"SUM({sql}) AS {name}" for name, sql in sums.items())
-    row = _rows(rows, f"SELECT {totals}, MAX(t.m_), MIN(CASE WHEN t.r_ = (t.m_ + 1) / 2 THEN t.{middle} END), "
+    row = select_over(rows, f"SELECT {totals}, MAX(t.m_), MIN(CASE WHEN t.r_ = (t.m_ + 1) / 2 THEN t.{middle} END), "
                       f"MAX(CASE WHEN t.r_ = (t.m_ + 2) / 2 THEN t.{middle} END) FROM ("
                       f"SELECT s.*, ROW_NUMBER() OVER (ORDER BY s.{middle} IS NULL, s.{middle}) AS r_, "
                       f"COUNT(s.{middle}) OVER () AS m_ FROM ({{inner}}) s) t" if middle_of else
