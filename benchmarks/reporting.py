@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.db import connection, transaction
 from django.test import RequestFactory
@@ -112,12 +113,13 @@ class _Rollback(Exception):
     pass
 
 
-def run(*, referrals: int = 100_000, runs: int = 3, activities: int = 200, keep: bool = False, log=print) -> BenchResult:
+def run(*, referrals: int = 100_000, runs: int = 3, activities: int = 200, keep: bool = False, existing: bool = False,
+        only: str = "", log=print) -> BenchResult:
     result = None
     try:
         with transaction.atomic():
             started = time.perf_counter()
-            world = generate(referrals=referrals, activities=activities, log=log)
+            world = existing_world() if existing else generate(referrals=referrals, activities=activities, log=log)
             generated_in = time.perf_counter() - started
             # The planner's statistics, as a live database keeps them (autovacuum cannot see rows
             # in this uncommitted transaction; without them PostgreSQL picks nested loops over
@@ -125,10 +127,11 @@ def run(*, referrals: int = 100_000, runs: int = 3, activities: int = 200, keep:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
             log(f"Generated in {generated_in:.1f} s; measuring ({runs} runs each)")
-            timings, memory, cohort = measure(world, runs=runs)
+            timings, memory, cohort = measure(world, runs=runs, only=only)
             result = BenchResult(referrals, generated_in, cohort, timings, memory,
                                  f"{connection.vendor} ({connection.settings_dict['NAME']}), "
-                                 + ("data kept (--keep)" if keep else "inside a transaction, rolled back at the end"))
+                                 + ("data kept (--keep)" if keep else "earlier --keep run's data (--existing)" if existing
+                                    else "inside a transaction, rolled back at the end"))
             if not keep:
                 raise _Rollback
     except _Rollback:
@@ -146,6 +149,14 @@ class World:
     triage: object
     start: date
     end: date
+
+
+def existing_world() -> World:
+    """The world an earlier ``--keep`` run generated, to measure again without generating it again."""
+    commissioner = get_user_model().objects.get(username="bench-commissioner")
+    triage = get_user_model().objects.get(username="bench-triage")
+    year_start, end = preset_period("last_12_months", today=timezone.localdate())
+    return World(service=None, commissioner=commissioner, triage=triage, start=year_start, end=end)
 
 
 def generate(*, referrals: int, activities: int, log=print) -> World:
@@ -355,7 +366,7 @@ def _activities(rng, *, needs, wanted: int, log) -> tuple[list[int], list[tuple[
 # Measuring ---------------------------------------------------------------------------------
 
 
-def measure(world: World, *, runs: int) -> tuple[list[Timing], dict[str, float], int]:
+def measure(world: World, *, runs: int, only: str = "") -> tuple[list[Timing], dict[str, float], int]:
     actor = actor_for_user(world.commissioner)
     referrals = reportable_referrals(actor)
     filters = ReportFilter(start=world.start, end=world.end)
@@ -399,17 +410,20 @@ def measure(world: World, *, runs: int) -> tuple[list[Timing], dict[str, float],
 
     cohort = filters.apply(referrals).count()
     dashboard()  # warm caches (the working-days calendar, templates) and store the closed year's figures
-    timings = [
-        _timed("build_report (a year)", runs, lambda: build_report(referrals=referrals, filters=filters)),
-        _timed("gaps_in_provision (a year)", runs, lambda: gaps_in_provision(referrals=referrals, filters=filters)),
-        _timed("dashboard page, first render (a year, computed)", runs, dashboard_computed),
-        _timed("dashboard page, to date (this month: live)", runs, dashboard_open),
-        _timed("dashboard page, rendered (a year)", runs, dashboard),
-        _timed("export: all sections, CSV", runs, lambda: export("all", "csv")),
-        _timed("export: all sections, XLSX", runs, lambda: export("all", "xlsx")),
-        _timed("export: referral extract, CSV", runs, lambda: export("extract", "csv")),
-        _timed("export: referral extract, XLSX", runs, lambda: export("extract", "xlsx")),
+    measures = [
+        ("build_report (a year)", lambda: build_report(referrals=referrals, filters=filters)),
+        ("gaps_in_provision (a year)", lambda: gaps_in_provision(referrals=referrals, filters=filters)),
+        ("dashboard page, first render (a year, computed)", dashboard_computed),
+        ("dashboard page, to date (this month: live)", dashboard_open),
+        ("dashboard page, rendered (a year)", dashboard),
+        ("export: all sections, CSV", lambda: export("all", "csv")),
+        ("export: all sections, XLSX", lambda: export("all", "xlsx")),
+        ("export: referral extract, CSV", lambda: export("extract", "csv")),
+        ("export: referral extract, XLSX", lambda: export("extract", "xlsx")),
     ]
+    timings = [_timed(name, runs, action) for name, action in measures if not only or only in name]
+    if only:
+        return timings, {}, cohort
     memory = {
         "dashboard": _peak_mb(dashboard),
         "extract XLSX": _peak_mb(lambda: export("extract", "xlsx")),

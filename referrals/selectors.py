@@ -478,6 +478,12 @@ def with_care_plan_started(*, before: datetime) -> Exists:
     return Exists(CarePlan.objects.filter(referral=OuterRef("pk"), created_at__lt=before))
 
 
+def referrals_with_care_plan_started(*, before: datetime) -> QuerySet:
+    """The ids of referrals with a care and support plan started before ``before`` (a subquery for
+    ``pk__in``: one hashed look-up, where ``with_care_plan_started`` is a look-up per referral)."""
+    return CarePlan.objects.filter(created_at__lt=before).values("referral_id")
+
+
 def goals_of(referral_ids) -> QuerySet:
     """The goals on the care and support plans of the referrals with these ids."""
     return Goal.objects.filter(plan__referral_id__in=referral_ids)

@@ -69,16 +69,32 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Min, Q, QuerySet, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from directory import selectors as directory
 from referrals import selectors
-from referrals.choices import ConnectionKind, DischargeReason, GoalStatus, NotEligibleReason, Source, WellbeingStage
+from referrals.choices import (
+    ConnectionKind,
+    DischargeReason,
+    GoalStatus,
+    NotEligibleReason,
+    Source,
+    WellbeingStage,
+)
 from referrals.choices import ConnectionStatus as C
 from referrals.working_days import LONDON, add_working_days
 from reporting.scope import ReportFilter, local_midnight
-from reporting.sql import EpochMillis, bucket, top_level_need
+from reporting.sql import (
+    EpochMillis,
+    bucket,
+    counts_of,
+    local_day,
+    middle_values,
+    one_pass,
+    top_level_need,
+)
 
 MILLIS_PER_HOUR = 3_600_000
 MILLIS_PER_DAY = 86_400_000
@@ -304,14 +320,21 @@ def contact_deadline_millis(received_millis: int) -> int:
     The reports check tens of thousands of contacts: the usual case is a whole number of days
     after receipt (or the due day's midnight), worked out once per day of receipt; only
     deadlines across a change of the clocks take the exact, slower route."""
-    day = datetime.fromtimestamp(received_millis / 1000, tz=LONDON).date()
-    shift, at_midnight = _deadline_on(day, settings.SIGNPOST_REFERRALS["CONTACT_WITHIN_WORKING_DAYS"])
+    # Every moment in one UTC hour falls on the same local date (UK clocks change on the hour).
+    shift, at_midnight = _deadline_in_hour(received_millis // MILLIS_PER_HOUR,
+                                           settings.SIGNPOST_REFERRALS["CONTACT_WITHIN_WORKING_DAYS"])
     if at_midnight is not None:
         return at_midnight
     if shift is not None:
         return received_millis + shift
     received = datetime.fromtimestamp(received_millis / 1000, tz=dt_timezone.utc)
     return round(contact_deadline(received).timestamp() * 1000)
+
+
+@lru_cache(maxsize=32_768)
+def _deadline_in_hour(hour: int, working_days: int) -> tuple[int | None, int | None]:
+    """``_deadline_on`` for the local date of a UTC hour (hours since 1970)."""
+    return _deadline_on(local_day(hour * MILLIS_PER_HOUR), working_days)
 
 
 @lru_cache(maxsize=4096)
@@ -381,10 +404,12 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
 
     hours_to_contact = []
     moments = base.filter(contacted_at__lt=end).values_list(EpochMillis("received_at"), EpochMillis("contacted_at"))
+    within = 0
     for received, contacted_at in moments:
         hours_to_contact.append((contacted_at - received) / MILLIS_PER_HOUR)
         if contacted_at <= contact_deadline_millis(received):
-            report.contacted_within_target += 1
+            within += 1
+    report.contacted_within_target = within
 
     # The cohort's connections that this reader counts (a provider: only its own).
     counted = filters.counted_connections(selectors.connections_of(base.values("pk"), connections))
@@ -396,7 +421,9 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
     def ended_as(status):
         return Q(status=status, ended_at__lt=end)
 
-    totals = counted.aggregate(
+    # Every connection figure in one pass: a row per person (their connections counted by what came
+    # of them, and their earliest booked first session), added up in the database.
+    per_person = counted.values("referral_id").order_by().annotate(
         made=Count("pk", filter=made), activities=Count("pk", filter=activity),
         signposts=Count("pk", filter=made & Q(kind=ConnectionKind.SIGNPOST)),
         sent=Count("pk", filter=Q(sent_to_provider_at__lt=end)),
@@ -405,38 +432,36 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
         did_not_attend=Count("pk", filter=missed), cancelled=Count("pk", filter=ended_as(C.CANCELLED)),
         withdrawn=Count("pk", filter=ended_as(C.WITHDRAWN)), took_up=Count("pk", filter=ended_as(C.TOOK_UP)),
         did_not_take_up=Count("pk", filter=ended_as(C.DID_NOT_TAKE_UP)),
-        people_connected=Count("referral_id", distinct=True, filter=made),
-        people_with_activity=Count("referral_id", distinct=True, filter=activity),
-        people_booked=Count("referral_id", distinct=True, filter=booked),
-        people_attended=Count("referral_id", distinct=True, filter=attended),
+        to_session=Min(EpochMillis("first_session_at") - EpochMillis("referral__received_at"),
+                       filter=made & booked & Q(first_session_at__isnull=False)),
     )
+    person_has = lambda column: f"CASE WHEN {column} > 0 THEN 1 ELSE 0 END"
+    bands = {f"band_{index}": f"CASE WHEN made >= {max(low, 1)}" + ("" if high is None else f" AND made <= {int(high)}")
+             + " THEN 1 ELSE 0 END" for index, (low, high, _label) in enumerate(CONNECTION_BANDS)}
+    totals, _count, middle = one_pass(per_person, {
+        **{name: name for name in ConnectionCounts.__dataclass_fields__},
+        "people_connected": person_has("made"), "people_with_activity": person_has("activities"),
+        "people_booked": person_has("booked"), "people_attended": person_has("attended"), **bands,
+    }, middle_of="to_session")
     report.connections = ConnectionCounts(**{name: totals[name] for name in ConnectionCounts.__dataclass_fields__})
     report.people_with_activity = totals["people_with_activity"]
     report.attendance_recorded = totals["attended"] + totals["did_not_attend"]
     report.did_not_attend = totals["did_not_attend"]
-
-    # Per person: how many connections, and the earliest booked first session (one row per person connected).
-    per_person = Counter()
-    days_to_session = []
-    for number, to_session in (
-        counted.filter(made).values("referral_id").order_by()
-        .annotate(n=Count("pk"), to_session=Min(EpochMillis("first_session_at") - EpochMillis("referral__received_at"),
-                                                filter=booked & Q(first_session_at__isnull=False)))
-        .values_list("n", "to_session")
-    ):
-        per_person[number] += 1
-        if to_session is not None:
-            days_to_session.append(to_session / MILLIS_PER_DAY)
-    per_person[0] = report.referred - sum(per_person.values())
-    report.connections_per_person = _banded(per_person, CONNECTION_BANDS)
+    # People by how many connections were made for them (those with none are the rest of the referred).
+    report.connections_per_person = [
+        (label, totals[f"band_{index}"] + (report.referred - totals["people_connected"] if low == 0 else 0))
+        for index, (low, _high, label) in enumerate(CONNECTION_BANDS)
+    ]
+    days_to_session = [millis / MILLIS_PER_DAY for millis in middle]
 
     # The provider's answer, per connection.
-    hours_to_response = [
-        millis / MILLIS_PER_HOUR
-        for millis in counted.filter(sent_to_provider_at__lt=end, provider_responded_at__lt=end)
+    responses, middle = middle_values(
+        counted.filter(sent_to_provider_at__lt=end, provider_responded_at__lt=end)
         .exclude(provider_responded_at__lt=F("sent_to_provider_at"))
-        .values_list(EpochMillis("provider_responded_at") - EpochMillis("sent_to_provider_at"), flat=True)
-    ]
+        .annotate(response=EpochMillis("provider_responded_at") - EpochMillis("sent_to_provider_at"))
+        .values_list("response"), "response"
+    )
+    hours_to_response = [millis / MILLIS_PER_HOUR for millis in middle]
 
     report.self_referrals = by_source.get(Source.SELF, 0)
     report.by_source = {source: by_source.get(source, 0) for source in Source.values}
@@ -463,7 +488,7 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
     ]
     report.median_hours_to_contact = _median(hours_to_contact)
     report.median_days_to_first_session = _median(days_to_session)
-    report.provider_responses = len(hours_to_response)
+    report.provider_responses = responses
     report.median_hours_to_provider_response = _median(hours_to_response)
 
     tops = top_level_needs()
@@ -478,30 +503,37 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
 def _discharged(report: Report, discharged: QuerySet, end: datetime) -> None:
     """The discharge, contact, plan and goal figures of the people discharged in the period."""
     base = selectors.referrals_among(discharged) if discharged.query.distinct else discharged
-    reasons: Counter = Counter()
-    weeks: Counter = Counter()
-    lengths = []
-    for reason, millis, contacted, has_plan in base.values_list(
-        "discharge_reason", EpochMillis("discharged_at") - EpochMillis("received_at"),
-        ExpressionWrapper(Q(contacted_at__isnull=False), output_field=BooleanField()),
-        selectors.with_care_plan_started(before=end),
-    ):
-        reasons[reason] += 1
-        lengths.append(max(millis, 0) / MILLIS_PER_WEEK)
-        weeks[max(millis, 0) // MILLIS_PER_WEEK] += 1
-        if contacted:
-            report.discharged_after_contact += 1
-            report.with_plan += bool(has_plan)
-    report.discharged = sum(reasons.values())
-    report.discharge_reasons = [(label, reasons.get(value, 0)) for value, label in DischargeReason.choices]
-    report.weeks_to_discharge = _banded(weeks, WEEK_BANDS)
+    # Counted in the database in one pass: by reason, by whole weeks, after first contact and with a
+    # plan, and the middle one or two exact lengths for the median.
+    contacted = Q(contacted_at__isnull=False)
+    flag = lambda condition: Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+    rows = base.annotate(
+        length=Greatest(EpochMillis("discharged_at") - EpochMillis("received_at"), Value(0)),
+        after_contact=flag(contacted),
+        with_plan=flag(contacted & Q(pk__in=selectors.referrals_with_care_plan_started(before=end))),
+        **{f"reason_{index}": flag(Q(discharge_reason=value))
+           for index, (value, _label) in enumerate(DischargeReason.choices)},
+    ).values("length", "after_contact", "with_plan", *(f"reason_{index}" for index in range(len(DischargeReason.choices))))
+    weeks = {f"weeks_{index}": f"CASE WHEN length >= {int(low) * MILLIS_PER_WEEK}"
+             + ("" if high is None else f" AND length < {(int(high) + 1) * MILLIS_PER_WEEK}") + " THEN 1 ELSE 0 END"
+             for index, (low, high, _label) in enumerate(WEEK_BANDS)}
+    totals, _count, middle = one_pass(rows, {
+        "discharged": "1", "after_contact": "after_contact", "with_plan": "with_plan", **weeks,
+        **{f"reason_{index}": f"reason_{index}" for index in range(len(DischargeReason.choices))},
+    }, middle_of="length")
+    report.discharged = totals["discharged"]
+    report.discharged_after_contact = totals["after_contact"]
+    report.with_plan = totals["with_plan"]
+    report.discharge_reasons = [(label, totals[f"reason_{index}"])
+                                for index, (_value, label) in enumerate(DischargeReason.choices)]
+    report.weeks_to_discharge = [(label, totals[f"weeks_{index}"]) for index, (_l, _h, label) in enumerate(WEEK_BANDS)]
     # The median of exact lengths (not of whole weeks), in weeks.
-    report.median_weeks_to_discharge = _median(lengths)
+    report.median_weeks_to_discharge = _median(millis / MILLIS_PER_WEEK for millis in middle)
 
-    held: Counter = Counter(
+    held: Counter = Counter(counts_of(
         selectors.held_contacts(base.values("pk"), before=end).values("referral_id").order_by()
-        .annotate(n=Count("pk")).values_list("n", flat=True)
-    )
+        .annotate(n=Count("pk")).values_list("n"), "n"
+    ))
     held[0] += report.discharged - sum(held.values())
     report.held_contacts = _banded(held, CONTACT_BANDS)
     report.median_held_contacts = _median_of_counts(held)

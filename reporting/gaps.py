@@ -17,13 +17,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from directory import selectors as directory
 from referrals import selectors
 from reporting.figures import top_level_needs
 from reporting.scope import ReportFilter
-from reporting.sql import PostcodeDistrict, top_level_need
+from reporting.sql import PostcodeDistrict, select_over, top_level_need
 
 EARTH_RADIUS_MILES = 3958.8
 
@@ -58,24 +58,23 @@ def gaps_demand(*, referrals: QuerySet, filters: ReportFilter) -> tuple[dict[tup
     top-level need, and referrals naming a need per postcode (where each district's demand is)."""
     cohort = filters.apply(referrals)
     tops = top_level_needs()
-    # Demand is counted in the database: referrals per district and top-level need.
-    demand: dict[tuple[str, int], int] = {
-        (row["district"], row["top"]): row["n"]
-        for row in selectors.referral_needs(cohort.values("pk"))
-        .annotate(district=PostcodeDistrict("referral__resident__postcode"), top=top_level_need("needterm_id", tops))
-        .values("district", "top")
-        .annotate(n=Count("referral_id", distinct=True))
-        .order_by()
-        if row["district"] and row["top"] is not None
-    }
+    # Counted in the database, in one query over the cohort's (referral, postcode, top-level need)
+    # rows: referrals per district and need, and referrals naming a need per postcode.
+    needs = (
+        selectors.referral_needs(cohort.values("pk"))
+        .annotate(postcode=F("referral__resident__postcode"), district=PostcodeDistrict("referral__resident__postcode"),
+                  top=top_level_need("needterm_id", tops))
+        .values("referral_id", "postcode", "district", "top")
+        .distinct()
+    )
+    rows = select_over(needs, "WITH x AS ({inner}) "
+                              "SELECT 1, x.district, x.top, COUNT(*) FROM x GROUP BY x.district, x.top "
+                              "UNION ALL SELECT 2, x.postcode, NULL, COUNT(DISTINCT x.referral_id) FROM x "
+                              "WHERE x.postcode <> '' GROUP BY x.postcode")
+    demand = {(district, top): n for kind, district, top, n in rows if kind == 1 and district and top is not None}
     if not demand:
         return {}, {}
-    with_needs = (
-        selectors.referrals_among(cohort)
-        .filter(selectors.naming_a_need())
-        .exclude(resident__postcode="")
-    )
-    return demand, dict(with_needs.values_list("resident__postcode").annotate(n=Count("pk")).order_by())
+    return demand, {postcode: n for kind, postcode, _top, n in rows if kind == 2}
 
 
 def gaps_from(demand: dict[tuple[str, int], int], at_postcode: dict[str, int]) -> list[AreaNeed]:
