@@ -6,7 +6,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 FRONTEND := site/static/nhsuk/.built
 
-.PHONY: frontend demo test test-sqlite test-postgres test-elasticsearch elasticsearch bench-search bench-oruk bench-import bench-pages bench-reporting venv lint format clean lock
+.PHONY: frontend demo test test-sqlite test-postgres test-elasticsearch elasticsearch bench-search bench-oruk bench-import bench-pages bench-reporting bench-load bench-failover venv lint format clean lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,13 +84,38 @@ BENCH_PAGES_DB := sqlite:///var/bench-pages.sqlite3
 BENCH_REPORTING_DB ?= sqlite:///$(CURDIR)/var/bench-reporting.sqlite3
 ## Reporting benchmark: 100,000 generated referrals over two years (rolled back afterwards) on a
 ## scratch database (SQLite by default; BENCH_REPORTING_DB=postgres://... for PostgreSQL).
+## BENCH_REPORTING_ARGS="--keep" keeps the generated data in that (throwaway) database;
+## "--existing --only dashboard" measures it again without generating.
 bench-reporting: export DATABASE_URL = $(BENCH_REPORTING_DB)
 bench-reporting: export DEBUG = false
 bench-reporting: $(STAMP)
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py setup_site -v 0
-	$(BIN)/python manage.py bench_reporting --referrals $(or $(BENCH_REFERRALS),100000)
+	$(BIN)/python manage.py bench_reporting --referrals $(or $(BENCH_REFERRALS),100000) $(BENCH_REPORTING_ARGS)
+
+## Load test: the production stack on this machine (gunicorn with the production settings over plain
+## HTTP, PostgreSQL, Elasticsearch at ELASTICSEARCH_URL, BENCH_LOAD_WORKERS task workers) on the demo
+## directory (plus BENCH_N generated activities), driven by Locust in steps of BENCH_LOAD_STEPS users
+## (default 5,10,20,40,80) for BENCH_LOAD_SECONDS each (default 60); benchmarks/results/load.json.
+## BENCH_LOAD_CLUSTER=1: against two Elasticsearch nodes (one replica per shard) and two workers,
+## stopping the elected master half-way through the first step; no search may fall back.
+bench-load: export DEBUG = false
+bench-load: $(STAMP) $(FRONTEND)
+	scripts/postgres.sh
+	scripts/elasticsearch.sh
+	$(BIN)/python manage.py bench_load --database-url $(BENCH_DB)/signpost_load
+
+## Failover: two Elasticsearch nodes forming one cluster (scripts/elasticsearch-cluster.sh, HTTP 9201/9202,
+## one replica per shard); searches through the API while one node (the elected master) stops: every
+## answer must come from Elasticsearch, not the database fallback. Written to benchmarks/results/failover.json.
+bench-failover: export DEBUG = false
+bench-failover: $(STAMP)
+	scripts/postgres.sh
+	$(BIN)/python -c "import psycopg; c = psycopg.connect('$(BENCH_DB)/postgres', autocommit=True); \
+	  c.execute(\"SELECT 1 FROM pg_database WHERE datname = 'signpost_failover'\").fetchone() or c.execute('CREATE DATABASE signpost_failover')"
+	DATABASE_URL=$(BENCH_DB)/signpost_failover $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=$(BENCH_DB)/signpost_failover $(BIN)/python manage.py bench_failover
 
 bench-pages: export DATABASE_URL = $(BENCH_PAGES_DB)
 bench-pages: export DEBUG = false

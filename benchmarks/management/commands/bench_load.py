@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import secrets
 import signal
 import socket
@@ -199,7 +200,7 @@ class Command(BaseCommand):
             if under else None
         )
         report["errors_total"] = sum(s["failures"] for s in report["steps"])
-        report["worker_log_errors"] = _log_errors(logs)
+        report["worker_log_errors"], report["searches_retried_on_another_node"] = _log_errors(logs)
         report["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         out = Path(options["out"])
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -333,6 +334,7 @@ class Command(BaseCommand):
             lost = sum(f["occurrences"] for step in report["steps"] for f in step["errors"] if "fallback" in f["error"])
             w(f"Two Elasticsearch nodes; {node['name']} (the elected master) stopped {node['seconds_into_first_step']:.0f} s into "
               f"the first step{'' if node.get('stopped') else ' (NOT stopped: the step ended first)'}: "
+              f"{report['searches_retried_on_another_node']} requests retried on the other node; "
               f"searches answered by the database fallback: {lost} — no search lost: {'met' if lost == 0 and node.get('stopped') else 'not met'}")
         if report["worker_log_errors"]:
             w(f"Errors in the server and worker logs: {len(report['worker_log_errors'])} (first: {report['worker_log_errors'][0]})")
@@ -452,13 +454,26 @@ def _failures(path: Path) -> list[dict]:
                 for row in csv.DictReader(handle)]
 
 
-def _log_errors(logs: Path) -> list[str]:
-    found = []
+def _log_errors(logs: Path) -> tuple[list[str], int]:
+    """Errors in the server and worker logs, and how many searches the Elasticsearch client retried on
+    another node (each logged with the failed attempt's traceback, which is not an error here)."""
+    found, retries = [], 0
     for log in sorted(logs.glob("*.log")):
+        retrying = False
         for line in log.read_text(errors="replace").splitlines():
+            if "Retrying request after failure" in line:
+                retrying, retries = True, retries + 1
+                continue
+            if retrying and (not line.strip() or line[0].isspace() or line.startswith(("Traceback", "The above exception"))
+                             or _EXCEPTION_LINE.match(line)):
+                continue
+            retrying = False
             if "Traceback" in line or " ERROR " in line or "[CRITICAL]" in line:
                 found.append(f"{log.name}: {line.strip()[:300]}")
-    return found
+    return found, retries
+
+
+_EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception)\b")
 
 
 def _static_stale() -> bool:
