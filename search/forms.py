@@ -13,7 +13,7 @@ from directory.choices import HowToJoin, Weekday
 from directory.coverage import OUTSIDE_AREA, uncovered_district
 from directory.geocoding import GeocodingError, PostcodeNotFound, locate_postcode
 from directory.postcodes import normalise_postcode
-from directory.models import NeedTerm
+from search.backends.base import Taxonomy
 from search.types import (
     MAX_PAGE_SIZE,
     MAX_RADIUS_MILES,
@@ -63,6 +63,20 @@ class ListField(forms.MultipleChoiceField):
                 if part:
                     values.append(self.aliases.get(part.lower(), part))
         return values
+
+
+class NeedsField(ListField):
+    """Needs by slug, id or ORUK id, checked against the taxonomy of this search.
+
+    Not a list of choices: a form is built for every search, and Django copies and
+    normalises a field's choices for every form (hundreds here, three names a term)."""
+
+    def __init__(self, *args, term_ids: dict[str, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.term_ids = term_ids
+
+    def valid_value(self, value):
+        return str(value) in self.term_ids
 
 
 class _FlagCheckbox(forms.CheckboxInput):
@@ -145,13 +159,11 @@ class SearchForm(forms.Form):
         self.default_page_size = default_page_size
         self.location = None
         self.outside_area: str | None = None  # the district, for a postcode Signpost does not cover
-        terms = list(NeedTerm.objects.order_by("name").values_list("pk", "slug", "name", "oruk_id"))
+        taxonomy = Taxonomy.load()
         # A need is named by its slug, its id, or its Open Referral UK taxonomy term id.
-        self._term_ids = {}
-        for pk, slug, _, oruk_id in terms:
-            self._term_ids.update({slug: pk, str(pk): pk, oruk_id: pk})
-        self.fields["needs"] = ListField(label="What would help?", choices=[(key, key) for key in self._term_ids])
-        self.need_choices = [(slug, name) for _, slug, name, _ in terms]
+        self._term_ids = taxonomy.term_ids
+        self.fields["needs"] = NeedsField(label="What would help?", term_ids=self._term_ids)
+        self.need_choices = list(taxonomy.choices)
         # A location (latitude and longitude) serves instead of a postcode.
         self.fields["postcode"].required = require_location and not (data and data.get("latitude") and data.get("longitude"))
 
