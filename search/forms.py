@@ -44,7 +44,23 @@ RADIUS_CHOICES = [(1, "1 mile"), (3, "3 miles"), (5, "5 miles"), (10, "10 miles"
 JOIN_CHOICES = [("self", "I can join without a referral"), *HowToJoin.choices]
 
 
-class ListField(forms.MultipleChoiceField):
+class _SharedChoices:
+    """A form is built for every search, and Django deep-copies each field's choices for each
+    form (their labels are lazy translations, costly to copy): the choices are fixed, so every
+    form's copy of the field shares them (assigning new choices to one form's field still
+    affects that form only)."""
+
+    def __deepcopy__(self, memo):
+        result = forms.Field.__deepcopy__(self, memo)
+        result._choices = self._choices
+        return result
+
+
+class ChoiceField(_SharedChoices, forms.ChoiceField):
+    pass
+
+
+class ListField(_SharedChoices, forms.MultipleChoiceField):
     """Multiple values, repeated or comma-separated; an unknown value names itself."""
 
     widget = forms.CheckboxSelectMultiple
@@ -136,7 +152,7 @@ class SearchForm(forms.Form):
     age = forms.IntegerField(label="Age", required=False, min_value=MIN_AGE, max_value=MAX_AGE, widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
     join = ListField(label="How to join", choices=JOIN_CHOICES)
     capacity = FlagField(label="Places")
-    sort = forms.ChoiceField(label="Sort by", required=False, choices=[(s.value, s.label) for s in Sort])
+    sort = ChoiceField(label="Sort by", required=False, choices=[(s.value, s.label) for s in Sort])
     page = PageField(required=False, widget=forms.HiddenInput)
     page_size = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE, widget=forms.HiddenInput)
 
