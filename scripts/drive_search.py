@@ -13,13 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from benchmarks.management.commands.bench_search import Command  # noqa: E402
-from benchmarks.search import query_mix  # noqa: E402
-from directory.models import ActivityPage, NeedTerm  # noqa: E402
+from benchmarks.management.commands.bench_search import Command
+from benchmarks.search import query_mix
+from directory.models import ActivityPage, NeedTerm
 
 requests = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 postcodes = list(

@@ -161,6 +161,7 @@ def build_documents(activities: list[ActivityPage]) -> list[dict]:
                     "organisation": organisation.title if organisation else "",
                     "needs": [term_id for term_id, _, _ in needs.get(activity.pk, [])],
                     "is_free": activity.is_free,
+                    "price": activity.price,
                     "how_to_join": activity.how_to_join,
                     "delivery": [mode.value for mode in DeliveryMode if getattr(activity, mode.field)],
                     "capacity_per_session": activity.capacity_per_session,

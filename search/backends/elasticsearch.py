@@ -244,9 +244,9 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             "how_to_join": tuple(FacetCount(v, label, joins.get(v, 0)) for v, label in HowToJoin.choices),
             "accessibility": tuple(FacetCount(f.value, f.label, access.get(f.value, 0)) for f in Accessibility),
         }
-        if all(stored.values()):
+        if all(hit and "price" in hit for hit in stored.values()):
             hits = hits_from_documents(query, ids, stored, taxonomy=taxonomy, highlights=highlights)
-        else:  # an index from before hits were stored, until it is rebuilt
+        else:  # an index from before hits (with their price) were stored, until it is rebuilt
             hits = hydrate(query, ids, taxonomy=taxonomy, highlights=highlights)
         return SearchResults(
             query=query, hits=tuple(hits), total=found["total"]["value"], facets=facets, backend=self.name, took_ms=response["took"]

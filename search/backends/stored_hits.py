@@ -152,6 +152,7 @@ def hit_from_document(query: SearchQuery, activity_id: int, stored: dict, *, tax
         ),
         needs=tuple(sorted(needs, key=lambda n: n.name)),
         is_free=stored["is_free"],
+        price=stored["price"],
         how_to_join=stored["how_to_join"],
         delivery=tuple(stored["delivery"]),
         capacity_per_session=stored["capacity_per_session"],
