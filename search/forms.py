@@ -13,7 +13,7 @@ from directory.choices import HowToJoin, Weekday
 from directory.coverage import OUTSIDE_AREA, uncovered_district
 from directory.geocoding import GeocodingError, PostcodeNotFound, locate_postcode
 from directory.postcodes import normalise_postcode
-from directory.models import NeedTerm
+from search.backends.base import Taxonomy
 from search.types import (
     MAX_PAGE_SIZE,
     MAX_RADIUS_MILES,
@@ -44,7 +44,23 @@ RADIUS_CHOICES = [(1, "1 mile"), (3, "3 miles"), (5, "5 miles"), (10, "10 miles"
 JOIN_CHOICES = [("self", "I can join without a referral"), *HowToJoin.choices]
 
 
-class ListField(forms.MultipleChoiceField):
+class _SharedChoices:
+    """A form is built for every search, and Django deep-copies each field's choices for each
+    form (their labels are lazy translations, costly to copy): the choices are fixed, so every
+    form's copy of the field shares them (assigning new choices to one form's field still
+    affects that form only)."""
+
+    def __deepcopy__(self, memo):
+        result = forms.Field.__deepcopy__(self, memo)
+        result._choices = self._choices
+        return result
+
+
+class ChoiceField(_SharedChoices, forms.ChoiceField):
+    pass
+
+
+class ListField(_SharedChoices, forms.MultipleChoiceField):
     """Multiple values, repeated or comma-separated; an unknown value names itself."""
 
     widget = forms.CheckboxSelectMultiple
@@ -63,6 +79,20 @@ class ListField(forms.MultipleChoiceField):
                 if part:
                     values.append(self.aliases.get(part.lower(), part))
         return values
+
+
+class NeedsField(ListField):
+    """Needs by slug, id or ORUK id, checked against the taxonomy of this search.
+
+    Not a list of choices: a form is built for every search, and Django copies and
+    normalises a field's choices for every form (hundreds here, three names a term)."""
+
+    def __init__(self, *args, term_ids: dict[str, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.term_ids = term_ids
+
+    def valid_value(self, value):
+        return str(value) in self.term_ids
 
 
 class _FlagCheckbox(forms.CheckboxInput):
@@ -122,7 +152,7 @@ class SearchForm(forms.Form):
     age = forms.IntegerField(label="Age", required=False, min_value=MIN_AGE, max_value=MAX_AGE, widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
     join = ListField(label="How to join", choices=JOIN_CHOICES)
     capacity = FlagField(label="Places")
-    sort = forms.ChoiceField(label="Sort by", required=False, choices=[(s.value, s.label) for s in Sort])
+    sort = ChoiceField(label="Sort by", required=False, choices=[(s.value, s.label) for s in Sort])
     page = PageField(required=False, widget=forms.HiddenInput)
     page_size = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE, widget=forms.HiddenInput)
 
@@ -145,13 +175,11 @@ class SearchForm(forms.Form):
         self.default_page_size = default_page_size
         self.location = None
         self.outside_area: str | None = None  # the district, for a postcode Signpost does not cover
-        terms = list(NeedTerm.objects.order_by("name").values_list("pk", "slug", "name", "oruk_id"))
+        taxonomy = Taxonomy.load()
         # A need is named by its slug, its id, or its Open Referral UK taxonomy term id.
-        self._term_ids = {}
-        for pk, slug, _, oruk_id in terms:
-            self._term_ids.update({slug: pk, str(pk): pk, oruk_id: pk})
-        self.fields["needs"] = ListField(label="What would help?", choices=[(key, key) for key in self._term_ids])
-        self.need_choices = [(slug, name) for _, slug, name, _ in terms]
+        self._term_ids = taxonomy.term_ids
+        self.fields["needs"] = NeedsField(label="What would help?", term_ids=self._term_ids)
+        self.need_choices = list(taxonomy.choices)
         # A location (latitude and longitude) serves instead of a postcode.
         self.fields["postcode"].required = require_location and not (data and data.get("latitude") and data.get("longitude"))
 

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from directory.models import NeedTerm
@@ -117,23 +118,55 @@ def query_words(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Taxonomy:
-    """The needs vocabulary, loaded once per search: names, synonyms and the tree."""
+    """The needs vocabulary: names, synonyms and the tree, and how a search names a term.
+
+    ``Taxonomy.load()`` reads the terms in one query on every search and rebuilds the
+    vocabulary only when what it read differs from the last vocabulary this process built
+    (see ``load``): an edit in any process shows on the next search, and the work of
+    turning the terms into forms' choices and phrase lists is done once per edit.
+    """
 
     names: dict[int, str]
     slugs: dict[int, str]
     parents: dict[int, int | None]
     phrases: dict[int, tuple[str, ...]]  # each term's name and synonyms, lower-cased
+    # A need as a search names it: by its slug, its id, or its Open Referral UK term id.
+    term_ids: dict[str, int] = field(default_factory=dict)
+    # (slug, name) by name: what a search form offers.
+    choices: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def load(cls) -> Taxonomy:
-        names, slugs, parents, phrases = {}, {}, {}, {}
-        for term_id, name, slug, parent_id, synonyms in NeedTerm.objects.values_list(
-            "pk", "name", "slug", "parent_id", "synonyms"
-        ):
+        """The vocabulary as the database holds it now.
+
+        Always one query (the terms are few): the rows are compared with those the cached
+        vocabulary was built from, so a term added, edited or deleted by any process, by
+        any means (admin, import, ``bulk_create``, ``QuerySet.update``), shows on the next
+        search. Within one request the read is made once (the form and the backend share
+        it), unless a term is saved or deleted in this process meanwhile.
+        """
+        global _built
+        memo = _request_memo.__dict__.get("taxonomy", _NOT_IN_REQUEST)
+        if isinstance(memo, Taxonomy):
+            return memo
+        rows = tuple(NeedTerm.objects.order_by("name", "pk").values_list("pk", "name", "slug", "parent_id", "synonyms", "oruk_id"))
+        cached = _built
+        if cached is None or cached[0] != rows:
+            cached = _built = (rows, cls._from_rows(rows))  # one assignment: threads see the old or the new pair
+        if memo is not _NOT_IN_REQUEST:
+            _request_memo.taxonomy = cached[1]
+        return cached[1]
+
+    @classmethod
+    def _from_rows(cls, rows) -> Taxonomy:
+        names, slugs, parents, phrases, term_ids = {}, {}, {}, {}, {}
+        for term_id, name, slug, parent_id, synonyms, oruk_id in rows:
             names[term_id], slugs[term_id], parents[term_id] = name, slug, parent_id
             words = [name.lower()] + [s.strip().lower() for s in synonyms.split(",") if s.strip()]
             phrases[term_id] = tuple(words)
-        return cls(names, slugs, parents, phrases)
+            term_ids.update({slug: term_id, str(term_id): term_id, oruk_id: term_id})
+        choices = tuple((slugs[t], names[t]) for t in names)  # the rows come by name, as the database sorts
+        return cls(names, slugs, parents, phrases, term_ids, choices)
 
     @cached_property
     def _phrase_words(self) -> dict[int, tuple[str, ...]]:
@@ -182,6 +215,29 @@ def _words_of_phrases(phrases: tuple[tuple[int, tuple[str, ...]], ...]) -> dict[
         term_id: tuple(w for w in (" ".join(x for x in _WORD.findall(p) if x not in STOP_WORDS) for p in term_phrases) if w)
         for term_id, term_phrases in phrases
     }
+
+
+# The last vocabulary this process built, with the rows it was built from.
+_built: tuple[tuple, Taxonomy] | None = None
+# Per thread: inside a request, the vocabulary read for it (None until read); outside, unset.
+_request_memo = threading.local()
+_NOT_IN_REQUEST = object()
+
+
+def taxonomy_request_started(**kwargs) -> None:
+    """A request begins (``request_started``): its first search reads the terms."""
+    _request_memo.taxonomy = None
+
+
+def taxonomy_request_finished(**kwargs) -> None:
+    """A request ends (``request_finished``): reads outside requests go to the database."""
+    _request_memo.__dict__.pop("taxonomy", None)
+
+
+def taxonomy_changed(**kwargs) -> None:
+    """A term was saved or deleted in this process: the request's next search reads again."""
+    if "taxonomy" in _request_memo.__dict__:
+        _request_memo.taxonomy = None
 
 
 class BaseSearchBackend:

@@ -18,7 +18,6 @@ import time
 
 from django.utils import timezone
 from elasticsearch import ApiError, Elasticsearch, TransportError
-from elasticsearch.dsl import Q, Search
 from elasticsearch.helpers import BulkIndexError, streaming_bulk
 from tqdm import tqdm
 
@@ -73,44 +72,49 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         self._search_client = self.client.options(request_timeout=self.timeout)
 
     # -- searching ------------------------------------------------------------------------
-    def _session_filter(self, query: SearchQuery) -> list:
+    # The request body is built as plain dicts (the query DSL the engine reads): building it
+    # with elasticsearch-dsl's objects cost more per search than the engine took to answer.
+    def _session_filter(self, query: SearchQuery) -> list[dict]:
         today = timezone.localdate().isoformat()
-        clauses = [Q("bool", should=[~Q("exists", field="sessions.valid_to"), Q("range", sessions__valid_to={"gte": today})])]
+        clauses = [{"bool": {"should": [
+            {"bool": {"must_not": [{"exists": {"field": "sessions.valid_to"}}]}},
+            {"range": {"sessions.valid_to": {"gte": today}}},
+        ]}}]
         if query.location is not None:
-            clauses.append(Q("geo_distance", distance=f"{query.radius_miles}mi", distance_type="arc",
-                             sessions__location={"lat": query.location.latitude, "lon": query.location.longitude}))
+            clauses.append({"geo_distance": {"distance": f"{query.radius_miles}mi", "distance_type": "arc",
+                                             "sessions.location": {"lat": query.location.latitude, "lon": query.location.longitude}}})
         if query.weekdays:
-            clauses.append(Q("terms", sessions__weekday=sorted(query.weekdays)))
+            clauses.append({"terms": {"sessions.weekday": sorted(query.weekdays)}})
         if query.times_of_day:
             windows = []
             for period in query.times_of_day:
                 bounds = {"gte": period.starts_from.hour * 60 + period.starts_from.minute}
                 if period.starts_before is not None:
                     bounds["lt"] = period.starts_before.hour * 60 + period.starts_before.minute
-                windows.append(Q("range", sessions__start_minute=bounds))
-            clauses.append(Q("bool", should=windows, minimum_should_match=1))
+                windows.append({"range": {"sessions.start_minute": bounds}})
+            clauses.append({"bool": {"should": windows, "minimum_should_match": 1}})
         for feature in query.accessibility:
-            clauses.append(Q("term", **{f"sessions.{feature.value}": True}))
+            clauses.append({"term": {f"sessions.{feature.value}": True}})
         return clauses
 
-    def _activity_filter(self, query: SearchQuery, taxonomy: Taxonomy) -> list:
-        clauses = [Q("range", last_reviewed={"gt": hidden_cutoff().isoformat()})]
+    def _activity_filter(self, query: SearchQuery, taxonomy: Taxonomy) -> list[dict]:
+        clauses = [{"range": {"last_reviewed": {"gt": hidden_cutoff().isoformat()}}}]
         if query.needs:
-            clauses.append(Q("terms", needs=sorted(taxonomy.with_descendants(query.needs))))
+            clauses.append({"terms": {"needs": sorted(taxonomy.with_descendants(query.needs))}})
         if query.free_only:
-            clauses.append(Q("term", is_free=True))
+            clauses.append({"term": {"is_free": True}})
         if query.delivery:
-            clauses.append(Q("terms", delivery=sorted(mode.value for mode in query.delivery)))
+            clauses.append({"terms": {"delivery": sorted(mode.value for mode in query.delivery)}})
         if query.age is not None:
-            clauses.append(~Q("range", min_age={"gt": query.age}))
-            clauses.append(~Q("range", max_age={"lt": query.age}))
+            clauses.append({"bool": {"must_not": [{"range": {"min_age": {"gt": query.age}}}]}})
+            clauses.append({"bool": {"must_not": [{"range": {"max_age": {"lt": query.age}}}]}})
         if query.how_to_join:
-            clauses.append(Q("terms", how_to_join=sorted(query.how_to_join)))
+            clauses.append({"terms": {"how_to_join": sorted(query.how_to_join)}})
         if query.has_capacity:
-            clauses.append(Q("term", has_capacity=True))
+            clauses.append({"term": {"has_capacity": True}})
         return clauses
 
-    def _text_query(self, query: SearchQuery, taxonomy: Taxonomy, prefix: str = "", need_terms: set[int] | None = None):
+    def _text_query(self, query: SearchQuery, taxonomy: Taxonomy, prefix: str = "", need_terms: set[int] | None = None) -> dict | None:
         """Relevance: exact and stemmed words with synonyms, plus misspellings at a lower weight."""
         words = " ".join(query_words(query.text))
         if need_terms is None:
@@ -120,21 +124,23 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         fields = [f"{prefix}{name}^{boost:g}" for name, boost in TEXT_FIELDS.items()]
         should = []
         if words:
-            should.append(Q("multi_match", query=words, fields=fields, type="most_fields"))
+            should.append({"multi_match": {"query": words, "fields": fields, "type": "most_fields"}})
             # Misspellings: only in the short fields people name things by (fuzzy matching over
             # long descriptions costs more than it finds), and without the synonym graph.
             fuzzy_fields = [f"{prefix}{name}^{TEXT_FIELDS[name]:g}" for name in ("title", "needs_text", "summary")]
-            should.append(Q("multi_match", query=words, fields=fuzzy_fields, fuzziness="AUTO", prefix_length=1,
-                            max_expansions=10, analyzer=ENGLISH, boost=0.5))
+            should.append({"multi_match": {"query": words, "fields": fuzzy_fields, "fuzziness": "AUTO", "prefix_length": 1,
+                                           "max_expansions": 10, "analyzer": ENGLISH, "boost": 0.5}})
         if need_terms and not prefix:
-            should.append(Q("constant_score", filter=Q("terms", needs=sorted(need_terms)), boost=0.5))
+            should.append({"constant_score": {"filter": {"terms": {"needs": sorted(need_terms)}}, "boost": 0.5}})
         elif need_terms:
-            should.append(Q("constant_score", filter=Q("match", **{f"{prefix}needs_text": " ".join(taxonomy.names[t] for t in need_terms)}), boost=0.5))
-        return Q("bool", should=should, minimum_should_match=1)
+            names = " ".join(taxonomy.names[t] for t in need_terms)
+            should.append({"constant_score": {"filter": {"match": {f"{prefix}needs_text": names}}, "boost": 0.5}})
+        return {"bool": {"should": should, "minimum_should_match": 1}}
 
-    def _build(self, query: SearchQuery, taxonomy: Taxonomy) -> Search:
-        search = Search(using=self._search_client, index=self.index).extra(track_total_hits=True)
-        search = search.filter(Q("bool", filter=self._activity_filter(query, taxonomy)))
+    def _build(self, query: SearchQuery, taxonomy: Taxonomy) -> dict:
+        """The search request's body."""
+        filters = [{"bool": {"filter": self._activity_filter(query, taxonomy)}}]
+        must = []
         need_terms = taxonomy.terms_matching(query.text) if query.text else set()
         text = self._text_query(query, taxonomy, need_terms=need_terms)
         session_filter = self._session_filter(query)
@@ -144,65 +150,75 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             if ranked_by_text and query.location is not None:
                 # relevance × 0.5 ** (distance / half distance), for the best qualifying session.
                 nested_text = self._text_query(query, taxonomy, prefix="sessions.", need_terms=need_terms)
-                scored = Q(
-                    "function_score",
-                    query=Q("bool", must=[nested_text], filter=session_filter),
-                    functions=[{"exp": {"sessions.location": {
+                scored = {"function_score": {
+                    "query": {"bool": {"must": [nested_text], "filter": session_filter}},
+                    "functions": [{"exp": {"sessions.location": {
                         "origin": {"lat": query.location.latitude, "lon": query.location.longitude},
                         "scale": f"{half_distance_miles(query.radius_miles)}mi", "offset": "0mi", "decay": 0.5,
                     }}}],
-                    boost_mode="multiply",
-                )
-                search = search.query(Q("nested", path="sessions", score_mode="max", query=scored))
+                    "boost_mode": "multiply",
+                }}
+                must.append({"nested": {"path": "sessions", "score_mode": "max", "query": scored}})
             else:
-                search = search.filter(Q("nested", path="sessions", query=Q("bool", filter=session_filter)))
+                filters.append({"nested": {"path": "sessions", "query": {"bool": {"filter": session_filter}}}})
                 if text is not None:
-                    search = search.query(text)
+                    must.append(text)
         elif text is not None:
-            search = search.query(text)
+            must.append(text)
 
         nearest = []
         if query.location is not None:
             nearest = [{"_geo_distance": {
                 "sessions.location": {"lat": query.location.latitude, "lon": query.location.longitude},
                 "order": "asc", "unit": "mi", "distance_type": "arc", "mode": "min",
-                "nested": {"path": "sessions", "filter": Q("bool", filter=session_filter).to_dict()},
+                "nested": {"path": "sessions", "filter": {"bool": {"filter": session_filter}}},
             }}]
         tail = [*nearest, {"title.sort": "asc"}, {"id": "asc"}]
         if query.sort == Sort.SOONEST:
             now = timezone.localtime()
             now_minute = now.weekday() * 1440 + now.hour * 60 + now.minute
-            later_this_week = Q("bool", filter=[*session_filter, Q("range", sessions__week_minute={"gte": now_minute})])
+            later_this_week = {"bool": {"filter": [*session_filter, {"range": {"sessions.week_minute": {"gte": now_minute}}}]}}
             sort = [
                 {"sessions.week_minute": {"order": "asc", "mode": "min", "missing": "_last",
-                                          "nested": {"path": "sessions", "filter": later_this_week.to_dict()}}},
+                                          "nested": {"path": "sessions", "filter": later_this_week}}},
                 {"sessions.week_minute": {"order": "asc", "mode": "min", "missing": "_last",
-                                          "nested": {"path": "sessions", "filter": Q("bool", filter=session_filter).to_dict()}}},
+                                          "nested": {"path": "sessions", "filter": {"bool": {"filter": session_filter}}}}},
                 *tail,
             ]
         elif ranked_by_text:
             sort = [{"_score": "desc"}, *tail]
         else:
             sort = tail
-        search = search.sort(*sort).source(["hit"])[query.offset : query.offset + query.page_size]
+        body = {
+            "query": {"bool": {"filter": filters, **({"must": must} if must else {})}},
+            "sort": sort,
+            "_source": ["hit"],
+            "from": query.offset,
+            "size": query.page_size,
+            "track_total_hits": True,
+            "aggs": {
+                "needs": {"terms": {"field": "needs", "size": 200}},
+                "days": {"terms": {"field": "days", "size": 7}},
+                "cost": {"terms": {"field": "is_free", "size": 2}},
+                "delivery": {"terms": {"field": "delivery", "size": len(DeliveryMode)}},
+                "how_to_join": {"terms": {"field": "how_to_join", "size": len(HowToJoin.values)}},
+                "access": {"terms": {"field": "access", "size": len(Accessibility)}},
+            },
+        }
         if text is not None:
-            search = search.highlight(*[name for name in ("summary", "description")], fragment_size=160,
-                                      number_of_fragments=1, pre_tags=["<mark>"], post_tags=["</mark>"])
-            search = search.highlight_options(encoder="html", highlight_query=text.to_dict())
-        search.aggs.bucket("needs", "terms", field="needs", size=200)
-        search.aggs.bucket("days", "terms", field="days", size=7)
-        search.aggs.bucket("cost", "terms", field="is_free", size=2)
-        search.aggs.bucket("delivery", "terms", field="delivery", size=len(DeliveryMode))
-        search.aggs.bucket("how_to_join", "terms", field="how_to_join", size=len(HowToJoin.values))
-        search.aggs.bucket("access", "terms", field="access", size=len(Accessibility))
-        return search
+            body["highlight"] = {
+                "fields": {name: {} for name in ("summary", "description")},
+                "fragment_size": 160, "number_of_fragments": 1, "pre_tags": ["<mark>"], "post_tags": ["</mark>"],
+                "encoder": "html", "highlight_query": text,
+            }
+        return body
 
     def search(self, query: SearchQuery) -> SearchResults:
         taxonomy = Taxonomy.load()
-        search = self._build(query, taxonomy)
+        body = self._build(query, taxonomy)
         try:
             # The raw response, trimmed by filter_path: no per-hit wrapper objects to build.
-            response = self._search_client.search(index=self.index, body=search.to_dict(), filter_path=SEARCH_FILTER_PATH).body
+            response = self._search_client.search(index=self.index, body=body, filter_path=SEARCH_FILTER_PATH).body
         except (TransportError, ApiError) as error:
             raise SearchBackendUnavailable(str(error)) from error
         found = response.get("hits", {})
@@ -238,9 +254,9 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             "how_to_join": tuple(FacetCount(v, label, joins.get(v, 0)) for v, label in HowToJoin.choices),
             "accessibility": tuple(FacetCount(f.value, f.label, access.get(f.value, 0)) for f in Accessibility),
         }
-        if all(stored.values()):
+        if all(hit and "price" in hit for hit in stored.values()):
             hits = hits_from_documents(query, ids, stored, taxonomy=taxonomy, highlights=highlights)
-        else:  # an index from before hits were stored, until it is rebuilt
+        else:  # an index from before hits (with their price) were stored, until it is rebuilt
             hits = hydrate(query, ids, taxonomy=taxonomy, highlights=highlights)
         return SearchResults(
             query=query, hits=tuple(hits), total=found["total"]["value"], facets=facets, backend=self.name, took_ms=response["took"]

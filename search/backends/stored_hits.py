@@ -1,10 +1,10 @@
 """Turning a ranked page of index documents into the hits people see, without the directory's tables.
 
 The Elasticsearch document stores what a hit shows (``search.documents``: its ``hit``), so a
-page is rendered from the search response itself. One query (after Wagtail's read of the
-private sections) still asks the database which of the page's activities are publicly listed now, and any that are not (unpublished, paused
-or gone stale since they were indexed) are dropped: nothing unpublished is ever shown, even
-before the index has caught up.
+page is rendered from the search response itself. One query (``listed_ids``) still asks the
+database which of the page's activities are publicly listed now, and any that are not
+(unpublished, paused, made private or gone stale since they were indexed) are dropped:
+nothing unpublished is ever shown, even before the index has caught up.
 
 The hits are the same as ``hydration.hydrate`` makes from the database (the contract suite
 compares them field by field): the same qualifying sessions (the rule in ``orm.session_filter``,
@@ -18,10 +18,15 @@ import math
 from dataclasses import dataclass
 from datetime import date, time
 
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Length, Substr
 from django.utils import timezone
+from wagtail.models import PageViewRestriction
 
+from directory.choices import ActivityStatus
+from directory.models import ActivityPage
 from directory.schedules import next_occurrences
-from directory.selectors import public_activities
+from directory.selectors import hidden_cutoff
 from search.backends.base import Taxonomy, radius_of_curvature_miles
 from search.types import Accessibility, Hit, NeedSummary, NextSession, SearchQuery, VenueSummary
 
@@ -155,6 +160,24 @@ def hit_from_document(query: SearchQuery, activity_id: int, stored: dict, *, tax
     )
 
 
+def listed_ids(ids: list[int]) -> set[int]:
+    """Which of ``ids`` are publicly listed now, in one query.
+
+    The rule of ``public_activities`` (live, active, not hidden as stale, not in a private
+    section), whose ``.public()`` reads every private section first and then asks about the
+    pages: here the private sections are a subquery (a section is private when a view
+    restriction is on its page; a page is in it when the section's path begins its own, as
+    in Wagtail's ``descendant_of_q``). The contract suite proves both agree.
+    """
+    in_private_section = PageViewRestriction.objects.filter(page__path=Substr(OuterRef("path"), 1, Length("page__path")))
+    listed = (
+        ActivityPage.objects.filter(pk__in=ids, live=True, status=ActivityStatus.ACTIVE, last_reviewed__gt=hidden_cutoff())
+        .exclude(Exists(in_private_section))
+        .order_by()
+    )
+    return set(listed.values_list("pk", flat=True))
+
+
 def hits_from_documents(
     query: SearchQuery, ids: list[int], stored: dict[int, dict], *, taxonomy: Taxonomy, highlights: dict[int, str] | None = None
 ) -> list[Hit]:
@@ -162,8 +185,7 @@ def hits_from_documents(
     if not ids:
         return []
     highlights = highlights or {}
-    # The listing rule is ``public_activities`` (Wagtail reads the private sections first).
-    listed = set(public_activities().filter(pk__in=ids).order_by().values_list("pk", flat=True))
+    listed = listed_ids(ids)
     hits = []
     for activity_id in ids:
         if activity_id not in listed:

@@ -14,12 +14,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from geopy.distance import geodesic
+from wagtail.models import PageViewRestriction
 
 from directory.choices import ActivityStatus, HowToJoin
 from directory.models import ActivityPage
+from directory.selectors import public_activities
 from factories.directory import make_activity, make_need, make_organisation, make_venue
 from search.backends.base import rank_key
 from search.backends.database import DatabaseSearchBackend
+from search.backends.stored_hits import listed_ids
 from search.types import Accessibility, DeliveryMode, Location, SearchQuery, Sort, TimeOfDay
 
 # BH15 1AB, Poole: the person's home in every test.
@@ -281,6 +284,24 @@ class SearchBackendContract:
             titles = self.titles(self.search(backend, **query))
             assert not {"Quay walking group", "Chair yoga"} & set(titles), query
         assert self.titles(self.search(backend, radius_miles=3)) == ["Evening art class"]
+
+    def test_a_listing_made_private_since_it_was_indexed_is_never_shown(self, backend, directory):
+        # A view restriction on the organisation's page makes its activities private (Wagtail's
+        # private section); no index update follows it.
+        PageViewRestriction.objects.create(page=directory["organisation"], restriction_type=PageViewRestriction.LOGIN)
+        assert not public_activities().filter(pk__in=[a.pk for a in directory["activities"].values()]).exists()
+        for query in (dict(), dict(text="walking"), dict(location=None, text="yoga walking"), dict(page_size=1)):
+            assert self.titles(self.search(backend, **query)) == [], query
+
+    def test_the_one_query_listing_check_agrees_with_the_listing_rule(self, backend, directory):
+        """``listed_ids`` (the index's hits' check) is ``public_activities`` in one query."""
+        ids = list(ActivityPage.objects.values_list("pk", flat=True))
+        assert listed_ids(ids) == set(public_activities().filter(pk__in=ids).values_list("pk", flat=True))
+        restriction = PageViewRestriction.objects.create(page=directory["activities"]["quay walk"], restriction_type=PageViewRestriction.LOGIN)
+        assert directory["activities"]["quay walk"].pk not in listed_ids(ids)
+        assert listed_ids(ids) == set(public_activities().filter(pk__in=ids).values_list("pk", flat=True))
+        restriction.delete()
+        assert directory["activities"]["quay walk"].pk in listed_ids(ids)
 
     def test_a_renamed_organisation_and_venue_show_on_the_hits(self, backend, directory, django_capture_on_commit_callbacks):
         organisation, venue = directory["organisation"], directory["venues"]["quay"]
