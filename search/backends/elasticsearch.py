@@ -19,7 +19,7 @@ import time
 from django.utils import timezone
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.dsl import Q, Search
-from elasticsearch.helpers import BulkIndexError, streaming_bulk
+from elasticsearch.helpers import BulkIndexError, parallel_bulk, streaming_bulk
 from tqdm import tqdm
 
 from directory.choices import HowToJoin, Weekday
@@ -28,12 +28,18 @@ from search.analyzers import ENGLISH, analysis_settings
 from search.backends.base import BaseSearchBackend, Capabilities, SearchBackendUnavailable, Taxonomy, half_distance_miles, query_words
 from search.backends.hydration import hydrate
 from search.backends.stored_hits import hits_from_documents
-from search.documents import MAPPING_VERSION, TEXT_FIELDS, build_documents, mapping, version_now
+from search.documents import ACTIVITY_FIELDS, MAPPING_VERSION, TEXT_FIELDS, build_documents, documents_from_rows, mapping, version_now
 from search.models import PendingIndexUpdate
 from search.types import Accessibility, DeliveryMode, FacetCount, SearchQuery, SearchResults, Sort
 
 logger = logging.getLogger(__name__)
 CHUNK_SIZE = 500
+# The rebuild: activities read from the database per chunk (a few queries each), and bulk
+# requests cut by size in bytes rather than by count (documents vary with their sessions),
+# sent by two threads so the next chunk is built while Elasticsearch indexes the last.
+REBUILD_CHUNK = 2000
+BULK_BYTES = 8 * 1024 * 1024
+BULK_THREADS = 2
 # Only the parts of a search response we read: ids, what each hit shows, highlights, totals
 # and facet buckets.
 SEARCH_FILTER_PATH = [
@@ -56,6 +62,8 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         super().__init__(alias, params)
         self.index = params.get("INDEX", "signpost-activities")
         self.timeout = float(params.get("TIMEOUT", 1.5))
+        # Replicas of each shard once an index is built (none while it is filled).
+        self.replicas = int(params.get("REPLICAS", 0))
         self.client = Elasticsearch(
             params.get("URLS", ["http://127.0.0.1:9200"]), request_timeout=self.timeout, max_retries=0, retry_on_timeout=False
         )
@@ -244,8 +252,9 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         name = f"{self.index}-v{MAPPING_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 1_000_000:06d}"
         self.client.options(request_timeout=30).indices.create(
             index=name,
-            # No refreshes while the bulk load runs (rebuild turns them back on before the swap).
-            settings={"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "-1",
+            # No refreshes, replicas or per-request fsync while the bulk load runs (rebuild
+            # restores them before the swap).
+            settings={"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "-1", "translog.durability": "async",
                       "analysis": analysis_settings(Taxonomy.load().synonym_rules())},
             mappings=mapping(),
         )
@@ -295,23 +304,44 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
     def index_activity(self, activity_id: int) -> None:
         self.index_activities([activity_id])
 
-    def rebuild(self, *, progress: bool = False) -> int:
+    def _rebuild_actions(self, index: str, chunk_size: int):
+        """Index actions for every publicly listed activity, read by id in chunks of ``chunk_size``."""
+        activities = public_activities().order_by("pk")
+        last_pk = 0
+        while True:
+            rows = list(activities.filter(pk__gt=last_pk).values(*ACTIVITY_FIELDS)[:chunk_size])
+            if not rows:
+                return
+            last_pk = rows[-1]["id"]
+            version = version_now()  # taken before the chunk is read: a later edit's update wins
+            for document in documents_from_rows(rows):
+                yield {"_op_type": "index", "_index": index, "_id": document["id"], "version": version,
+                       "version_type": "external_gte", "_source": document}
+
+    def rebuild(self, *, progress: bool = False, chunk_size: int = REBUILD_CHUNK, threads: int = BULK_THREADS) -> int:
         """Fill a new index from the database and point the alias at it when complete."""
         started = timezone.now()
         new_index = self._create_index()
-        activities = public_activities().order_by("pk")
-        total = activities.count()
+        total = public_activities().count()
         written = 0
-        with tqdm(total=total, unit="activities", disable=not progress) as bar:
-            last_pk = 0
-            while True:
-                chunk = list(activities.filter(pk__gt=last_pk)[:CHUNK_SIZE])
-                if not chunk:
-                    break
-                last_pk = chunk[-1].pk
-                written += self._bulk(self._actions(chunk, [new_index], version_now()))
-                bar.update(len(chunk))
-        self.client.options(request_timeout=30).indices.put_settings(index=new_index, settings={"index": {"refresh_interval": "1s"}})
+        client = self.client.options(request_timeout=120)
+        with tqdm(total=total, unit="activities", disable=not progress, mininterval=2) as bar:
+            results = parallel_bulk(client, self._rebuild_actions(new_index, chunk_size), thread_count=threads, queue_size=threads,
+                                    chunk_size=chunk_size, max_chunk_bytes=BULK_BYTES, raise_on_error=False, raise_on_exception=True)
+            pending = 0
+            for ok, item in results:
+                if not ok and next(iter(item.values())).get("status") != 409:  # 409: a newer edit is already there
+                    raise BulkIndexError("Elasticsearch refused a document", [item])
+                written += ok
+                pending += 1
+                if pending == 1000:
+                    bar.update(pending)
+                    pending = 0
+            bar.update(pending)
+        self.client.options(request_timeout=30).indices.put_settings(
+            index=new_index,
+            settings={"index": {"refresh_interval": "1s", "number_of_replicas": self.replicas, "translog.durability": "request"}},
+        )
         self.client.options(request_timeout=60).indices.refresh(index=new_index)
         old = [name for name in self._our_indices() if name != new_index]
         actions = [{"add": {"index": new_index, "alias": self.index}}]
