@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 from django.utils import timezone
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.dsl import Q, Search
-from elasticsearch.helpers import BulkIndexError, parallel_bulk, streaming_bulk
+from elasticsearch.helpers import BulkIndexError, streaming_bulk
 from tqdm import tqdm
 
 from directory.choices import HowToJoin, Weekday
@@ -36,9 +38,12 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 500
 # The rebuild: activities read from the database per chunk (a few queries each), and bulk
 # requests cut by size in bytes rather than by count (documents vary with their sessions),
-# sent by two threads so the next chunk is built while Elasticsearch indexes the last.
+# sent by two threads so the next chunk is built while Elasticsearch indexes the last. (The
+# database is read in the caller's thread only, on its connection and in its transaction.)
 REBUILD_CHUNK = 2000
-BULK_BYTES = 8 * 1024 * 1024
+# Small enough for a node with a small heap (its circuit breaker refuses a request that would
+# not fit: 429, retried after a pause).
+BULK_BYTES = 4 * 1024 * 1024
 BULK_THREADS = 2
 # Only the parts of a search response we read: ids, what each hit shows, highlights, totals
 # and facet buckets.
@@ -304,19 +309,29 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
     def index_activity(self, activity_id: int) -> None:
         self.index_activities([activity_id])
 
-    def _rebuild_actions(self, index: str, chunk_size: int):
-        """Index actions for every publicly listed activity, read by id in chunks of ``chunk_size``."""
+    def _rebuild_chunks(self, index: str, chunk_size: int):
+        """Index actions for every publicly listed activity, a list per chunk of ``chunk_size`` read by id."""
         activities = public_activities().order_by("pk")
         last_pk = 0
         while True:
+            version = version_now()  # taken before the chunk is read: a later edit's update wins
             rows = list(activities.filter(pk__gt=last_pk).values(*ACTIVITY_FIELDS)[:chunk_size])
             if not rows:
                 return
             last_pk = rows[-1]["id"]
-            version = version_now()  # taken before the chunk is read: a later edit's update wins
-            for document in documents_from_rows(rows):
-                yield {"_op_type": "index", "_index": index, "_id": document["id"], "version": version,
-                       "version_type": "external_gte", "_source": document}
+            yield [{"_op_type": "index", "_index": index, "_id": document["id"], "version": version,
+                    "version_type": "external_gte", "_source": document} for document in documents_from_rows(rows)]
+
+    @staticmethod
+    def _send(client, actions: list[dict]) -> int:
+        """One chunk's actions, in bulk requests of at most ``BULK_BYTES`` (run in a sending thread)."""
+        written = 0
+        for ok, item in streaming_bulk(client, actions, chunk_size=len(actions), max_chunk_bytes=BULK_BYTES, raise_on_error=False,
+                                    max_retries=5, initial_backoff=1):
+            if not ok and next(iter(item.values())).get("status") != 409:  # 409: a newer edit is already there
+                raise BulkIndexError("Elasticsearch refused a document", [item])
+            written += ok
+        return written
 
     def rebuild(self, *, progress: bool = False, chunk_size: int = REBUILD_CHUNK, threads: int = BULK_THREADS) -> int:
         """Fill a new index from the database and point the alias at it when complete."""
@@ -325,19 +340,17 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         total = public_activities().count()
         written = 0
         client = self.client.options(request_timeout=120)
-        with tqdm(total=total, unit="activities", disable=not progress, mininterval=2) as bar:
-            results = parallel_bulk(client, self._rebuild_actions(new_index, chunk_size), thread_count=threads, queue_size=threads,
-                                    chunk_size=chunk_size, max_chunk_bytes=BULK_BYTES, raise_on_error=False, raise_on_exception=True)
-            pending = 0
-            for ok, item in results:
-                if not ok and next(iter(item.values())).get("status") != 409:  # 409: a newer edit is already there
-                    raise BulkIndexError("Elasticsearch refused a document", [item])
-                written += ok
-                pending += 1
-                if pending == 1000:
-                    bar.update(pending)
-                    pending = 0
-            bar.update(pending)
+        with tqdm(total=total, unit="activities", disable=not progress, mininterval=2) as bar, ThreadPoolExecutor(threads) as pool:
+            sending: deque = deque()
+            for actions in self._rebuild_chunks(new_index, chunk_size):
+                sending.append((pool.submit(self._send, client, actions), len(actions)))
+                while len(sending) > threads:  # a chunk in flight per thread while the next is built: memory stays flat
+                    future, size = sending.popleft()
+                    written += future.result()
+                    bar.update(size)
+            for future, size in sending:
+                written += future.result()
+                bar.update(size)
         self.client.options(request_timeout=30).indices.put_settings(
             index=new_index,
             settings={"index": {"refresh_interval": "1s", "number_of_replicas": self.replicas, "translog.durability": "request"}},
