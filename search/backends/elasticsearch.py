@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 from django.utils import timezone
 from elasticsearch import ApiError, Elasticsearch, TransportError
@@ -27,12 +29,21 @@ from search.analyzers import ENGLISH, analysis_settings
 from search.backends.base import BaseSearchBackend, Capabilities, SearchBackendUnavailable, Taxonomy, half_distance_miles, query_words
 from search.backends.hydration import hydrate
 from search.backends.stored_hits import hits_from_documents
-from search.documents import MAPPING_VERSION, TEXT_FIELDS, build_documents, mapping, version_now
+from search.documents import ACTIVITY_FIELDS, MAPPING_VERSION, TEXT_FIELDS, build_documents, documents_from_rows, mapping, version_now
 from search.models import PendingIndexUpdate
 from search.types import Accessibility, DeliveryMode, FacetCount, SearchQuery, SearchResults, Sort
 
 logger = logging.getLogger(__name__)
 CHUNK_SIZE = 500
+# The rebuild: activities read from the database per chunk (a few queries each), and bulk
+# requests cut by size in bytes rather than by count (documents vary with their sessions),
+# sent by two threads so the next chunk is built while Elasticsearch indexes the last. (The
+# database is read in the caller's thread only, on its connection and in its transaction.)
+REBUILD_CHUNK = 2000
+# Small enough for a node with a small heap (its circuit breaker refuses a request that would
+# not fit: 429, retried after a pause).
+BULK_BYTES = 4 * 1024 * 1024
+BULK_THREADS = 2
 # Only the parts of a search response we read: ids, what each hit shows, highlights, totals
 # and facet buckets.
 SEARCH_FILTER_PATH = [
@@ -270,8 +281,9 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         name = f"{self.index}-v{MAPPING_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 1_000_000:06d}"
         self.client.options(request_timeout=30).indices.create(
             index=name,
-            # No refreshes while the bulk load runs (rebuild turns them back on before the swap).
-            settings={"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "-1",
+            # No refreshes, replicas or per-request fsync while the bulk load runs (rebuild
+            # restores them before the swap).
+            settings={"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "-1", "translog.durability": "async",
                       "analysis": analysis_settings(Taxonomy.load().synonym_rules())},
             mappings=mapping(),
         )
@@ -321,24 +333,51 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
     def index_activity(self, activity_id: int) -> None:
         self.index_activities([activity_id])
 
-    def rebuild(self, *, progress: bool = False) -> int:
+    def _rebuild_chunks(self, index: str, chunk_size: int):
+        """Index actions for every publicly listed activity, a list per chunk of ``chunk_size`` read by id."""
+        activities = public_activities().order_by("pk")
+        last_pk = 0
+        while True:
+            version = version_now()  # taken before the chunk is read: a later edit's update wins
+            rows = list(activities.filter(pk__gt=last_pk).values(*ACTIVITY_FIELDS)[:chunk_size])
+            if not rows:
+                return
+            last_pk = rows[-1]["id"]
+            yield [{"_op_type": "index", "_index": index, "_id": document["id"], "version": version,
+                    "version_type": "external_gte", "_source": document} for document in documents_from_rows(rows)]
+
+    @staticmethod
+    def _send(client, actions: list[dict]) -> int:
+        """One chunk's actions, in bulk requests of at most ``BULK_BYTES`` (run in a sending thread)."""
+        written = 0
+        for ok, item in streaming_bulk(client, actions, chunk_size=len(actions), max_chunk_bytes=BULK_BYTES, raise_on_error=False,
+                                    max_retries=5, initial_backoff=1):
+            if not ok and next(iter(item.values())).get("status") != 409:  # 409: a newer edit is already there
+                raise BulkIndexError("Elasticsearch refused a document", [item])
+            written += ok
+        return written
+
+    def rebuild(self, *, progress: bool = False, chunk_size: int = REBUILD_CHUNK, threads: int = BULK_THREADS) -> int:
         """Fill a new index from the database and point the alias at it when complete."""
         started = timezone.now()
         new_index = self._create_index()
-        activities = public_activities().order_by("pk")
-        total = activities.count()
+        total = public_activities().count()
         written = 0
-        with tqdm(total=total, unit="activities", disable=not progress) as bar:
-            last_pk = 0
-            while True:
-                chunk = list(activities.filter(pk__gt=last_pk)[:CHUNK_SIZE])
-                if not chunk:
-                    break
-                last_pk = chunk[-1].pk
-                written += self._bulk(self._actions(chunk, [new_index], version_now()))
-                bar.update(len(chunk))
+        client = self.client.options(request_timeout=120)
+        with tqdm(total=total, unit="activities", disable=not progress, mininterval=2) as bar, ThreadPoolExecutor(threads) as pool:
+            sending: deque = deque()
+            for actions in self._rebuild_chunks(new_index, chunk_size):
+                sending.append((pool.submit(self._send, client, actions), len(actions)))
+                while len(sending) > threads:  # a chunk in flight per thread while the next is built: memory stays flat
+                    future, size = sending.popleft()
+                    written += future.result()
+                    bar.update(size)
+            for future, size in sending:
+                written += future.result()
+                bar.update(size)
         self.client.options(request_timeout=30).indices.put_settings(
-            index=new_index, settings={"index": {"refresh_interval": "1s", "number_of_replicas": self.replicas}}
+            index=new_index,
+            settings={"index": {"refresh_interval": "1s", "number_of_replicas": self.replicas, "translog.durability": "request"}},
         )
         self.client.options(request_timeout=60).indices.refresh(index=new_index)
         if self.replicas:
