@@ -4,7 +4,7 @@ What it starts (and stops again on exit, Ctrl-C or failure):
 
 - gunicorn serving ``config.wsgi`` with the production settings, through a settings module written
   to ``var/load/bench_load_settings.py`` that differs from ``config.settings.production`` only
-  where plain HTTP on the loopback needs it (``LOAD_SETTINGS`` below);
+  where plain HTTP on the loopback needs it (``benchmarks/served.py``);
 - ``--workers`` task workers (``manage.py db_worker``, the django-tasks database queue), with the
   same settings: they send the notifications (to files in ``var/load/sent-email``) and index pages;
 - on its own PostgreSQL database (``--database-url``, default ``signpost_load`` on the shared server
@@ -45,23 +45,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from benchmarks import es_cluster
+from benchmarks import es_cluster, served
 from benchmarks.load.helpers import percentile
 
 P95_GOAL_MS = 500
 ROOT = Path(settings.BASE_DIR)
 VAR = ROOT / "var" / "load"
 LOCUSTFILE = ROOT / "benchmarks" / "load" / "locustfile.py"
-SETTINGS_MODULE = "bench_load_settings"
-# The only differences from production: the benchmark speaks plain HTTP to 127.0.0.1.
-LOAD_SETTINGS = '''"""Written by `manage.py bench_load`: production, but plain HTTP on the loopback."""
-from config.settings.production import *  # noqa: F401,F403
-
-SECURE_SSL_REDIRECT = False
-SESSION_COOKIE_SECURE = False
-CSRF_COOKIE_SECURE = False
-ALLOWED_HOSTS = ["127.0.0.1"]
-'''
 # Requests not judged against the p95 goal: each simulated link worker signs in once (a slow
 # password hash by design), which the issue asks not to measure.
 NOT_JUDGED = ("sign in",)
@@ -122,7 +112,6 @@ class Command(BaseCommand):
         if not steps or min(steps) < 1:
             raise CommandError("--steps: a comma-separated list of user counts, e.g. 5,10,20.")
         VAR.mkdir(parents=True, exist_ok=True)
-        (VAR / f"{SETTINGS_MODULE}.py").write_text(LOAD_SETTINGS)
         port = options["port"] or _free_port()
         host = f"http://127.0.0.1:{port}"
         started = time.time()
@@ -152,7 +141,7 @@ class Command(BaseCommand):
         logs = VAR / "logs"
         logs.mkdir(exist_ok=True)
         self._start("gunicorn", [
-            str(Path(sys.executable).parent / "gunicorn"), "--pythonpath", f"site,{VAR}", "--bind", f"127.0.0.1:{port}",
+            str(Path(sys.executable).parent / "gunicorn"), "--pythonpath", f"site,{served.FOLDER}", "--bind", f"127.0.0.1:{port}",
             "--workers", str(options["web_workers"]), "--access-logfile", "-", "config.wsgi:application",
         ], env, logs / "gunicorn.log")
         for number in range(1, options["workers"] + 1):
@@ -225,14 +214,9 @@ class Command(BaseCommand):
         return stopped
 
     def _environment(self, options, host: str) -> dict:
-        env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
+        env = served.production_environment()
         env.update({
-            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
-            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "site"), str(VAR)]),
-            "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(50),
             "DATABASE_URL": options["database_url"],
-            # As docker-compose.yml: persistent connections per web process.
-            "DATABASE_CONN_MAX_AGE": env.get("DATABASE_CONN_MAX_AGE", "60"),
             "SEARCH_BACKEND": "search.backends.elasticsearch",
             "SEARCH_INDEX": options["index"],
             # Passed through: may name several nodes, comma-separated.

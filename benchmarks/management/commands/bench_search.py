@@ -32,6 +32,7 @@ from pages.setup import ensure_site
 from tqdm import tqdm
 from wagtail.search.backends import get_search_backend as wagtail_search_backend
 
+from benchmarks import served
 from benchmarks.search import generate_directory, query_mix
 from directory.geocoding import locate_postcode
 from directory.models import ActivityPage, ActivitySession, NeedTerm, Postcode, Venue
@@ -149,10 +150,9 @@ class Command(BaseCommand):
 
     def _drive(self, backend: str, mix: list[dict], options: dict, index: str) -> dict:
         port = _free_port()
+        # Served as production serves it (its settings over plain HTTP, persistent connections).
         env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-            "DEBUG": "false",
+            **served.production_environment(),
             "SEARCH_BACKEND": f"search.backends.{backend}",
             "SEARCH_INDEX": index,
             "SEARCH_TIMEOUT": "5",
@@ -162,8 +162,10 @@ class Command(BaseCommand):
         }
         if not env["DATABASE_URL"]:
             env.pop("DATABASE_URL")
+        # The production cache is a database table (the API's throttling counts in it).
+        subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
         server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--pythonpath", f"{ROOT},{ROOT / 'site'}",
+            [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--pythonpath", f"{ROOT},{ROOT / 'site'},{served.FOLDER}",
              "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--log-level", "warning"],
             cwd=ROOT, env=env,
         )
