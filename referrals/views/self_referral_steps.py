@@ -20,6 +20,7 @@ from django.forms.utils import ErrorDict
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from common.requests import client_ip
@@ -63,22 +64,22 @@ class Step:
 
 
 STEPS = (
-    Step(FIRST_STEP, "About you", "about_you", ("first_name", "last_name", "date_of_birth", "postcode")),
-    Step("contact", "How should we contact you?", "contact", ("preferred_contact",)),
+    Step(FIRST_STEP, _("About you"), "about_you", ("first_name", "last_name", "date_of_birth", "postcode")),
+    Step("contact", _("How should we contact you?"), "contact", ("preferred_contact",)),
     # Its one field is the chosen way's (``detail_field``).
-    Step("contact-details", "Your contact details", "contact_details", ()),
-    Step("gp", "Your GP practice", "gp", ("practice_query", "practice_choice", "gp_practice", "nhs_number")),
-    Step("help", "What would you like help with?", "help", ("needs", "what_matters")),
-    Step("taking-part", "Taking part", "taking_part", ("language", "interpreter_needed", "accessibility_needs")),
-    Step("consent", "Your consent", "consent",
+    Step("contact-details", _("Your contact details"), "contact_details", ()),
+    Step("gp", _("Your GP practice"), "gp", ("practice_query", "practice_choice", "gp_practice", "nhs_number")),
+    Step("help", _("What would you like help with?"), "help", ("needs", "what_matters")),
+    Step("taking-part", _("Taking part"), "taking_part", ("language", "interpreter_needed", "accessibility_needs")),
+    Step("consent", _("Your consent"), "consent",
          ("consent_referral", "consent_share_with_provider", "consent_share_with_gp")),
 )
 BY_SLUG = {step.slug: step for step in STEPS}
 DETAIL_TITLES = {
-    ContactRoute.EMAIL: "What is your email address?",
-    ContactRoute.TEXT: "What is your mobile phone number?",
-    ContactRoute.PHONE: "What is your phone number?",
-    ContactRoute.LETTER: "What is your address?",
+    ContactRoute.EMAIL: _("What is your email address?"),
+    ContactRoute.TEXT: _("What is your mobile phone number?"),
+    ContactRoute.PHONE: _("What is your phone number?"),
+    ContactRoute.LETTER: _("What is your address?"),
 }
 
 
