@@ -97,7 +97,7 @@ bench-reporting: $(STAMP)
 ## Load test: the production stack on this machine (gunicorn with the production settings over plain
 ## HTTP, PostgreSQL, Elasticsearch at ELASTICSEARCH_URL, BENCH_LOAD_WORKERS task workers) on the demo
 ## directory (plus BENCH_N generated activities), driven by Locust in steps of BENCH_LOAD_STEPS users
-## (default 5,10,20,40,80) for BENCH_LOAD_SECONDS each (default 60); benchmarks/results/load.json.
+## (default 10,20,40,80,160,320) for BENCH_LOAD_SECONDS each (default 60); benchmarks/results/load.json.
 ## BENCH_LOAD_CLUSTER=1: against two Elasticsearch nodes (one replica per shard) and two workers,
 ## stopping the elected master half-way through the first step; no search may fall back.
 bench-load: export DEBUG = false

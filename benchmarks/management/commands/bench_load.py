@@ -66,7 +66,7 @@ class Command(BaseCommand):
         env = os.environ.get
         parser.add_argument("--database-url", default=env("BENCH_LOAD_DB", "postgres://postgres@127.0.0.1:54329/signpost_load"))
         parser.add_argument("--index", default=env("SEARCH_INDEX", "load-signpost-activities"), help="Elasticsearch index of its own.")
-        parser.add_argument("--steps", default=env("BENCH_LOAD_STEPS", "5,10,20,40,80"), help="Simulated users per step (default 5,10,20,40,80).")
+        parser.add_argument("--steps", default=env("BENCH_LOAD_STEPS", "10,20,40,80,160,320"), help="Simulated users per step (default 10,20,40,80,160,320).")
         parser.add_argument("--step-seconds", type=int, default=int(env("BENCH_LOAD_SECONDS", "60")), help="Seconds per step (default 60).")
         parser.add_argument("--workers", type=int, default=int(env("BENCH_LOAD_WORKERS", "1")), help="Task workers (db_worker) to start (default 1).")
         parser.add_argument("--web-workers", type=int, default=int(env("BENCH_LOAD_WEB_WORKERS", "3")), help="gunicorn workers (default 3, as docker-compose).")
