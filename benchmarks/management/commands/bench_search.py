@@ -264,7 +264,8 @@ class Command(BaseCommand):
         engine's own speed, at 50,000 activities) and item 2 (at 500,000)."""
         goals = {}
         backends = report["backends"]
-        if "elasticsearch" in backends and backends["elasticsearch"]["concurrency_1"].get("engine_took_p50_ms") is not None:
+        at_50k = report["activities"] <= 50_000  # item 1 is set at 50,000 activities
+        if at_50k and "elasticsearch" in backends and backends["elasticsearch"]["concurrency_1"].get("engine_took_p50_ms") is not None:
             one = backends["elasticsearch"]["concurrency_1"]
             limit = 2 * one["engine_took_p50_ms"]
             goals["api_p50_ms_within_2x_engine_took"] = {"goal": limit, "figure": one["p50_ms"], "met": one["p50_ms"] <= limit, "item": 1}
