@@ -18,6 +18,7 @@ import time as _time
 
 from django.db.models import QuerySet
 from django.utils.html import strip_tags
+from elasticsearch.dsl import Boolean, Byte, Date, GeoPoint, Integer, Keyword, Long, Mapping, Nested, Object, Short, Text
 from wagtail.models import Page, Site
 
 from directory.models import ActivityPage, ActivitySession, OrganisationPage
@@ -41,44 +42,47 @@ TEXT_FIELDS = {
 }
 
 
-def _text(**extra):
-    return {"type": "text", "analyzer": ENGLISH, "search_analyzer": ENGLISH_WITH_SYNONYMS, **extra}
+def _text(**extra) -> Text:
+    return Text(analyzer=ENGLISH, search_analyzer=ENGLISH_WITH_SYNONYMS, **extra)
 
 
 def mapping() -> dict:
-    text_properties = {name: _text() for name in TEXT_FIELDS}
-    text_properties["title"] = _text(fields={"sort": {"type": "keyword"}})
-    session_properties = {
-        "location": {"type": "geo_point"},
-        "weekday": {"type": "byte"},
-        "start_minute": {"type": "short"},
-        "week_minute": {"type": "integer"},
-        "valid_to": {"type": "date"},
-        **{feature.value: {"type": "boolean"} for feature in Accessibility},
+    """The index's mapping (elasticsearch-dsl's field types), as the index is created with it."""
+    text_fields = {name: _text() for name in TEXT_FIELDS}
+    text_fields["title"] = _text(fields={"sort": Keyword()})
+    session_fields = {
+        "location": GeoPoint(),
+        "weekday": Byte(),
+        "start_minute": Short(),
+        "week_minute": Integer(),
+        "valid_to": Date(),
+        **{feature.value: Boolean() for feature in Accessibility},
         # A copy of the activity's text, so a nested query can score text and distance together.
         **{name: _text() for name in TEXT_FIELDS},
     }
-    return {
-        "dynamic": "strict",
-        "properties": {
-            "id": {"type": "long"},
-            **text_properties,
-            "organisation_id": {"type": "long"},
-            "needs": {"type": "long"},
-            "is_free": {"type": "boolean"},
-            "how_to_join": {"type": "keyword"},
-            "delivery": {"type": "keyword"},
-            "min_age": {"type": "short"},
-            "max_age": {"type": "short"},
-            "has_capacity": {"type": "boolean"},
-            "last_reviewed": {"type": "date"},
-            "days": {"type": "byte"},
-            "access": {"type": "keyword"},
-            "sessions": {"type": "nested", "properties": session_properties},
-            # What a hit shows: kept in _source only (never searched), read by stored_hits.
-            "hit": {"type": "object", "enabled": False},
-        },
+    fields = {
+        "id": Long(),
+        **text_fields,
+        "organisation_id": Long(),
+        "needs": Long(),
+        "is_free": Boolean(),
+        "how_to_join": Keyword(),
+        "delivery": Keyword(),
+        "min_age": Short(),
+        "max_age": Short(),
+        "has_capacity": Boolean(),
+        "last_reviewed": Date(),
+        "days": Byte(),
+        "access": Keyword(),
+        "sessions": Nested(properties=session_fields),
+        # What a hit shows: kept in _source only (never searched), read by stored_hits.
+        "hit": Object(enabled=False),
     }
+    index_mapping = Mapping()
+    index_mapping.meta("dynamic", "strict")
+    for name, field in fields.items():
+        index_mapping.field(name, field)
+    return index_mapping.to_dict()
 
 
 def version_now() -> int:
