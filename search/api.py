@@ -5,7 +5,6 @@ the API and the page can never disagree. A bad parameter is an HTTP 400 that nam
 """
 
 from django.db import connection
-from django.utils.encoding import iri_to_uri
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
@@ -181,13 +180,12 @@ class ActivitySearchApi(APIView):
         queries = _QueryCounter()
         with connection.execute_wrapper(queries):
             results = search_activities(query=query)
-        absolute = _absolute_urls(request)
         response = Response(
             {
                 "count": results.total,
                 "page": query.page,
                 "num_pages": results.num_pages,
-                "results": [_activity_output(hit, absolute) for hit in results.hits],
+                "results": [_activity_output(hit, request) for hit in results.hits],
                 "facets": {name: [{"value": f.value, "label": f.label, "count": f.count} for f in counts] for name, counts in results.facets.items()},
                 "degraded": results.degraded,
             }
@@ -203,19 +201,7 @@ class ActivitySearchApi(APIView):
 _DATETIME = serializers.DateTimeField()
 
 
-def _absolute_urls(request):
-    """``request.build_absolute_uri`` for the hits' URLs, with the scheme and host found once."""
-    origin = request.build_absolute_uri("/")[:-1]
-
-    def absolute(url: str) -> str:
-        if url.startswith("/") and not url.startswith("//") and "/./" not in url and "/../" not in url:
-            return iri_to_uri(origin + url)
-        return request.build_absolute_uri(url)
-
-    return absolute
-
-
-def _activity_output(hit, absolute) -> dict:
+def _activity_output(hit, request) -> dict:
     """What ``ActivityOutput`` gives for a hit (which the schema documents), without the
     serializer machinery: a page of hits is serialised on every request."""
     venue = hit.venue
@@ -224,7 +210,7 @@ def _activity_output(hit, absolute) -> dict:
         "id": int(hit.activity_id),
         "name": str(hit.title),
         "summary": str(hit.summary),
-        "url": absolute(hit.url) if hit.url else hit.url,
+        "url": request.build_absolute_uri(hit.url) if hit.url else hit.url,
         "organisation": {"id": hit.organisation_id, "name": hit.organisation},
         "venue": None if venue is None else {
             "id": int(venue.id),

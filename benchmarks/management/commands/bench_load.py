@@ -34,7 +34,6 @@ import platform
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -47,6 +46,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from benchmarks import es_cluster, served
 from benchmarks.load.helpers import percentile
+from benchmarks.management.commands.bench_search import _free_port
 
 P95_GOAL_MS = 500
 ROOT = Path(settings.BASE_DIR)
@@ -467,12 +467,6 @@ def _static_stale() -> bool:
     built = manifest.stat().st_mtime
     sources = [ROOT / "site" / "static", *ROOT.glob("*/static"), *ROOT.glob("site/*/static")]
     return any(f.stat().st_mtime > built for folder in sources if folder.is_dir() for f in folder.rglob("*") if f.is_file())
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_healthy(host: str, children, timeout: float = 60) -> None:
