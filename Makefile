@@ -52,11 +52,14 @@ elasticsearch:
 ## Search benchmark: BENCH_N activities (default 50,000) on PostgreSQL and Elasticsearch, through
 ## the HTTP API at concurrency 1 and 8; figures printed and written to BENCH_OUT.
 BENCH_DB := postgres://postgres@127.0.0.1:$(or $(PGPORT),54329)
+# A benchmark's own PostgreSQL database, created when missing: $(call create_bench_db,NAME)
+create_bench_db = $(BIN)/python -c "import psycopg; c = psycopg.connect('$(BENCH_DB)/postgres', autocommit=True); \
+	  c.execute(\"SELECT 1 FROM pg_database WHERE datname = '$(1)'\").fetchone() or c.execute('CREATE DATABASE $(1)')"
+bench-search: export DEBUG = false
 bench-search: $(STAMP)
 	scripts/postgres.sh
 	scripts/elasticsearch.sh
-	$(BIN)/python -c "import psycopg; c = psycopg.connect('$(BENCH_DB)/postgres', autocommit=True); \
-	  c.execute(\"SELECT 1 FROM pg_database WHERE datname = 'signpost_bench'\").fetchone() or c.execute('CREATE DATABASE signpost_bench')"
+	$(call create_bench_db,signpost_bench)
 	DATABASE_URL=$(BENCH_DB)/signpost_bench $(BIN)/python manage.py migrate --noinput -v 0
 	DATABASE_URL=$(BENCH_DB)/signpost_bench $(BIN)/python manage.py bench_search
 
@@ -66,8 +69,7 @@ bench-search: $(STAMP)
 bench-oruk: export DEBUG = false
 bench-oruk: $(STAMP)
 	scripts/postgres.sh
-	$(BIN)/python -c "import psycopg; c = psycopg.connect('$(BENCH_DB)/postgres', autocommit=True); \
-	  c.execute(\"SELECT 1 FROM pg_database WHERE datname = 'signpost_bench'\").fetchone() or c.execute('CREATE DATABASE signpost_bench')"
+	$(call create_bench_db,signpost_bench)
 	DATABASE_URL=$(BENCH_DB)/signpost_bench $(BIN)/python manage.py migrate --noinput -v 0
 	DATABASE_URL=$(BENCH_DB)/signpost_bench $(BIN)/python manage.py bench_oruk
 
@@ -112,8 +114,7 @@ bench-load: $(STAMP) $(FRONTEND)
 bench-failover: export DEBUG = false
 bench-failover: $(STAMP)
 	scripts/postgres.sh
-	$(BIN)/python -c "import psycopg; c = psycopg.connect('$(BENCH_DB)/postgres', autocommit=True); \
-	  c.execute(\"SELECT 1 FROM pg_database WHERE datname = 'signpost_failover'\").fetchone() or c.execute('CREATE DATABASE signpost_failover')"
+	$(call create_bench_db,signpost_failover)
 	DATABASE_URL=$(BENCH_DB)/signpost_failover $(BIN)/python manage.py migrate --noinput -v 0
 	DATABASE_URL=$(BENCH_DB)/signpost_failover $(BIN)/python manage.py bench_failover
 
