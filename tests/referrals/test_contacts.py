@@ -9,7 +9,12 @@ from bs4 import BeautifulSoup
 from django.core.management import call_command
 from django.utils import timezone
 
-from factories.referrals import discharge, make_referral, make_resident
+from factories.referrals import (
+    discharge,
+    make_referral,
+    make_resident,
+    received_earlier,
+)
 from referrals import contacts
 from referrals.alerts import raise_alerts
 from referrals.choices import (
@@ -45,7 +50,7 @@ def page_text(response) -> str:
 
 @pytest.fixture
 def triaged(service, triage, link_worker):
-    return make_referral(service=service, triage=triage, link_worker=link_worker, status=S.TRIAGED)
+    return received_earlier(make_referral(service=service, triage=triage, link_worker=link_worker, status=S.TRIAGED))
 
 
 @pytest.fixture
@@ -302,8 +307,8 @@ def test_discharging_as_not_contactable_needs_the_services_number_of_attempts(tr
 def test_the_referrer_is_not_told_without_consent_to_feedback(service, triage, link_worker):
     from referrals.choices import ConsentPurpose
 
-    referral = make_referral(service=service, triage=triage, link_worker=link_worker, status=S.TRIAGED,
-                             consents={ConsentPurpose.REFERRAL: True})
+    referral = received_earlier(make_referral(service=service, triage=triage, link_worker=link_worker,
+                                              status=S.TRIAGED, consents={ConsentPurpose.REFERRAL: True}))
     worker = actor_for_user(link_worker)
     for _ in range(3):
         record(referral, worker, ContactStatus.COULD_NOT_REACH)

@@ -20,6 +20,7 @@ from factories.referrals import (
     make_signpost,
     only_connection,
     provider_actor,
+    received_earlier,
 )
 from referrals import services
 from referrals.choices import SNOMED_DECLINED, SNOMED_REFERRED, Channel, NotificationKind
@@ -339,7 +340,8 @@ def test_goals_met_needs_a_review_and_an_unsent_activity_is_withdrawn_at_dischar
 def test_could_not_be_contacted_needs_the_services_attempts(service, triage, link_worker, actors):
     from referrals import contacts
 
-    referral = make_referral(service=service, triage=triage, link_worker=link_worker, status=S.TRIAGED)
+    referral = received_earlier(make_referral(service=service, triage=triage, link_worker=link_worker,
+                                              status=S.TRIAGED))
     with pytest.raises(ReferralError, match="0 of 3 so far"):
         services.referral_discharge_preview(referral=referral, actor=actors["link_worker"], reason="not_contactable")
     for hours in (72, 48, 24):

@@ -18,6 +18,7 @@ from factories.referrals import (
     make_signpost,
     make_triage,
     only_connection,
+    received_earlier,
 )
 from referrals import contacts, outcomes
 from referrals.choices import (
@@ -510,6 +511,7 @@ def test_confirming_a_summary_that_has_changed_shows_it_again(contacted, link_wo
     data = confirm_data(first)
 
     # Meanwhile something is recorded: another contact.
+    contacted = received_earlier(contacted)
     contacts.contact_record(referral=contacted, actor=actor_for_user(link_worker),
                             at=timezone.now() - timedelta(minutes=1), method=ContactMethod.PHONE,
                             status=ContactStatus.HELD, duration_minutes=10)

@@ -17,6 +17,7 @@ from factories.referrals import (
     make_resident,
     make_signpost,
     provider_actor,
+    received_earlier,
 )
 from referrals import care_plans, contacts, outcomes, safeguarding, services
 from referrals.choices import (
@@ -300,8 +301,8 @@ def episode(service, triage, link_worker, activity, other_activity, settings_ret
     safeguarding concern, and a final discharge summary."""
     resident = make_resident(service=service, first_name="Margaret", last_name="Oyelaran", postcode="BH15 1AB",
                              date_of_birth=date(1948, 3, 14), nhs_number="9434765919")
-    referral = make_referral(service=service, triage=triage, link_worker=link_worker, resident=resident,
-                             status=S.CONTACTED)
+    referral = received_earlier(make_referral(service=service, triage=triage, link_worker=link_worker,
+                                              resident=resident, status=S.CONTACTED))
     worker = actor_for_user(link_worker)
     declined = services.connection_choose_activity(referral=referral, actor=worker, activity=activity)
     declined = services.connection_send_to_provider(connection=declined, actor=worker)

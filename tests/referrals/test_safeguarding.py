@@ -13,6 +13,7 @@ from factories.referrals import (
     make_link_worker,
     make_referral,
     only_connection,
+    received_earlier,
 )
 from referrals import contacts, safeguarding
 from referrals.choices import (
@@ -175,7 +176,8 @@ def test_the_api_lists_raises_and_resolves_concerns_for_the_team(lead, sent, ser
 
 
 def test_retention_blanks_contacts_notes_and_concerns(service, triage, link_worker, activity, settings):
-    referral = make_referral(service=service, triage=triage, link_worker=link_worker, status=S.CONTACTED)
+    referral = received_earlier(make_referral(service=service, triage=triage, link_worker=link_worker,
+                                              status=S.CONTACTED))
     worker = actor_for_user(link_worker)
     contacts.contact_record(referral=referral, actor=worker, at=timezone.now() - timedelta(minutes=5),
                             method=ContactMethod.PHONE, status=ContactStatus.HELD, duration_minutes=20,
@@ -195,7 +197,8 @@ def test_retention_blanks_contacts_notes_and_concerns(service, triage, link_work
 
 
 def test_subject_access_includes_contacts_and_concerns(service, triage, link_worker, sign_in):
-    referral = make_referral(service=service, triage=triage, link_worker=link_worker, status=S.TRIAGED)
+    referral = received_earlier(make_referral(service=service, triage=triage, link_worker=link_worker,
+                                              status=S.TRIAGED))
     worker = actor_for_user(link_worker)
     contacts.contact_record(referral=referral, actor=worker, at=timezone.now() - timedelta(minutes=5),
                             method=ContactMethod.HOME_VISIT, status=ContactStatus.HELD, duration_minutes=40,
