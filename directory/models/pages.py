@@ -305,9 +305,11 @@ class ActivityPage(Page):
         indexes = [
             # The active activities' ids with their review date, in id order: counting and paging
             # through the publicly listed ones (the ORUK API's /services) reads this index alone,
-            # merged with the live pages' ids (an index on Wagtail's page table, migration 0004).
+            # merged with the live pages' ids (an index on Wagtail's page table, migrations 0004
+            # and 0006). The columns the search's own facets count ride along, so a search near a
+            # postcode reads them from the index too.
             models.Index(
-                fields=["page_ptr"], include=["last_reviewed"],
+                fields=["page_ptr"], include=["last_reviewed", "is_free", "in_person", "online", "by_phone", "how_to_join"],
                 condition=models.Q(status=ActivityStatus.ACTIVE), name="activity_active_ids",
             ),
         ]
@@ -430,6 +432,14 @@ class ActivitySession(Orderable):
 
     class Meta(Orderable.Meta):
         verbose_name = "session"
+        indexes = [
+            # A search near a postcode goes from the venues in its box to their sessions, and the
+            # facets from the matching activities to their sessions: on PostgreSQL each reads its
+            # index alone (an index-only scan), not tens of thousands of table rows in a city.
+            models.Index(fields=["venue"], include=["activity", "valid_to", "weekday", "start_time"],
+                         name="session_by_venue"),
+            models.Index(fields=["activity"], include=["weekday", "venue"], name="session_by_activity"),
+        ]
 
     def __str__(self):
         return describe_session(self)

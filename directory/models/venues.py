@@ -73,7 +73,9 @@ class Venue(index.Indexed, models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["latitude", "longitude"], name="venue_lat_lng")]
+        # A search's bounding box, with what its sessions join on and the accessibility it filters on.
+        indexes = [models.Index(fields=["latitude", "longitude"], name="venue_lat_lng",
+                                include=["id", "step_free", "accessible_toilet", "hearing_loop", "parking"])]
 
     def __str__(self):
         return f"{self.name}, {self.postcode}"

@@ -16,6 +16,7 @@ at half the weight, so exact words rank above corrected ones.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from django.contrib.postgres.search import SearchQuery as TsQuery
 from django.contrib.postgres.search import SearchRank, SearchVector, SearchVectorExact, TrigramWordSimilarity
@@ -27,9 +28,11 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Max,
     Min,
     OuterRef,
     Q,
+    Sum,
     Value,
     When,
 )
@@ -226,8 +229,10 @@ class DatabaseSearchBackend(BaseSearchBackend):
         if query.sort == Sort.SOONEST:
             annotations["minutes_to_next"] = Min(minutes_to_next_expression("sessions__"))
         if annotations:
-            # Annotating after filtering on sessions aggregates over the same joined (qualifying) sessions.
-            activities = activities.annotate(**annotations)
+            # Annotating after filtering on sessions aggregates over the same joined (qualifying) sessions,
+            # grouped by the activity's id alone: grouping by every column of the page cost a quarter of
+            # a dense area's ranking.
+            activities = activities.values("pk").annotate(**annotations)
         if query.location is not None:
             activities = activities.filter(distance__lte=query.radius_miles)
         if relevance is not None:
@@ -252,52 +257,63 @@ class DatabaseSearchBackend(BaseSearchBackend):
         activities = self.matching(query, taxonomy, corrections)
         has_text = "relevance" in activities.query.annotations
         fields = ["pk"] + [name for name in ("distance", "relevance") if name in activities.query.annotations]
-        ordered = activities.order_by(*self._ordering(query, has_text)).values_list(*fields)
+        ordered = activities.order_by(*self._ordering(query, has_text))
         if query.location is not None:
-            # Within a radius the matches are few (hundreds): fetch them all in one ranked query
-            # and count and facet them by id, rather than re-running the distance query each time.
-            rows = list(ordered)
+            # Within a radius the matches are few (hundreds, tens of thousands in a city): fetch them all
+            # in one ranked query, with the columns the activity's own facets count, and count and facet
+            # them by id, rather than re-running the distance query each time.
+            rows = list(ordered.values_list(*fields, *_OWN_FACET_FIELDS))
             page = rows[query.offset : query.offset + query.page_size]
             total = len(rows)
             ids = [row[0] for row in rows]
+            own = _own_facet_counts(row[len(fields):] for row in rows)
         else:
-            page = list(ordered[query.offset : query.offset + query.page_size])
+            page = list(ordered.values_list(*fields)[query.offset : query.offset + query.page_size])
             total = activities.count()
             ids = activities.values("pk")
-        facets = self.facets(ids, taxonomy)
+            own = None
+        facets = self.facets(ids, taxonomy, own=own)
         hits = hydrate(query, [row[0] for row in page], taxonomy=taxonomy)
         return SearchResults(
             query=query, hits=tuple(hits), total=total, facets=facets, backend=self.name,
             corrected_text=corrected_text(query.text, corrections) if total else "",
         )
 
-    def facets(self, ids, taxonomy: Taxonomy) -> dict[str, tuple[FacetCount, ...]]:
-        """How many of the matching activities have each value (a fixed number of queries)."""
+    def facets(self, ids, taxonomy: Taxonomy, own: dict[str, int] | None = None) -> dict[str, tuple[FacetCount, ...]]:
+        """How many of the matching activities have each value (a fixed number of queries). ``own``: the
+        counts of the activities' own columns, when the caller has already read them."""
         ids = _among(ids)
+        # An activity is linked to a need at most once (the link table's unique pair): no DISTINCT to sort.
         needs = dict(
             _NeedLink.objects.filter(activitypage_id__in=ids)
             .values("needterm_id")
-            .annotate(n=Count("activitypage_id", distinct=True))
+            .annotate(n=Count("activitypage_id"))
             .values_list("needterm_id", "n")
         )
-        days = dict(
-            ActivitySession.objects.filter(activity_id__in=ids, weekday__isnull=False)
-            .values("weekday")
-            .annotate(n=Count("activity_id", distinct=True))
-            .values_list("weekday", "n")
+        if own is None:
+            own = ActivityPage.objects.filter(pk__in=ids).aggregate(
+                free=Count("pk", filter=Q(is_free=True)),
+                paid=Count("pk", filter=Q(is_free=False)),
+                **{f"mode_{mode.value}": Count("pk", filter=Q(**{mode.field: True})) for mode in DeliveryMode},
+                **{f"join_{value}": Count("pk", filter=Q(how_to_join=value)) for value in HowToJoin.values},
+            )
+        # The days and the venues' features in one pass over the sessions: each activity's sessions are
+        # first reduced to whether any is on each day or at a venue with each feature, then summed.
+        per_activity = (
+            ActivitySession.objects.filter(activity_id__in=ids)
+            .values("activity_id")
+            .annotate(
+                **{f"day_{day}": Max(Case(When(weekday=day, then=1), default=0)) for day in Weekday.values},
+                **{feature.value: Max(Case(When(**{f"venue__{feature.value}": True}, then=1), default=0))
+                   for feature in Accessibility},
+            )
         )
-        own = ActivityPage.objects.filter(pk__in=ids).aggregate(
-            free=Count("pk", filter=Q(is_free=True)),
-            paid=Count("pk", filter=Q(is_free=False)),
-            **{f"mode_{mode.value}": Count("pk", filter=Q(**{mode.field: True})) for mode in DeliveryMode},
-            **{f"join_{value}": Count("pk", filter=Q(how_to_join=value)) for value in HowToJoin.values},
+        sessions = per_activity.aggregate(
+            **{f"days_{day}": Sum(f"day_{day}") for day in Weekday.values},
+            **{f"venues_{feature.value}": Sum(feature.value) for feature in Accessibility},
         )
-        venues = ActivitySession.objects.filter(activity_id__in=ids).aggregate(
-            **{
-                feature.value: Count("activity_id", distinct=True, filter=Q(**{f"venue__{feature.value}": True}))
-                for feature in Accessibility
-            }
-        )
+        days = {day: sessions[f"days_{day}"] for day in Weekday.values if sessions[f"days_{day}"]}
+        venues = {feature.value: sessions[f"venues_{feature.value}"] or 0 for feature in Accessibility}
         return {
             "needs": tuple(
                 FacetCount(taxonomy.slugs[term], taxonomy.names[term], count)
@@ -311,11 +327,27 @@ class DatabaseSearchBackend(BaseSearchBackend):
         }
 
 
+_OWN_FACET_FIELDS = ("is_free", *(mode.field for mode in DeliveryMode), "how_to_join")
+
+
+def _own_facet_counts(rows) -> dict[str, int]:
+    """``facets``' counts of the activities' own columns, from (is_free, *modes, how_to_join) rows,
+    column by column (a city's tens of thousands of rows)."""
+    columns = list(zip(*rows)) or [()] * len(_OWN_FACET_FIELDS)
+    is_free, *offered, how_to_join = columns
+    free = sum(map(bool, is_free))
+    joins = Counter(how_to_join)
+    return {"free": free, "paid": len(is_free) - free,
+            **{f"mode_{mode.value}": sum(map(bool, on)) for mode, on in zip(DeliveryMode, offered)},
+            **{f"join_{value}": joins[value] for value in HowToJoin.values}}
+
+
 def _among(ids):
     """``ids`` for an ``__in`` filter. A list on PostgreSQL goes as one array parameter: a dense
     area's tens of thousands of matches as an IN list cost more to build and plan than to count."""
     if isinstance(ids, list) and connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", (ids,))
+        # As an array literal: the driver's list adapter costs more than the query's planning.
+        return RawSQL("SELECT unnest(%s::bigint[])", ("{" + ",".join(map(str, ids)) + "}",))
     return ids
 
 

@@ -234,6 +234,17 @@ class SearchBackendContract:
         assert facets["accessibility"] == {"step_free": 2, "accessible_toilet": 1, "hearing_loop": 1, "parking": 1}
         assert facets["how_to_join"][HowToJoin.REFERRAL_ONLY.value] == 1
 
+    def test_facets_count_every_match_near_a_place_and_everywhere(self, backend, directory):
+        # Near a place the activities' own facets are counted from the ranked rows; everywhere, in the database.
+        near, everywhere = self.search(backend), self.search(backend, location=None)
+        assert everywhere.total > near.total
+        for results in (near, everywhere):
+            facets = {name: {f.value: f.count for f in counts} for name, counts in results.facets.items()}
+            assert sum(facets["cost"].values()) == results.total
+            assert sum(facets["how_to_join"].values()) == results.total
+        online = {f.value: f.count for f in everywhere.facets["delivery"]}["online"]
+        assert online == sum(1 for hit in self.search(backend, location=None, page_size=50).hits if "online" in hit.delivery)
+
     def test_facets_count_the_filtered_results(self, backend, directory):
         facets = self.search(backend, free_only=True).facets
         assert {f.value: f.count for f in facets["cost"]} == {"free": 4, "paid": 0}
