@@ -19,12 +19,19 @@ import re
 from collections import Counter
 
 from django.contrib.postgres.search import SearchQuery as TsQuery
-from django.contrib.postgres.search import SearchRank, SearchVector, SearchVectorExact, TrigramWordSimilarity
+from django.contrib.postgres.search import (
+    SearchRank,
+    SearchVector,
+    SearchVectorExact,
+    SearchVectorField,
+    TrigramWordSimilarity,
+)
 from django.db import connection
 from django.db.models import (
     Case,
     Count,
     Exists,
+    Expression,
     F,
     FloatField,
     IntegerField,
@@ -37,7 +44,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Concat, ExtractHour, ExtractMinute, Greatest, Mod, Power
+from django.db.models.functions import Coalesce, Concat, ExtractHour, ExtractMinute, Greatest, Mod, Power
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
@@ -168,12 +175,16 @@ class DatabaseSearchBackend(BaseSearchBackend):
         return self._substring_text(words, need_match, need_bonus, corrections)
 
     def _postgres_text(self, words, need_match, need_bonus):
-        vector = (
+        # The document PostgreSQL stores and keeps in step (directory migration 0007); the same document
+        # built afresh should a row ever lack it.
+        vector = Coalesce(
+            _StoredDocument(),
             SearchVector("title", weight="A", config="english")
             + SearchVector("summary", weight="B", config="english")
             + SearchVector("conditions", weight="B", config="english")
             + SearchVector("description", weight="C", config="english")
-            + SearchVector("service_areas", weight="C", config="english")
+            + SearchVector("service_areas", weight="C", config="english"),
+            output_field=SearchVectorField(),
         )
         tsquery = None
         for word in words:
@@ -258,10 +269,10 @@ class DatabaseSearchBackend(BaseSearchBackend):
         has_text = "relevance" in activities.query.annotations
         fields = ["pk"] + [name for name in ("distance", "relevance") if name in activities.query.annotations]
         ordered = activities.order_by(*self._ordering(query, has_text))
-        if query.location is not None:
-            # Within a radius the matches are few (hundreds, tens of thousands in a city): fetch them all
-            # in one ranked query, with the columns the activity's own facets count, and count and facet
-            # them by id, rather than re-running the distance query each time.
+        if query.location is not None or has_text:
+            # Within a radius, or for words, the matches are few (hundreds, tens of thousands in a city):
+            # fetch them all in one ranked query, with the columns the activity's own facets count, and
+            # count and facet them by id, rather than re-running the distance or text match each time.
             rows = list(ordered.values_list(*fields, *_OWN_FACET_FIELDS))
             page = rows[query.offset : query.offset + query.page_size]
             total = len(rows)
@@ -325,6 +336,26 @@ class DatabaseSearchBackend(BaseSearchBackend):
             "how_to_join": tuple(FacetCount(value, label, own[f"join_{value}"]) for value, label in HowToJoin.choices),
             "accessibility": tuple(FacetCount(feature.value, feature.label, venues[feature.value]) for feature in Accessibility),
         }
+
+
+class _StoredDocument(Expression):
+    """The activity's stored full-text document: a column Django does not model (directory migration
+    0007), read from whichever alias the query gives the activity's table."""
+
+    def __init__(self):
+        super().__init__(output_field=SearchVectorField())
+        # The table's key, resolved (and relabelled in subqueries) by Django like any column.
+        self.anchor = F("page_ptr_id")
+
+    def get_source_expressions(self):
+        return [self.anchor]
+
+    def set_source_expressions(self, expressions):
+        (self.anchor,) = expressions
+
+    def as_sql(self, compiler, connection):
+        table = compiler.quote_name_unless_alias(self.anchor.alias)
+        return f"{table}.{connection.ops.quote_name('search_document')}", []
 
 
 _OWN_FACET_FIELDS = ("is_free", *(mode.field for mode in DeliveryMode), "how_to_join")
