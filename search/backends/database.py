@@ -374,11 +374,16 @@ def _own_facet_counts(rows) -> dict[str, int]:
 
 
 def _among(ids):
-    """``ids`` for an ``__in`` filter. A list on PostgreSQL goes as one array parameter: a dense
-    area's tens of thousands of matches as an IN list cost more to build and plan than to count."""
-    if isinstance(ids, list) and connection.vendor == "postgresql":
+    """``ids`` for an ``__in`` filter, as one parameter: a dense area's tens of thousands of matches as
+    an IN list cost more to build and plan than to count (PostgreSQL), or pass SQLite's limit on
+    parameters (32,766)."""
+    if not isinstance(ids, list):
+        return ids
+    if connection.vendor == "postgresql":
         # As an array literal: the driver's list adapter costs more than the query's planning.
         return RawSQL("SELECT unnest(%s::bigint[])", ("{" + ",".join(map(str, ids)) + "}",))
+    if connection.vendor == "sqlite":
+        return RawSQL("SELECT value FROM json_each(%s)", ("[" + ",".join(map(str, ids)) + "]",))
     return ids
 
 
