@@ -305,9 +305,9 @@ class ActivityPage(Page):
         indexes = [
             # The active activities' ids with their review date, in id order: counting and paging
             # through the publicly listed ones (the ORUK API's /services) reads this index alone,
-            # merged with the live pages' ids (an index on Wagtail's page table, migrations 0004
-            # and 0006). The columns the search's own facets count ride along, so a search near a
-            # postcode reads them from the index too.
+            # merged with the live pages' ids (an index on Wagtail's page table, migration 0004;
+            # 0006 adds one with their titles, for the search's tie-break). The columns the search's
+            # own facets count ride along, so a search near a postcode reads them from the index too.
             models.Index(
                 fields=["page_ptr"], include=["last_reviewed", "is_free", "in_person", "online", "by_phone", "how_to_join"],
                 condition=models.Q(status=ActivityStatus.ACTIVE), name="activity_active_ids",
