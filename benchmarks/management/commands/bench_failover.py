@@ -30,7 +30,7 @@ from pages.setup import ensure_site
 
 from benchmarks import es_cluster
 from benchmarks.management.commands.bench_search import Command as SearchBenchmark
-from benchmarks.management.commands.bench_search import _free_port, _percentile
+from benchmarks.measuring import free_port, percentile
 from benchmarks.search import generate_directory, query_mix
 from directory.models import ActivityPage, NeedTerm
 from search.backends.elasticsearch import ElasticsearchSearchBackend
@@ -100,7 +100,7 @@ class Command(BaseCommand):
         master = es_cluster.master(urls[0])
         stop_name, stop_port = es_cluster.node_to_stop(urls[0], options["stop"])
 
-        port = _free_port()
+        port = free_port()
         server_env = {
             **env,
             "DJANGO_SETTINGS_MODULE": "config.settings.dev",
@@ -175,8 +175,8 @@ class Command(BaseCommand):
                 "searches": len(rows),
                 "errors": sum(1 for r in rows if r["status"] != 200),
                 "from_fallback": sum(1 for r in rows if r["status"] == 200 and (r["backend"] != "elasticsearch" or r["degraded"])),
-                "p50_ms": _percentile(latencies, 0.5),
-                "p95_ms": _percentile(latencies, 0.95),
+                "p50_ms": percentile(latencies, 0.5),
+                "p95_ms": percentile(latencies, 0.95),
                 "max_ms": round(max(latencies), 1) if latencies else None,
             }
 

@@ -46,7 +46,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from benchmarks import es_cluster, served
 from benchmarks.load.helpers import percentile
-from benchmarks.management.commands.bench_search import _free_port
+from benchmarks.measuring import free_port
 
 P95_GOAL_MS = 500
 ROOT = Path(settings.BASE_DIR)
@@ -112,7 +112,7 @@ class Command(BaseCommand):
         if not steps or min(steps) < 1:
             raise CommandError("--steps: a comma-separated list of user counts, e.g. 5,10,20.")
         VAR.mkdir(parents=True, exist_ok=True)
-        port = options["port"] or _free_port()
+        port = options["port"] or free_port()
         host = f"http://127.0.0.1:{port}"
         started = time.time()
         if options["cluster"]:

@@ -36,6 +36,7 @@ from django.test.utils import CaptureQueriesContext
 from pages.setup import ensure_site
 from tqdm import tqdm
 
+from benchmarks.measuring import percentile
 from benchmarks.search import generate_directory
 from directory.models import ActivityPage, NeedTerm, Postcode, Venue
 from directory.selectors import public_activities
@@ -46,11 +47,6 @@ P95_BUDGET_MS = 100
 BUDGETED = ("services", "service_at_locations near a postcode")
 PROXIMITIES_M = (1_000, 5_000, 16_000)
 WORDS = ["lonely", "walking", "lunch", "art", "debt", "carers", "yoga", "garden", "dance"]
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))], 1) if ordered else 0.0
 
 
 class Command(BaseCommand):
@@ -166,12 +162,12 @@ class Command(BaseCommand):
                 self._get(client, url)
             queries[url] = len(captured.captured_queries)
         counts = sorted(set(queries.values()))
-        p95 = _percentile(times, 0.95)
+        p95 = percentile(times, 0.95, digits=1)
         return {
             "kind": kind,
             "example": urls[warmup] if len(urls) > warmup else urls[0],
             "requests": len(times),
-            "p50_ms": _percentile(times, 0.50),
+            "p50_ms": percentile(times, 0.50, digits=1),
             "p95_ms": p95,
             "max_ms": round(max(times), 1),
             "mean_items": round(statistics.mean(sizes), 1),

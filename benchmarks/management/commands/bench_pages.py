@@ -32,6 +32,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from benchmarks.measuring import percentile
 from directory.models import ActivityPage, NeedTerm
 
 P95_BUDGET_MS = 100
@@ -83,11 +84,6 @@ def _static_bytes(url: str) -> bytes:
     if not found:
         raise CommandError(f"{url} is not a static file; build the frontend first (make frontend).")
     return Path(found).read_bytes()
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 class Command(BaseCommand):
@@ -163,7 +159,7 @@ class Command(BaseCommand):
         assets.feed(html.decode(response.charset or "utf-8"))
         css = sum(_gzip_size(_static_bytes(u)) for u in dict.fromkeys(assets.css))
         js = sum(_gzip_size(_static_bytes(u)) for u in dict.fromkeys(assets.js))
-        p95 = _percentile(times, 0.95)
+        p95 = percentile(times, 0.95, digits=None)
         return {
             "page": name,
             "url": url,

@@ -14,7 +14,6 @@ import logging
 import os
 import platform
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from tqdm import tqdm
 from wagtail.search.backends import get_search_backend as wagtail_search_backend
 
 from benchmarks import served
+from benchmarks.measuring import free_port, percentile
 from benchmarks.search import generate_directory, query_mix
 from directory.geocoding import locate_postcode
 from directory.models import ActivityPage, ActivitySession, NeedTerm, Postcode, Venue
@@ -40,20 +40,6 @@ from directory.selectors import public_activities
 from search.backends.elasticsearch import ElasticsearchSearchBackend
 
 ROOT = Path(settings.BASE_DIR)
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return round(ordered[index], 2)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _peak_memory_mb(pid: int) -> float:
@@ -149,7 +135,7 @@ class Command(BaseCommand):
         return {"documents": written, "seconds": round(seconds, 1), "documents_per_second": round(written / seconds, 1)}
 
     def _drive(self, backend: str, mix: list[dict], options: dict, index: str) -> dict:
-        port = _free_port()
+        port = free_port()
         # Served as production serves it (its settings over plain HTTP, persistent connections).
         env = {
             **served.production_environment(),
@@ -186,12 +172,12 @@ class Command(BaseCommand):
                     "requests": len(samples),
                     "errors": sum(1 for s in samples if s["status"] != 200),
                     "degraded": sum(1 for s in samples if s["backend"] != backend),
-                    "p50_ms": _percentile(latencies, 0.50),
-                    "p95_ms": _percentile(latencies, 0.95),
-                    "p99_ms": _percentile(latencies, 0.99),
+                    "p50_ms": percentile(latencies, 0.50),
+                    "p95_ms": percentile(latencies, 0.95),
+                    "p99_ms": percentile(latencies, 0.99),
                     "throughput_rps": round(len(samples) / elapsed, 1),
-                    "engine_took_p50_ms": _percentile(took, 0.50) if took else None,
-                    "engine_took_p95_ms": _percentile(took, 0.95) if took else None,
+                    "engine_took_p50_ms": percentile(took, 0.50) if took else None,
+                    "engine_took_p95_ms": percentile(took, 0.95) if took else None,
                     "sql_queries_per_request": round(statistics.mean(s["queries"] for s in samples), 1),
                     "mean_hits": round(statistics.mean(s["count"] for s in samples), 1),
                 }
@@ -254,8 +240,8 @@ class Command(BaseCommand):
             sorted(nearest.items(), key=lambda item: item[1])[:20]
             latencies.append((time.perf_counter() - started) * 1000)
         return {
-            "concurrency_1": {"requests": len(latencies), "p50_ms": _percentile(latencies, 0.5), "p95_ms": _percentile(latencies, 0.95),
-                              "p99_ms": _percentile(latencies, 0.99), "note": "in process, no HTTP"},
+            "concurrency_1": {"requests": len(latencies), "p50_ms": percentile(latencies, 0.5), "p95_ms": percentile(latencies, 0.95),
+                              "p99_ms": percentile(latencies, 0.99), "note": "in process, no HTTP"},
             "index_seconds": round(index_seconds, 1),
         }
 
