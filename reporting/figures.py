@@ -93,8 +93,10 @@ from reporting.sql import (
     local_day,
     middle_values,
     one_pass,
+    select_over,
     top_level_need,
 )
+from reporting.together import run_together
 
 MILLIS_PER_HOUR = 3_600_000
 MILLIS_PER_DAY = 86_400_000
@@ -377,10 +379,45 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
     end = filters.ends_before
     report = Report(filters=filters, attendance_target=settings.SIGNPOST_REPORTING["ATTENDANCE_TARGET"],
                     casework=casework)
+    base = selectors.referrals_among(cohort) if cohort.query.distinct else cohort
+    # The cohort's connections that this reader counts (a provider: only its own).
+    counted = filters.counted_connections(selectors.connections_of(base.values("pk"), connections))
+    tops = top_level_needs()
 
+    def needs_and_wellbeing():
+        report.by_need = _referrals_by_need(cohort, tops)
+        report.wellbeing, report.wellbeing_by_need = _wellbeing(cohort, end, tops)
+
+    # Independent parts, each filling in its own figures: at once where the database allows.
+    run_together(
+        lambda: _cohort_figures(report, base, counted, filters),
+        lambda: _provider_responses(report, counted, end),
+        needs_and_wellbeing,
+        *([lambda: _discharged(report, filters.apply_discharged(referrals), end)] if casework else []),
+    )
+    if casework:
+        _caseload(report, referrals, filters, link_workers, today=today or timezone.localdate())
+    return report
+
+
+def _provider_responses(report: Report, counted: QuerySet, end: datetime) -> None:
+    """The provider's answer, per connection: how many, and the median time to it."""
+    responses, middle = middle_values(
+        counted.filter(sent_to_provider_at__lt=end, provider_responded_at__lt=end)
+        .exclude(provider_responded_at__lt=F("sent_to_provider_at"))
+        .annotate(response=EpochMillis("provider_responded_at") - EpochMillis("sent_to_provider_at"))
+        .values_list("response"), "response"
+    )
+    report.provider_responses = responses
+    report.median_hours_to_provider_response = _median(millis / MILLIS_PER_HOUR for millis in middle)
+
+
+def _cohort_figures(report: Report, base: QuerySet, counted: QuerySet, filters: ReportFilter) -> None:
+    """The figures of the people referred in the period: by month and source, triage, first
+    contact, and their connections."""
+    end = filters.ends_before
     # Counts are aggregates in the database, grouped by month and source in one pass; the medians
     # get plain numbers (milliseconds), never 50,000 datetimes turned into Python objects.
-    base = selectors.referrals_among(cohort) if cohort.query.distinct else cohort
     months = _months(filters.start, filters.end)
     month_ends = [local_midnight((month + timedelta(days=32)).replace(day=1)) for month in months[:-1]]
     groups = (
@@ -403,7 +440,8 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
     report.referred = counts["referred"]
 
     hours_to_contact = []
-    moments = base.filter(contacted_at__lt=end).values_list(EpochMillis("received_at"), EpochMillis("contacted_at"))
+    moments = (base.filter(contacted_at__lt=end).order_by()
+               .values_list(EpochMillis("received_at"), EpochMillis("contacted_at")))
     within = 0
     for received, contacted_at in moments:
         hours_to_contact.append((contacted_at - received) / MILLIS_PER_HOUR)
@@ -411,8 +449,6 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
             within += 1
     report.contacted_within_target = within
 
-    # The cohort's connections that this reader counts (a provider: only its own).
-    counted = filters.counted_connections(selectors.connections_of(base.values("pk"), connections))
     made = Q(created_at__lt=end)
     activity = made & Q(kind=ConnectionKind.ACTIVITY)
     booked, attended, missed = (Q(first_session_booked_at__lt=end), Q(attended_at__lt=end),
@@ -454,15 +490,6 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
     ]
     days_to_session = [millis / MILLIS_PER_DAY for millis in middle]
 
-    # The provider's answer, per connection.
-    responses, middle = middle_values(
-        counted.filter(sent_to_provider_at__lt=end, provider_responded_at__lt=end)
-        .exclude(provider_responded_at__lt=F("sent_to_provider_at"))
-        .annotate(response=EpochMillis("provider_responded_at") - EpochMillis("sent_to_provider_at"))
-        .values_list("response"), "response"
-    )
-    hours_to_response = [millis / MILLIS_PER_HOUR for millis in middle]
-
     report.self_referrals = by_source.get(Source.SELF, 0)
     report.by_source = {source: by_source.get(source, 0) for source in Source.values}
     report.by_month = [(month, dict(by_month[month])) for month in months]
@@ -488,16 +515,6 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
     ]
     report.median_hours_to_contact = _median(hours_to_contact)
     report.median_days_to_first_session = _median(days_to_session)
-    report.provider_responses = responses
-    report.median_hours_to_provider_response = _median(hours_to_response)
-
-    tops = top_level_needs()
-    report.by_need = _referrals_by_need(cohort, tops)
-    report.wellbeing, report.wellbeing_by_need = _wellbeing(cohort, end, tops)
-    if casework:
-        _discharged(report, filters.apply_discharged(referrals), end)
-        _caseload(report, referrals, filters, link_workers, today=today or timezone.localdate())
-    return report
 
 
 def _discharged(report: Report, discharged: QuerySet, end: datetime) -> None:
@@ -605,15 +622,15 @@ def _referrals_by_need(cohort: QuerySet, tops: dict[int, tuple[int, str]]) -> li
 
 
 def _wellbeing(cohort: QuerySet, end: datetime, tops) -> tuple[list[WellbeingChange], dict]:
-    scores = selectors.wellbeing_scores(cohort, before=end).values_list("referral_id", "stage", *ONS4)
-    by_referral: dict[int, dict[str, tuple]] = defaultdict(dict)
-    for referral_id, stage, *values in scores:
-        by_referral[referral_id][stage] = tuple(values)
-    pairs = {
-        pk: (stages[WellbeingStage.FIRST_CONVERSATION], stages[WellbeingStage.REVIEW])
-        for pk, stages in by_referral.items()
-        if WellbeingStage.FIRST_CONVERSATION in stages and WellbeingStage.REVIEW in stages
-    }
+    # Paired in the database (one row per person with answers at both stages), rather than every
+    # answer of the cohort sent to Python to be paired there.
+    scores = selectors.wellbeing_scores(cohort, before=end).values("referral_id", "stage", *ONS4)
+    first, review = (f"'{stage.value}'" for stage in (WellbeingStage.FIRST_CONVERSATION, WellbeingStage.REVIEW))
+    rows = select_over(scores, "WITH s AS ({inner}) SELECT f.referral_id, "
+                       + ", ".join(f"f.{measure}" for measure in ONS4) + ", "
+                       + ", ".join(f"r.{measure}" for measure in ONS4)
+                       + f" FROM s f JOIN s r ON r.referral_id = f.referral_id WHERE f.stage = {first} AND r.stage = {review}")
+    pairs = {pk: (tuple(values[:len(ONS4)]), tuple(values[len(ONS4):])) for pk, *values in rows}
     overall = _changes(pairs.values())
     # The needs of those reviewed only (a fraction of the cohort).
     needs_of: dict[int, set[str]] = defaultdict(set)

@@ -37,6 +37,7 @@ from reporting.figures import CASELOAD_GUIDE
 from reporting.forms import ReportForm
 from reporting.headline import headline
 from reporting.suppression import suppression_threshold
+from reporting.together import run_together
 
 EXTRACT = "extract"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -47,11 +48,15 @@ def _report(actor, form: ReportForm):
     filters = form.report_filter()
     # A provider's report counts only its own connections, and leaves out the service's casework.
     casework = not permissions.reports_as_provider_only(actor)
-    report = stored.report(referrals=referrals, filters=filters, connections=permissions.reportable_connections(actor),
-                          link_workers=permissions.report_link_workers_for(actor) if casework else None,
-                          casework=casework)
+    connections = permissions.reportable_connections(actor)
+    link_workers = permissions.report_link_workers_for(actor) if casework else None
+    report, gaps = run_together(
+        lambda: stored.report(referrals=referrals, filters=filters, connections=connections,
+                              link_workers=link_workers, casework=casework),
+        lambda: stored.gaps(referrals=referrals, filters=filters),
+    )
     suppress = Suppressor(on=permissions.small_counts_hidden_from(actor), threshold=suppression_threshold())
-    gaps = gaps_as_shown(report, stored.gaps(referrals=referrals, filters=filters), suppress)
+    gaps = gaps_as_shown(report, gaps, suppress)
     return referrals, filters, report, gaps, suppress
 
 

@@ -304,6 +304,9 @@ SIGNPOST_REPORTING = {
     "GAP_MAX_SUPPLY": config("REPORTING_GAP_MAX_SUPPLY", default=1, cast=int),
     # At or above SUPPRESS_BELOW: a "<5" marked as a gap would tell commissioners it is 3 or 4.
     "GAP_MIN_DEMAND": config("REPORTING_GAP_MIN_DEMAND", default=5, cast=int),
+    # A report's independent parts run at once on PostgreSQL (reporting.together), each on its own
+    # connection: at most this many connections for one report (1: one after another).
+    "PARTS_AT_ONCE": config("REPORTING_PARTS_AT_ONCE", default=4, cast=int),
 }
 
 # Text messages: GOV.UK Notify in production (NOTIFY_API_KEY, NOTIFY_SMS_TEMPLATE_ID),
