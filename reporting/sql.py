@@ -147,17 +147,14 @@ def one_pass(rows, sums: dict[str, str], middle_of: str | None = None) -> tuple[
         # sort every (wide) row, spilling to disk at 50,000 people.
         row = select_over(rows, f"SELECT {totals}, COUNT(t.{middle}), {_middle_of_array(f't.{middle}')} "
                                 "FROM ({inner}) t")[0]
-        figures = {name: int(value or 0) for name, value in zip(sums, row)}
-        return figures, int(row[len(sums)] or 0), _middle(row[len(sums):])
-    row = select_over(rows, f"SELECT {totals}, MAX(t.m_), MIN(CASE WHEN t.r_ = (t.m_ + 1) / 2 THEN t.{middle} END), "
-                      f"MAX(CASE WHEN t.r_ = (t.m_ + 2) / 2 THEN t.{middle} END) FROM ("
-                      f"SELECT s.*, ROW_NUMBER() OVER (ORDER BY s.{middle} IS NULL, s.{middle}) AS r_, "
-                      f"COUNT(s.{middle}) OVER () AS m_ FROM ({{inner}}) s) t" if middle_of else
-                      f"SELECT {totals}, 0, NULL, NULL FROM ({{inner}}) t")[0]
+    else:
+        row = select_over(rows, f"SELECT {totals}, MAX(t.m_), MIN(CASE WHEN t.r_ = (t.m_ + 1) / 2 THEN t.{middle} END), "
+                                f"MAX(CASE WHEN t.r_ = (t.m_ + 2) / 2 THEN t.{middle} END) FROM ("
+                                f"SELECT s.*, ROW_NUMBER() OVER (ORDER BY s.{middle} IS NULL, s.{middle}) AS r_, "
+                                f"COUNT(s.{middle}) OVER () AS m_ FROM ({{inner}}) s) t" if middle_of else
+                                f"SELECT {totals}, 0, NULL, NULL FROM ({{inner}}) t")[0]
     figures = {name: int(value or 0) for name, value in zip(sums, row)}
-    count, low, high = row[len(sums):]
-    count = int(count or 0)
-    return figures, count, ([] if not count else [low] if count % 2 else [low, high])
+    return figures, int(row[len(sums)] or 0), _middle(row[len(sums):])
 
 
 def _middle_of_array(column: str) -> str:
