@@ -440,8 +440,10 @@ def _cohort_figures(report: Report, base: QuerySet, counted: QuerySet, filters: 
     report.referred = counts["referred"]
 
     hours_to_contact = []
-    moments = (base.filter(contacted_at__lt=end).order_by()
-               .values_list(EpochMillis("received_at"), EpochMillis("contacted_at")))
+    # Straight from the cursor: plain integers need none of the ORM's per-row conversion (50,000 rows).
+    moments = select_over(base.filter(contacted_at__lt=end).annotate(r=EpochMillis("received_at"),
+                                                                     c=EpochMillis("contacted_at")).values("r", "c"),
+                          "SELECT t.r, t.c FROM ({inner}) t")
     within = 0
     for received, contacted_at in moments:
         hours_to_contact.append((contacted_at - received) / MILLIS_PER_HOUR)
