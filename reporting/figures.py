@@ -529,7 +529,7 @@ def _discharged(report: Report, discharged: QuerySet, end: datetime) -> None:
     rows = base.annotate(
         length=Greatest(EpochMillis("discharged_at") - EpochMillis("received_at"), Value(0)),
         after_contact=flag(contacted),
-        with_plan=flag(contacted & Q(pk__in=selectors.referrals_with_care_plan_started(before=end))),
+        with_plan=flag(contacted & selectors.care_plan_started(before=end)),
         **{f"reason_{index}": flag(Q(discharge_reason=value))
            for index, (value, _label) in enumerate(DischargeReason.choices)},
     ).values("length", "after_contact", "with_plan", *(f"reason_{index}" for index in range(len(DischargeReason.choices))))
