@@ -1,8 +1,8 @@
 """A report's independent parts computed at the same time, each on its own database connection.
 
 A year's dashboard is a dozen queries over 50,000 referrals, each on one core of the database
-server; the cohort figures, the discharges, the needs and wellbeing, and the gaps do not depend
-on each other, so on PostgreSQL they run side by side and the page waits for the slowest part
+server; the cohort's figures, the providers' answers, the needs and wellbeing, the discharges and
+the gaps do not depend on each other, so on PostgreSQL they run side by side and the page waits for the slowest part
 rather than for their sum.
 
 Only outside a transaction: another connection cannot see what this one has not committed (a
