@@ -2,8 +2,8 @@
 
 A year's dashboard is a dozen queries over 50,000 referrals, each on one core of the database
 server; the cohort's figures, the providers' answers, the needs and wellbeing, the discharges and
-the gaps do not depend on each other, so on PostgreSQL they run side by side and the page waits for the slowest part
-rather than for their sum.
+the gaps do not depend on each other, so on PostgreSQL they run side by side and the page waits
+for the slowest part rather than for their sum.
 
 Only outside a transaction: another connection cannot see what this one has not committed (a
 test's data, a benchmark's generated rows), so inside one (and on SQLite, which runs one query at
