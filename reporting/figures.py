@@ -90,7 +90,9 @@ from reporting.sql import (
     EpochMillis,
     bucket,
     counts_of,
+    every_value,
     local_day,
+    middle_of_sorted,
     middle_values,
     one_pass,
     select_over,
@@ -183,6 +185,21 @@ class CaseloadRow:
 
 
 @dataclass
+class Spread:
+    """What a report's medians and means are taken from, kept whole so that the reports of a period's
+    months can be put together (``combine``): each median's values (milliseconds, in order), the
+    people discharged by contacts held, and the wellbeing answers' sums."""
+
+    to_contact: list[int] = field(default_factory=list)
+    to_first_session: list[int] = field(default_factory=list)
+    to_provider_response: list[int] = field(default_factory=list)
+    to_discharge: list[int] = field(default_factory=list)
+    held_contacts: dict[int, int] = field(default_factory=dict)  # contacts held → people discharged
+    # "" for everyone, else a top-level need: per ONS4 measure, (people, sum at first, sum at review).
+    wellbeing: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
+
+
+@dataclass
 class Report:
     filters: ReportFilter
     referred: int = 0
@@ -222,6 +239,8 @@ class Report:
     caseload: list[CaseloadRow] = field(default_factory=list)
     caseload_service: CaseloadRow | None = None
     caseload_days: int = 0
+    # Only for a month of a longer period (``build_report(spread=True)``), to be put together with the others.
+    spread: Spread | None = field(default=None, compare=False, repr=False)
 
     @property
     def attended(self) -> int:
@@ -368,17 +387,19 @@ def top_level_needs() -> dict[int, tuple[int, str]]:
 
 
 def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet | None = None,
-                 link_workers: QuerySet | None = None, casework: bool = True, today: date | None = None) -> Report:
+                 link_workers: QuerySet | None = None, casework: bool = True, today: date | None = None,
+                 spread: bool = False) -> Report:
     """The figures for ``filters`` over ``referrals`` (already scoped to what the reader may see).
 
     ``connections`` are the connections the reader's reports count (``permissions.reportable_connections``;
     all of the referrals' by default); ``link_workers`` the link workers whose caseload is shown (with
     those who had allocations); without ``casework`` (a provider's report) the discharge, casework and
-    caseload figures are left out."""
+    caseload figures are left out. With ``spread`` the report keeps what its medians and means are
+    taken from (``Report.spread``), for ``combine``."""
     cohort = filters.apply(referrals)
-    end = filters.ends_before
+    end = filters.counted_before
     report = Report(filters=filters, attendance_target=settings.SIGNPOST_REPORTING["ATTENDANCE_TARGET"],
-                    casework=casework)
+                    casework=casework, spread=Spread() if spread else None)
     base = selectors.referrals_among(cohort) if cohort.query.distinct else cohort
     # The cohort's connections that this reader counts (a provider: only its own).
     counted = filters.counted_connections(selectors.connections_of(base.values("pk"), connections))
@@ -386,7 +407,10 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
 
     def needs_and_wellbeing():
         report.by_need = _referrals_by_need(cohort, tops)
-        report.wellbeing, report.wellbeing_by_need = _wellbeing(cohort, end, tops)
+        sums = _wellbeing(cohort, end, tops)
+        report.wellbeing, report.wellbeing_by_need = _changes_by_need(sums)
+        if report.spread:
+            report.spread.wellbeing = sums
 
     # Independent parts, each filling in its own figures: at once where the database allows.
     run_together(
@@ -400,14 +424,74 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
     return report
 
 
+# Counts that add up over disjoint cohorts (a period's months).
+_ADDED = ("referred", "self_referrals", "contacted", "contacted_within_target", "provider_responses",
+          "attendance_recorded", "did_not_attend", "people_with_activity", "discharged",
+          "discharged_after_contact", "with_plan")
+# Labelled counts, the same labels in the same order in every month: the counts add up.
+_ADDED_ROWS = ("triage_answers", "connections_per_person", "discharge_reasons", "weeks_to_discharge",
+               "held_contacts", "goals")
+
+
+def combine(months: list[Report], filters: ReportFilter, *, casework: bool = True) -> Report:
+    """The report for ``filters`` put together from its months' reports, each over the referrals
+    received (and discharged) in that month, counted up to the end of the whole period and built
+    with their ``spread``: the same figures as ``build_report`` over the whole period. A person is
+    in one month's cohort only, so counts add up; medians and means are taken again from the
+    months' values together. The caseload is left to compute (it is not about a cohort)."""
+    report = Report(filters=filters, attendance_target=settings.SIGNPOST_REPORTING["ATTENDANCE_TARGET"],
+                    casework=casework)
+    for name in _ADDED:
+        setattr(report, name, sum(getattr(month, name) for month in months))
+    for name in _ADDED_ROWS:
+        rows = [getattr(month, name) for month in months if getattr(month, name)]
+        setattr(report, name, [(*row[:-1], sum(each[index][-1] for each in rows)) for index, row in enumerate(rows[0])]
+                if rows else [])
+    by_month = {month: counts for part in months for month, counts in part.by_month}
+    report.by_month = [(month, by_month.get(month, {})) for month in _months(filters.start, filters.end)]
+    report.by_source = {source: sum(month.by_source.get(source, 0) for month in months) for source in Source.values}
+    by_need: Counter = Counter()
+    for month in months:
+        by_need.update(dict(month.by_need))
+    report.by_need = sorted(by_need.items(), key=lambda item: (-item[1], item[0]))
+    names = [step.name for step in months[0].funnel] if months else []
+    report.funnel = [Step(name, count, _share(count, report.referred)) for name, count in
+                     zip(names, (sum(month.funnel[index].count for month in months) for index in range(len(names))))]
+    report.connections = ConnectionCounts(**{name: sum(getattr(month.connections, name) for month in months)
+                                             for name in ConnectionCounts.__dataclass_fields__})
+
+    spreads = [month.spread for month in months]
+    middle = lambda name: middle_of_sorted([getattr(spread, name) for spread in spreads])
+    report.median_hours_to_contact = _median(millis / MILLIS_PER_HOUR for millis in middle("to_contact"))
+    report.median_days_to_first_session = _median(millis / MILLIS_PER_DAY for millis in middle("to_first_session"))
+    report.median_hours_to_provider_response = _median(millis / MILLIS_PER_HOUR
+                                                       for millis in middle("to_provider_response"))
+    if casework:
+        report.median_weeks_to_discharge = _median(millis / MILLIS_PER_WEEK for millis in middle("to_discharge"))
+        held: Counter = Counter()
+        for spread in spreads:
+            held.update(spread.held_contacts)
+        report.median_held_contacts = _median_of_counts(held)
+    sums: dict[str, list[tuple[int, int, int]]] = {}
+    for spread in spreads:
+        for need, measures in spread.wellbeing.items():
+            before = sums.get(need, [(0, 0, 0)] * len(measures))
+            sums[need] = [tuple(a + b for a, b in zip(old, new)) for old, new in zip(before, measures)]
+    report.wellbeing, report.wellbeing_by_need = _changes_by_need(sums)
+    return report
+
+
 def _provider_responses(report: Report, counted: QuerySet, end: datetime) -> None:
     """The provider's answer, per connection: how many, and the median time to it."""
-    responses, middle = middle_values(
-        counted.filter(sent_to_provider_at__lt=end, provider_responded_at__lt=end)
-        .exclude(provider_responded_at__lt=F("sent_to_provider_at"))
-        .annotate(response=EpochMillis("provider_responded_at") - EpochMillis("sent_to_provider_at"))
-        .values_list("response"), "response"
-    )
+    times = (counted.filter(sent_to_provider_at__lt=end, provider_responded_at__lt=end)
+             .exclude(provider_responded_at__lt=F("sent_to_provider_at"))
+             .annotate(response=EpochMillis("provider_responded_at") - EpochMillis("sent_to_provider_at"))
+             .values_list("response"))
+    if report.spread:
+        report.spread.to_provider_response = every_value(times, "response")
+        responses, middle = len(report.spread.to_provider_response), middle_of_sorted([report.spread.to_provider_response])
+    else:
+        responses, middle = middle_values(times, "response")
     report.provider_responses = responses
     report.median_hours_to_provider_response = _median(millis / MILLIS_PER_HOUR for millis in middle)
 
@@ -415,7 +499,7 @@ def _provider_responses(report: Report, counted: QuerySet, end: datetime) -> Non
 def _cohort_figures(report: Report, base: QuerySet, counted: QuerySet, filters: ReportFilter) -> None:
     """The figures of the people referred in the period: by month and source, triage, first
     contact, and their connections."""
-    end = filters.ends_before
+    end = filters.counted_before
     # Counts are aggregates in the database, grouped by month and source in one pass; the medians
     # get plain numbers (milliseconds), never 50,000 datetimes turned into Python objects.
     months = _months(filters.start, filters.end)
@@ -439,14 +523,14 @@ def _cohort_figures(report: Report, base: QuerySet, counted: QuerySet, filters: 
         by_source[source] += group["referred"]
     report.referred = counts["referred"]
 
-    hours_to_contact = []
+    to_contact = []
     # Straight from the cursor: plain integers need none of the ORM's per-row conversion (50,000 rows).
     moments = select_over(base.filter(contacted_at__lt=end).annotate(r=EpochMillis("received_at"),
                                                                      c=EpochMillis("contacted_at")).values("r", "c"),
                           "SELECT t.r, t.c FROM ({inner}) t")
     within = 0
     for received, contacted_at in moments:
-        hours_to_contact.append((contacted_at - received) / MILLIS_PER_HOUR)
+        to_contact.append(contacted_at - received)
         if contacted_at <= contact_deadline_millis(received):
             within += 1
     report.contacted_within_target = within
@@ -480,7 +564,9 @@ def _cohort_figures(report: Report, base: QuerySet, counted: QuerySet, filters: 
         **{name: name for name in ConnectionCounts.__dataclass_fields__},
         "people_connected": person_has("made"), "people_with_activity": person_has("activities"),
         "people_booked": person_has("booked"), "people_attended": person_has("attended"), **bands,
-    }, middle_of="to_session")
+    }, middle_of="to_session", every=bool(report.spread))
+    if report.spread:
+        report.spread.to_first_session, middle = middle, middle_of_sorted([middle])
     report.connections = ConnectionCounts(**{name: totals[name] for name in ConnectionCounts.__dataclass_fields__})
     report.people_with_activity = totals["people_with_activity"]
     report.attendance_recorded = totals["attended"] + totals["did_not_attend"]
@@ -515,7 +601,11 @@ def _cohort_figures(report: Report, base: QuerySet, counted: QuerySet, filters: 
             ("Attended a first session", totals["people_attended"]),
         ]
     ]
-    report.median_hours_to_contact = _median(hours_to_contact)
+    # The middle milliseconds, then in hours: the same as the median of every time in hours.
+    to_contact.sort()
+    if report.spread:
+        report.spread.to_contact = to_contact
+    report.median_hours_to_contact = _median(millis / MILLIS_PER_HOUR for millis in middle_of_sorted([to_contact]))
     report.median_days_to_first_session = _median(days_to_session)
 
 
@@ -539,7 +629,9 @@ def _discharged(report: Report, discharged: QuerySet, end: datetime) -> None:
     totals, _count, middle = one_pass(rows, {
         "discharged": "1", "after_contact": "after_contact", "with_plan": "with_plan", **weeks,
         **{f"reason_{index}": f"reason_{index}" for index in range(len(DischargeReason.choices))},
-    }, middle_of="length")
+    }, middle_of="length", every=bool(report.spread))
+    if report.spread:
+        report.spread.to_discharge, middle = middle, middle_of_sorted([middle])
     report.discharged = totals["discharged"]
     report.discharged_after_contact = totals["after_contact"]
     report.with_plan = totals["with_plan"]
@@ -554,6 +646,8 @@ def _discharged(report: Report, discharged: QuerySet, end: datetime) -> None:
         .annotate(n=Count("pk")).values_list("n"), "n"
     ))
     held[0] += report.discharged - sum(held.values())
+    if report.spread:
+        report.spread.held_contacts = dict(held)
     report.held_contacts = _banded(held, CONTACT_BANDS)
     report.median_held_contacts = _median_of_counts(held)
 
@@ -623,7 +717,9 @@ def _referrals_by_need(cohort: QuerySet, tops: dict[int, tuple[int, str]]) -> li
     return sorted(counts, key=lambda item: (-item[1], item[0]))
 
 
-def _wellbeing(cohort: QuerySet, end: datetime, tops) -> tuple[list[WellbeingChange], dict]:
+def _wellbeing(cohort: QuerySet, end: datetime, tops) -> dict[str, list[tuple[int, int, int]]]:
+    """The answers' sums of those with answers at both stages (``Spread.wellbeing``): everyone's,
+    and each top-level need's."""
     # Paired in the database (one row per person with answers at both stages), rather than every
     # answer of the cohort sent to Python to be paired there.
     scores = selectors.wellbeing_scores(cohort, before=end).values("referral_id", "stage", *ONS4)
@@ -633,7 +729,6 @@ def _wellbeing(cohort: QuerySet, end: datetime, tops) -> tuple[list[WellbeingCha
                        + ", ".join(f"r.{measure}" for measure in ONS4)
                        + f" FROM s f JOIN s r ON r.referral_id = f.referral_id WHERE f.stage = {first} AND r.stage = {review}")
     pairs = {pk: (tuple(values[:len(ONS4)]), tuple(values[len(ONS4):])) for pk, *values in rows}
-    overall = _changes(pairs.values())
     # The needs of those reviewed only (a fraction of the cohort).
     needs_of: dict[int, set[str]] = defaultdict(set)
     reviewed = selectors.wellbeing_scores(cohort, before=end, stage=WellbeingStage.REVIEW).values("referral_id")
@@ -646,17 +741,27 @@ def _wellbeing(cohort: QuerySet, end: datetime, tops) -> tuple[list[WellbeingCha
     for pk, pair in pairs.items():
         for need in needs_of.get(pk, ()):
             grouped[need].append(pair)
-    return overall, {need: _changes(grouped[need]) for need in sorted(grouped)}
+    return {"": _sums(pairs.values()), **{need: _sums(grouped[need]) for need in sorted(grouped)}}
 
 
-def _changes(pairs) -> list[WellbeingChange]:
+def _sums(pairs) -> list[tuple[int, int, int]]:
     pairs = list(pairs)
+    return [(len(pairs), sum(first[index] for first, _ in pairs), sum(review[index] for _, review in pairs))
+            for index in range(len(ONS4))]
+
+
+def _changes_by_need(sums: dict[str, list[tuple[int, int, int]]]) -> tuple[list[WellbeingChange], dict]:
+    """Everyone's change and each need's (the needs in order), from the answers' sums."""
+    return (_changes(sums.get("") or [(0, 0, 0)] * len(ONS4)),
+            {need: _changes(sums[need]) for need in sorted(sums) if need})
+
+
+def _changes(sums: list[tuple[int, int, int]]) -> list[WellbeingChange]:
     changes = []
-    for index, measure in enumerate(ONS4):
-        firsts = [first[index] for first, _ in pairs]
-        reviews = [review[index] for _, review in pairs]
-        first = statistics.fmean(firsts) if firsts else None
-        review = statistics.fmean(reviews) if reviews else None
+    for measure, (people, first_sum, review_sum) in zip(ONS4, sums):
+        # Whole-number answers: their sum is exact, and sum / people is the mean fmean would give.
+        first = first_sum / people if people else None
+        review = review_sum / people if people else None
         change = None if first is None else review - first
-        changes.append(WellbeingChange(measure, ONS4_LABELS[measure], len(pairs), first, review, change))
+        changes.append(WellbeingChange(measure, ONS4_LABELS[measure], people, first, review, change))
     return changes

@@ -87,7 +87,8 @@ def gaps_from(demand: dict[tuple[str, int], int], at_postcode: dict[str, int]) -
     # (those who named a need), from the count of referrals at each postcode.
     positions = directory.postcode_positions(sorted(at_postcode))
     weighted: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
-    for postcode, count in at_postcode.items():
+    # In postcode order: the sums (and so the positions) do not depend on the order the counts came in.
+    for postcode, count in sorted(at_postcode.items()):
         if postcode in positions:
             sums = weighted[postcode.split(" ")[0].upper()]
             sums[0] += positions[postcode][0] * count

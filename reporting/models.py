@@ -36,6 +36,10 @@ class StoredReport(models.Model):
     period_start = models.DateField()
     period_end = models.DateField(db_index=True)
     figures = models.JSONField()
+    # A month of a period that is not over: what its medians are taken from (``reporting.stored``),
+    # and the day up to which it counts (a later day reads it no more, and forgets it).
+    values = models.BinaryField(null=True, blank=True)
+    counted_to = models.DateField(null=True, blank=True, db_index=True)
     computed_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

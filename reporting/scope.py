@@ -33,6 +33,9 @@ class ReportFilter:
     source: str = ""
     provider_id: int | None = None
     link_worker_id: int | None = None
+    # Count what had happened by the end of this day rather than the period's own end: a month of
+    # a longer period (``reporting.stored``) counts up to the end of the whole period.
+    counted_to: date | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -43,6 +46,11 @@ class ReportFilter:
     def ends_before(self) -> datetime:
         """The first moment after the period: figures are as they stood at the end of the period."""
         return local_midnight(self.end + timedelta(days=1))
+
+    @property
+    def counted_before(self) -> datetime:
+        """The first moment whose events the figures no longer count."""
+        return local_midnight((self.counted_to or self.end) + timedelta(days=1))
 
     def area_prefixes(self) -> list[str]:
         if not self.area:

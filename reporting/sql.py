@@ -4,6 +4,8 @@ turned into Python objects one by one."""
 
 from __future__ import annotations
 
+import json
+from bisect import bisect_right
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -134,14 +136,52 @@ def counts_of(values, column: str = "v") -> dict:
     return dict(select_over(values, f"SELECT s.{v}, COUNT(*) FROM ({{inner}}) s GROUP BY s.{v}"))
 
 
-def one_pass(rows, sums: dict[str, str], middle_of: str | None = None) -> tuple[dict[str, int], int, list]:
+def every_value(values, column: str = "v") -> list:
+    """Every non-null value of ``values`` (a one-column ``values_list`` of ``column``), in order: what
+    ``middle_values`` gives the middle of, kept whole so that months' values can be put together."""
+    v = connections[values.db].ops.quote_name(column)
+    return sorted(value for (value,) in select_over(values, f"SELECT s.{v} FROM ({{inner}}) s WHERE s.{v} IS NOT NULL"))
+
+
+def middle_of_sorted(runs: list) -> list:
+    """The middle one (odd count) or two (even count) of the values of several sorted runs taken
+    together, without merging them: each is found by bisecting the values' range."""
+    total = sum(len(run) for run in runs)
+    if not total:
+        return []
+    low_value = min(run[0] for run in runs if len(run))
+    high_value = max(run[-1] for run in runs if len(run))
+
+    def nth(index: int):
+        # The smallest value with more than ``index`` values at or below it.
+        low, high = low_value, high_value
+        while low < high:
+            mid = (low + high) // 2
+            if sum(bisect_right(run, mid) for run in runs) > index:
+                high = mid
+            else:
+                low = mid + 1
+        return low
+
+    middle = total // 2
+    return [nth(middle)] if total % 2 else [nth(middle - 1), nth(middle)]
+
+
+def one_pass(rows, sums: dict[str, str], middle_of: str | None = None,
+             every: bool = False) -> tuple[dict[str, int], int, list]:
     """One pass over ``rows`` (a ``values`` queryset, e.g. a row per person): each of ``sums`` (a
     name and SQL over the rows' lower-case column names: a number, or a condition's CASE) added up,
     and (with ``middle_of``, a column) how many rows have a value there and the middle one or two
-    of those values, in order, as ``middle_values`` gives them. Several figures from one scan
-    instead of one query each."""
+    of those values, in order, as ``middle_values`` gives them (with ``every``, all of them, in
+    order, as ``every_value`` does). Several figures from one scan instead of one query each."""
     middle = middle_of or "NULL"
     totals = ", ".join(f"SUM({sql}) AS {name}" for name, sql in sums.items())
+    if middle_of and every:
+        whole = "ARRAY_AGG" if connections[rows.db].vendor == "postgresql" else "json_group_array"
+        row = select_over(rows, f"SELECT {totals}, COUNT(t.{middle}), {whole}(t.{middle}) FROM ({{inner}}) t")[0]
+        values = json.loads(row[-1]) if isinstance(row[-1], str) else row[-1] or []  # SQLite gives JSON text
+        figures = {name: int(value or 0) for name, value in zip(sums, row)}
+        return figures, int(row[len(sums)] or 0), sorted(value for value in values if value is not None)
     if middle_of and connections[rows.db].vendor == "postgresql":
         # The middle values from one sorted array of that column alone: window functions would
         # sort every (wide) row, spilling to disk at 50,000 people.

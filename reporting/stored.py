@@ -3,7 +3,11 @@
 A period is closed once its last day is over. Every figure counts what had happened by the end of
 the period (``reporting.figures``), so a closed period's figures do not move as time passes: they
 are stored (``StoredReport``) the first time they are read and read from there afterwards. A period
-that includes today is always computed live. The stored figures are the unsuppressed counts, exactly
+that is not over yet is put together from its months (``figures.combine``): each month's referrals
+counted up to the end of the whole period, stored once its last day is over, like a closed period,
+and read again until a change to one of its referrals forgets it or the period's end moves (the next
+day, for a period to date); the month that includes today is always computed live. So a
+commissioner's "12 months to date" computes one month afresh, not twelve. The stored figures are the unsuppressed counts, exactly
 as ``build_report`` returns them; suppression is applied when they are shown, to the whole period's
 figures, so stored figures and live ones give the same page and the same files.
 
@@ -27,9 +31,12 @@ cut to its district, which the area filter still matches, so it cannot move a fi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from datetime import date, datetime
+from array import array
+from collections import Counter
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import holidays
@@ -42,7 +49,17 @@ from django.utils import timezone
 
 from referrals import selectors
 from reporting import figures as figures_module
-from reporting.figures import ConnectionCounts, Report, Step, WellbeingChange, _caseload, build_report, top_level_needs
+from reporting.figures import (
+    ConnectionCounts,
+    Report,
+    Spread,
+    Step,
+    WellbeingChange,
+    _caseload,
+    build_report,
+    combine,
+    top_level_needs,
+)
 from reporting.gaps import AreaNeed, gaps_demand, gaps_from, gaps_in_provision
 from reporting.models import StoredReport
 from reporting.scope import ReportFilter
@@ -53,7 +70,9 @@ _CODE = hashlib.sha256(b"".join(
     for name in ("figures.py", "gaps.py", "scope.py", "sql.py")
 )).hexdigest()
 # What build_report fills in that the store keeps; the caseload is computed live.
-_LIVE = {"filters", "caseload", "caseload_service", "caseload_days"}
+_LIVE = {"filters", "caseload", "caseload_service", "caseload_days", "spread"}
+# A month's medians' values, in this order, stored as 64-bit integers (``StoredReport.values``).
+_SPREAD_VALUES = ("to_contact", "to_first_session", "to_provider_response", "to_discharge")
 
 
 def is_closed(filters: ReportFilter, *, today: date) -> bool:
@@ -66,6 +85,11 @@ def report(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet 
     """``build_report``'s figures: read from the store for a closed period (computed and stored the
     first time), computed live for a period that includes today."""
     today = today or timezone.localdate()
+    if not is_closed(filters, today=today) and len(months := months_of(filters)) > 1:
+        result = combine(_months_reports(referrals, connections, months, casework, today), filters, casework=casework)
+        if casework:
+            _caseload(result, referrals, filters, link_workers, today=today)
+        return result
     key = _key(referrals, connections, filters, casework) if is_closed(filters, today=today) else None
     if key is None:
         return build_report(referrals=referrals, filters=filters, connections=connections,
@@ -75,8 +99,7 @@ def report(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet 
         # The caseload is not stored (it is computed below, on every read, as for a stored period).
         stored = encode(build_report(referrals=referrals, filters=filters, connections=connections,
                                      casework=casework, today=today))
-        StoredReport.objects.get_or_create(key=key, defaults={
-            "period_start": filters.start, "period_end": filters.end, "figures": stored})
+        _store(key, filters, stored, today=today)
     result = decode(stored, filters)
     if casework:
         _caseload(result, referrals, filters, link_workers, today=today)
@@ -87,18 +110,104 @@ def gaps(*, referrals: QuerySet, filters: ReportFilter, today: date | None = Non
     """``gaps_in_provision``: the cohort's demand read from the store for a closed period (computed
     and stored the first time); what the directory offers is always read now."""
     today = today or timezone.localdate()
+    if not is_closed(filters, today=today) and len(months := months_of(filters)) > 1:
+        # Demand counts referrals (per district and need, per postcode): a month's add up.
+        demand: Counter = Counter()
+        at_postcode: Counter = Counter()
+        for month in months:
+            month_demand, month_at_postcode = _demand(referrals, month, today)
+            demand.update(month_demand)
+            at_postcode.update(month_at_postcode)
+        return gaps_from(dict(demand), dict(at_postcode))
     key = _key(referrals, None, filters, False, kind="gaps") if is_closed(filters, today=today) else None
     if key is None:
         return gaps_in_provision(referrals=referrals, filters=filters)
+    return gaps_from(*_demand(referrals, filters, today, key=key))
+
+
+def _demand(referrals: QuerySet, filters: ReportFilter, today: date, key: str | None = None) -> tuple[dict, dict]:
+    """``gaps_demand``, stored once ``filters``' last day is over."""
+    if key is None and filters.end < today:
+        key = _key(referrals, None, filters, False, kind="gaps")
+    if key is None:
+        return gaps_demand(referrals=referrals, filters=filters)
     stored = StoredReport.objects.filter(key=key).values_list("figures", flat=True).first()
     if stored is None:
         demand, at_postcode = gaps_demand(referrals=referrals, filters=filters)
         stored = {"demand": [[district, need, n] for (district, need), n in demand.items()],
                   "at_postcode": [[postcode, n] for postcode, n in at_postcode.items()]}
-        StoredReport.objects.get_or_create(key=key, defaults={
-            "period_start": filters.start, "period_end": filters.end, "figures": stored})
-    return gaps_from({(district, need): n for district, need, n in stored["demand"]},
-                     {postcode: n for postcode, n in stored["at_postcode"]})
+        _store(key, filters, stored, today=today)
+    return ({(district, need): n for district, need, n in stored["demand"]},
+            {postcode: n for postcode, n in stored["at_postcode"]})
+
+
+def months_of(filters: ReportFilter) -> list[ReportFilter]:
+    """``filters`` cut at the turn of each month, each month counting up to the end of the whole period."""
+    months, start = [], filters.start
+    while start <= filters.end:
+        following = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        end = min(following - timedelta(days=1), filters.end)
+        months.append(dataclasses.replace(filters, start=start, end=end, counted_to=filters.counted_to or filters.end))
+        start = following
+    return months
+
+
+def _months_reports(referrals: QuerySet, connections: QuerySet | None, months: list[ReportFilter], casework: bool,
+                    today: date) -> list[Report]:
+    """Each month's report with its spread: read from the store once the month is over, else computed."""
+    keys = [_key(referrals, connections, month, casework, kind="month") if month.end < today else None
+            for month in months]
+    stored = {row["key"]: row for row in StoredReport.objects.filter(key__in=[key for key in keys if key])
+              .values("key", "figures", "values")}
+    reports = []
+    for month, key in zip(months, keys):
+        if key in stored:
+            reports.append(_decode_month(stored[key]["figures"], stored[key]["values"], month))
+            continue
+        computed = build_report(referrals=referrals, filters=month, connections=connections, casework=casework,
+                                today=today, spread=True)
+        if key is not None:
+            figures, values = _encode_month(computed)
+            _store(key, month, figures, today=today, values=values)
+        reports.append(computed)
+    return reports
+
+
+def _store(key: str, filters: ReportFilter, figures: dict, *, today: date, values: bytes | None = None) -> None:
+    StoredReport.objects.get_or_create(key=key, defaults={
+        "period_start": filters.start, "period_end": filters.end, "figures": figures, "values": values,
+        "counted_to": filters.counted_to})
+    # Months counted up to an earlier day than today are never read again.
+    StoredReport.objects.filter(counted_to__lt=today).delete()
+
+
+def _encode_month(report_: Report) -> tuple[dict, bytes]:
+    spread = report_.spread
+    values = array("q")
+    for name in _SPREAD_VALUES:
+        values.extend(getattr(spread, name))
+    figures = {**encode(report_), "spread": {
+        "lengths": [len(getattr(spread, name)) for name in _SPREAD_VALUES],
+        "held_contacts": [[held, n] for held, n in spread.held_contacts.items()],
+        "wellbeing": spread.wellbeing,
+    }}
+    return figures, values.tobytes()
+
+
+def _decode_month(figures: dict, values: bytes, filters: ReportFilter) -> Report:
+    figures = dict(figures)
+    meta = figures.pop("spread")
+    numbers = array("q")
+    numbers.frombytes(bytes(values))
+    runs, at = {}, 0
+    for name, length in zip(_SPREAD_VALUES, meta["lengths"]):
+        runs[name] = numbers[at:at + length]  # still in order, as stored
+        at += length
+    result = decode(figures, filters)
+    result.spread = Spread(**runs, held_contacts={held: n for held, n in meta["held_contacts"]},
+                           wellbeing={need: [tuple(sums) for sums in measures]
+                                      for need, measures in meta["wellbeing"].items()})
+    return result
 
 
 def _key(referrals: QuerySet, connections: QuerySet | None, filters: ReportFilter, casework: bool,
@@ -112,7 +221,8 @@ def _key(referrals: QuerySet, connections: QuerySet | None, filters: ReportFilte
         "kind": kind,
         "scope": scope,
         "casework": casework,
-        "period": [filters.start.isoformat(), filters.end.isoformat()],
+        "period": [filters.start.isoformat(), filters.end.isoformat(),
+                   filters.counted_to.isoformat() if filters.counted_to else None],
         "area": filters.area_prefixes(),
         "filters": [filters.need_id, filters.source, filters.provider_id, filters.link_worker_id],
         "settings": [settings.SIGNPOST_REPORTING["ATTENDANCE_TARGET"],

@@ -88,10 +88,11 @@ def test_a_closed_period_is_read_from_the_store_not_computed_again(known, triage
 
 
 @pytest.mark.django_db
-def test_a_period_that_includes_today_is_computed_live(known, triage):
-    report = _stored(triage, today=date(2026, 3, 31))
+def test_a_month_that_includes_today_is_computed_live(known, triage):
+    march = ReportFilter(start=date(2026, 3, 1), end=date(2026, 3, 31))
+    report = _stored(triage, march, today=date(2026, 3, 31))
     assert StoredReport.objects.count() == 0
-    assert report == _live(triage, today=date(2026, 3, 31))
+    assert report == _live(triage, march, today=date(2026, 3, 31))
 
 
 @pytest.mark.django_db

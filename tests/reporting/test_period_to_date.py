@@ -1,0 +1,116 @@
+"""A period that is not over is put together from its months (``reporting.stored``): the months
+already over are stored and read again, the month of today is computed live, and the whole equals
+the figures computed over the period at once, medians and means included."""
+
+from datetime import date
+
+import pytest
+
+from factories.referrals import only_connection
+from referrals.models import Connection, Referral
+from referrals.permissions import reportable_referrals
+from referrals.roles import actor_for_user
+from reporting import stored
+from reporting.gaps import gaps_in_provision
+from reporting.models import StoredReport
+from reporting.scope import ReportFilter
+from tests.reporting import test_casework_figures as casework
+from tests.reporting import test_stored_reports as closed
+
+known, episodes, at = closed.known, casework.episodes, closed.at
+_stored, _live = closed._stored, closed._live
+
+# Q1 seen on its last day: January and February are over, March is today's month.
+ON_31_MARCH = date(2026, 3, 31)
+
+
+def _to_date(filters: ReportFilter) -> ReportFilter:
+    return ReportFilter(start=filters.start, end=ON_31_MARCH, area=filters.area, need_id=filters.need_id,
+                        source=filters.source, provider_id=filters.provider_id, link_worker_id=filters.link_worker_id)
+
+
+@pytest.mark.django_db
+def test_a_period_to_date_equals_its_figures_computed_at_once_for_each_filter(known, triage, needs, link_worker,
+                                                                              activity):
+    for filters in map(_to_date, closed._combinations(known, needs, link_worker, activity)[:7]):
+        live = _live(triage, filters, today=ON_31_MARCH)
+        assert _stored(triage, filters, today=ON_31_MARCH) == live, filters  # months computed, then stored
+        assert _stored(triage, filters, today=ON_31_MARCH) == live, filters  # read from the store
+    # January and February, for each of the 7 filters; never March, which is not over.
+    months = StoredReport.objects.values_list("period_start", "period_end", "counted_to").distinct()
+    assert sorted(months) == [(date(2026, 1, 1), date(2026, 1, 31), ON_31_MARCH),
+                              (date(2026, 2, 1), date(2026, 2, 28), ON_31_MARCH)]
+    assert StoredReport.objects.count() == 14
+
+
+@pytest.mark.django_db
+def test_the_medians_and_means_are_taken_again_from_the_months_together(known, triage):
+    report = _stored(triage, _to_date(closed.Q1), today=ON_31_MARCH)
+    again = _stored(triage, _to_date(closed.Q1), today=ON_31_MARCH)
+    # The pinned figures: an even count of contacts across January and February (r1, r2, r3), the
+    # middle two in different months; wellbeing answered in more than one month.
+    assert report.contacted == again.contacted == 3
+    assert again.median_hours_to_contact == report.median_hours_to_contact == _live(
+        triage, _to_date(closed.Q1), today=ON_31_MARCH).median_hours_to_contact
+    assert again.wellbeing == report.wellbeing
+    assert again.wellbeing[0].people >= 1
+
+
+@pytest.mark.django_db
+def test_the_casework_figures_of_a_period_to_date_equal_those_computed_at_once(episodes, triage):
+    # Discharged in October and November, contacts held today: medians of weeks and of contacts.
+    live = _live(triage, casework.AUTUMN, today=casework.TODAY)
+    assert live.discharged == 3
+    assert _stored(triage, casework.AUTUMN, today=casework.TODAY) == live
+    assert _stored(triage, casework.AUTUMN, today=casework.TODAY) == live
+    assert StoredReport.objects.filter(period_end__lt=date(2026, 12, 1)).count() == 3  # September to November
+
+
+@pytest.mark.django_db
+def test_only_the_month_of_today_is_computed_again(known, triage):
+    filters = _to_date(closed.Q1)
+    before = _stored(triage, filters, today=ON_31_MARCH)
+    # Straight to the table, as no correction path writes: only the live month (March) sees it.
+    Referral.objects.filter(pk=known["r2"].pk).update(contacted_at=None)  # January
+    Referral.objects.filter(pk=known["r4"].pk).update(contacted_at=at("2026-03-31 17:00"))  # March
+    after = _stored(triage, filters, today=ON_31_MARCH)
+    assert after.contacted == before.contacted + 1
+    assert _live(triage, filters, today=ON_31_MARCH).contacted == before.contacted
+
+
+@pytest.mark.django_db
+def test_a_correction_forgets_its_month_and_those_after_it(known, triage):
+    filters = _to_date(closed.Q1)
+    before = _stored(triage, filters, today=ON_31_MARCH)
+    assert StoredReport.objects.count() == 2
+    connection = only_connection(known["r3"])  # February
+    connection.first_session_booked_at = connection.attended_at = at("2026-02-20 10:00")
+    connection.save()
+    assert list(StoredReport.objects.values_list("period_end", flat=True)) == [date(2026, 1, 31)]
+    after = _stored(triage, filters, today=ON_31_MARCH)
+    assert after.attended == before.attended + 1
+    assert after == _live(triage, filters, today=ON_31_MARCH)
+    assert Connection.objects.filter(pk=connection.pk, attended_at__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_the_next_day_counts_up_to_that_day_and_forgets_the_months_of_the_day_before(known, triage):
+    _stored(triage, ReportFilter(start=date(2026, 1, 1), end=date(2026, 3, 30)), today=date(2026, 3, 30))
+    assert set(StoredReport.objects.values_list("counted_to", flat=True)) == {date(2026, 3, 30)}
+    report = _stored(triage, _to_date(closed.Q1), today=ON_31_MARCH)
+    assert set(StoredReport.objects.values_list("counted_to", flat=True)) == {ON_31_MARCH}
+    # r4, received on 31 March, is in the later period only.
+    assert report.referred == _live(triage, ReportFilter(start=date(2026, 1, 1), end=date(2026, 3, 30)),
+                                    today=date(2026, 3, 30)).referred + 1
+
+
+@pytest.mark.django_db
+def test_the_gaps_of_a_period_to_date_equal_those_computed_at_once(known, triage):
+    referrals = reportable_referrals(actor_for_user(triage))
+    for filters in (_to_date(closed.Q1), _to_date(ReportFilter(start=closed.Q1.start, end=closed.Q1.end,
+                                                               area="BH15"))):
+        live = gaps_in_provision(referrals=referrals, filters=filters)
+        assert live
+        assert stored.gaps(referrals=referrals, filters=filters, today=ON_31_MARCH) == live
+        assert stored.gaps(referrals=referrals, filters=filters, today=ON_31_MARCH) == live
+    assert StoredReport.objects.count() == 4  # January and February, for each
