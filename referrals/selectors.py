@@ -444,9 +444,12 @@ def naming_a_need() -> Exists:
     return Exists(Referral.needs.through.objects.filter(referral_id=OuterRef("pk")))
 
 
-def wellbeing_scores(referrals: QuerySet, *, before: datetime, stage: str | None = None) -> QuerySet:
-    """The ONS4 answers given for ``referrals`` before ``before`` (at one ``stage``, or any)."""
-    scores = WellbeingScore.objects.filter(referral__in=referrals.values("pk"), recorded_at__lt=before)
+def wellbeing_scores(referrals: QuerySet, *, before: datetime | None = None, stage: str | None = None,
+                     since: datetime | None = None) -> QuerySet:
+    """The ONS4 answers given for ``referrals`` before ``before`` (or at or after ``since``), at one ``stage`` or any."""
+    scores = WellbeingScore.objects.filter(referral__in=referrals.values("pk"))
+    scores = scores if before is None else scores.filter(recorded_at__lt=before)
+    scores = scores if since is None else scores.filter(recorded_at__gte=since)
     return scores if stage is None else scores.filter(stage=stage)
 
 
@@ -468,9 +471,11 @@ def connections_of(referral_ids, connections: QuerySet | None = None) -> QuerySe
     return (Connection.objects.all() if connections is None else connections).filter(referral_id__in=referral_ids)
 
 
-def held_contacts(referral_ids, *, before: datetime) -> QuerySet:
-    """The contacts held with the person, dated before ``before``, on the referrals with these ids."""
-    return Contact.objects.filter(referral_id__in=referral_ids, status=ContactStatus.HELD, at__lt=before)
+def held_contacts(referral_ids, *, before: datetime | None = None, since: datetime | None = None) -> QuerySet:
+    """The contacts held with the person, dated before ``before`` (or at or after ``since``), on the referrals with these ids."""
+    contacts = Contact.objects.filter(referral_id__in=referral_ids, status=ContactStatus.HELD)
+    contacts = contacts if before is None else contacts.filter(at__lt=before)
+    return contacts if since is None else contacts.filter(at__gte=since)
 
 
 def care_plan_started(*, before: datetime) -> Q:

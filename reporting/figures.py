@@ -419,7 +419,8 @@ def build_report(*, referrals: QuerySet, filters: ReportFilter, connections: Que
         needs_and_wellbeing,
         *([lambda: _discharged(report, filters.apply_discharged(referrals), end)] if casework else []),
     )
-    if casework:
+    # A month's report leaves the caseload to the whole period's (``combine``): it is not about a cohort.
+    if casework and not spread:
         _caseload(report, referrals, filters, link_workers, today=today or timezone.localdate())
     return report
 
@@ -479,6 +480,38 @@ def combine(months: list[Report], filters: ReportFilter, *, casework: bool = Tru
             sums[need] = [tuple(a + b for a, b in zip(old, new)) for old, new in zip(before, measures)]
     report.wellbeing, report.wellbeing_by_need = _changes_by_need(sums)
     return report
+
+
+# Every moment a figure counts only when it is before the end of the period (``counted_before``).
+_COUNTED_ON_REFERRAL = ("contacted_at", "triaged_at", "redirected_at", "not_eligible_at")
+_COUNTED_ON_CONNECTION = ("created_at", "sent_to_provider_at", "provider_responded_at", "first_session_booked_at",
+                          "attended_at", "did_not_attend_at", "ended_at")
+
+
+def unchanged_until(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet | None = None) -> datetime | None:
+    """The earliest moment, at or after the end of what ``filters`` count, of anything their figures
+    count (None when there is none): counting up to any later moment before it gives the same figures.
+    Only a step dated ahead (a time typed in the future) has one; every other change is a new or
+    changed row, which forgets stored figures (``reporting.stored``)."""
+    end = filters.counted_before
+    cohort = filters.apply(referrals)
+    base = selectors.referrals_among(cohort) if cohort.query.distinct else cohort
+    discharged = filters.apply_discharged(referrals)
+
+    def earliest(queryset: QuerySet, names) -> list[datetime]:
+        found = queryset.order_by().aggregate(**{f"m{index}": Min(name, filter=Q(**{f"{name}__gte": end}))
+                                                 for index, name in enumerate(names)})
+        return [moment for moment in found.values() if moment is not None]
+
+    moments = [
+        *earliest(base, _COUNTED_ON_REFERRAL),
+        *earliest(filters.counted_connections(selectors.connections_of(base.values("pk"), connections)),
+                  _COUNTED_ON_CONNECTION),
+        *earliest(selectors.wellbeing_scores(cohort, since=end), ["recorded_at"]),
+        *earliest(selectors.held_contacts(discharged.values("pk"), since=end), ["at"]),
+        *earliest(discharged, ["care_plan__created_at"]),
+    ]
+    return min(moments, default=None)
 
 
 def _provider_responses(report: Report, counted: QuerySet, end: datetime) -> None:

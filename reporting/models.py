@@ -36,10 +36,12 @@ class StoredReport(models.Model):
     period_start = models.DateField()
     period_end = models.DateField(db_index=True)
     figures = models.JSONField()
-    # A month of a period that is not over: what its medians are taken from (``reporting.stored``),
-    # and the day up to which it counts (a later day reads it no more, and forgets it).
+    # A month of a period that is not over (``reporting.stored``): what its medians are taken from,
+    # the day up to which it counted, and the first moment after that of anything it counts (none:
+    # null): it holds for a period counted up to any later day that ends by then.
     values = models.BinaryField(null=True, blank=True)
-    counted_to = models.DateField(null=True, blank=True, db_index=True)
+    counted_to = models.DateField(null=True, blank=True)
+    unchanged_until = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

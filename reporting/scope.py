@@ -13,7 +13,19 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from directory import selectors as directory
+from referrals import permissions
 from reporting.models import ReportingArea
+
+
+def reader_scope(actor) -> dict:
+    """What ``actor``'s reports count (the referrals policy's): their referrals and connections, the
+    link workers whose caseload they see, and whether they see the service's casework."""
+    # A provider's report counts only its own connections, and leaves out the service's casework.
+    casework = not permissions.reports_as_provider_only(actor)
+    return {"referrals": permissions.reportable_referrals(actor),
+            "connections": permissions.reportable_connections(actor),
+            "link_workers": permissions.report_link_workers_for(actor) if casework else None,
+            "casework": casework}
 
 
 def local_midnight(day: date) -> datetime:
@@ -51,6 +63,16 @@ class ReportFilter:
     def counted_before(self) -> datetime:
         """The first moment whose events the figures no longer count."""
         return local_midnight((self.counted_to or self.end) + timedelta(days=1))
+
+    def as_query(self) -> dict:
+        """The period and filters as plain values (for a task), ``ReportFilter(**...)`` again."""
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "area": self.area,
+                "need_id": self.need_id, "source": self.source, "provider_id": self.provider_id,
+                "link_worker_id": self.link_worker_id}
+
+    @classmethod
+    def from_query(cls, values: dict) -> "ReportFilter":
+        return cls(**{**values, "start": date.fromisoformat(values["start"]), "end": date.fromisoformat(values["end"])})
 
     def area_prefixes(self) -> list[str]:
         if not self.area:

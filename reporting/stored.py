@@ -4,10 +4,12 @@ A period is closed once its last day is over. Every figure counts what had happe
 the period (``reporting.figures``), so a closed period's figures do not move as time passes: they
 are stored (``StoredReport``) the first time they are read and read from there afterwards. A period
 that is not over yet is put together from its months (``figures.combine``): each month's referrals
-counted up to the end of the whole period, stored once its last day is over, like a closed period,
-and read again until a change to one of its referrals forgets it or the period's end moves (the next
-day, for a period to date); the month that includes today is always computed live. So a
-commissioner's "12 months to date" computes one month afresh, not twelve. The stored figures are the unsuppressed counts, exactly
+counted up to the end of the whole period. A month whose last day is over is stored, with the day
+it was counted up to and the first moment after that of anything it counts (``unchanged_until``:
+only a step dated ahead has one), and read again for a period counted up to a later day that ends by
+that moment (the next day's "to date" as well) until a change to one of its referrals forgets it;
+the month that includes today is always computed live. So a commissioner's "12 months to date"
+computes this month afresh, not twelve. The stored figures are the unsuppressed counts, exactly
 as ``build_report`` returns them; suppression is applied when they are shown, to the whole period's
 figures, so stored figures and live ones give the same page and the same files.
 
@@ -36,6 +38,7 @@ import hashlib
 import json
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -59,6 +62,7 @@ from reporting.figures import (
     build_report,
     combine,
     top_level_needs,
+    unchanged_until,
 )
 from reporting.gaps import AreaNeed, gaps_demand, gaps_from, gaps_in_provision
 from reporting.models import StoredReport
@@ -69,6 +73,8 @@ _CODE = hashlib.sha256(b"".join(
     (Path(figures_module.__file__).parent / name).read_bytes()
     for name in ("figures.py", "gaps.py", "scope.py", "sql.py")
 )).hexdigest()
+# More months missing from the store than this, a reader waits for the whole period at once instead.
+MONTHS_COMPUTED_AT_ONCE = 2
 # What build_report fills in that the store keeps; the caseload is computed live.
 _LIVE = {"filters", "caseload", "caseload_service", "caseload_days", "spread"}
 # A month's medians' values, in this order, stored as 64-bit integers (``StoredReport.values``).
@@ -81,12 +87,25 @@ def is_closed(filters: ReportFilter, *, today: date) -> bool:
 
 
 def report(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet | None = None,
-           link_workers: QuerySet | None = None, casework: bool = True, today: date | None = None) -> Report:
+           link_workers: QuerySet | None = None, casework: bool = True, today: date | None = None,
+           months_later: Callable[[], object] | None = None) -> Report:
     """``build_report``'s figures: read from the store for a closed period (computed and stored the
-    first time), computed live for a period that includes today."""
+    first time), put together from its months for a period that includes today.
+
+    With ``months_later``, when more months are missing from the store than are worth computing one
+    by one (``MONTHS_COMPUTED_AT_ONCE``: a month costs about a third of the whole period), the whole
+    period is computed at once instead (the same figures) and ``months_later`` is called to have
+    them computed and stored away from the reader (the task queue)."""
     today = today or timezone.localdate()
     if not is_closed(filters, today=today) and len(months := months_of(filters)) > 1:
-        result = combine(_months_reports(referrals, connections, months, casework, today), filters, casework=casework)
+        keys, stored = _stored_months(referrals, connections, months, casework, today)
+        missing = sum(1 for month, key in zip(months, keys) if key and not _holds(stored.get(key), month))
+        if months_later is not None and missing > MONTHS_COMPUTED_AT_ONCE:
+            months_later()
+            return build_report(referrals=referrals, filters=filters, connections=connections,
+                                link_workers=link_workers, casework=casework, today=today)
+        result = combine(_months_reports(referrals, connections, months, casework, today, keys, stored),
+                         filters, casework=casework)
         if casework:
             _caseload(result, referrals, filters, link_workers, today=today)
         return result
@@ -99,23 +118,30 @@ def report(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet 
         # The caseload is not stored (it is computed below, on every read, as for a stored period).
         stored = encode(build_report(referrals=referrals, filters=filters, connections=connections,
                                      casework=casework, today=today))
-        _store(key, filters, stored, today=today)
+        _store(key, filters, stored)
     result = decode(stored, filters)
     if casework:
         _caseload(result, referrals, filters, link_workers, today=today)
     return result
 
 
-def gaps(*, referrals: QuerySet, filters: ReportFilter, today: date | None = None) -> list[AreaNeed]:
+def gaps(*, referrals: QuerySet, filters: ReportFilter, today: date | None = None,
+         months_later: Callable[[], object] | None = None) -> list[AreaNeed]:
     """``gaps_in_provision``: the cohort's demand read from the store for a closed period (computed
-    and stored the first time); what the directory offers is always read now."""
+    and stored the first time), added up from its months for a period that includes today (with
+    ``months_later``, as ``report``); what the directory offers is always read now."""
     today = today or timezone.localdate()
     if not is_closed(filters, today=today) and len(months := months_of(filters)) > 1:
+        keys = [_key(referrals, None, month, False, kind="gaps") if month.end < today else None for month in months]
+        have = set(StoredReport.objects.filter(key__in=[key for key in keys if key]).values_list("key", flat=True))
+        if months_later is not None and sum(1 for key in keys if key and key not in have) > MONTHS_COMPUTED_AT_ONCE:
+            months_later()
+            return gaps_in_provision(referrals=referrals, filters=filters)
         # Demand counts referrals (per district and need, per postcode): a month's add up.
         demand: Counter = Counter()
         at_postcode: Counter = Counter()
-        for month in months:
-            month_demand, month_at_postcode = _demand(referrals, month, today)
+        for month, key in zip(months, keys):
+            month_demand, month_at_postcode = _demand(referrals, month, today, key=key)
             demand.update(month_demand)
             at_postcode.update(month_at_postcode)
         return gaps_from(dict(demand), dict(at_postcode))
@@ -136,7 +162,7 @@ def _demand(referrals: QuerySet, filters: ReportFilter, today: date, key: str | 
         demand, at_postcode = gaps_demand(referrals=referrals, filters=filters)
         stored = {"demand": [[district, need, n] for (district, need), n in demand.items()],
                   "at_postcode": [[postcode, n] for postcode, n in at_postcode.items()]}
-        _store(key, filters, stored, today=today)
+        _store(key, filters, stored)
     return ({(district, need): n for district, need, n in stored["demand"]},
             {postcode: n for postcode, n in stored["at_postcode"]})
 
@@ -152,33 +178,48 @@ def months_of(filters: ReportFilter) -> list[ReportFilter]:
     return months
 
 
-def _months_reports(referrals: QuerySet, connections: QuerySet | None, months: list[ReportFilter], casework: bool,
-                    today: date) -> list[Report]:
-    """Each month's report with its spread: read from the store once the month is over, else computed."""
+def _stored_months(referrals: QuerySet, connections: QuerySet | None, months: list[ReportFilter], casework: bool,
+                   today: date) -> tuple[list[str | None], dict[str, dict]]:
+    """Each month's key (None for the month of today, never stored) and the stored rows, by key."""
     keys = [_key(referrals, connections, month, casework, kind="month") if month.end < today else None
             for month in months]
     stored = {row["key"]: row for row in StoredReport.objects.filter(key__in=[key for key in keys if key])
-              .values("key", "figures", "values")}
+              .values("key", "figures", "values", "counted_to", "unchanged_until")}
+    return keys, stored
+
+
+def _months_reports(referrals: QuerySet, connections: QuerySet | None, months: list[ReportFilter], casework: bool,
+                    today: date, keys: list[str | None], stored: dict[str, dict]) -> list[Report]:
+    """Each month's report with its spread: read from the store once the month is over, else computed."""
     reports = []
     for month, key in zip(months, keys):
-        if key in stored:
-            reports.append(_decode_month(stored[key]["figures"], stored[key]["values"], month))
+        row = stored.get(key)
+        if row and _holds(row, month):
+            reports.append(_decode_month(row["figures"], row["values"], month))
             continue
         computed = build_report(referrals=referrals, filters=month, connections=connections, casework=casework,
                                 today=today, spread=True)
         if key is not None:
             figures, values = _encode_month(computed)
-            _store(key, month, figures, today=today, values=values)
+            StoredReport.objects.update_or_create(key=key, defaults={
+                "period_start": month.start, "period_end": month.end, "figures": figures, "values": values,
+                "counted_to": month.counted_to,
+                "unchanged_until": unchanged_until(referrals=referrals, filters=month, connections=connections)})
         reports.append(computed)
     return reports
 
 
-def _store(key: str, filters: ReportFilter, figures: dict, *, today: date, values: bytes | None = None) -> None:
+def _holds(row: dict | None, month: ReportFilter) -> bool:
+    """Whether a stored month's figures are the month's counted up to ``month.counted_to``: nothing
+    it counts happened between the day it was counted up to and then."""
+    if row is None or row["counted_to"] is None or row["counted_to"] > month.counted_to:
+        return False
+    return row["unchanged_until"] is None or month.counted_before <= row["unchanged_until"]
+
+
+def _store(key: str, filters: ReportFilter, figures: dict) -> None:
     StoredReport.objects.get_or_create(key=key, defaults={
-        "period_start": filters.start, "period_end": filters.end, "figures": figures, "values": values,
-        "counted_to": filters.counted_to})
-    # Months counted up to an earlier day than today are never read again.
-    StoredReport.objects.filter(counted_to__lt=today).delete()
+        "period_start": filters.start, "period_end": filters.end, "figures": figures})
 
 
 def _encode_month(report_: Report) -> tuple[dict, bytes]:
@@ -221,8 +262,8 @@ def _key(referrals: QuerySet, connections: QuerySet | None, filters: ReportFilte
         "kind": kind,
         "scope": scope,
         "casework": casework,
-        "period": [filters.start.isoformat(), filters.end.isoformat(),
-                   filters.counted_to.isoformat() if filters.counted_to else None],
+        # Not the day a month is counted up to: ``unchanged_until`` says for which days it holds.
+        "period": [filters.start.isoformat(), filters.end.isoformat()],
         "area": filters.area_prefixes(),
         "filters": [filters.need_id, filters.source, filters.provider_id, filters.link_worker_id],
         "settings": [settings.SIGNPOST_REPORTING["ATTENDANCE_TARGET"],

@@ -7,6 +7,7 @@ drawn from the same ``report_tables``, so they cannot disagree.
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,7 +19,7 @@ from referrals import permissions
 from referrals.audit import audit
 from referrals.choices import AuditAction
 from referrals.views.common import staff_view
-from reporting import charts, stored
+from reporting import charts, stored, tasks
 from reporting.exports import (
     SECTIONS,
     Suppressor,
@@ -36,6 +37,7 @@ from reporting.exports import (
 from reporting.figures import CASELOAD_GUIDE
 from reporting.forms import ReportForm
 from reporting.headline import headline
+from reporting.scope import reader_scope
 from reporting.suppression import suppression_threshold
 from reporting.together import run_together
 
@@ -44,17 +46,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _report(actor, form: ReportForm):
-    referrals = permissions.reportable_referrals(actor)
-    filters = form.report_filter()
-    # A provider's report counts only its own connections, and leaves out the service's casework.
-    casework = not permissions.reports_as_provider_only(actor)
-    connections = permissions.reportable_connections(actor)
-    link_workers = permissions.report_link_workers_for(actor) if casework else None
+    scope = reader_scope(actor)
+    referrals, filters = scope["referrals"], form.report_filter()
+    asked = []  # the figures and the gaps may each ask for their months to be stored
     report, gaps = run_together(
-        lambda: stored.report(referrals=referrals, filters=filters, connections=connections,
-                              link_workers=link_workers, casework=casework),
-        lambda: stored.gaps(referrals=referrals, filters=filters),
+        lambda: stored.report(**scope, filters=filters, months_later=lambda: asked.append("report")),
+        lambda: stored.gaps(referrals=referrals, filters=filters, months_later=lambda: asked.append("gaps")),
     )
+    if asked:
+        transaction.on_commit(lambda: tasks.store_report_months.enqueue(
+            actor.user_id, filters.as_query(), timezone.localdate().isoformat()))
     suppress = Suppressor(on=permissions.small_counts_hidden_from(actor), threshold=suppression_threshold())
     gaps = gaps_as_shown(report, gaps, suppress)
     return referrals, filters, report, gaps, suppress

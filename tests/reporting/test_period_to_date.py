@@ -2,9 +2,12 @@
 already over are stored and read again, the month of today is computed live, and the whole equals
 the figures computed over the period at once, medians and means included."""
 
+import re
 from datetime import date
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
 from factories.referrals import only_connection
 from referrals.models import Connection, Referral
@@ -14,10 +17,11 @@ from reporting import stored
 from reporting.gaps import gaps_in_provision
 from reporting.models import StoredReport
 from reporting.scope import ReportFilter
+from reporting.tasks import store_report_months
 from tests.reporting import test_casework_figures as casework
 from tests.reporting import test_stored_reports as closed
 
-known, episodes, at = closed.known, casework.episodes, closed.at
+known, episodes, at, commissioner = closed.known, casework.episodes, closed.at, closed.commissioner
 _stored, _live = closed._stored, closed._live
 
 # Q1 seen on its last day: January and February are over, March is today's month.
@@ -94,14 +98,23 @@ def test_a_correction_forgets_its_month_and_those_after_it(known, triage):
 
 
 @pytest.mark.django_db
-def test_the_next_day_counts_up_to_that_day_and_forgets_the_months_of_the_day_before(known, triage):
-    _stored(triage, ReportFilter(start=date(2026, 1, 1), end=date(2026, 3, 30)), today=date(2026, 3, 30))
-    assert set(StoredReport.objects.values_list("counted_to", flat=True)) == {date(2026, 3, 30)}
-    report = _stored(triage, _to_date(closed.Q1), today=ON_31_MARCH)
-    assert set(StoredReport.objects.values_list("counted_to", flat=True)) == {ON_31_MARCH}
-    # r4, received on 31 March, is in the later period only.
-    assert report.referred == _live(triage, ReportFilter(start=date(2026, 1, 1), end=date(2026, 3, 30)),
-                                    today=date(2026, 3, 30)).referred + 1
+def test_the_next_day_reads_the_months_again_unless_a_step_was_dated_ahead(known, triage):
+    day_before, on_30_march = ReportFilter(start=date(2026, 1, 1), end=date(2026, 3, 30)), date(2026, 3, 30)
+    # r3 (February) "contacted at 9 on 31 March", typed ahead on 30 March.
+    Referral.objects.filter(pk=known["r3"].pk).update(contacted_at=at("2026-03-31 09:00"))
+    assert _stored(triage, day_before, today=on_30_march) == _live(triage, day_before, today=on_30_march)
+    stored_until = dict(StoredReport.objects.values_list("period_end", "unchanged_until"))
+    assert stored_until[date(2026, 2, 28)] == at("2026-03-31 09:00")
+    # January's first step after 30 March is one the fixtures made today (in 2026's December).
+    assert stored_until[date(2026, 1, 31)] > at("2026-04-01 00:00")
+
+    # The next day, that contact counts: February is computed again; January is read as stored.
+    next_day = _stored(triage, _to_date(closed.Q1), today=ON_31_MARCH)
+    assert next_day == _live(triage, _to_date(closed.Q1), today=ON_31_MARCH)
+    # r3 now; r4, received on 31 March, was contacted in April.
+    assert next_day.contacted == _live(triage, day_before, today=on_30_march).contacted + 1
+    assert dict(StoredReport.objects.values_list("period_end", "counted_to")) == {
+        date(2026, 1, 31): on_30_march, date(2026, 2, 28): ON_31_MARCH}
 
 
 @pytest.mark.django_db
@@ -114,3 +127,44 @@ def test_the_gaps_of_a_period_to_date_equal_those_computed_at_once(known, triage
         assert stored.gaps(referrals=referrals, filters=filters, today=ON_31_MARCH) == live
         assert stored.gaps(referrals=referrals, filters=filters, today=ON_31_MARCH) == live
     assert StoredReport.objects.count() == 4  # January and February, for each
+
+
+@pytest.mark.django_db
+def test_with_many_months_missing_the_reader_gets_the_whole_period_and_the_months_are_stored_later(known, triage):
+    since_december = ReportFilter(start=date(2025, 12, 1), end=ON_31_MARCH)  # 3 months over, none stored
+    asked = []
+    first = _stored(triage, since_december, today=ON_31_MARCH, months_later=lambda: asked.append(1))
+    assert asked == [1] and not StoredReport.objects.exists()
+    assert first == _live(triage, since_december, today=ON_31_MARCH)
+
+    store_report_months.call(triage.pk, since_december.as_query(), ON_31_MARCH.isoformat())  # what the worker does
+    # December to February: each month's figures (with their values) and its gaps' demand.
+    assert sorted(StoredReport.objects.filter(values__isnull=False).values_list("period_end", flat=True)) == [
+        date(2025, 12, 31), date(2026, 1, 31), date(2026, 2, 28)]
+    assert StoredReport.objects.count() == 6
+    again = _stored(triage, since_december, today=ON_31_MARCH, months_later=lambda: asked.append(2))
+    assert asked == [1] and again == first
+
+
+@pytest.mark.django_db
+def test_the_dashboard_to_date_shows_the_same_tables_before_and_after_its_months_are_stored(
+        known, triage, sign_in, django_capture_on_commit_callbacks):
+    client = sign_in(triage)
+    query = {"start": "2026-01-01", "end": timezone.localdate().isoformat()}
+
+    def tables():
+        page = client.get(reverse("reporting:reports"), query).content.decode()
+        return re.findall(r"<table.*?</table>", page, flags=re.DOTALL)
+
+    # The first view computes the whole period; its months are stored by the task it queued (run at
+    # once here: the tests' task backend is immediate).
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        whole = tables()
+    assert len(queued) == 1
+    over = len(stored.months_of(ReportFilter(start=date(2026, 1, 1), end=timezone.localdate()))) - 1
+    assert over > 2 and StoredReport.objects.filter(counted_to=timezone.localdate()).count() == over
+    # The second view reads them: a change straight to the table (no correction path) is not seen.
+    Referral.objects.filter(pk=known["r2"].pk).update(contacted_at=None)
+    assert tables() == whole
+    StoredReport.objects.all().delete()
+    assert tables() != whole

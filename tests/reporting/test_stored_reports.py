@@ -34,8 +34,8 @@ def _scope(user):
             "link_workers": report_link_workers_for(actor)}
 
 
-def _stored(user, filters=Q1, today=AFTER):
-    return stored.report(**_scope(user), filters=filters, today=today)
+def _stored(user, filters=Q1, today=AFTER, **options):
+    return stored.report(**_scope(user), filters=filters, today=today, **options)
 
 
 def _live(user, filters=Q1, today=AFTER):
