@@ -23,7 +23,7 @@ class ReportingArea(models.Model):
 
 
 class StoredReport(models.Model):
-    """A closed period's figures, computed once and read again (``reporting.stored``).
+    """A closed period's figures, or a month of a period to date, computed once and read again (``reporting.stored``).
 
     A period is closed once its last day is over: every figure counts what had happened by the end
     of the period, so it no longer moves as time passes. ``key`` names exactly what was computed (the
