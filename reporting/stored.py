@@ -93,7 +93,7 @@ def report(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet 
     first time), put together from its months for a period that includes today.
 
     With ``months_later``, when more months are missing from the store than are worth computing one
-    by one (``MONTHS_COMPUTED_AT_ONCE``: a month costs about a third of the whole period), the whole
+    by one (``MONTHS_COMPUTED_AT_ONCE``: one month costs a quarter to a third of the whole period), the whole
     period is computed at once instead (the same figures) and ``months_later`` is called to have
     them computed and stored away from the reader (the task queue)."""
     today = today or timezone.localdate()
