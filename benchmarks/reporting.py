@@ -429,24 +429,30 @@ def measure(world: World, *, runs: int, only: str = "") -> tuple[list[Timing], d
         assert response.status_code == 200, response.status_code
         return response
 
+    def forget_months(since: date) -> None:
+        # The stored months (the figures and the gaps' demand) from ``since`` on, as a correction to
+        # a referral received then forgets them; the closed year's figures stay.
+        months = StoredReport.objects.filter(period_start__gte=since, period_end__lte=open_end)
+        months.filter(pk__in=[pk for pk, start, end in months.values_list("pk", "period_start", "period_end")
+                              if (start.year, start.month) == (end.year, end.month)]).delete()
+
     def dashboard_open_first():
         # No month stored (the first view ever, or after a change to the figures' code or to a
         # referral of the earliest month): the whole period at once, the months left to the worker
         # (a queue that holds the task here, as the production queue would until a worker takes it).
-        StoredReport.objects.filter(counted_to__isnull=False).delete()
+        forget_months(open_start)
         with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
             return dashboard_open()
 
     def worker_stores_months():
         # The worker's part: every month of the period to date computed and stored.
-        StoredReport.objects.filter(counted_to__isnull=False).delete()
+        forget_months(open_start)
         store_report_months.call(world.commissioner.pk, ReportFilter(start=open_start, end=open_end).as_query(),
                                  today.isoformat())
 
     def dashboard_open_one_month_missing():
         # The day after a correction to last month's referral: last month and this month computed.
-        last_month = (open_end.replace(day=1) - timedelta(days=1)).replace(day=1)
-        StoredReport.objects.filter(counted_to__isnull=False, period_start=last_month).delete()
+        forget_months((open_end.replace(day=1) - timedelta(days=1)).replace(day=1))
         return dashboard_open()
 
     cohort = filters.apply(referrals).count()

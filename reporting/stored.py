@@ -109,7 +109,7 @@ def report(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet 
         if casework:
             _caseload(result, referrals, filters, link_workers, today=today)
         return result
-    key = _key(referrals, connections, filters, casework) if is_closed(filters, today=today) else None
+    key = _keys(referrals, connections, [filters], casework)[0] if is_closed(filters, today=today) else None
     if key is None:
         return build_report(referrals=referrals, filters=filters, connections=connections,
                             link_workers=link_workers, casework=casework, today=today)
@@ -132,8 +132,8 @@ def gaps(*, referrals: QuerySet, filters: ReportFilter, today: date | None = Non
     ``months_later``, as ``report``); what the directory offers is always read now."""
     today = today or timezone.localdate()
     if not is_closed(filters, today=today) and len(months := months_of(filters)) > 1:
-        keys = [_key(referrals, None, month, False, kind="gaps") if month.end < today else None for month in months]
-        have = set(StoredReport.objects.filter(key__in=[key for key in keys if key]).values_list("key", flat=True))
+        keys = _keys(referrals, None, [month if month.end < today else None for month in months], False, kind="gaps")
+        have = dict(StoredReport.objects.filter(key__in=[key for key in keys if key]).values_list("key", "figures"))
         if months_later is not None and sum(1 for key in keys if key and key not in have) > MONTHS_COMPUTED_AT_ONCE:
             months_later()
             return gaps_in_provision(referrals=referrals, filters=filters)
@@ -141,23 +141,21 @@ def gaps(*, referrals: QuerySet, filters: ReportFilter, today: date | None = Non
         demand: Counter = Counter()
         at_postcode: Counter = Counter()
         for month, key in zip(months, keys):
-            month_demand, month_at_postcode = _demand(referrals, month, today, key=key)
+            month_demand, month_at_postcode = _demand(referrals, month, key, have.get(key))
             demand.update(month_demand)
             at_postcode.update(month_at_postcode)
         return gaps_from(dict(demand), dict(at_postcode))
-    key = _key(referrals, None, filters, False, kind="gaps") if is_closed(filters, today=today) else None
+    key = _keys(referrals, None, [filters], False, kind="gaps")[0] if is_closed(filters, today=today) else None
     if key is None:
         return gaps_in_provision(referrals=referrals, filters=filters)
-    return gaps_from(*_demand(referrals, filters, today, key=key))
+    stored = StoredReport.objects.filter(key=key).values_list("figures", flat=True).first()
+    return gaps_from(*_demand(referrals, filters, key, stored))
 
 
-def _demand(referrals: QuerySet, filters: ReportFilter, today: date, key: str | None = None) -> tuple[dict, dict]:
-    """``gaps_demand``, stored once ``filters``' last day is over."""
-    if key is None and filters.end < today:
-        key = _key(referrals, None, filters, False, kind="gaps")
+def _demand(referrals: QuerySet, filters: ReportFilter, key: str | None, stored: dict | None) -> tuple[dict, dict]:
+    """``gaps_demand``: as ``stored`` (the figures stored under ``key``), else computed (and stored under ``key``)."""
     if key is None:
         return gaps_demand(referrals=referrals, filters=filters)
-    stored = StoredReport.objects.filter(key=key).values_list("figures", flat=True).first()
     if stored is None:
         demand, at_postcode = gaps_demand(referrals=referrals, filters=filters)
         stored = {"demand": [[district, need, n] for (district, need), n in demand.items()],
@@ -181,8 +179,8 @@ def months_of(filters: ReportFilter) -> list[ReportFilter]:
 def _stored_months(referrals: QuerySet, connections: QuerySet | None, months: list[ReportFilter], casework: bool,
                    today: date) -> tuple[list[str | None], dict[str, dict]]:
     """Each month's key (None for the month of today, never stored) and the stored rows, by key."""
-    keys = [_key(referrals, connections, month, casework, kind="month") if month.end < today else None
-            for month in months]
+    keys = _keys(referrals, connections, [month if month.end < today else None for month in months], casework,
+                 kind="month")
     stored = {row["key"]: row for row in StoredReport.objects.filter(key__in=[key for key in keys if key])
               .values("key", "figures", "values", "counted_to", "unchanged_until")}
     return keys, stored
@@ -251,28 +249,34 @@ def _decode_month(figures: dict, values: bytes, filters: ReportFilter) -> Report
     return result
 
 
-def _key(referrals: QuerySet, connections: QuerySet | None, filters: ReportFilter, casework: bool,
-         kind: str = "report") -> str | None:
-    """Everything the stored figures depend on, hashed; None when the scope cannot be written as SQL (it is empty)."""
+def _keys(referrals: QuerySet, connections: QuerySet | None, periods: list[ReportFilter | None], casework: bool,
+          kind: str = "report") -> list[str | None]:
+    """For each of ``periods`` (the same filters, periods apart), everything its stored figures depend
+    on, hashed; None for a period not to store, and for all when the scope cannot be written as SQL
+    (it is empty). What the periods share (the scope, area, needs) is read once, not once per month."""
+    first = next((filters for filters in periods if filters is not None), None)
     try:
         scope = [str(referrals.query), None if connections is None else str(connections.query)]
     except EmptyResultSet:
-        return None
-    parts = {
+        first = None
+    if first is None:
+        return [None] * len(periods)
+    shared = {
         "kind": kind,
         "scope": scope,
         "casework": casework,
-        # Not the day a month is counted up to: ``unchanged_until`` says for which days it holds.
-        "period": [filters.start.isoformat(), filters.end.isoformat()],
-        "area": filters.area_prefixes(),
-        "filters": [filters.need_id, filters.source, filters.provider_id, filters.link_worker_id],
+        "area": first.area_prefixes(),
+        "filters": [first.need_id, first.source, first.provider_id, first.link_worker_id],
         "settings": [settings.SIGNPOST_REPORTING["ATTENDANCE_TARGET"],
                      settings.SIGNPOST_REFERRALS["CONTACT_WITHIN_WORKING_DAYS"], settings.TIME_ZONE],
         "needs": sorted(top_level_needs().items()),
         "holidays": getattr(holidays, "__version__", ""),
         "code": _CODE,
     }
-    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
+    # Not the day a month is counted up to: ``unchanged_until`` says for which days it holds.
+    return [None if filters is None else hashlib.sha256(json.dumps(
+        {**shared, "period": [filters.start.isoformat(), filters.end.isoformat()]}, default=str, sort_keys=True
+    ).encode()).hexdigest() for filters in periods]
 
 
 def encode(report_: Report) -> dict:
