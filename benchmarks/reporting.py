@@ -91,12 +91,17 @@ class BenchResult:
         return out
 
 
-def _timed(name: str, runs: int, action: Callable[[], object]) -> Timing:
+def _timed(name: str, runs: int, action: Callable[[], object], *,
+           around: Callable[[], Callable[[], object]] | None = None) -> Timing:
+    """``action``'s time in each of ``runs``; ``around`` (untimed) sets up before each and returns what undoes it."""
     timing = Timing(name)
     for _ in range(runs):
+        undo = around() if around is not None else None
         started = time.perf_counter()
         action()
         timing.seconds.append(time.perf_counter() - started)
+        if undo is not None:
+            undo()
     return timing
 
 
@@ -441,8 +446,7 @@ def measure(world: World, *, runs: int, only: str = "") -> tuple[list[Timing], d
         # referral of the earliest month): the whole period at once, the months left to the worker
         # (a queue that holds the task here, as the production queue would until a worker takes it).
         forget_months(open_start)
-        with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
-            return dashboard_open()
+        return dashboard_open_queued()
 
     def worker_stores_months():
         # The worker's part: every month of the period to date computed and stored.
@@ -450,11 +454,28 @@ def measure(world: World, *, runs: int, only: str = "") -> tuple[list[Timing], d
         store_report_months.call(world.commissioner.pk, ReportFilter(start=open_start, end=open_end).as_query(),
                                  today.isoformat())
 
+    def dashboard_open_queued():
+        with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
+            return dashboard_open()
+
     def dashboard_open_one_month_missing():
         # The day after a correction to last month's referral: last month and this month computed.
         forget_months((open_end.replace(day=1) - timedelta(days=1)).replace(day=1))
         return dashboard_open()
 
+    def a_days_work(received_from: date, received_to: date) -> Callable[[], Callable[[], object]]:
+        # A day's work, dated now: a contact held with each of 200 people referred between those
+        # days, saved one by one as the site saves them, so the store's receivers judge each.
+        def work():
+            people = list(Referral.objects.filter(received_at__date__gte=received_from, received_at__date__lte=received_to)
+                          .order_by("pk").values_list("pk", flat=True)[:200])
+            now = timezone.now()
+            held = [Contact.objects.create(referral_id=pk, at=now, method=ContactMethod.PHONE, status=ContactStatus.HELD,
+                                           duration_minutes=20, recorded_by_label="Benchmark") for pk in people]
+            return lambda: [contact.delete() for contact in held]
+        return work
+
+    last_months_start = (open_end.replace(day=1) - timedelta(days=80)).replace(day=1)
     cohort = filters.apply(referrals).count()
     dashboard()  # warm caches (the working-days calendar, templates) and store the closed year's figures
     measures = [
@@ -471,7 +492,16 @@ def measure(world: World, *, runs: int, only: str = "") -> tuple[list[Timing], d
         ("export: referral extract, CSV", lambda: export("extract", "csv")),
         ("export: referral extract, XLSX", lambda: export("extract", "xlsx")),
     ]
+    # The morning after a day's work (what the store keeps, measured): the closed year's people, and
+    # those of the last three months over (whose months to date are then computed again).
+    around = {
+        "dashboard page (a year), after a day's work": (dashboard, a_days_work(world.start, world.end)),
+        "dashboard page, to date, after a day's work": (
+            dashboard_open_queued, a_days_work(last_months_start, open_end.replace(day=1) - timedelta(days=1))),
+    }
     timings = [_timed(name, runs, action) for name, action in measures if not only or only in name]
+    timings += [_timed(name, runs, action, around=work) for name, (action, work) in around.items()
+                if not only or only in name]
     if only:
         return timings, {}, cohort
     memory = {

@@ -428,9 +428,9 @@ def referrals_of_resident(resident_id: int) -> QuerySet:
     return Referral.objects.filter(resident_id=resident_id)
 
 
-def referrals_of_care_plan(plan_id: int) -> QuerySet:
-    """The referral a care and support plan is for (as a queryset)."""
-    return Referral.objects.filter(pk__in=CarePlan.objects.filter(pk=plan_id).values("referral_id"))
+def referrals_of_care_plans(plan_ids) -> QuerySet:
+    """The referrals these care and support plans are for."""
+    return Referral.objects.filter(pk__in=CarePlan.objects.filter(pk__in=plan_ids).values("referral_id"))
 
 
 def referral_needs(referral_ids) -> QuerySet:

@@ -8,7 +8,7 @@ class ReportingConfig(AppConfig):
     verbose_name = "Reporting"
 
     def ready(self):
-        # The store of closed periods' figures forgets what a correction could move (signal receivers).
-        from reporting import stored
+        # The store of figures forgets what a change to a referral's record could move (signal receivers).
+        from reporting import corrections
 
-        stored.connect()
+        corrections.connect()

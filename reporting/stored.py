@@ -20,15 +20,10 @@ and the code that computes them. A change to any of those is a new key; the old 
 again. The caseload figures depend on link workers' current contracted hours, so they are always
 computed live (one grouped query).
 
-Corrections. Every figure is about referrals received, discharged or triaged in the period, all on
-or after the day the referral was received, so a change to a referral (or anything of it: its
-connections, contacts, plan and goals, wellbeing answers, needs, events, its person's postcode)
-can only move the figures of periods that end on or after that day: those stored periods are
-forgotten (``forget_from``) in the same transaction as the change, by the signal receivers below.
-That covers late-recorded attendance (a connection saved), status corrections and hand-overs (the
-referral saved, and an event written), merges of people records (each moved referral gets an
-event) and erasure and retention (each anonymised referral gets an event; the person's postcode is
-cut to its district, which the area filter still matches, so it cannot move a figure anyway).
+Corrections. A change to a referral, or to anything of it, forgets the stored figures it could move,
+in the same transaction as the change (``reporting.corrections``): those of the periods holding the day
+the referral was received or discharged, counted up to the change's moment or later. A correction
+dated back into a period forgets it; day-to-day work, dated today, leaves closed periods stored.
 """
 
 from __future__ import annotations
@@ -39,18 +34,15 @@ import json
 from array import array
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import holidays
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Min, QuerySet
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from referrals import selectors
 from reporting import figures as figures_module
 from reporting.figures import (
     ConnectionCounts,
@@ -317,70 +309,3 @@ def decode(stored: dict, filters: ReportFilter) -> Report:
 
 def _change(change: WellbeingChange) -> list:
     return [change.measure, change.label, change.people, change.first, change.review, change.change]
-
-
-# Forgetting ----------------------------------------------------------------------------------
-
-
-def forget_from(day: date) -> int:
-    """Forget the stored periods that end on or after ``day`` (a change on a referral received that day could move them)."""
-    deleted, _ = StoredReport.objects.filter(period_end__gte=day).delete()
-    return deleted
-
-
-def forget_referrals(referrals: QuerySet) -> int:
-    """Forget the stored periods a change to any of ``referrals`` could move."""
-    earliest = referrals.order_by().aggregate(earliest=Min("received_at"))["earliest"]
-    return forget_from(_local_date(earliest)) if earliest else 0
-
-
-def _local_date(moment: datetime) -> date:
-    return timezone.localtime(moment).date()
-
-
-def _referral_changed(referral_id: int | None) -> None:
-    if referral_id is not None:
-        forget_referrals(selectors.referrals_by_id([referral_id]))
-
-
-def _on_referral(sender, instance, **kwargs):
-    if instance.received_at:
-        forget_from(_local_date(instance.received_at))
-
-
-def _on_part_of_referral(sender, instance, **kwargs):
-    _referral_changed(instance.referral_id)
-
-
-def _on_goal(sender, instance, **kwargs):
-    forget_referrals(selectors.referrals_of_care_plan(instance.plan_id))
-
-
-def _on_needs(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
-    if not action.startswith("post_"):
-        return
-    if reverse:  # a need term's referrals changed
-        forget_referrals(selectors.referrals_by_id(pk_set or []))
-    else:
-        _referral_changed(instance.pk)
-
-
-def _on_resident(sender, instance, created: bool, **kwargs):
-    # The area filter reads the person's postcode: every referral of theirs may move.
-    if not created:
-        forget_referrals(selectors.referrals_of_resident(instance.pk))
-
-
-def connect() -> None:
-    """Listen for changes to what the figures count (``ReportingConfig.ready``). Reporting reads
-    referrals through their selectors; the models are named here only to listen to them."""
-    model = lambda name: apps.get_model("referrals", name)
-    for name, changed in [("Referral", _on_referral), ("Connection", _on_part_of_referral),
-                          ("Contact", _on_part_of_referral), ("CarePlan", _on_part_of_referral),
-                          ("WellbeingScore", _on_part_of_referral), ("Goal", _on_goal)]:
-        for signal in (post_save, post_delete):
-            signal.connect(changed, sender=model(name), dispatch_uid=f"reporting.stored.{name}.{id(signal)}")
-    # Events are append-only (never deleted): each step, hand-over, merge and anonymisation writes one.
-    post_save.connect(_on_part_of_referral, sender=model("ReferralEvent"), dispatch_uid="reporting.stored.event")
-    post_save.connect(_on_resident, sender=model("Resident"), dispatch_uid="reporting.stored.resident")
-    m2m_changed.connect(_on_needs, sender=model("Referral").needs.through, dispatch_uid="reporting.stored.needs")
