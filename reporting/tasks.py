@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
+from django.utils import timezone
 from django_tasks import task
 
+from referrals import permissions
 from referrals.roles import actor_for_user
 from reporting import stored
+from reporting.forms import ReportForm
 from reporting.scope import ReportFilter, reader_scope
+
+logger = logging.getLogger(__name__)
 
 
 @task()
@@ -24,3 +31,37 @@ def store_report_months(user_id: int, period: dict, today: str) -> None:
     on = date.fromisoformat(today)
     stored.report(**scope, filters=filters, today=on)
     stored.gaps(referrals=scope["referrals"], filters=filters, today=on)
+
+
+def prepare_reports(*, today: date | None = None) -> int:
+    """Each report reader's dashboard as it opens (its default period, the months to date, and their
+    gaps) computed and stored in advance, once per distinct scope: the day's first view then reads the
+    months already over from the store, and computes only today's. Returns how many were prepared."""
+    today = today or timezone.localdate()
+    prepared: set[tuple] = set()
+    for user in get_user_model().objects.filter(is_active=True).order_by("pk"):
+        actor = actor_for_user(user)
+        if not permissions.may_see_reports(actor):
+            continue
+        scope = reader_scope(actor)
+        form = ReportForm({}, actor=actor, referrals=scope["referrals"], today=today)
+        if not form.is_valid():
+            continue
+        filters = form.report_filter()
+        try:  # readers with the same scope and default period share the stored figures
+            same = (str(scope["referrals"].query), str(scope["connections"].query), scope["casework"], filters)
+        except EmptyResultSet:  # a reader who may report on nothing
+            continue
+        if same in prepared:
+            continue
+        stored.report(**scope, filters=filters, today=today)
+        stored.gaps(referrals=scope["referrals"], filters=filters, today=today)
+        prepared.add(same)
+    logger.info("Prepared %d report(s) for %s", len(prepared), today)
+    return len(prepared)
+
+
+@task()
+def prepare_reports_task() -> int:
+    """``prepare_reports`` for today (daily, from the scheduler: ``pages/scheduler.py``)."""
+    return prepare_reports()

@@ -31,6 +31,8 @@ SCHEDULE = (
     Job("directory.tasks.harvest_due_feeds_task", timedelta(minutes=15)),
     # Retention: personal data leaves finished referrals past the retention period (docs/retention.md).
     Job("referrals.retention.anonymise_closed_referrals_task", timedelta(days=1)),
+    # The readers' dashboards prepared in advance: the day's first view reads its months from the store.
+    Job("reporting.tasks.prepare_reports_task", timedelta(days=1)),
     # Expired sessions go, with any self-referral's answers never sent (pages/tasks.py).
     Job("pages.tasks.clear_expired_sessions_task", timedelta(hours=1)),
 )
