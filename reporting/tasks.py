@@ -33,10 +33,16 @@ def store_report_months(user_id: int, period: dict, today: str) -> None:
     stored.gaps(referrals=scope["referrals"], filters=filters, today=on)
 
 
+# What a reader most often opens: the dashboard as it opens (its default period, to date), and the
+# closed periods of the presets.
+PREPARED = ({}, {"preset": "last_quarter"}, {"preset": "last_12_months"})
+
+
 def prepare_reports(*, today: date | None = None) -> int:
-    """Each report reader's dashboard as it opens (its default period, the months to date, and their
-    gaps) computed and stored in advance, once per distinct scope: the day's first view then reads the
-    months already over from the store, and computes only today's. Returns how many were prepared."""
+    """Each report reader's dashboard as it opens (its default period: the months to date) and as the
+    closed presets show it, with the gaps, computed and stored in advance, once per distinct scope: the
+    day's first views read them from the store and compute only today's month. Returns how many
+    reports were prepared."""
     today = today or timezone.localdate()
     prepared: set[tuple] = set()
     for user in get_user_model().objects.filter(is_active=True).order_by("pk"):
@@ -44,19 +50,17 @@ def prepare_reports(*, today: date | None = None) -> int:
         if not permissions.may_see_reports(actor):
             continue
         scope = reader_scope(actor)
-        form = ReportForm({}, actor=actor, referrals=scope["referrals"], today=today)
-        if not form.is_valid():
-            continue
-        filters = form.report_filter()
-        try:  # readers with the same scope and default period share the stored figures
-            same = (str(scope["referrals"].query), str(scope["connections"].query), scope["casework"], filters)
+        try:  # readers with the same scope share the stored figures
+            same_scope = (str(scope["referrals"].query), str(scope["connections"].query), scope["casework"])
         except EmptyResultSet:  # a reader who may report on nothing
             continue
-        if same in prepared:
-            continue
-        stored.report(**scope, filters=filters, today=today)
-        stored.gaps(referrals=scope["referrals"], filters=filters, today=today)
-        prepared.add(same)
+        for asked in PREPARED:
+            form = ReportForm(asked, actor=actor, referrals=scope["referrals"], today=today)
+            if not form.is_valid() or (same_scope, filters := form.report_filter()) in prepared:
+                continue
+            stored.report(**scope, filters=filters, today=today)
+            stored.gaps(referrals=scope["referrals"], filters=filters, today=today)
+            prepared.add((same_scope, filters))
     logger.info("Prepared %d report(s) for %s", len(prepared), today)
     return len(prepared)
 

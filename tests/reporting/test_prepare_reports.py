@@ -13,7 +13,7 @@ from referrals.roles import COMMISSIONERS_GROUP, actor_for_user
 from reporting import tasks
 from reporting.forms import ReportForm
 from reporting.models import StoredReport
-from reporting.scope import reader_scope
+from reporting.scope import ReportFilter, reader_scope
 from tests.reporting import test_period_to_date as to_date
 from tests.reporting import test_stored_reports as closed
 
@@ -38,19 +38,25 @@ def test_the_months_over_are_stored_once_per_scope_and_the_first_view_reads_them
     assert (opens_on.start, opens_on.end) == (date(2025, 12, 1), ON_31_MARCH)
 
     # Triage and the two commissioners of the service share a scope (triage also sees the casework, as
-    # commissioners do): one preparation, and one for the other service's triage (r6's).
-    assert tasks.prepare_reports(today=ON_31_MARCH) == 2
+    # commissioners do), and the other service's triage has its own (r6's): for each, the dashboard as
+    # it opens, last quarter and the last 12 full months.
+    assert tasks.prepare_reports(today=ON_31_MARCH) == 6
     months = sorted(StoredReport.objects.filter(counted_to=ON_31_MARCH).values_list("period_end", flat=True))
     # Ours from December; the other service's from February, the month of its first referral.
     assert months == [date(2025, 12, 31), date(2026, 1, 31), date(2026, 2, 28), date(2026, 2, 28)]
+    closed_periods = set(StoredReport.objects.filter(counted_to__isnull=True).values_list("period_start", "period_end"))
+    assert {(date(2025, 10, 1), date(2025, 12, 31)), (date(2025, 3, 1), date(2026, 2, 28))} <= closed_periods
+    last_quarter = ReportFilter(start=date(2025, 10, 1), end=date(2025, 12, 31))
+    assert _stored(colleague, last_quarter, today=ON_31_MARCH) == _live(colleague, last_quarter, today=ON_31_MARCH)
 
     # The day's first view reads them: a change written straight to the table (which no correction
     # path does) is not seen in January, and the figures equal those computed afresh before it.
     before = _live(colleague, opens_on, today=ON_31_MARCH)
     Referral.objects.filter(pk=known["r1"].pk).update(contacted_at=None)
     assert _stored(colleague, opens_on, today=ON_31_MARCH) == before
-    assert tasks.prepare_reports(today=ON_31_MARCH) == 2
-    assert StoredReport.objects.filter(counted_to__isnull=False).count() == 4
+    rows = StoredReport.objects.count()
+    assert tasks.prepare_reports(today=ON_31_MARCH) == 6
+    assert StoredReport.objects.count() == rows
 
 
 @pytest.mark.django_db
