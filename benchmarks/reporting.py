@@ -51,7 +51,7 @@ from reporting.forms import preset_period
 from reporting.gaps import gaps_in_provision
 from reporting.models import StoredReport
 from reporting.scope import ReportFilter, local_midnight
-from reporting.tasks import store_report_months
+from reporting.tasks import prepare_reports, store_report_months
 
 SEED = 20260101
 # Postcode districts around Poole and Bournemouth, with rough centroids: demand is spread over them.
@@ -514,6 +514,15 @@ def measure(world: World, *, runs: int, only: str = "") -> tuple[list[Timing], d
     timings = [_timed(name, runs, action) for name, action in measures if not only or only in name]
     timings += [_timed(name, runs, action, around=work) for name, (action, work) in around.items()
                 if not only or only in name]
+
+    def daily_preparation():
+        # The worker's daily preparation of the readers' reports, from an empty store (its first day).
+        StoredReport.objects.all().delete()
+        prepare_reports(today=today)
+
+    name = "the dashboards' daily preparation, from an empty store"
+    if not only or only in name:
+        timings.append(_timed(name, runs, daily_preparation))
     if only:
         return timings, {}, cohort
     memory = {
