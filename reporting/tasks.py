@@ -56,7 +56,10 @@ def prepare_reports(*, today: date | None = None) -> int:
             continue
         for asked in PREPARED:
             form = ReportForm(asked, actor=actor, referrals=scope["referrals"], today=today)
-            if not form.is_valid() or (same_scope, filters := form.report_filter()) in prepared:
+            if not form.is_valid():
+                continue
+            filters = form.report_filter()
+            if (same_scope, filters) in prepared:
                 continue
             stored.report(**scope, filters=filters, today=today)
             stored.gaps(referrals=scope["referrals"], filters=filters, today=today)
