@@ -50,7 +50,8 @@ from reporting.figures import build_report
 from reporting.forms import preset_period
 from reporting.gaps import gaps_in_provision
 from reporting.models import StoredReport
-from reporting.scope import ReportFilter, local_midnight
+from reporting.stored import months_of
+from reporting.scope import ReportFilter
 from reporting.tasks import prepare_reports, store_report_months
 
 SEED = 20260101
@@ -467,20 +468,14 @@ def measure(world: World, *, runs: int, only: str = "") -> tuple[list[Timing], d
         # A day's work, dated now: a contact held with each of 200 people referred between those
         # days (as many from each month), saved one by one as the site saves them, so the store's
         # receivers judge each.
-        months = []
-        while received_from <= received_to:
-            following = (received_from.replace(day=1) + timedelta(days=32)).replace(day=1)
-            months.append((received_from, min(following - timedelta(days=1), received_to)))
-            received_from = following
+        months = months_of(ReportFilter(start=received_from, end=received_to))
 
         def work():
             # The morning before: every month over stored (what the worker leaves).
             store_report_months.call(world.commissioner.pk, ReportFilter(start=open_start, end=open_end).as_query(),
                                      today.isoformat())
-            people = [pk for start, end in months for pk in
-                      Referral.objects.filter(received_at__gte=local_midnight(start),
-                                              received_at__lt=local_midnight(end + timedelta(days=1)))
-                      .order_by("pk").values_list("pk", flat=True)[:math.ceil(200 / len(months))]]
+            people = [pk for month in months for pk in
+                      month.apply(referrals).order_by("pk").values_list("pk", flat=True)[:math.ceil(200 / len(months))]]
             now = timezone.now()
             held = [Contact.objects.create(referral_id=pk, at=now, method=ContactMethod.PHONE, status=ContactStatus.HELD,
                                            duration_minutes=20, recorded_by_label="Benchmark") for pk in people]

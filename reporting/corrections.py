@@ -191,7 +191,15 @@ def _before_save(sender, instance, raw=False, update_fields=None, **kwargs):
         return
     reading = READINGS[sender.__name__]
     names = [f.attname for f in sender._meta.concrete_fields if f.attname not in reading.unread]
+    if update_fields is not None and not _attnames(sender, update_fields) & set(names):
+        # Only fields no figure reads (a reminder's stamp): nothing to compare, no query.
+        instance.__dict__[_BEFORE] = {}
+        return
     instance.__dict__[_BEFORE] = sender._base_manager.filter(pk=instance.pk).values(*names).first()
+
+
+def _attnames(sender, field_names) -> set[str]:
+    return {sender._meta.get_field(name).attname for name in field_names}
 
 
 def _after_save(sender, instance, created=False, raw=False, update_fields=None, **kwargs):
@@ -200,7 +208,7 @@ def _after_save(sender, instance, created=False, raw=False, update_fields=None, 
     if raw:  # loaded from a fixture: its old values were not read
         moment = None
     else:  # (saved over a row that was not there, ``before`` is None: judged as a new row)
-        written = None if update_fields is None else {sender._meta.get_field(name).attname for name in update_fields}
+        written = None if update_fields is None else _attnames(sender, update_fields)
         moment = earliest_moved(reading, before, _values(instance, reading), written)
     if moment is not False:
         forget(_days_of(sender.__name__, instance, before), moment)

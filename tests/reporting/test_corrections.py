@@ -39,8 +39,10 @@ def test_day_to_day_work_today_leaves_the_closed_period_stored(known, triage, li
     before = _stored(triage)
     assert _stored_ends() == [Q1.end]
 
-    contacts.contact_record(referral=known["r4"], actor=actor, at=timezone.now() - timedelta(minutes=10),
-                            method=ContactMethod.PHONE, status=ContactStatus.HELD, duration_minutes=30)
+    held = contacts.contact_record(referral=known["r4"], actor=actor, at=timezone.now() - timedelta(minutes=10),
+                                   method=ContactMethod.PHONE, status=ContactStatus.HELD, duration_minutes=30)
+    held.reminder_queued_at = timezone.now()  # as the reminder job stamps a contact
+    held.save(update_fields=["reminder_queued_at", "updated_at"])
     outcomes.wellbeing_record(referral=known["r4"], actor=actor, stage="first_conversation",
                               scores={"life_satisfaction": 6, "worthwhile": 6, "happiness": 5, "anxiety": 4})
     services.connection_provider_accept(connection=connection, actor=provider)
