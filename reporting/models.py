@@ -46,3 +46,22 @@ class StoredReport(models.Model):
 
     def __str__(self):
         return f"{self.period_start} to {self.period_end}"
+
+
+class ReportSnapshot(models.Model):
+    """The figures last shown for a period to date, as at a moment (``reporting.stored``).
+
+    When a reader opens a period to date whose months were forgotten by the day's work, the page
+    shows these (saying as at when) while the months are computed again away from the reader,
+    instead of making them wait for the whole period. Corrections do not forget a snapshot: it
+    is never shown as anything but the figures as at ``as_at``, and only while it is recent.
+    ``key`` names what was computed, as for ``StoredReport`` (the period's last day included, so
+    a snapshot is only ever of the same day's period).
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    figures = models.JSONField()
+    as_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"as at {self.as_at:%Y-%m-%d %H:%M}"

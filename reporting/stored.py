@@ -34,7 +34,7 @@ import json
 from array import array
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import holidays
@@ -57,7 +57,7 @@ from reporting.figures import (
     unchanged_until,
 )
 from reporting.gaps import AreaNeed, gaps_demand, gaps_from, gaps_in_provision
-from reporting.models import StoredReport
+from reporting.models import ReportSnapshot, StoredReport
 from reporting.scope import ReportFilter
 
 # The code whose figures are stored: a change to it is a new key, so nothing computed by older code is read.
@@ -80,24 +80,37 @@ def is_closed(filters: ReportFilter, *, today: date) -> bool:
 
 def report(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet | None = None,
            link_workers: QuerySet | None = None, casework: bool = True, today: date | None = None,
-           months_later: Callable[[], object] | None = None) -> Report:
+           months_later: Callable[[datetime | None], object] | None = None, as_at_allowed: bool = False) -> Report:
     """``build_report``'s figures: read from the store for a closed period (computed and stored the
     first time), put together from its months for a period that includes today.
 
     With ``months_later``, when more months are missing from the store than are worth computing one
-    by one (``MONTHS_COMPUTED_AT_ONCE``: one month costs a quarter to a third of the whole period), the whole
-    period is computed at once instead (the same figures) and ``months_later`` is called to have
-    them computed and stored away from the reader (the task queue)."""
+    by one (``MONTHS_COMPUTED_AT_ONCE``: one month costs a quarter to a third of the whole period),
+    ``months_later`` is called to have them computed and stored away from the reader (the task queue),
+    and the reader gets the whole period computed at once (the same figures), or, ``as_at_allowed``,
+    the figures last computed for it if that was recent (``ReportSnapshot``): ``months_later`` is
+    given the moment they are as at (None for figures computed now)."""
     today = today or timezone.localdate()
     if not is_closed(filters, today=today) and len(months := months_of(filters)) > 1:
         keys, stored = _stored_months(referrals, connections, months, casework, today)
         missing = sum(1 for month, key in zip(months, keys) if key and not _holds(stored.get(key), month))
+        shown = _snapshot_key(referrals, connections, filters, casework, "report") if months_later else None
         if months_later is not None and missing > MONTHS_COMPUTED_AT_ONCE:
-            months_later()
-            return build_report(referrals=referrals, filters=filters, connections=connections,
-                                link_workers=link_workers, casework=casework, today=today)
-        result = combine(_months_reports(referrals, connections, months, casework, today, keys, stored),
-                         filters, casework=casework)
+            earlier = _recent_snapshot(shown) if as_at_allowed else None
+            months_later(earlier and earlier[1])
+            if earlier is not None:
+                result = decode(earlier[0], filters)
+            else:
+                started = timezone.now()
+                result = build_report(referrals=referrals, filters=filters, connections=connections,
+                                      link_workers=link_workers, casework=casework, today=today)
+                _keep_snapshot(shown, encode(result), started)
+                return result
+        else:
+            started = timezone.now()
+            result = combine(_months_reports(referrals, connections, months, casework, today, keys, stored),
+                             filters, casework=casework)
+            _keep_snapshot(shown, encode(result), started)
         if casework:
             _caseload(result, referrals, filters, link_workers, today=today)
         return result
@@ -118,24 +131,31 @@ def report(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet 
 
 
 def gaps(*, referrals: QuerySet, filters: ReportFilter, today: date | None = None,
-         months_later: Callable[[], object] | None = None) -> list[AreaNeed]:
+         months_later: Callable[[datetime | None], object] | None = None, as_at_allowed: bool = False) -> list[AreaNeed]:
     """``gaps_in_provision``: the cohort's demand read from the store for a closed period (computed
     and stored the first time), added up from its months for a period that includes today (with
-    ``months_later``, as ``report``); what the directory offers is always read now."""
+    ``months_later`` and ``as_at_allowed``, as ``report``); what the directory offers is always read now."""
     today = today or timezone.localdate()
     if not is_closed(filters, today=today) and len(months := months_of(filters)) > 1:
         keys = _keys(referrals, None, [month if month.end < today else None for month in months], False, kind="gaps")
         have = dict(StoredReport.objects.filter(key__in=[key for key in keys if key]).values_list("key", "figures"))
+        shown = _snapshot_key(referrals, None, filters, False, "gaps") if months_later else None
         if months_later is not None and sum(1 for key in keys if key and key not in have) > MONTHS_COMPUTED_AT_ONCE:
-            months_later()
-            return gaps_in_provision(referrals=referrals, filters=filters)
-        # Demand counts referrals (per district and need, per postcode): a month's add up.
-        demand: Counter = Counter()
-        at_postcode: Counter = Counter()
-        for month, key in zip(months, keys):
-            month_demand, month_at_postcode = _demand(referrals, month, key, have.get(key))
-            demand.update(month_demand)
-            at_postcode.update(month_at_postcode)
+            earlier = _recent_snapshot(shown) if as_at_allowed else None
+            months_later(earlier and earlier[1])
+            if earlier is not None:
+                return gaps_from(*_demand_of(earlier[0]))
+            started = timezone.now()
+            demand, at_postcode = gaps_demand(referrals=referrals, filters=filters)
+        else:
+            # Demand counts referrals (per district and need, per postcode): a month's add up.
+            started = timezone.now()
+            demand, at_postcode = Counter(), Counter()
+            for month, key in zip(months, keys):
+                month_demand, month_at_postcode = _demand(referrals, month, key, have.get(key))
+                demand.update(month_demand)
+                at_postcode.update(month_at_postcode)
+        _keep_snapshot(shown, _demand_figures(demand, at_postcode), started)
         return gaps_from(dict(demand), dict(at_postcode))
     key = _keys(referrals, None, [filters], False, kind="gaps")[0] if is_closed(filters, today=today) else None
     if key is None:
@@ -149,12 +169,39 @@ def _demand(referrals: QuerySet, filters: ReportFilter, key: str | None, stored:
     if key is None:
         return gaps_demand(referrals=referrals, filters=filters)
     if stored is None:
-        demand, at_postcode = gaps_demand(referrals=referrals, filters=filters)
-        stored = {"demand": [[district, need, n] for (district, need), n in demand.items()],
-                  "at_postcode": [[postcode, n] for postcode, n in at_postcode.items()]}
+        stored = _demand_figures(*gaps_demand(referrals=referrals, filters=filters))
         _store(key, filters, stored)
-    return ({(district, need): n for district, need, n in stored["demand"]},
-            {postcode: n for postcode, n in stored["at_postcode"]})
+    return _demand_of(stored)
+
+
+def _demand_figures(demand: dict, at_postcode: dict) -> dict:
+    return {"demand": [[district, need, n] for (district, need), n in demand.items()],
+            "at_postcode": [[postcode, n] for postcode, n in at_postcode.items()]}
+
+
+def _demand_of(figures: dict) -> tuple[dict, dict]:
+    return ({(district, need): n for district, need, n in figures["demand"]},
+            {postcode: n for postcode, n in figures["at_postcode"]})
+
+
+def _snapshot_key(referrals: QuerySet, connections: QuerySet | None, filters: ReportFilter, casework: bool,
+                  kind: str) -> str | None:
+    # The period's last day is in the key: a snapshot is only ever of the same day's period.
+    return _keys(referrals, connections, [filters], casework, kind=f"{kind} as at")[0]
+
+
+def _keep_snapshot(key: str | None, figures: dict, as_at: datetime) -> None:
+    """The figures just computed for a period to date, as at the moment their computing began."""
+    if key is not None:
+        ReportSnapshot.objects.update_or_create(key=key, defaults={"figures": figures, "as_at": as_at})
+
+
+def _recent_snapshot(key: str | None) -> tuple[dict, datetime] | None:
+    """The figures last computed under ``key`` and the moment they are as at, if that was recent."""
+    if key is None:
+        return None
+    since = timezone.now() - timedelta(minutes=settings.SIGNPOST_REPORTING["SHOWN_AS_AT_WITHIN_MINUTES"])
+    return ReportSnapshot.objects.filter(key=key, as_at__gte=since).values_list("figures", "as_at").first()
 
 
 def months_of(filters: ReportFilter) -> list[ReportFilter]:
@@ -298,8 +345,9 @@ def decode(stored: dict, filters: ReportFilter) -> Report:
     values["by_month"] = [(date.fromisoformat(month), counts) for month, counts in values["by_month"]]
     values["funnel"] = [Step(*step) for step in values["funnel"]]
     values["wellbeing"] = [WellbeingChange(*change) for change in values["wellbeing"]]
+    # The needs in order, as computed: PostgreSQL's jsonb keeps an object's keys in an order of its own.
     values["wellbeing_by_need"] = {need: [WellbeingChange(*change) for change in changes]
-                                   for need, changes in values["wellbeing_by_need"].items()}
+                                   for need, changes in sorted(values["wellbeing_by_need"].items())}
     values["connections"] = ConnectionCounts(**values["connections"])
     for name in ("by_need", "triage_answers", "connections_per_person", "discharge_reasons",
                  "weeks_to_discharge", "held_contacts", "goals"):

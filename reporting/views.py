@@ -45,20 +45,24 @@ EXTRACT = "extract"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _report(actor, form: ReportForm):
+def _report(actor, form: ReportForm, *, as_at_allowed: bool = False):
+    """The reader's figures and gaps for the form's period. With ``as_at_allowed`` (the page, not a
+    file), a period to date whose months the day's work made the store forget may be the figures
+    as at a recent moment (``stored.report``); the last item returned is that moment, or None."""
     scope = reader_scope(actor)
     referrals, filters = scope["referrals"], form.report_filter()
     asked = []  # the figures and the gaps may each ask for their months to be stored
     report, gaps = run_together(
-        lambda: stored.report(**scope, filters=filters, months_later=lambda: asked.append("report")),
-        lambda: stored.gaps(referrals=referrals, filters=filters, months_later=lambda: asked.append("gaps")),
+        lambda: stored.report(**scope, filters=filters, months_later=asked.append, as_at_allowed=as_at_allowed),
+        lambda: stored.gaps(referrals=referrals, filters=filters, months_later=asked.append,
+                            as_at_allowed=as_at_allowed),
     )
     if asked:
         transaction.on_commit(lambda: tasks.store_report_months.enqueue(
             actor.user_id, filters.as_query(), timezone.localdate().isoformat()))
     suppress = Suppressor(on=permissions.small_counts_hidden_from(actor), threshold=suppression_threshold())
     gaps = gaps_as_shown(report, gaps, suppress)
-    return referrals, filters, report, gaps, suppress
+    return referrals, filters, report, gaps, suppress, min((moment for moment in asked if moment), default=None)
 
 
 @staff_view(*permissions.REPORT_ROLES)
@@ -67,13 +71,14 @@ def dashboard(request):
     form = ReportForm(request.GET, actor=actor, referrals=permissions.reportable_referrals(actor))
     context = {"form": form}
     if form.is_valid():
-        _referrals, _filters, report, gaps, suppress = _report(actor, form)
+        _referrals, _filters, report, gaps, suppress, as_at = _report(actor, form, as_at_allowed=True)
         tables = report_tables(report, gaps, suppress=suppress)
         figures = headline(report, suppress)
         query = request.GET.copy()
         query.pop("section", None)
         context.update(
             report=report,
+            as_at=as_at,
             tables=tables,
             sections=_sections(report, tables, _charts(tables, report, gaps, suppress)),
             suppressed=suppress.on,
@@ -301,7 +306,7 @@ def export(request, file_format: str):
                                          casework=not permissions.reports_as_provider_only(actor))
         body = rows_csv(columns, rows) if file_format == "csv" else rows_xlsx("Referral extract", columns, rows)
     else:
-        _referrals, _filters, report, gaps, suppress = _report(actor, form)
+        _referrals, _filters, report, gaps, suppress, _as_at = _report(actor, form)
         tables = report_tables(report, gaps, suppress=suppress)
         if section != "all" and section not in tables:
             return HttpResponse(_("There is no report section called that."), status=400, content_type="text/plain")

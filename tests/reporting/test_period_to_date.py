@@ -3,7 +3,7 @@ already over are stored and read again, the month of today is computed live, and
 the figures computed over the period at once, medians and means included."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -15,8 +15,8 @@ from referrals.permissions import reportable_referrals
 from referrals.roles import actor_for_user
 from reporting import stored
 from reporting.gaps import gaps_in_provision
-from reporting.models import StoredReport
-from reporting.scope import ReportFilter
+from reporting.models import ReportSnapshot, StoredReport
+from reporting.scope import ReportFilter, reader_scope
 from reporting.tasks import store_report_months
 from tests.reporting import test_casework_figures as casework
 from tests.reporting import test_stored_reports as closed
@@ -133,7 +133,7 @@ def test_the_gaps_of_a_period_to_date_equal_those_computed_at_once(known, triage
 def test_with_many_months_missing_the_reader_gets_the_whole_period_and_the_months_are_stored_later(known, triage):
     since_december = ReportFilter(start=date(2025, 12, 1), end=ON_31_MARCH)  # 3 months over, none stored
     asked = []
-    first = _stored(triage, since_december, today=ON_31_MARCH, months_later=lambda: asked.append(1))
+    first = _stored(triage, since_december, today=ON_31_MARCH, months_later=lambda as_at: asked.append(as_at or 1))
     assert asked == [1] and not StoredReport.objects.exists()
     assert first == _live(triage, since_december, today=ON_31_MARCH)
 
@@ -142,7 +142,7 @@ def test_with_many_months_missing_the_reader_gets_the_whole_period_and_the_month
     assert sorted(StoredReport.objects.filter(values__isnull=False).values_list("period_end", flat=True)) == [
         date(2025, 12, 31), date(2026, 1, 31), date(2026, 2, 28)]
     assert StoredReport.objects.count() == 6
-    again = _stored(triage, since_december, today=ON_31_MARCH, months_later=lambda: asked.append(2))
+    again = _stored(triage, since_december, today=ON_31_MARCH, months_later=lambda as_at: asked.append(as_at or 2))
     assert asked == [1] and again == first
 
 
@@ -166,5 +166,62 @@ def test_the_dashboard_to_date_shows_the_same_tables_before_and_after_its_months
     # The second view reads them: a change straight to the table (no correction path) is not seen.
     Referral.objects.filter(pk=known["r2"].pk).update(contacted_at=None)
     assert tables() == whole
+    # With the months forgotten, the next view shows the figures as at the second view, says so, and
+    # has the months computed again; the view after that counts the change.
     StoredReport.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        page = client.get(reverse("reporting:reports"), query).content.decode()
+    assert len(queued) == 1
+    assert re.findall(r"<table.*?</table>", page, flags=re.DOTALL) == whole
+    as_at = timezone.localtime(ReportSnapshot.objects.get(key__in=_snapshot_keys(triage, query)).as_at)
+    assert f"These figures are as at {as_at:%H:%M} today." in page
     assert tables() != whole
+    assert "These figures are as at" not in client.get(reverse("reporting:reports"), query).content.decode()
+
+
+def _snapshot_keys(user, query) -> list[str]:
+    scope = reader_scope(actor_for_user(user))
+    filters = ReportFilter(start=date.fromisoformat(query["start"]), end=date.fromisoformat(query["end"]))
+    return [stored._snapshot_key(scope["referrals"], scope["connections"], filters, scope["casework"], "report")]
+
+
+@pytest.mark.django_db
+def test_with_many_months_missing_a_reader_may_be_shown_the_figures_as_at_a_recent_moment(known, triage):
+    """The day's work forgets months counted up to today; the page shows the figures last computed
+    (saying as at when) rather than have the reader wait for the whole period, only while they are recent."""
+    since_december = ReportFilter(start=date(2025, 12, 1), end=ON_31_MARCH)  # 3 months over, none stored
+    asked = []
+
+    def shown(**options):
+        return _stored(triage, since_december, today=ON_31_MARCH, months_later=asked.append, **options)
+
+    first = shown(as_at_allowed=True)  # nothing computed before: computed now, and kept
+    assert asked == [None] and first == _live(triage, since_december, today=ON_31_MARCH)
+    (snapshot,) = ReportSnapshot.objects.all()
+    Referral.objects.filter(pk=known["r2"].pk).update(contacted_at=None)  # a change the months will count
+    changed = _live(triage, since_december, today=ON_31_MARCH)
+    assert changed.contacted == first.contacted - 1
+
+    assert shown(as_at_allowed=True) == first  # as at the first view, which is said
+    assert asked[-1] == snapshot.as_at
+    assert shown() == changed  # a file (not allowed to be as at earlier): computed now
+    assert asked[-1] is None
+    ReportSnapshot.objects.update(as_at=timezone.now() - timedelta(minutes=61))  # no longer recent
+    assert shown(as_at_allowed=True) == changed and asked[-1] is None
+    assert ReportSnapshot.objects.get().as_at > timezone.now() - timedelta(minutes=1)
+    # The months stored (the worker), the period is put together from them, now, and kept as shown.
+    store_report_months.call(triage.pk, since_december.as_query(), ON_31_MARCH.isoformat())
+    Referral.objects.filter(pk=known["r2"].pk).update(contacted_at=known["r2"].contacted_at)
+    count = len(asked)
+    assert shown(as_at_allowed=True) == changed and len(asked) == count  # nothing missing, nothing asked
+    # The gaps alike: their demand as at the last computing, with what the directory offers now.
+    referrals = reportable_referrals(actor_for_user(triage))
+    gaps_then = stored.gaps(referrals=referrals, filters=since_december, today=ON_31_MARCH, months_later=asked.append)
+    StoredReport.objects.all().delete()
+    Referral.needs.through.objects.filter(referral_id=known["r1"].pk).delete()  # the demand moves
+    assert stored.gaps(referrals=referrals, filters=since_december, today=ON_31_MARCH, months_later=asked.append,
+                       as_at_allowed=True) == gaps_then
+    assert asked[-1] is not None
+    now = gaps_in_provision(referrals=referrals, filters=since_december)
+    assert now != gaps_then
+    assert stored.gaps(referrals=referrals, filters=since_december, today=ON_31_MARCH, months_later=asked.append) == now

@@ -307,6 +307,10 @@ SIGNPOST_REPORTING = {
     # A report's independent parts run at once on PostgreSQL (reporting.together), each on its own
     # connection: at most this many connections for one report (1: one after another).
     "PARTS_AT_ONCE": config("REPORTING_PARTS_AT_ONCE", default=4, cast=int),
+    # A period to date whose months the day's work made the store forget is shown as at the last time
+    # its figures were computed, if that was at most this many minutes ago, while its months are
+    # computed again away from the reader (reporting.stored); older, the reader waits for the figures.
+    "SHOWN_AS_AT_WITHIN_MINUTES": config("REPORTING_SHOWN_AS_AT_WITHIN_MINUTES", default=60, cast=int),
 }
 
 # Text messages: GOV.UK Notify in production (NOTIFY_API_KEY, NOTIFY_SMS_TEMPLATE_ID),
