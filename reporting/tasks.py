@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
@@ -14,6 +14,7 @@ from referrals import permissions
 from referrals.roles import actor_for_user
 from reporting import stored
 from reporting.forms import ReportForm
+from reporting.models import ReportSnapshot
 from reporting.scope import ReportFilter, reader_scope
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ def prepare_reports(*, today: date | None = None) -> int:
             stored.report(**scope, filters=filters, today=today)
             stored.gaps(referrals=scope["referrals"], filters=filters, today=today)
             prepared.add((same_scope, filters))
+    # Figures as at a moment are shown only while recent, and only of the same day's period.
+    ReportSnapshot.objects.filter(as_at__lt=timezone.now() - timedelta(days=1)).delete()
     logger.info("Prepared %d report(s) for %s", len(prepared), today)
     return len(prepared)
 

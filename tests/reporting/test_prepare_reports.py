@@ -2,9 +2,10 @@
 months of its default period that are over are stored, counted up to that day, once per distinct scope,
 and the day's first view reads them."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from factories.referrals import make_staff
 from pages.scheduler import SCHEDULE
@@ -12,7 +13,7 @@ from referrals.models import Referral
 from referrals.roles import COMMISSIONERS_GROUP, actor_for_user
 from reporting import tasks
 from reporting.forms import ReportForm
-from reporting.models import StoredReport
+from reporting.models import ReportSnapshot, StoredReport
 from reporting.scope import ReportFilter, reader_scope
 from tests.reporting import test_period_to_date as to_date
 from tests.reporting import test_stored_reports as closed
@@ -55,8 +56,13 @@ def test_the_months_over_are_stored_once_per_scope_and_the_first_view_reads_them
     Referral.objects.filter(pk=known["r1"].pk).update(contacted_at=None)
     assert _stored(colleague, opens_on, today=ON_31_MARCH) == before
     rows = StoredReport.objects.count()
+    # Figures shown as at a moment (``ReportSnapshot``) are dropped once more than a day old.
+    now = timezone.now()
+    for key, minutes in (("recent", 60), ("old", 60 * 25)):
+        ReportSnapshot.objects.create(key=key, figures={}, as_at=now - timedelta(minutes=minutes))
     assert tasks.prepare_reports(today=ON_31_MARCH) == 6
     assert StoredReport.objects.count() == rows
+    assert list(ReportSnapshot.objects.values_list("key", flat=True)) == ["recent"]
 
 
 @pytest.mark.django_db
