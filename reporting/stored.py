@@ -87,25 +87,27 @@ def report(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet 
     With ``months_later``, when more months are missing from the store than are worth computing one
     by one (``MONTHS_COMPUTED_AT_ONCE``: one month costs a quarter to a third of the whole period),
     ``months_later`` is called to have them computed and stored away from the reader (the task queue),
-    and the reader gets the whole period computed at once (the same figures), or, ``as_at_allowed``,
-    the figures last computed for it if that was recent (``ReportSnapshot``): ``months_later`` is
-    given the moment they are as at (None for figures computed now)."""
+    and the reader gets the whole period computed at once (the same figures). With ``as_at_allowed``
+    (the page), the reader gets instead the figures last computed for the period if that was recent
+    (``ReportSnapshot``), and so too when fewer months are missing but they hold more referrals than
+    a reader should wait for (``_shown_as_at``); ``months_later`` is given the moment those figures
+    are as at (None for figures computed now)."""
     today = today or timezone.localdate()
     if not is_closed(filters, today=today) and len(months := months_of(filters)) > 1:
         keys, stored = _stored_months(referrals, connections, months, casework, today)
-        missing = sum(1 for month, key in zip(months, keys) if key and not _holds(stored.get(key), month))
+        missing = [month for month, key in zip(months, keys) if key and not _holds(stored.get(key), month)]
         shown = _snapshot_key(referrals, connections, filters, casework, "report") if months_later else None
-        if months_later is not None and missing > MONTHS_COMPUTED_AT_ONCE:
-            earlier = _recent_snapshot(shown) if as_at_allowed else None
-            months_later(earlier and earlier[1])
-            if earlier is not None:
-                result = decode(earlier[0], filters)
-            else:
-                started = timezone.now()
-                result = build_report(referrals=referrals, filters=filters, connections=connections,
-                                      link_workers=link_workers, casework=casework, today=today)
-                _keep_snapshot(shown, encode(result), started)
-                return result
+        earlier = _shown_as_at(shown, referrals, missing) if as_at_allowed else None
+        if earlier is not None:
+            months_later(earlier[1])
+            result = decode(earlier[0], filters)
+        elif months_later is not None and len(missing) > MONTHS_COMPUTED_AT_ONCE:
+            months_later(None)
+            started = timezone.now()
+            result = build_report(referrals=referrals, filters=filters, connections=connections,
+                                  link_workers=link_workers, casework=casework, today=today)
+            _keep_snapshot(shown, encode(result), started)
+            return result
         else:
             started = timezone.now()
             result = combine(_months_reports(referrals, connections, months, casework, today, keys, stored),
@@ -139,12 +141,14 @@ def gaps(*, referrals: QuerySet, filters: ReportFilter, today: date | None = Non
     if not is_closed(filters, today=today) and len(months := months_of(filters)) > 1:
         keys = _keys(referrals, None, [month if month.end < today else None for month in months], False, kind="gaps")
         have = dict(StoredReport.objects.filter(key__in=[key for key in keys if key]).values_list("key", "figures"))
+        missing = [month for month, key in zip(months, keys) if key and key not in have]
         shown = _snapshot_key(referrals, None, filters, False, "gaps") if months_later else None
-        if months_later is not None and sum(1 for key in keys if key and key not in have) > MONTHS_COMPUTED_AT_ONCE:
-            earlier = _recent_snapshot(shown) if as_at_allowed else None
-            months_later(earlier and earlier[1])
-            if earlier is not None:
-                return gaps_from(*_demand_of(earlier[0]))
+        earlier = _shown_as_at(shown, referrals, missing) if as_at_allowed else None
+        if earlier is not None:
+            months_later(earlier[1])
+            return gaps_from(*_demand_of(earlier[0]))
+        if months_later is not None and len(missing) > MONTHS_COMPUTED_AT_ONCE:
+            months_later(None)
             started = timezone.now()
             demand, at_postcode = gaps_demand(referrals=referrals, filters=filters)
         else:
@@ -196,12 +200,19 @@ def _keep_snapshot(key: str | None, figures: dict, as_at: datetime) -> None:
         ReportSnapshot.objects.update_or_create(key=key, defaults={"figures": figures, "as_at": as_at})
 
 
-def _recent_snapshot(key: str | None) -> tuple[dict, datetime] | None:
-    """The figures last computed under ``key`` and the moment they are as at, if that was recent."""
-    if key is None:
+def _shown_as_at(key: str | None, referrals: QuerySet, missing: list[ReportFilter]) -> tuple[dict, datetime] | None:
+    """The figures last computed under ``key`` and the moment they are as at, to show instead of making
+    the reader wait for the ``missing`` months: if they were computed recently, and the months are
+    more than are worth computing one by one or hold more referrals than a reader should wait for."""
+    if key is None or not missing:
         return None
-    since = timezone.now() - timedelta(minutes=settings.SIGNPOST_REPORTING["SHOWN_AS_AT_WITHIN_MINUTES"])
-    return ReportSnapshot.objects.filter(key=key, as_at__gte=since).values_list("figures", "as_at").first()
+    options = settings.SIGNPOST_REPORTING
+    since = timezone.now() - timedelta(minutes=options["SHOWN_AS_AT_WITHIN_MINUTES"])
+    earlier = ReportSnapshot.objects.filter(key=key, as_at__gte=since).values_list("figures", "as_at").first()
+    if earlier is None or len(missing) > MONTHS_COMPUTED_AT_ONCE:
+        return earlier
+    received = sum(month.apply(referrals).count() for month in missing)  # from the cohort's covering index
+    return earlier if received > options["SHOWN_AS_AT_ABOVE_REFERRALS"] else None
 
 
 def months_of(filters: ReportFilter) -> list[ReportFilter]:

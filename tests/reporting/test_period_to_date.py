@@ -225,3 +225,28 @@ def test_with_many_months_missing_a_reader_may_be_shown_the_figures_as_at_a_rece
     now = gaps_in_provision(referrals=referrals, filters=since_december)
     assert now != gaps_then
     assert stored.gaps(referrals=referrals, filters=since_december, today=ON_31_MARCH, months_later=asked.append) == now
+
+
+@pytest.mark.django_db
+def test_one_or_two_months_missing_are_shown_as_at_only_when_they_hold_more_referrals_than_a_reader_should_wait_for(
+        known, triage, settings):
+    filters, asked = _to_date(closed.Q1), []  # January and February over, March today's month
+
+    def shown():
+        return _stored(triage, filters, today=ON_31_MARCH, months_later=asked.append, as_at_allowed=True)
+
+    before = shown()  # the months computed and stored, and the period kept as shown
+    Referral.objects.filter(pk=known["r2"].pk).update(contacted_at=None)
+    changed = _live(triage, filters, today=ON_31_MARCH)
+    assert changed != before
+    StoredReport.objects.all().delete()  # both months forgotten, as a correction would
+    # A few referrals: computed for the reader, nothing left to the worker.
+    assert shown() == changed and asked == []
+    # Months holding more referrals than the setting: the figures as at the last view, the months queued.
+    Referral.objects.filter(pk=known["r2"].pk).update(contacted_at=known["r2"].contacted_at)
+    StoredReport.objects.all().delete()
+    settings.SIGNPOST_REPORTING = {**settings.SIGNPOST_REPORTING, "SHOWN_AS_AT_ABOVE_REFERRALS": 2}
+    assert shown() == changed
+    assert asked == [ReportSnapshot.objects.get(key__in=_snapshot_keys(
+        triage, {"start": filters.start.isoformat(), "end": filters.end.isoformat()})).as_at]
+    assert not StoredReport.objects.filter(values__isnull=False).exists()
