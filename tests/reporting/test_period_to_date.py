@@ -174,7 +174,7 @@ def test_the_dashboard_to_date_shows_the_same_tables_before_and_after_its_months
     assert len(queued) == 1
     assert re.findall(r"<table.*?</table>", page, flags=re.DOTALL) == whole
     as_at = timezone.localtime(ReportSnapshot.objects.get(key__in=_snapshot_keys(triage, query)).as_at)
-    assert f"These figures are as at {as_at:%H:%M} today." in page
+    assert f"These figures are as at {as_at:%H:%M} on {as_at.day} {as_at:%B %Y}." in page
     assert tables() != whole
     assert "These figures are as at" not in client.get(reverse("reporting:reports"), query).content.decode()
 
