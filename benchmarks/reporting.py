@@ -450,11 +450,22 @@ def measure(world: World, *, runs: int, only: str = "") -> tuple[list[Timing], d
         ReportSnapshot.objects.all().delete()
         return dashboard_open_queued()
 
+    def store_months():
+        store_report_months.call(world.commissioner.pk, ReportFilter(start=open_start, end=open_end).as_query(),
+                                 today.isoformat())
+
     def worker_stores_months():
         # The worker's part: every month of the period to date computed and stored.
         forget_months(open_start)
-        store_report_months.call(world.commissioner.pk, ReportFilter(start=open_start, end=open_end).as_query(),
-                                 today.isoformat())
+        store_months()
+
+    def morning(*, viewed_before: bool) -> None:
+        # Every month over stored (what the worker leaves), and the period to date viewed within the hour or not.
+        store_months()
+        if viewed_before:
+            dashboard_open()
+        else:
+            ReportSnapshot.objects.all().delete()
 
     def dashboard_open_queued():
         with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
@@ -469,13 +480,7 @@ def measure(world: World, *, runs: int, only: str = "") -> tuple[list[Timing], d
 
     def last_month_corrected(*, viewed_before: bool) -> Callable[[], Callable[[], object]]:
         def before():
-            # Every month over stored (what the worker leaves), and the period viewed within the hour or not.
-            store_report_months.call(world.commissioner.pk, ReportFilter(start=open_start, end=open_end).as_query(),
-                                     today.isoformat())
-            if viewed_before:
-                dashboard_open()
-            else:
-                ReportSnapshot.objects.all().delete()
+            morning(viewed_before=viewed_before)
             return lambda: None
         return before
 
@@ -487,14 +492,7 @@ def measure(world: World, *, runs: int, only: str = "") -> tuple[list[Timing], d
         months = months_of(ReportFilter(start=received_from, end=received_to))
 
         def work():
-            # The morning before: every month over stored (what the worker leaves), and the period to
-            # date viewed (within the hour) or not.
-            store_report_months.call(world.commissioner.pk, ReportFilter(start=open_start, end=open_end).as_query(),
-                                     today.isoformat())
-            if viewed_before:
-                dashboard_open()
-            else:
-                ReportSnapshot.objects.all().delete()
+            morning(viewed_before=viewed_before)
             people = [pk for month in months for pk in
                       month.apply(referrals).order_by("pk").values_list("pk", flat=True)[:math.ceil(200 / len(months))]]
             now = timezone.now()

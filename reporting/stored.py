@@ -94,9 +94,10 @@ def report(*, referrals: QuerySet, filters: ReportFilter, connections: QuerySet 
     are as at (None for figures computed now)."""
     today = today or timezone.localdate()
     if not is_closed(filters, today=today) and len(months := months_of(filters)) > 1:
-        keys, stored = _stored_months(referrals, connections, months, casework, today)
+        keys, shown = _month_keys(referrals, connections, filters, months, casework, today, "month",
+                                  "report as shown" if months_later else None)
+        stored = _stored_months(keys)
         missing = [month for month, key in zip(months, keys) if key and not _holds(stored.get(key), month)]
-        shown = _snapshot_key(referrals, connections, filters, casework, "report") if months_later else None
         earlier = _shown_as_at(shown, referrals, missing) if as_at_allowed else None
         if earlier is not None:
             months_later(earlier[1])
@@ -139,10 +140,10 @@ def gaps(*, referrals: QuerySet, filters: ReportFilter, today: date | None = Non
     ``months_later`` and ``as_at_allowed``, as ``report``); what the directory offers is always read now."""
     today = today or timezone.localdate()
     if not is_closed(filters, today=today) and len(months := months_of(filters)) > 1:
-        keys = _keys(referrals, None, [month if month.end < today else None for month in months], False, kind="gaps")
+        keys, shown = _month_keys(referrals, None, filters, months, False, today, "gaps",
+                                  "gaps as shown" if months_later else None)
         have = dict(StoredReport.objects.filter(key__in=[key for key in keys if key]).values_list("key", "figures"))
         missing = [month for month, key in zip(months, keys) if key and key not in have]
-        shown = _snapshot_key(referrals, None, filters, False, "gaps") if months_later else None
         earlier = _shown_as_at(shown, referrals, missing) if as_at_allowed else None
         if earlier is not None:
             months_later(earlier[1])
@@ -188,14 +189,9 @@ def _demand_of(figures: dict) -> tuple[dict, dict]:
             {postcode: n for postcode, n in figures["at_postcode"]})
 
 
-def _snapshot_key(referrals: QuerySet, connections: QuerySet | None, filters: ReportFilter, casework: bool,
-                  kind: str) -> str | None:
-    # The period's last day is in the key: a snapshot is only ever of the same day's period.
-    return _keys(referrals, connections, [filters], casework, kind=f"{kind} as at")[0]
-
-
 def _keep_snapshot(key: str | None, figures: dict, as_at: datetime) -> None:
-    """The figures just computed for a period to date, as at the moment their computing began."""
+    """The figures just computed for a period to date, as at the moment their computing began (the
+    key holds the period's last day: they are only ever shown for the same day's period)."""
     if key is not None:
         ReportSnapshot.objects.update_or_create(key=key, defaults={"figures": figures, "as_at": as_at})
 
@@ -226,14 +222,20 @@ def months_of(filters: ReportFilter) -> list[ReportFilter]:
     return months
 
 
-def _stored_months(referrals: QuerySet, connections: QuerySet | None, months: list[ReportFilter], casework: bool,
-                   today: date) -> tuple[list[str | None], dict[str, dict]]:
-    """Each month's key (None for the month of today, never stored) and the stored rows, by key."""
-    keys = _keys(referrals, connections, [month if month.end < today else None for month in months], casework,
-                 kind="month")
-    stored = {row["key"]: row for row in StoredReport.objects.filter(key__in=[key for key in keys if key])
-              .values("key", "figures", "values", "counted_to", "unchanged_until")}
-    return keys, stored
+def _month_keys(referrals: QuerySet, connections: QuerySet | None, filters: ReportFilter, months: list[ReportFilter],
+                casework: bool, today: date, kind: str, shown_kind: str | None) -> tuple[list[str | None], str | None]:
+    """Each month's key (None for the month of today, never stored), and with ``shown_kind`` the key of
+    the whole period's figures as shown (``ReportSnapshot``): what they share is read once."""
+    *keys, shown = _keys(referrals, connections, [*(month if month.end < today else None for month in months),
+                                                  filters if shown_kind else None], casework,
+                         kinds=[kind] * len(months) + [shown_kind or ""])
+    return keys, shown
+
+
+def _stored_months(keys: list[str | None]) -> dict[str, dict]:
+    """The stored months' rows, by key."""
+    return {row["key"]: row for row in StoredReport.objects.filter(key__in=[key for key in keys if key])
+            .values("key", "figures", "values", "counted_to", "unchanged_until")}
 
 
 def _months_reports(referrals: QuerySet, connections: QuerySet | None, months: list[ReportFilter], casework: bool,
@@ -300,10 +302,11 @@ def _decode_month(figures: dict, values: bytes, filters: ReportFilter) -> Report
 
 
 def _keys(referrals: QuerySet, connections: QuerySet | None, periods: list[ReportFilter | None], casework: bool,
-          kind: str = "report") -> list[str | None]:
+          kind: str = "report", kinds: list[str] | None = None) -> list[str | None]:
     """For each of ``periods`` (the same filters, periods apart), everything its stored figures depend
-    on, hashed; None for a period not to store, and for all when the scope cannot be written as SQL
-    (it is empty). What the periods share (the scope, area, needs) is read once, not once per month."""
+    on, hashed with ``kind`` (or its own of ``kinds``); None for a period not to store, and for all when
+    the scope cannot be written as SQL (it is empty). What the periods share (the scope, area, needs) is
+    read once, not once per month."""
     first = next((filters for filters in periods if filters is not None), None)
     try:
         scope = [str(referrals.query), None if connections is None else str(connections.query)]
@@ -312,7 +315,6 @@ def _keys(referrals: QuerySet, connections: QuerySet | None, periods: list[Repor
     if first is None:
         return [None] * len(periods)
     shared = {
-        "kind": kind,
         "scope": scope,
         "casework": casework,
         "area": first.area_prefixes(),
@@ -325,8 +327,8 @@ def _keys(referrals: QuerySet, connections: QuerySet | None, periods: list[Repor
     }
     # Not the day a month is counted up to: ``unchanged_until`` says for which days it holds.
     return [None if filters is None else hashlib.sha256(json.dumps(
-        {**shared, "period": [filters.start.isoformat(), filters.end.isoformat()]}, default=str, sort_keys=True
-    ).encode()).hexdigest() for filters in periods]
+        {**shared, "kind": kind, "period": [filters.start.isoformat(), filters.end.isoformat()]}, default=str,
+        sort_keys=True).encode()).hexdigest() for filters, kind in zip(periods, kinds or [kind] * len(periods))]
 
 
 def encode(report_: Report) -> dict:

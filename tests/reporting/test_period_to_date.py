@@ -182,7 +182,7 @@ def test_the_dashboard_to_date_shows_the_same_tables_before_and_after_its_months
 def _snapshot_keys(user, query) -> list[str]:
     scope = reader_scope(actor_for_user(user))
     filters = ReportFilter(start=date.fromisoformat(query["start"]), end=date.fromisoformat(query["end"]))
-    return [stored._snapshot_key(scope["referrals"], scope["connections"], filters, scope["casework"], "report")]
+    return stored._keys(scope["referrals"], scope["connections"], [filters], scope["casework"], kind="report as shown")
 
 
 @pytest.mark.django_db
