@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: once on SQLite, once on PostgreSQL (started here when needed), with
-# a local Elasticsearch node (scripts/elasticsearch.sh) for the search backend's tests.
+# The whole test suite: once on SQLite, once on PostgreSQL (started here when needed), the two
+# passes side by side, with a local Elasticsearch node (scripts/elasticsearch.sh) for the search
+# backend's tests. `scripts/test.sh sqlite|postgres|elasticsearch|browser` runs one part alone.
 # With CI=true nothing may skip for want of a service: a missing PostgreSQL fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,9 +28,44 @@ if [ "$which" = all ] || [ "$which" = sqlite ] || [ "$which" = browser ]; then
 fi
 # --- end of browser tests setup
 
-if [ "$which" = all ] || [ "$which" = sqlite ]; then
+sqlite_pass() {
+  env -u DATABASE_URL "$BIN/pytest" -p no:cacheprovider --durations=10 "$@"
+}
+
+postgres_pass() {
+  DATABASE_URL="$TEST_DATABASE_URL" REQUIRE_POSTGRES=true "$BIN/pytest" -p no:cacheprovider --durations=10 \
+    -m "not elasticsearch" "$@"
+}
+
+start_postgres() {
+  if [ -z "${TEST_DATABASE_URL:-}" ]; then
+    scripts/postgres.sh
+    TEST_DATABASE_URL="postgres://postgres@127.0.0.1:${PGPORT:-54329}/signpost"
+  fi
+}
+
+# --- The whole suite: both passes at once, side by side. Each is one Python process most of the
+# time (the browser, the search engine and the database servers wait on it), so on two cores they
+# take about as long together as the longer one alone. Every line says which pass it is from.
+if [ "$which" = all ]; then
+  start_postgres
+  echo "== Tests on SQLite (with Elasticsearch and the browser) and on PostgreSQL, side by side"
+  started=$SECONDS
+  ( set -o pipefail; sqlite_pass 2>&1 | sed -u 's/^/[sqlite] /' ) &
+  sqlite_pid=$!
+  ( set -o pipefail; postgres_pass 2>&1 | sed -u 's/^/[postgres] /' ) &
+  postgres_pid=$!
+  sqlite_status=0; wait "$sqlite_pid" || sqlite_status=$?
+  echo "== SQLite pass: $([ "$sqlite_status" = 0 ] && echo passed || echo "FAILED ($sqlite_status)") after $(( (SECONDS - started) / 60 )) min"
+  postgres_status=0; wait "$postgres_pid" || postgres_status=$?
+  echo "== PostgreSQL pass: $([ "$postgres_status" = 0 ] && echo passed || echo "FAILED ($postgres_status)") after $(( (SECONDS - started) / 60 )) min"
+  [ "$sqlite_status" = 0 ] && [ "$postgres_status" = 0 ]
+  exit
+fi
+
+if [ "$which" = sqlite ]; then
   echo "== Tests on SQLite (with Elasticsearch)"
-  env -u DATABASE_URL "$BIN/pytest" -p no:cacheprovider
+  sqlite_pass
 fi
 
 if [ "$which" = elasticsearch ]; then
@@ -37,13 +73,10 @@ if [ "$which" = elasticsearch ]; then
   env -u DATABASE_URL "$BIN/pytest" -p no:cacheprovider -m elasticsearch
 fi
 
-if [ "$which" = all ] || [ "$which" = postgres ]; then
+if [ "$which" = postgres ]; then
   echo "== Tests on PostgreSQL"
-  if [ -z "${TEST_DATABASE_URL:-}" ]; then
-    scripts/postgres.sh
-    TEST_DATABASE_URL="postgres://postgres@127.0.0.1:${PGPORT:-54329}/signpost"
-  fi
-  DATABASE_URL="$TEST_DATABASE_URL" REQUIRE_POSTGRES=true "$BIN/pytest" -p no:cacheprovider -m "not elasticsearch"
+  start_postgres
+  postgres_pass
 fi
 
 # --- Browser tests alone (`scripts/test.sh browser`): screenshots in $SCREENSHOT_DIR or var/screenshots/.

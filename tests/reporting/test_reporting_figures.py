@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from factories.referrals import make_referral, only_connection
+from directory.permissions import organisation_sync_editor_permissions
 from referrals.choices import ConnectionStatus as C
 from referrals.choices import ReferralStatus as S
 from referrals.models import Connection, Referral, WellbeingScore
@@ -13,7 +14,7 @@ from referrals.permissions import reportable_connections, reportable_referrals
 from referrals.roles import actor_for_user
 from factories.referrals import make_connection
 from reporting.figures import build_report
-from reporting.scope import ReportFilter
+from reporting.scope import ReportFilter, reader_scope
 
 LONDON = ZoneInfo("Europe/London")
 Q1 = ReportFilter(start=date(2026, 1, 1), end=date(2026, 3, 31))
@@ -160,6 +161,28 @@ def test_a_provider_reports_only_on_referrals_sent_to_it_and_counts_only_its_con
     other = build_report(referrals=reportable_referrals(service), connections=reportable_connections(service),
                          filters=ReportFilter(start=Q1.start, end=Q1.end, provider_id=other_activity.get_parent().pk))
     assert (other.referred, other.connections.made, other.connections.attended, other.attended) == (1, 1, 1, 1)
+
+
+def test_a_reader_who_is_also_a_provider_counts_only_their_own_connections_of_other_services_referrals(
+    known, service, other_service, triage, activity, other_activity, other_organisation
+):
+    """A triage officer counts every connection of the service's referrals; one who also edits a
+    provider, and so sees another service's referral that went to it, counts only that provider's
+    connections of it."""
+    r6 = Referral.objects.get(service=other_service)
+    # Sent to two providers: the one the reader edits, and another.
+    for number, sent_to in enumerate((other_activity, activity), start=1):
+        Connection.objects.create(referral=r6, number=number, activity=sent_to, provider=sent_to.get_parent().specific,
+                                  status=C.SENT_TO_PROVIDER, created_at=at("2026-02-02 10:00"),
+                                  sent_to_provider_at=at("2026-02-02 11:00"))
+    service_only = reader_scope(actor_for_user(triage))
+    assert build_report(**service_only, filters=Q1).connections.made == 3
+    # Triage for the service, and an editor of the organisation running other_activity.
+    (other_organisation.editors or organisation_sync_editor_permissions(organisation=other_organisation)).user_set.add(triage)
+    both = reader_scope(actor_for_user(type(triage).objects.get(pk=triage.pk)))
+    report = build_report(**both, filters=Q1)
+    # r1-r4, and r6 (which went to the provider they edit): its connection to that provider only.
+    assert (report.referred, report.connections.made) == (5, 4)
 
 
 def test_gaps_in_provision_set_demand_beside_nearby_supply(known, triage, activity, needs, postcodes, settings):
