@@ -18,10 +18,9 @@ import math
 from dataclasses import dataclass
 from datetime import date, time
 
-from django.db.models import Exists, OuterRef
-from django.db.models.functions import Length, Substr
+from django.db import connection
 from django.utils import timezone
-from wagtail.models import PageViewRestriction
+from wagtail.models import Page, PageViewRestriction
 
 from directory.choices import ActivityStatus
 from directory.models import ActivityPage
@@ -168,14 +167,25 @@ def listed_ids(ids: list[int]) -> set[int]:
     pages: here the private sections are a subquery (a section is private when a view
     restriction is on its page; a page is in it when the section's path begins its own, as
     in Wagtail's ``descendant_of_q``). The contract suite proves both agree.
+
+    Written as SQL: it runs on every search, and the ORM took 1.7 ms of its 2.6 ms (p50, at
+    50,000 activities) to build and compile a query the database runs in 0.2 ms.
     """
-    in_private_section = PageViewRestriction.objects.filter(page__path=Substr(OuterRef("path"), 1, Length("page__path")))
-    listed = (
-        ActivityPage.objects.filter(pk__in=ids, live=True, status=ActivityStatus.ACTIVE, last_reviewed__gt=hidden_cutoff())
-        .exclude(Exists(in_private_section))
-        .order_by()
+    if not ids:
+        return set()
+    quote = connection.ops.quote_name
+    activities, pages = quote(ActivityPage._meta.db_table), quote(Page._meta.db_table)
+    restrictions = quote(PageViewRestriction._meta.db_table)
+    sql = (
+        f"SELECT a.page_ptr_id FROM {activities} a JOIN {pages} p ON p.id = a.page_ptr_id"
+        f" WHERE a.page_ptr_id IN ({', '.join(['%s'] * len(ids))}) AND p.live = %s AND a.status = %s"
+        f" AND a.last_reviewed > %s AND NOT EXISTS (SELECT 1 FROM {restrictions} r JOIN {pages} s ON s.id = r.page_id"
+        f" WHERE s.path = SUBSTR(p.path, 1, LENGTH(s.path)))"
     )
-    return set(listed.values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*map(int, ids), True, ActivityStatus.ACTIVE.value,
+                             connection.ops.adapt_datefield_value(hidden_cutoff())])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def hits_from_documents(
