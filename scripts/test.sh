@@ -61,9 +61,9 @@ if [ "$which" = all ]; then
   started=$SECONDS
   sqlite_pid="" postgres_pid=""
   trap 'echo "== Stopped"; for pid in $sqlite_pid $postgres_pid; do stop_tree "$pid"; done; exit 130' INT TERM
-  ( set -o pipefail; sqlite_pass 2>&1 | sed -u 's/^/[sqlite] /' ) &
+  ( sqlite_pass 2>&1 | sed -u 's/^/[sqlite] /' ) &  # pipefail (above): the pass's status, not sed's
   sqlite_pid=$!
-  ( set -o pipefail; postgres_pass 2>&1 | sed -u 's/^/[postgres] /' ) &
+  ( postgres_pass 2>&1 | sed -u 's/^/[postgres] /' ) &
   postgres_pid=$!
   sqlite_status=0; wait "$sqlite_pid" || sqlite_status=$?
   echo "== SQLite pass: $([ "$sqlite_status" = 0 ] && echo passed || echo "FAILED ($sqlite_status)") after $(( (SECONDS - started) / 60 )) min"
@@ -80,7 +80,7 @@ fi
 
 if [ "$which" = elasticsearch ]; then
   echo "== Elasticsearch tests"
-  env -u DATABASE_URL "$BIN/pytest" -p no:cacheprovider -m elasticsearch
+  sqlite_pass -m elasticsearch
 fi
 
 if [ "$which" = postgres ]; then
@@ -92,5 +92,5 @@ fi
 # --- Browser tests alone (`scripts/test.sh browser`): screenshots in $SCREENSHOT_DIR or var/screenshots/.
 if [ "$which" = browser ]; then
   echo "== Browser tests"
-  env -u DATABASE_URL "$BIN/pytest" -p no:cacheprovider -m browser
+  sqlite_pass -m browser
 fi

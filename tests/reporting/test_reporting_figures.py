@@ -4,6 +4,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from factories.referrals import make_referral, only_connection
 from directory.permissions import organisation_sync_editor_permissions
@@ -179,7 +180,8 @@ def test_a_reader_who_is_also_a_provider_counts_only_their_own_connections_of_ot
     assert build_report(**service_only, filters=Q1).connections.made == 3
     # Triage for the service, and an editor of the organisation running other_activity.
     (other_organisation.editors or organisation_sync_editor_permissions(organisation=other_organisation)).user_set.add(triage)
-    both = reader_scope(actor_for_user(type(triage).objects.get(pk=triage.pk)))
+    # A fresh copy of the user: their roles are cached on the one the fixture gave.
+    both = reader_scope(actor_for_user(get_user_model().objects.get(pk=triage.pk)))
     report = build_report(**both, filters=Q1)
     # r1-r4, and r6 (which went to the provider they edit): its connection to that provider only.
     assert (report.referred, report.connections.made) == (5, 4)
